@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"flagstream/internal/lists"
+	"flagstream/matchers"
+)
+
+const listsDescription = `
+lists check validates every demand file (*.yaml) in DIR and the entry files
+they name, and prints, per demand, its state, jurisdictions and the number of
+entries of each kind, then the lists version: a stable hash of the active
+demands and entries, which every review task carries.
+
+Every problem is reported as FILE:LINE: what is wrong, and the exit status is
+2 when there is any; warnings (repeated entries, a demand without authority or
+legal_basis) do not fail the check.`
+
+func listsCommand(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "lists check [--at TIME] DIR", "lists check [--at TIME] DIR", listsDescription)
+	atFlag := fs.String("at", "", "evaluate demands' dates at this time (YYYY-MM-DD or RFC 3339) instead of now")
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			return parseFlags(fs, env, args)
+		}
+		fs.Usage()
+		return usagef("lists: the only subcommand is check")
+	}
+	if err := parseFlags(fs, env, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usagef("lists check: name one directory")
+	}
+	at := time.Now()
+	if *atFlag != "" {
+		t, err := matchers.ParseDate(*atFlag)
+		if err != nil {
+			return usagef("lists check: --at: %v", err)
+		}
+		at = t
+	}
+	dir := fs.Arg(0)
+	snap, warnings, err := lists.Load(dir, at)
+	for _, w := range warnings {
+		fmt.Fprintf(env.Stderr, "warning: %v\n", &w)
+	}
+	if err != nil {
+		return usageError(fmt.Errorf("lists check %s:\n%w", dir, err))
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "DEMAND\tSTATE\tJURISDICTION\tACTION\tPRIORITY")
+	for _, k := range matchers.EntryKinds() {
+		fmt.Fprintf(tw, "\t%sS", upper(k.String()))
+	}
+	fmt.Fprint(tw, "\tFILE\n")
+	for i, d := range snap.Demands() {
+		counts := d.Entries.Counts()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, demandState(&d, at), d.JurisdictionList(), d.Action, d.Priority)
+		for _, k := range matchers.EntryKinds() {
+			n := counts[k]
+			if snap.Active(i) {
+				n = snap.Counts(i)[k]
+			}
+			fmt.Fprintf(tw, "\t%d", n)
+		}
+		fmt.Fprintf(tw, "\t%s\n", d.File)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "%s\n", snap.Summary())
+	return err
+}
+
+// demandState says whether a demand is active at t, and if not why.
+func demandState(d *matchers.Demand, at time.Time) string {
+	switch {
+	case d.Status == matchers.StatusRescinded:
+		return "rescinded"
+	case !d.Received.IsZero() && at.Before(d.Received):
+		return "pending"
+	case !d.Expires.IsZero() && !at.Before(d.Expires):
+		return "expired"
+	}
+	return "active"
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,253 @@
+package matchers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Demand is one legal demand: who asked, under which law and for which
+// jurisdictions, what should happen, and the entries it names. It is the
+// parsed form of one list file.
+type Demand struct {
+	ID            string
+	Authority     string
+	Jurisdictions []string // ISO 3166-1 alpha-2 codes
+	LegalBasis    string
+	Reference     string
+	// Received and Expires bound when the demand's entries are active:
+	// Received <= t < Expires. A zero time leaves that side open.
+	Received, Expires time.Time
+	Action            Action
+	Scope             Scope
+	Priority          Priority
+	Status            Status
+	// Tiers are the normalization tiers the demand's entries match at.
+	Tiers   TierSet
+	Entries EntryList
+
+	File string // where the demand was read, for messages
+	Line int    // line of its id
+}
+
+// ActiveAt reports whether the demand's entries match at time t.
+func (d *Demand) ActiveAt(t time.Time) bool {
+	if d.Status == StatusRescinded {
+		return false
+	}
+	if !d.Received.IsZero() && t.Before(d.Received) {
+		return false
+	}
+	if !d.Expires.IsZero() && !t.Before(d.Expires) {
+		return false
+	}
+	return true
+}
+
+// JurisdictionList returns the jurisdictions joined by commas.
+func (d *Demand) JurisdictionList() string { return strings.Join(d.Jurisdictions, ",") }
+
+// Entry is one thing a demand names.
+type Entry struct {
+	Kind EntryKind
+	// Value is the entry as written in the demand ("@Example", "#Tag"),
+	// as review tasks report it.
+	Value string
+	File  string // the demand or entry file it came from
+	Line  int
+}
+
+// EntryList holds a demand's entries in columns, so that a demand of
+// millions of handles costs a few bytes per entry beyond its text.
+type EntryList struct {
+	kinds []EntryKind
+	lines []int32
+	files []uint16 // index into fileNames
+	ends  []uint32 // end of each value in text
+	text  []byte
+
+	fileNames []string
+}
+
+// Len returns the number of entries.
+func (l *EntryList) Len() int { return len(l.kinds) }
+
+// Kind returns the kind of entry i.
+func (l *EntryList) Kind(i int) EntryKind { return l.kinds[i] }
+
+// Value returns entry i as written. The slice belongs to l.
+func (l *EntryList) Value(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = l.ends[i-1]
+	}
+	return l.text[start:l.ends[i]]
+}
+
+// At returns entry i.
+func (l *EntryList) At(i int) Entry {
+	return Entry{Kind: l.kinds[i], Value: string(l.Value(i)), File: l.fileNames[l.files[i]], Line: int(l.lines[i])}
+}
+
+// Add appends an entry.
+func (l *EntryList) Add(e Entry) {
+	f := slices.Index(l.fileNames, e.File)
+	if f < 0 {
+		f = len(l.fileNames)
+		l.fileNames = append(l.fileNames, e.File)
+	}
+	l.kinds = append(l.kinds, e.Kind)
+	l.lines = append(l.lines, int32(e.Line))
+	l.files = append(l.files, uint16(f))
+	l.text = append(l.text, e.Value...)
+	l.ends = append(l.ends, uint32(len(l.text)))
+}
+
+// Counts returns the number of entries of each kind.
+func (l *EntryList) Counts() (n [numEntryKinds]int) {
+	for _, k := range l.kinds {
+		n[k]++
+	}
+	return n
+}
+
+// EntryKind is what an entry names.
+type EntryKind uint8
+
+// The entry kinds.
+const (
+	EntryHandle EntryKind = iota
+	EntryUserID
+	EntryHashtag
+	EntryPhrase
+	EntryDomain
+
+	numEntryKinds = 5
+)
+
+var entryKindNames = [numEntryKinds]string{"handle", "user_id", "hashtag", "phrase", "domain"}
+
+// String returns the kind's name, as used in metrics and `lists check`.
+func (k EntryKind) String() string {
+	if int(k) < len(entryKindNames) {
+		return entryKindNames[k]
+	}
+	return "unknown"
+}
+
+// EntryKinds lists every entry kind in order.
+func EntryKinds() []EntryKind {
+	return []EntryKind{EntryHandle, EntryUserID, EntryHashtag, EntryPhrase, EntryDomain}
+}
+
+// enum is the name table of a small enumeration.
+type enum []string
+
+func (e enum) name(i uint8) string {
+	if int(i) < len(e) {
+		return e[i]
+	}
+	return "unknown"
+}
+
+func (e enum) parse(s string) (uint8, bool) {
+	for i, n := range e {
+		if n == s {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+func (e enum) String() string { return strings.Join(e, " | ") }
+
+// Action is what the demand asks the platform to do.
+type Action uint8
+
+// The actions.
+const (
+	ActionReview Action = iota
+	ActionWithhold
+)
+
+var actionNames = enum{"review", "withhold"}
+
+func (a Action) String() string { return actionNames.name(uint8(a)) }
+
+// Scope is whether a demand targets an account or single tweets.
+type Scope uint8
+
+// The scopes.
+const (
+	ScopeTweet Scope = iota
+	ScopeUser
+)
+
+var scopeNames = enum{"tweet", "user"}
+
+func (s Scope) String() string { return scopeNames.name(uint8(s)) }
+
+// Priority orders review work; higher is more urgent.
+type Priority uint8
+
+// The priorities, lowest first.
+const (
+	PriorityLow Priority = iota
+	PriorityNormal
+	PriorityHigh
+	PriorityCritical
+)
+
+var priorityNames = enum{"low", "normal", "high", "critical"}
+
+func (p Priority) String() string { return priorityNames.name(uint8(p)) }
+
+// Status is whether a demand stands.
+type Status uint8
+
+// The statuses.
+const (
+	StatusActive Status = iota
+	// StatusRescinded stops a withdrawn demand while keeping its file for
+	// the record.
+	StatusRescinded
+)
+
+var statusNames = enum{"active", "rescinded"}
+
+func (s Status) String() string { return statusNames.name(uint8(s)) }
+
+// TierSet is a set of tiers.
+type TierSet uint8
+
+// DefaultTiers are the tiers a demand matches at unless it says otherwise.
+const DefaultTiers = TierSet(1<<TierExact | 1<<TierLoose)
+
+// Has reports whether t is in the set.
+func (s TierSet) Has(t Tier) bool { return s&(1<<t) != 0 }
+
+// String lists the set's tiers, strongest first.
+func (s TierSet) String() string {
+	var names []string
+	for t := Tier(0); t < numTiers; t++ {
+		if s.Has(t) {
+			names = append(names, t.String())
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// ListError is a problem in a list file, at a line when known.
+type ListError struct {
+	File string
+	Line int // 0 when the problem concerns the whole file
+	Msg  string
+}
+
+func (e *ListError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}

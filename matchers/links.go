@@ -1,0 +1,201 @@
+package matchers
+
+import (
+	"bytes"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Link is a link found in a text: Start and End bound it as written, Host
+// and HostEnd its host name. Offsets are bytes.
+type Link struct {
+	Start, End, Host, HostEnd int
+}
+
+// ExtractLinks appends to dst the links in text: URLs with a scheme
+// (https://example.org/…) and bare host names with a path or not
+// (example.org, news.example.org/story), whose last label is two or more
+// letters. Dots may be written as fullwidth or ideographic full stops, and
+// invisible characters inside a host are stepped over. Hosts preceded by @
+// (mentions, e-mail addresses) are not links.
+func ExtractLinks(dst []Link, text []byte) []Link {
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRune(text[i:])
+		if !isHostChar(r) || isDot(r) {
+			i += size
+			continue
+		}
+		start := i
+		end, dots, lastDot := hostRun(text, i)
+		i = end
+		if end <= start {
+			i = start + size
+			continue
+		}
+		linkStart := start
+		scheme := false
+		if start >= 3 && string(text[start-3:start]) == "://" {
+			s := start - 3
+			for s > 0 && isASCIILetter(rune(text[s-1])) {
+				s--
+			}
+			if s < start-3 && (s == 0 || !isHostChar(lastRune(text[:s]))) {
+				scheme, linkStart = true, s
+			}
+		}
+		if !scheme {
+			if p := lastRune(text[:start]); p == '@' || p == '＠' || p == '/' || p == '.' {
+				continue
+			}
+			if dots == 0 || !isTLD(text[lastDot:end]) {
+				continue
+			}
+		}
+		dst = append(dst, Link{Start: linkStart, End: linkEnd(text, end), Host: start, HostEnd: end})
+		i = linkEnd(text, end)
+	}
+	return dst
+}
+
+// hostRun scans host characters from i and returns the end of the run
+// (trailing dots excluded), the number of dots inside it and the offset
+// just after the last of them.
+func hostRun(text []byte, i int) (end, dots, lastDot int) {
+	end = i
+	pendingDot := -1
+	for j := i; j < len(text); {
+		r, size := utf8.DecodeRune(text[j:])
+		switch {
+		case IsInvisible(r):
+		case isDot(r):
+			if pendingDot >= 0 {
+				return end, dots, lastDot // two dots in a row end the host
+			}
+			pendingDot = j + size
+		case isHostChar(r):
+			if pendingDot >= 0 {
+				dots++
+				lastDot = pendingDot
+				pendingDot = -1
+			}
+			end = j + size
+		default:
+			return end, dots, lastDot
+		}
+		j += size
+	}
+	return end, dots, lastDot
+}
+
+// linkEnd extends a link from the end of its host over the rest of its
+// non-space run, leaving out trailing punctuation.
+func linkEnd(text []byte, i int) int {
+	end := i
+	for j := i; j < len(text); {
+		r, size := utf8.DecodeRune(text[j:])
+		if isUnicodeSpace(r) || r == '<' || r == '>' || r == '"' {
+			break
+		}
+		j += size
+		if !isASCIIIn(r, ".,;:!?)]}'") && r != '’' && r != '”' && r != '。' {
+			end = j
+		}
+	}
+	return end
+}
+
+func lastRune(b []byte) rune {
+	r, _ := utf8.DecodeLastRune(b)
+	return r
+}
+
+// isTLD reports whether a last label is plausible: two or more letters.
+func isTLD(label []byte) bool {
+	n := 0
+	for _, r := range string(label) {
+		if IsInvisible(r) {
+			continue
+		}
+		if !unicode.IsLetter(fold(r, true)) && !unicode.IsMark(r) {
+			return false
+		}
+		n++
+	}
+	return n >= 2
+}
+
+// isHostChar reports whether r can be part of a host name: letters, marks,
+// digits, hyphens and dots, in plain or compatibility forms.
+func isHostChar(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isASCIILetter(r) || ('0' <= r && r <= '9') || r == '-' || r == '.'
+	}
+	if isDot(r) {
+		return true
+	}
+	if unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) {
+		return true
+	}
+	f := fold(r, true)
+	return f != r && (f < utf8.RuneSelf && (isASCIILetter(f) || ('0' <= f && f <= '9') || f == '-'))
+}
+
+// isDot reports whether r separates host labels: . and the full stops that
+// IDNA maps to it (U+3002, U+FF0E, U+FF61).
+func isDot(r rune) bool {
+	return r == '.' || r == '。' || r == '．' || r == '｡'
+}
+
+// NormalizeHost appends the normalized form of a host name to dst: exact
+// key (NFKC, case folded, invisible characters removed) with IDNA's full
+// stops as dots and any trailing dot removed.
+func NormalizeHost(n *Normalizer, dst, host []byte) []byte {
+	start := len(dst)
+	dst = n.Exact(dst, host)
+	if !isASCII(dst[start:]) {
+		dst = append(dst[:start], bytes.ReplaceAll(dst[start:], []byte("。"), []byte("."))...)
+	}
+	for len(dst) > start && dst[len(dst)-1] == '.' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
+}
+
+// HostOfURL returns the host of an absolute URL (scheme://[user@]host[:port]/…),
+// or of a scheme-less one (host/…), as written.
+func HostOfURL(url []byte) []byte {
+	if i := bytes.Index(url, []byte("://")); i >= 0 {
+		url = url[i+3:]
+	}
+	if i := bytes.IndexAny(url, "/?#"); i >= 0 {
+		url = url[:i]
+	}
+	if i := bytes.LastIndexByte(url, '@'); i >= 0 {
+		url = url[i+1:]
+	}
+	if len(url) > 0 && url[0] == '[' { // IPv6 literal
+		if i := bytes.IndexByte(url, ']'); i >= 0 {
+			return url[:i+1]
+		}
+	}
+	if i := bytes.LastIndexByte(url, ':'); i >= 0 {
+		url = url[:i]
+	}
+	return url
+}
+
+// ParentDomains calls fn with host and each parent domain of it that still
+// has two labels or more: a.b.example.org, b.example.org, example.org.
+// It stops when fn returns false.
+func ParentDomains(host []byte, fn func(domain []byte) bool) {
+	for {
+		if !fn(host) {
+			return
+		}
+		i := bytes.IndexByte(host, '.')
+		if i < 0 || bytes.IndexByte(host[i+1:], '.') < 0 {
+			return
+		}
+		host = host[i+1:]
+	}
+}

@@ -1,0 +1,259 @@
+package matchers
+
+import (
+	"bytes"
+)
+
+// HitKind says what kind of thing in a post matched.
+type HitKind uint8
+
+// The hit kinds, as review tasks name them.
+const (
+	HitHashtag HitKind = iota
+	HitMention
+	HitAuthor
+	HitAuthorID
+	HitPhrase
+	HitDomain
+
+	numHitKinds = 6
+)
+
+var hitKindNames = enum{"hashtag", "mention", "author", "author_id", "phrase", "domain"}
+
+// String returns the kind's name in review tasks and metrics.
+func (k HitKind) String() string { return hitKindNames.name(uint8(k)) }
+
+// HitKinds lists every hit kind in order.
+func HitKinds() []HitKind {
+	return []HitKind{HitHashtag, HitMention, HitAuthor, HitAuthorID, HitPhrase, HitDomain}
+}
+
+// Hit is one list entry matched by one thing in a post.
+type Hit struct {
+	Kind  HitKind
+	In    Where
+	Tier  Tier
+	Entry uint32 // index of the entry in the snapshot
+	// Sigil, when not 0, is written before Value: entities carry a tag
+	// or handle without its # or @.
+	Sigil byte
+	// Value is the matched text as it appeared. It points into the post
+	// or the Matcher and is valid until the Matcher's next Match.
+	Value []byte
+}
+
+// SameThing reports whether h and o match the same entry by the same text
+// in the same place, whatever the tier.
+func (h *Hit) SameThing(o *Hit) bool {
+	if h.Kind != o.Kind || h.In != o.In || h.Entry != o.Entry {
+		return false
+	}
+	a, b := h.Value, o.Value
+	switch {
+	case h.Sigil == o.Sigil:
+	case h.Sigil != 0 && o.Sigil == 0:
+		if len(b) == 0 || b[0] != h.Sigil {
+			return false
+		}
+		b = b[1:]
+	case h.Sigil == 0 && o.Sigil != 0:
+		if len(a) == 0 || a[0] != o.Sigil {
+			return false
+		}
+		a = a[1:]
+	default:
+		return false
+	}
+	return bytes.Equal(a, b)
+}
+
+// Matcher finds the entries of a snapshot that a post names. It keeps
+// scratch buffers, so matching allocates nothing once they have grown; it
+// is not safe for concurrent use: each worker owns one. The zero value is
+// ready to use.
+type Matcher struct {
+	norm   Normalizer
+	tokens []Token
+	links  []Link
+	words  Words
+	exact  []byte
+	loose  []byte
+	look   []byte
+	host   []byte
+	hits   []Hit
+}
+
+// Match returns the hits of post p against snapshot s, each distinct
+// (kind, place, text, entry) once at its strongest tier, in the order found.
+// The result is valid until the next call.
+func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
+	m.hits = m.hits[:0]
+	if s == nil || s.Entries() == 0 {
+		return m.hits
+	}
+	handles := s.sets[EntryHandle][TierExact].Len() > 0
+	ids := s.sets[EntryUserID][TierExact].Len() > 0
+	hashtags := s.sets[EntryHashtag][TierExact].Len() > 0
+	domains := s.sets[EntryDomain][TierExact].Len() > 0
+	phrases := s.sets[EntryPhrase][TierExact].Len() > 0
+	for _, part := range p.Parts {
+		t, in := part.Tweet, part.In
+		if handles && len(t.AuthorHandle) > 0 {
+			m.lookupName(s, EntryHandle, t.AuthorHandle, Hit{Kind: HitAuthor, In: in, Sigil: '@', Value: t.AuthorHandle})
+		}
+		if ids && len(t.AuthorID) > 0 {
+			m.lookupID(s, t.AuthorID, Hit{Kind: HitAuthorID, In: in, Value: t.AuthorID})
+		}
+		for _, mn := range t.Mentions {
+			if handles && len(mn.Handle) > 0 {
+				m.lookupName(s, EntryHandle, mn.Handle, Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle})
+			}
+			if ids && len(mn.ID) > 0 {
+				h := Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle}
+				if len(mn.Handle) == 0 {
+					h.Sigil, h.Value = 0, mn.ID
+				}
+				m.lookupID(s, mn.ID, h)
+			}
+		}
+		if hashtags {
+			for _, tag := range t.Hashtags {
+				m.lookupName(s, EntryHashtag, tag, Hit{Kind: HitHashtag, In: in, Sigil: '#', Value: tag})
+			}
+		}
+		if (handles || hashtags) && len(t.Text) > 0 {
+			m.tokens = Extract(m.tokens[:0], t.Text)
+			for _, tok := range m.tokens {
+				name, value := t.Text[tok.Name:tok.NameEnd], t.Text[tok.Start:tok.NameEnd]
+				switch {
+				case tok.Kind == TokenHashtag && hashtags:
+					m.lookupName(s, EntryHashtag, name, Hit{Kind: HitHashtag, In: in, Value: value})
+				case tok.Kind != TokenHashtag && handles:
+					m.lookupName(s, EntryHandle, name, Hit{Kind: HitMention, In: in, Value: value})
+				}
+			}
+		}
+		if domains {
+			for _, u := range t.URLs {
+				m.lookupHost(s, HostOfURL(u), Hit{Kind: HitDomain, In: in, Value: u})
+			}
+			m.links = ExtractLinks(m.links[:0], t.Text)
+			for _, l := range m.links {
+				m.lookupHost(s, t.Text[l.Host:l.HostEnd], Hit{Kind: HitDomain, In: in, Value: t.Text[l.Start:l.End]})
+			}
+		}
+		if phrases && len(t.Text) > 0 {
+			m.matchPhrases(s, t.Text, in)
+		}
+	}
+	return m.hits
+}
+
+// lookupName looks up a hashtag or handle name at every tier the
+// snapshot's demands use.
+func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h Hit) {
+	m.exact = m.norm.Exact(m.exact[:0], name)
+	m.lookupKeys(s, kind, m.exact, nil, h)
+}
+
+// lookupKeys looks up an exact key, and the loose and lookalike keys
+// derived from it where demands use those tiers. loose may be given when
+// the caller has it, else it is computed.
+func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h Hit) {
+	if len(exact) == 0 {
+		return
+	}
+	m.emit(s, s.sets[kind][TierExact].Lookup(exact), h, TierExact)
+	tiers := s.tiers[kind]
+	if !tiers.Has(TierLoose) && !tiers.Has(TierLookalike) {
+		return
+	}
+	if loose == nil {
+		m.loose = m.norm.Loose(m.loose[:0], exact)
+		loose = m.loose
+	}
+	if len(loose) == 0 {
+		return
+	}
+	if tiers.Has(TierLoose) {
+		m.emit(s, s.sets[kind][TierLoose].Lookup(loose), h, TierLoose)
+		if !bytes.Equal(loose, exact) {
+			// Entries whose loose key equals their exact key are only
+			// in the exact set.
+			m.emit(s, s.sets[kind][TierExact].Lookup(loose), h, TierLoose)
+		}
+	}
+	if tiers.Has(TierLookalike) {
+		m.look = m.norm.Lookalike(m.look[:0], loose)
+		m.emit(s, s.sets[kind][TierLookalike].Lookup(m.look), h, TierLookalike)
+	}
+}
+
+// lookupID looks up a numeric account id.
+func (m *Matcher) lookupID(s *Snapshot, id []byte, h Hit) {
+	for len(id) > 1 && id[0] == '0' {
+		id = id[1:]
+	}
+	m.emit(s, s.sets[EntryUserID][TierExact].Lookup(id), h, TierExact)
+}
+
+// lookupHost looks up a link's host and each of its parent domains.
+func (m *Matcher) lookupHost(s *Snapshot, host []byte, h Hit) {
+	if len(host) == 0 {
+		return
+	}
+	m.host = NormalizeHost(&m.norm, m.host[:0], host)
+	ParentDomains(m.host, func(d []byte) bool {
+		m.emit(s, s.sets[EntryDomain][TierExact].Lookup(d), h, TierExact)
+		return true
+	})
+}
+
+// matchPhrases looks up every run of words of text that could be a phrase.
+func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where) {
+	w := &m.words
+	w.Split(&m.norm, text)
+	lookalike := s.tiers[EntryPhrase].Has(TierLookalike)
+	for i := 0; i < w.Len(); i++ {
+		start := w.spans[i].looseStart
+		if !lookalike {
+			b := prefix16(w.loose[start:min(start+2, len(w.loose))])
+			if s.phraseStarts[b/64]&(1<<(b%64)) == 0 {
+				continue
+			}
+		}
+		for j := i + 1; j <= w.Len() && j-i <= s.maxPhraseWords; j++ {
+			loose := w.Loose(i, j)
+			if len(loose) > s.maxPhraseBytes && !lookalike {
+				break
+			}
+			a, b := w.Span(i, j)
+			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, Hit{Kind: HitPhrase, In: in, Value: text[a:b]})
+		}
+	}
+}
+
+// emit records a hit for each reference whose demand matches at tier t.
+func (m *Matcher) emit(s *Snapshot, refs Refs, h Hit, t Tier) {
+	for i := 0; i < refs.Len(); i++ {
+		e := refs.At(i)
+		if t != TierExact && !s.demands[s.Demand(e)].Tiers.Has(t) {
+			continue
+		}
+		h.Entry, h.Tier = e, t
+		m.add(h)
+	}
+}
+
+// add appends h unless the same thing was already hit, keeping the
+// strongest tier.
+func (m *Matcher) add(h Hit) {
+	for i := range m.hits {
+		if m.hits[i].SameThing(&h) {
+			m.hits[i].Tier = min(m.hits[i].Tier, h.Tier)
+			return
+		}
+	}
+	m.hits = append(m.hits, h)
+}

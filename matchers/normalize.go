@@ -1,0 +1,250 @@
+package matchers
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Tier is how much of a token's spelling a match ignored. Lower tiers are
+// stronger evidence: an exact match is reported as exact even when the loose
+// key matches too.
+type Tier uint8
+
+// The tiers, strongest first.
+const (
+	// TierExact ignores compatibility forms (NFKC: fullwidth, styled
+	// letters, ligatures), letter case (full case folding) and invisible
+	// default-ignorable characters.
+	TierExact Tier = iota
+	// TierLoose also ignores separators: punctuation such as _ · - . and
+	// spaces.
+	TierLoose
+	// TierLookalike also maps confusable characters (Cyrillic а for Latin a,
+	// 0 for o, rn for m) to one skeleton, after Unicode TS #39.
+	TierLookalike
+
+	numTiers = 3
+)
+
+var tierNames = [numTiers]string{"exact", "loose", "lookalike"}
+
+// String returns the tier's name as it appears in review tasks.
+func (t Tier) String() string {
+	if int(t) < len(tierNames) {
+		return tierNames[t]
+	}
+	return "unknown"
+}
+
+// ParseTier returns the tier named s.
+func ParseTier(s string) (Tier, bool) {
+	for i, n := range tierNames {
+		if n == s {
+			return Tier(i), true
+		}
+	}
+	return 0, false
+}
+
+// Normalizer turns text into lookup keys. List entries and tweet tokens go
+// through the same Normalizer methods, so a key computed from either side is
+// comparable byte for byte.
+//
+// A Normalizer keeps scratch buffers and is not safe for concurrent use: each
+// worker owns one. The zero value is ready to use.
+type Normalizer struct {
+	a, b   []byte
+	folder cases.Caser
+	init   bool
+}
+
+// Exact appends the exact-tier key of src to dst: default-ignorable code
+// points removed, NFKC, full case folding, NFKC again. Combining marks are
+// kept, so Devanagari and Gurmukhi vowel signs survive and a composed nukta
+// letter (U+0958) equals its decomposed spelling (U+0915 U+093C).
+//
+// Exact is idempotent: Exact(Exact(s)) == Exact(s).
+func (n *Normalizer) Exact(dst, src []byte) []byte {
+	if isASCII(src) {
+		return appendLowerASCII(dst, src)
+	}
+	n.a = appendWithoutIgnorables(n.a[:0], src)
+	n.b = norm.NFKC.Append(n.b[:0], n.a...)
+	n.a = appendWithoutIgnorables(n.a[:0], n.b)
+	n.b = n.fold(n.b[:0], n.a)
+	return norm.NFKC.Append(dst, n.b...)
+}
+
+// Loose appends the loose-tier key of an exact key to dst: the exact key with
+// separators (punctuation and spaces) removed and renormalized.
+func (n *Normalizer) Loose(dst, exact []byte) []byte {
+	if isASCII(exact) {
+		for _, c := range exact {
+			if !isASCIISeparator(c) {
+				dst = append(dst, c)
+			}
+		}
+		return dst
+	}
+	n.a = n.a[:0]
+	for i := 0; i < len(exact); {
+		r, size := utf8.DecodeRune(exact[i:])
+		if !isSeparator(r) {
+			n.a = append(n.a, exact[i:i+size]...)
+		}
+		i += size
+	}
+	return norm.NFKC.Append(dst, n.a...)
+}
+
+// Lookalike appends the lookalike-tier key of a loose key to dst: the
+// confusable skeleton of the key, case folded and renormalized, so that
+// "fаrmer" with a Cyrillic а, "farrner" and "farmer" share one key.
+func (n *Normalizer) Lookalike(dst, loose []byte) []byte {
+	n.a = appendSkeleton(n.a[:0], loose)
+	if isASCII(n.a) {
+		return appendLowerASCII(dst, n.a)
+	}
+	n.b = n.fold(n.b[:0], n.a)
+	return norm.NFKC.Append(dst, n.b...)
+}
+
+// Key appends the key of src for tier t to dst, computing the weaker tiers
+// on the way.
+func (n *Normalizer) Key(dst, src []byte, t Tier) []byte {
+	start := len(dst)
+	dst = n.Exact(dst, src)
+	if t == TierExact {
+		return dst
+	}
+	exact := append([]byte(nil), dst[start:]...)
+	dst = n.Loose(dst[:start], exact)
+	if t == TierLoose {
+		return dst
+	}
+	loose := append([]byte(nil), dst[start:]...)
+	return n.Lookalike(dst[:start], loose)
+}
+
+// fold appends the full case folding of src to dst.
+func (n *Normalizer) fold(dst, src []byte) []byte {
+	if !n.init {
+		n.folder = cases.Fold()
+		n.init = true
+	}
+	n.folder.Reset()
+	for {
+		if cap(dst)-len(dst) < 2*len(src)+8 {
+			grown := make([]byte, len(dst), 2*cap(dst)+2*len(src)+8)
+			copy(grown, dst)
+			dst = grown
+		}
+		nDst, nSrc, err := n.folder.Transform(dst[len(dst):cap(dst)], src, true)
+		dst = dst[:len(dst)+nDst]
+		src = src[nSrc:]
+		if err != transform.ErrShortDst {
+			return dst
+		}
+	}
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func appendLowerASCII(dst, src []byte) []byte {
+	for _, c := range src {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// appendWithoutIgnorables appends src to dst without its default-ignorable
+// code points. Invalid UTF-8 bytes are kept as they are.
+func appendWithoutIgnorables(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < 0xC2 { // ASCII, continuation or invalid: never ignorable
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(src[i:])
+		if !IsInvisible(r) {
+			dst = append(dst, src[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+// IsInvisible reports whether r is a Unicode Default_Ignorable_Code_Point:
+// a character that renders as nothing (zero-width space and joiners, soft
+// hyphen, word joiner, bidi controls, variation selectors, tag characters,
+// Hangul fillers). Such characters can hide or split a token without
+// changing what a reader sees.
+func IsInvisible(r rune) bool {
+	if r < 0xAD {
+		return false
+	}
+	return unicode.Is(defaultIgnorable, r)
+}
+
+// defaultIgnorable is DerivedCoreProperties.txt Default_Ignorable_Code_Point
+// (Unicode 15.1).
+var defaultIgnorable = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x00AD, Hi: 0x00AD, Stride: 1},
+		{Lo: 0x034F, Hi: 0x034F, Stride: 1},
+		{Lo: 0x061C, Hi: 0x061C, Stride: 1},
+		{Lo: 0x115F, Hi: 0x1160, Stride: 1},
+		{Lo: 0x17B4, Hi: 0x17B5, Stride: 1},
+		{Lo: 0x180B, Hi: 0x180F, Stride: 1},
+		{Lo: 0x200B, Hi: 0x200F, Stride: 1},
+		{Lo: 0x202A, Hi: 0x202E, Stride: 1},
+		{Lo: 0x2060, Hi: 0x206F, Stride: 1},
+		{Lo: 0x3164, Hi: 0x3164, Stride: 1},
+		{Lo: 0xFE00, Hi: 0xFE0F, Stride: 1},
+		{Lo: 0xFEFF, Hi: 0xFEFF, Stride: 1},
+		{Lo: 0xFFA0, Hi: 0xFFA0, Stride: 1},
+		{Lo: 0xFFF0, Hi: 0xFFF8, Stride: 1},
+	},
+	R32: []unicode.Range32{
+		{Lo: 0x1BCA0, Hi: 0x1BCA3, Stride: 1},
+		{Lo: 0x1D173, Hi: 0x1D17A, Stride: 1},
+		{Lo: 0xE0000, Hi: 0xE0FFF, Stride: 1},
+	},
+}
+
+// isSeparator reports whether the loose tier drops r: punctuation (which
+// includes _ · ・ - . ' and their kin) and spaces.
+func isSeparator(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isASCIISeparator(byte(r))
+	}
+	return unicode.In(r, unicode.P, unicode.Z)
+}
+
+// isASCIISeparator is isSeparator for ASCII: punctuation and space, but not
+// symbols such as $ + < = > ^ ` | ~, which are Unicode symbols, not
+// punctuation.
+func isASCIISeparator(c byte) bool {
+	switch c {
+	case ' ', '!', '"', '#', '%', '&', '\'', '(', ')', '*', ',', '-', '.', '/',
+		':', ';', '?', '@', '[', '\\', ']', '_', '{', '}':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,273 @@
+// Package decode turns one input record (a Kafka message value or an NDJSON
+// line) into the posts that matching reads: an API v1.1 tweet, a v1.1
+// search response ({"statuses":[…]}) or an API v2 response ({"data": tweet
+// or [tweets], "includes": {…}}).
+//
+// Only the fields matching needs are read; everything else is skipped.
+// Strings point into the decoder's buffers, so a Decoder allocates nothing
+// per record once its buffers have grown. A Decoder is not safe for
+// concurrent use: each worker owns one.
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"flagstream/matchers"
+)
+
+// Limits bound what one record may hold; exceeding one rejects the record.
+type Limits struct {
+	// MaxTweets is the most posts one record may carry (a search
+	// response's statuses or a v2 data array).
+	MaxTweets int
+	// MaxEmbedDepth is how deep retweeted and quoted tweets may nest.
+	MaxEmbedDepth int
+	// MaxTextBytes is the longest text a tweet may have.
+	MaxTextBytes int
+}
+
+// DefaultLimits are generous for real tweets: a v2 page carries at most 500
+// tweets, a long post about 25,000 characters.
+var DefaultLimits = Limits{MaxTweets: 1000, MaxEmbedDepth: 4, MaxTextBytes: 256 << 10}
+
+// Reason classifies why a record was rejected. Reasons are a small fixed
+// set, fit for metric labels.
+type Reason string
+
+// The rejection reasons the decoder gives.
+const (
+	ReasonInvalidUTF8   Reason = "invalid_utf8"
+	ReasonInvalidJSON   Reason = "invalid_json"
+	ReasonNotATweet     Reason = "not_a_tweet"
+	ReasonMissingID     Reason = "missing_id"
+	ReasonWrongType     Reason = "wrong_type"
+	ReasonTooManyTweets Reason = "too_many_tweets"
+	ReasonTooDeep       Reason = "too_deep"
+	ReasonTextTooLong   Reason = "text_too_long"
+)
+
+// Error is a record the decoder rejects, with the reason class and what
+// exactly is wrong.
+type Error struct {
+	Reason Reason
+	Msg    string
+}
+
+func (e *Error) Error() string { return string(e.Reason) + ": " + e.Msg }
+
+func reject(reason Reason, format string, args ...any) *Error {
+	return &Error{Reason: reason, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ReasonOf returns the reason class of a decode error, or "" when err is
+// not one.
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+// Decoder decodes records. The zero value uses DefaultLimits.
+type Decoder struct {
+	Limits Limits
+
+	parser fastjson.Parser
+	tweets []*matchers.Tweet // pool; the first used of them are in use
+	used   int
+	parts  []matchers.Part
+	posts  []matchers.Post
+	bounds []int // start of each post's parts in parts
+	texts  []byte
+	err    *Error
+
+	// v2 includes of the record being decoded.
+	users  []*fastjson.Value
+	tweetV []*fastjson.Value
+}
+
+// Decode parses one record and returns its posts, valid until the next
+// call. A record that is not a tweet, or not well-formed, is rejected with
+// an *Error.
+func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
+	if d.Limits == (Limits{}) {
+		d.Limits = DefaultLimits
+	}
+	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
+	d.users, d.tweetV = d.users[:0], d.tweetV[:0]
+	if !utf8.Valid(record) {
+		return nil, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
+	}
+	v, err := d.parser.ParseBytes(record)
+	if err != nil {
+		return nil, reject(ReasonInvalidJSON, "%v", err)
+	}
+	o, err := v.Object()
+	if err != nil {
+		return nil, reject(ReasonNotATweet, "record is a JSON %s, not an object", v.Type())
+	}
+	switch {
+	case o.Get("data") != nil:
+		d.decodeV2(v)
+	case o.Get("statuses") != nil:
+		d.decodeSearch(v)
+	case o.Get("id_str") != nil || o.Get("id") != nil:
+		d.newPost()
+		d.decodeV1(v, matchers.InTweet, 0)
+	default:
+		return nil, reject(ReasonNotATweet, "object has none of id_str, id, data or statuses")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	d.bounds = append(d.bounds, len(d.parts))
+	for i := range d.posts {
+		d.posts[i].Parts = d.parts[d.bounds[i]:d.bounds[i+1]]
+	}
+	return d.posts, nil
+}
+
+// fail records the first problem of the record.
+func (d *Decoder) fail(reason Reason, format string, args ...any) {
+	if d.err == nil {
+		d.err = reject(reason, format, args...)
+	}
+}
+
+func (d *Decoder) newPost() bool {
+	if len(d.posts) >= d.Limits.MaxTweets {
+		d.fail(ReasonTooManyTweets, "record carries more than %d tweets", d.Limits.MaxTweets)
+		return false
+	}
+	d.posts = append(d.posts, matchers.Post{})
+	d.bounds = append(d.bounds, len(d.parts))
+	return true
+}
+
+// newPart adds a part to the current post and returns its tweet.
+func (d *Decoder) newPart(in matchers.Where) *matchers.Tweet {
+	if d.used == len(d.tweets) {
+		d.tweets = append(d.tweets, new(matchers.Tweet))
+	}
+	t := d.tweets[d.used]
+	d.used++
+	t.Reset()
+	d.parts = append(d.parts, matchers.Part{In: in, Tweet: t})
+	return t
+}
+
+// decodeSearch decodes a v1.1 search response: each status is a post.
+func (d *Decoder) decodeSearch(v *fastjson.Value) {
+	statuses := v.Get("statuses")
+	arr, err := statuses.Array()
+	if err != nil {
+		d.fail(ReasonWrongType, "statuses: expected an array, got %s", statuses.Type())
+		return
+	}
+	if len(arr) == 0 {
+		d.fail(ReasonNotATweet, "search response with no statuses")
+		return
+	}
+	for i, s := range arr {
+		if s.Type() != fastjson.TypeObject {
+			d.fail(ReasonWrongType, "statuses[%d]: expected an object, got %s", i, s.Type())
+			return
+		}
+		if !d.newPost() {
+			return
+		}
+		d.decodeV1(s, matchers.InTweet, 0)
+	}
+}
+
+// path names a field in messages. It is two strings so that naming a
+// nested field costs no allocation unless a message is written.
+type path struct{ parent, name string }
+
+func (p path) String() string { return p.parent + p.name }
+
+func at(name string) path { return path{name: name} }
+
+// str returns a string field's bytes; null and absent give nil. Another
+// type fails the record.
+func (d *Decoder) str(v *fastjson.Value, field path) []byte {
+	if v == nil {
+		return nil
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return b
+	case fastjson.TypeNull:
+		return nil
+	}
+	d.fail(ReasonWrongType, "%s: expected a string, got %s", field, v.Type())
+	return nil
+}
+
+// id returns an id field given as a string or a number, as digits.
+func (d *Decoder) id(v *fastjson.Value, field path) []byte {
+	if v == nil {
+		return nil
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return b
+	case fastjson.TypeNumber:
+		start := len(d.texts)
+		d.texts = v.MarshalTo(d.texts)
+		digits := d.texts[start:]
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				d.fail(ReasonWrongType, "%s: expected an integer id, got %s", field, digits)
+				return nil
+			}
+		}
+		return digits
+	case fastjson.TypeNull:
+		return nil
+	}
+	d.fail(ReasonWrongType, "%s: expected an id, got %s", field, v.Type())
+	return nil
+}
+
+// text unescapes a tweet text into the decoder's buffer.
+func (d *Decoder) text(raw []byte, field path) []byte {
+	if len(raw) > d.Limits.MaxTextBytes {
+		d.fail(ReasonTextTooLong, "%s: %d bytes, longer than %d", field, len(raw), d.Limits.MaxTextBytes)
+		return nil
+	}
+	start := len(d.texts)
+	d.texts = AppendUnescapedHTML(d.texts, raw)
+	return d.texts[start:len(d.texts):len(d.texts)]
+}
+
+func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	o, err := v.Object()
+	if err != nil {
+		d.fail(ReasonWrongType, "%s: expected an object, got %s", field, v.Type())
+		return nil
+	}
+	return o
+}
+
+func (d *Decoder) array(v *fastjson.Value, field path) []*fastjson.Value {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	a, err := v.Array()
+	if err != nil {
+		d.fail(ReasonWrongType, "%s: expected an array, got %s", field, v.Type())
+		return nil
+	}
+	return a
+}

@@ -1,0 +1,197 @@
+package decode
+
+import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+
+	"flagstream/matchers"
+)
+
+// decodeV2 decodes an API v2 response: data is one tweet or an array of
+// them; includes.users give authors' handles and includes.tweets the
+// referenced (retweeted, quoted, replied-to) tweets.
+func (d *Decoder) decodeV2(v *fastjson.Value) {
+	if inc := d.object(v.Get("includes"), at("includes")); inc != nil {
+		d.users = append(d.users, d.array(inc.Get("users"), at("includes.users"))...)
+		d.tweetV = append(d.tweetV, d.array(inc.Get("tweets"), at("includes.tweets"))...)
+	}
+	data := v.Get("data")
+	switch data.Type() {
+	case fastjson.TypeObject:
+		if d.newPost() {
+			d.tweetV2(data, matchers.InTweet, 0)
+		}
+	case fastjson.TypeArray:
+		arr, _ := data.Array()
+		if len(arr) == 0 {
+			d.fail(ReasonNotATweet, "v2 response with an empty data array")
+			return
+		}
+		for _, t := range arr {
+			if !d.newPost() {
+				return
+			}
+			d.tweetV2(t, matchers.InTweet, 0)
+		}
+	case fastjson.TypeNull:
+		d.fail(ReasonNotATweet, "v2 response with null data")
+	default:
+		d.fail(ReasonWrongType, "data: expected a tweet object or an array, got %s", data.Type())
+	}
+}
+
+// tweetV2 decodes one v2 tweet object into a part of the current post,
+// followed by the parts of the tweets it references that includes holds.
+func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
+	o := d.object(v, at("data[]"))
+	if o == nil {
+		return
+	}
+	t := d.newPart(in)
+	var (
+		text, noteText         []byte
+		entities, noteEntities *fastjson.Value
+		refs                   *fastjson.Value
+		replyUserID            []byte
+	)
+	o.Visit(func(key []byte, f *fastjson.Value) {
+		switch string(key) {
+		case "id":
+			t.ID = d.id(f, at("id"))
+		case "created_at":
+			t.CreatedAt = d.str(f, at("created_at"))
+		case "lang":
+			t.Lang = d.str(f, at("lang"))
+		case "text":
+			text = d.str(f, at("text"))
+		case "author_id":
+			t.AuthorID = d.id(f, at("author_id"))
+		case "entities":
+			entities = f
+		case "note_tweet":
+			if nt := d.object(f, at("note_tweet")); nt != nil {
+				noteText = d.str(nt.Get("text"), at("note_tweet.text"))
+				noteEntities = nt.Get("entities")
+			}
+		case "referenced_tweets":
+			refs = f
+		case "in_reply_to_user_id":
+			replyUserID = d.id(f, at("in_reply_to_user_id"))
+		}
+	})
+	if len(t.ID) == 0 && d.err == nil {
+		d.fail(ReasonMissingID, "tweet has no id")
+		return
+	}
+	if noteText != nil {
+		t.Text = d.text(noteText, at("note_tweet.text"))
+	} else {
+		t.Text = d.text(text, at("text"))
+	}
+	if u := d.user(t.AuthorID); u != nil {
+		t.AuthorHandle = d.str(u.Get("username"), at("includes.users[].username"))
+	}
+	d.entitiesV2(t, entities, "entities")
+	d.entitiesV2(t, noteEntities, "note_tweet.entities")
+
+	// References are followed one level, as the API's expansions
+	// provide them; a referenced tweet's own references are not.
+	if depth > 0 {
+		refs = nil
+	}
+	repliedFound := false
+	for _, r := range d.array(refs, at("referenced_tweets")) {
+		ro := d.object(r, at("referenced_tweets[]"))
+		if ro == nil {
+			continue
+		}
+		var where matchers.Where
+		switch typ := d.str(ro.Get("type"), at("referenced_tweets[].type")); string(typ) {
+		case "retweeted":
+			where = matchers.InRetweeted
+		case "quoted":
+			where = matchers.InQuoted
+		case "replied_to":
+			where = matchers.InRepliedTo
+		default:
+			continue
+		}
+		ref := d.includedTweet(d.id(ro.Get("id"), at("referenced_tweets[].id")))
+		if ref == nil {
+			continue
+		}
+		if where == matchers.InRepliedTo {
+			repliedFound = true
+		}
+		d.tweetV2(ref, where, depth+1)
+	}
+	if !repliedFound && len(replyUserID) > 0 && depth == 0 {
+		r := d.newPart(matchers.InRepliedTo)
+		r.AuthorID = replyUserID
+		if u := d.user(replyUserID); u != nil {
+			r.AuthorHandle = d.str(u.Get("username"), at("includes.users[].username"))
+		}
+	}
+}
+
+// entitiesV2 adds a v2 entities object's hashtags, mentions and URLs.
+func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string) {
+	o := d.object(v, at(field))
+	if o == nil {
+		return
+	}
+	for _, h := range d.array(o.Get("hashtags"), path{field, ".hashtags"}) {
+		if tag := d.str(d.field(h, "tag", path{field, ".hashtags[]"}), path{field, ".hashtags[].tag"}); len(tag) > 0 {
+			t.Hashtags = append(t.Hashtags, tag)
+		}
+	}
+	for _, m := range d.array(o.Get("mentions"), path{field, ".mentions"}) {
+		mo := d.object(m, path{field, ".mentions[]"})
+		if mo == nil {
+			continue
+		}
+		mn := matchers.Mention{
+			Handle: d.str(mo.Get("username"), path{field, ".mentions[].username"}),
+			ID:     d.id(mo.Get("id"), path{field, ".mentions[].id"}),
+		}
+		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
+			t.Mentions = append(t.Mentions, mn)
+		}
+	}
+	d.urls(t, o.Get("urls"), field)
+}
+
+// user returns the includes.users object with the given id.
+func (d *Decoder) user(id []byte) *fastjson.Object {
+	if len(id) == 0 {
+		return nil
+	}
+	for _, u := range d.users {
+		o, err := u.Object()
+		if err != nil {
+			continue
+		}
+		if uid := o.Get("id"); uid != nil && uid.Type() == fastjson.TypeString {
+			if b, _ := uid.StringBytes(); bytes.Equal(b, id) {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+// includedTweet returns the includes.tweets tweet with the given id.
+func (d *Decoder) includedTweet(id []byte) *fastjson.Value {
+	if len(id) == 0 {
+		return nil
+	}
+	for _, t := range d.tweetV {
+		if tid := t.Get("id"); tid != nil && tid.Type() == fastjson.TypeString {
+			if b, _ := tid.StringBytes(); bytes.Equal(b, id) {
+				return t
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+// Package pipeline is flagstream's stream engine: it fetches batches of
+// records from a Source, decodes and matches them on parallel workers,
+// hands the review tasks and rejected records to a Sink, and commits each
+// batch back to the Source only when it and every batch before it are
+// written. Batches flow through a fixed number of slots, so a slow sink
+// stops fetching instead of growing a queue or dropping work.
+//
+//	Source.Fetch ─► workers (decode, match, build tasks) ─► Sink.Write (in order) ─► Source.Commit (in order)
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"flagstream/matchers"
+	"flagstream/pipeline/decode"
+)
+
+// Record is one input record: a Kafka message or an NDJSON line.
+type Record struct {
+	Value []byte
+	// Kafka position and timestamp; zero for files.
+	Topic     string
+	Partition int32
+	Offset    int64
+	Time      time.Time
+	// File position; zero for Kafka.
+	File string
+	Line int64
+	// Oversize, when not zero, is the size of a record that was too large
+	// to read; Value is then empty and the record is rejected.
+	Oversize int64
+}
+
+// Output is a review task ready to write. Its key (the tweet id) and value
+// (the task's JSON, without a newline) are in the batch: see Batch.Task.
+type Output struct {
+	Record     int // index in Batch.Records
+	key, value [2]int
+}
+
+// Task returns the key and value of task i. They point into the batch.
+func (b *Batch) Task(i int) (key, value []byte) {
+	t := &b.Tasks[i]
+	return b.out[t.key[0]:t.key[1]], b.out[t.value[0]:t.value[1]]
+}
+
+// Rejection is a record that could not be processed.
+type Rejection struct {
+	Record int
+	Reason decode.Reason
+	Err    string
+}
+
+// Batch is a unit of work: records fetched together, processed by one
+// worker, written and committed together. Batches are reused; nothing may
+// keep a reference into one after the Sink's Write and the Source's Commit
+// return.
+type Batch struct {
+	// Seq numbers batches in fetch order from 0.
+	Seq     uint64
+	Records []Record
+	// Data is the Source's arena for record values.
+	Data []byte
+
+	Tasks   []Output
+	Rejects []Rejection
+	// Stats of processing, turned into metrics once the batch is written.
+	Stats BatchStats
+
+	out []byte // task JSON arena
+	// processed is closed when a worker is done with the batch, written
+	// when the Sink is; err is the Sink's result.
+	processed, written chan struct{}
+	err                error
+}
+
+// BatchStats counts what processing a batch produced.
+type BatchStats struct {
+	Tweets   int // posts decoded and matched
+	Snapshot *matchers.Snapshot
+	// Matches counts hits per demand (index in Snapshot.Demands) and kind:
+	// Matches[d*NumHitKinds+k].
+	Matches   []uint32
+	Durations []float64 // sampled per-record processing times, seconds
+}
+
+// NumHitKinds is the number of hit kinds, the stride of BatchStats.Matches.
+var NumHitKinds = len(matchers.HitKinds())
+
+func (b *Batch) reset() {
+	b.Records, b.Data, b.Tasks, b.Rejects, b.out = b.Records[:0], b.Data[:0], b.Tasks[:0], b.Rejects[:0], b.out[:0]
+	b.Stats.Tweets, b.Stats.Snapshot = 0, nil
+	b.Stats.Matches, b.Stats.Durations = b.Stats.Matches[:0], b.Stats.Durations[:0]
+	b.err = nil
+}
+
+// Source supplies records and takes back commits.
+type Source interface {
+	// Fetch fills b.Records (and may use b.Data for their bytes) with the
+	// next records, at least one. It returns io.EOF when the input is
+	// exhausted and ctx.Err() when ctx is done.
+	Fetch(ctx context.Context, b *Batch) error
+	// Commit records that b and every batch before it are fully written.
+	// It is called once per batch, in Seq order.
+	Commit(ctx context.Context, b *Batch) error
+}
+
+// Sink writes a batch's review tasks and rejected records.
+type Sink interface {
+	// Write returns once every task and rejection of b is durably
+	// written (for Kafka: acknowledged by the broker). Batches arrive in
+	// Seq order when Config.Writers is 1.
+	Write(ctx context.Context, b *Batch) error
+}
+
+// Config sets up a pipeline run.
+type Config struct {
+	Source Source
+	Sink   Sink
+	// Lists returns the snapshot to match with; it is called once per
+	// batch, so a reload takes effect at the next batch.
+	Lists func() *matchers.Snapshot
+	// Workers is the number of processing goroutines; default GOMAXPROCS.
+	Workers int
+	// Slots is the number of batches in flight; it bounds memory. Default
+	// 4 per worker.
+	Slots int
+	// Writers is the number of batches the Sink may write at once; 1
+	// (the default) keeps output in input order.
+	Writers int
+	// DrainTimeout bounds how long, once ctx is done, in-flight batches
+	// may take to be written and committed. Default 30s.
+	DrainTimeout time.Duration
+	Limits       decode.Limits
+	Metrics      *Metrics
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+	// Source names the input in review tasks for file records (ignored
+	// for Kafka records, which carry their topic).
+	SampleEvery int // one record in SampleEvery is timed; default 64
+}
+
+// ErrDrainTimeout is returned when in-flight work could not be written and
+// committed within Config.DrainTimeout after a stop.
+var ErrDrainTimeout = errors.New("pipeline: drain timed out; uncommitted records will be delivered again")
+
+// Run moves records from Source to Sink until the source is exhausted (for
+// files), ctx is done, or a stage fails. When ctx is done it stops
+// fetching, finishes the batches in flight, writes and commits them, and
+// returns nil; records fetched but not committed are delivered again by
+// the source after a restart.
+func Run(ctx context.Context, cfg Config) error {
+	cfg.defaults()
+	free := make(chan *Batch, cfg.Slots)
+	for range cfg.Slots {
+		free <- &Batch{}
+	}
+	work := make(chan *Batch, cfg.Slots)
+	ordered := make(chan *Batch, cfg.Slots)
+	toCommit := make(chan *Batch, cfg.Slots)
+
+	// Once ctx is done, in-flight batches get DrainTimeout to be written
+	// and committed; stages use drainCtx, which outlives ctx by that much.
+	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelDrain()
+	var drainTimer *time.Timer
+	var timerMu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		timerMu.Lock()
+		drainTimer = time.AfterFunc(cfg.DrainTimeout, cancelDrain)
+		timerMu.Unlock()
+	})
+	defer func() {
+		stop()
+		timerMu.Lock()
+		if drainTimer != nil {
+			drainTimer.Stop()
+		}
+		timerMu.Unlock()
+	}()
+
+	g, gctx := errgroup.WithContext(drainCtx)
+	// The fetcher owns taking free batches and filling them.
+	g.Go(func() error {
+		defer close(work)
+		defer close(ordered)
+		var seq uint64
+		for {
+			var b *Batch
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return nil
+			case <-gctx.Done():
+				return nil
+			}
+			b.reset()
+			err := cfg.Source.Fetch(ctx, b)
+			if len(b.Records) > 0 {
+				b.Seq = seq
+				seq++
+				b.processed, b.written = make(chan struct{}), make(chan struct{})
+				work <- b // never blocks: the channels hold every batch
+				ordered <- b
+			} else {
+				free <- b
+			}
+			switch {
+			case err == nil:
+			case errors.Is(err, io.EOF), ctx.Err() != nil:
+				return nil
+			default:
+				return fmt.Errorf("fetch: %w", err)
+			}
+		}
+	})
+	// Workers own the processing of the batches they take from work.
+	for range cfg.Workers {
+		g.Go(func() error {
+			p := newProcessor(cfg)
+			for b := range work {
+				p.process(b)
+				close(b.processed)
+			}
+			return nil
+		})
+	}
+	// The write stage takes batches in order once processed and writes up
+	// to Writers of them at once; its write goroutines end before it does.
+	g.Go(func() error {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer close(toCommit)
+		slots := make(chan struct{}, cfg.Writers)
+		for b := range ordered {
+			select {
+			case <-b.processed:
+			case <-gctx.Done():
+				return nil
+			}
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.err = cfg.Sink.Write(gctx, b)
+				<-slots
+				close(b.written)
+			}()
+			toCommit <- b
+		}
+		return nil
+	})
+	// The committer commits batches in order once written, records their
+	// metrics and recycles them.
+	g.Go(func() error {
+		for b := range toCommit {
+			select {
+			case <-b.written:
+			case <-gctx.Done():
+				return drainError(drainCtx, ctx)
+			}
+			if b.err != nil {
+				if gctx.Err() != nil {
+					return drainError(drainCtx, ctx)
+				}
+				return fmt.Errorf("write: %w", b.err)
+			}
+			if err := cfg.Source.Commit(gctx, b); err != nil {
+				if gctx.Err() != nil {
+					return drainError(drainCtx, ctx)
+				}
+				return fmt.Errorf("commit: %w", err)
+			}
+			cfg.Metrics.observeBatch(b, cfg.Now())
+			free <- b
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func drainError(drainCtx, ctx context.Context) error {
+	if ctx.Err() != nil && drainCtx.Err() != nil {
+		return ErrDrainTimeout
+	}
+	return nil
+}
+
+func (c *Config) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Slots <= 0 {
+		c.Slots = 4 * c.Workers
+	}
+	if c.Slots < c.Workers+2 {
+		c.Slots = c.Workers + 2
+	}
+	if c.Writers <= 0 {
+		c.Writers = 1
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.SampleEvery <= 0 {
+		c.SampleEvery = 64
+	}
+	if c.Limits == (decode.Limits{}) {
+		c.Limits = decode.DefaultLimits
+	}
+}
