@@ -110,7 +110,7 @@ func (s *LineSource) open() error {
 	s.next++
 	f, err := in.Open()
 	if err != nil {
-		return fmt.Errorf("open %s: %w", in.Name, err)
+		return err // os.Open's error names the file
 	}
 	s.cur, s.name, s.line = f, in.Name, 0
 	if s.name == "-" {

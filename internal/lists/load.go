@@ -31,5 +31,9 @@ func Parse(dir string) ([]matchers.Demand, []matchers.Warning, error) {
 	if !info.IsDir() {
 		return nil, nil, fmt.Errorf("lists directory: %s is not a directory", dir)
 	}
-	return matchers.ParseLists(os.DirFS(dir), dir)
+	demands, warnings, err := matchers.ParseLists(os.DirFS(dir), dir)
+	if err == nil && len(demands) == 0 {
+		warnings = append(warnings, matchers.Warning{File: dir, Msg: "no demand files (*.yaml): nothing can match"})
+	}
+	return demands, warnings, err
 }

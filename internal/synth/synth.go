@@ -1,0 +1,332 @@
+// Package synth generates synthetic tweet traffic for the demo, benchmarks
+// and tests: API v1.1 tweets of realistic shape and size (about 750 bytes),
+// some API v2 responses, a chosen share naming listed handles or hashtags
+// (some in evasive spellings), and a few malformed records. Output is
+// deterministic for a seed.
+package synth
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind says what a generated record is.
+type Kind uint8
+
+// The kinds of record.
+const (
+	Clean     Kind = iota // names nothing listed
+	Flagged               // names a listed handle or hashtag plainly
+	Evasive               // names one in an evasive spelling
+	Malformed             // not a valid tweet record
+)
+
+func (k Kind) String() string {
+	return [...]string{"clean", "flagged", "evasive", "malformed"}[k]
+}
+
+// Config tunes a Generator.
+type Config struct {
+	Seed uint64
+	// Handles and Hashtags are the listed entries that flagged records name
+	// (without @ or #).
+	Handles, Hashtags []string
+	// FlagRate, EvasiveRate and MalformedRate are the shares of records of
+	// those kinds; the rest are clean.
+	FlagRate, EvasiveRate, MalformedRate float64
+	// V2Rate is the share of well-formed records written as API v2
+	// responses instead of v1.1 tweets.
+	V2Rate float64
+	// Start is the first tweet's creation time; each next one is 1ms later.
+	Start time.Time
+}
+
+// Generator produces records. It is not safe for concurrent use.
+type Generator struct {
+	cfg Config
+	rng *rand.Rand
+	n   uint64
+	b   strings.Builder
+}
+
+// New returns a generator.
+func New(cfg Config) *Generator {
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Date(2021, 2, 4, 9, 0, 0, 0, time.UTC)
+	}
+	return &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+}
+
+var (
+	words = strings.Fields(`the farmers march to the capital again today and nobody in the
+		government wants to talk about prices harvest rain delhi punjab tractors
+		market reform protest support village families winter news morning people
+		road police border camp water food tea music cricket match weather city`)
+	tags  = []string{"news", "india", "cricket", "weather", "music", "delhi", "travel", "food", "tech", "sports"}
+	langs = []string{"en", "hi", "pa", "ta", "en", "en"}
+)
+
+// Next appends the next record (one JSON line, without a newline) to dst
+// and says what kind it is.
+func (g *Generator) Next(dst []byte) ([]byte, Kind) {
+	g.n++
+	r := g.rng.Float64()
+	kind := Clean
+	switch {
+	case r < g.cfg.MalformedRate:
+		kind = Malformed
+	case r < g.cfg.MalformedRate+g.cfg.FlagRate && g.listed():
+		kind = Flagged
+	case r < g.cfg.MalformedRate+g.cfg.FlagRate+g.cfg.EvasiveRate && g.listed():
+		kind = Evasive
+	}
+	if kind == Malformed {
+		return append(dst, g.malformed()...), kind
+	}
+	t := g.tweet(kind)
+	if g.rng.Float64() < g.cfg.V2Rate {
+		return append(dst, t.v2()...), kind
+	}
+	return append(dst, t.v1()...), kind
+}
+
+func (g *Generator) listed() bool { return len(g.cfg.Handles)+len(g.cfg.Hashtags) > 0 }
+
+type tweet struct {
+	id, userID           uint64
+	created              time.Time
+	handle, name, text   string
+	lang                 string
+	hashtags             []string
+	mentions             []string
+	retweets, favourites int
+}
+
+// tweet builds a tweet's fields; a flagged or evasive one names a listed
+// entry as its author, in a mention or in a hashtag.
+func (g *Generator) tweet(kind Kind) tweet {
+	t := tweet{
+		id:         1355000000000000000 + g.n,
+		userID:     100000 + g.rng.Uint64N(5_000_000),
+		created:    g.cfg.Start.Add(time.Duration(g.n) * time.Millisecond),
+		lang:       langs[g.rng.IntN(len(langs))],
+		retweets:   g.rng.IntN(500),
+		favourites: g.rng.IntN(2000),
+	}
+	t.handle = "user" + strconv.FormatUint(t.userID, 36)
+	t.name = strings.ToUpper(t.handle[:1]) + t.handle[1:]
+	var sb strings.Builder
+	n := 6 + g.rng.IntN(10)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(words[g.rng.IntN(len(words))])
+	}
+	tag := tags[g.rng.IntN(len(tags))]
+	t.hashtags = append(t.hashtags, tag)
+	sb.WriteString(" #" + tag)
+	if g.rng.IntN(3) == 0 {
+		m := "friend" + strconv.Itoa(g.rng.IntN(100000))
+		t.mentions = append(t.mentions, m)
+		sb.WriteString(" @" + m)
+	}
+	if kind == Flagged || kind == Evasive {
+		useHandle := len(g.cfg.Hashtags) == 0 || (len(g.cfg.Handles) > 0 && g.rng.IntN(2) == 0)
+		switch {
+		case useHandle && kind == Flagged && g.rng.IntN(2) == 0:
+			t.handle = g.cfg.Handles[g.rng.IntN(len(g.cfg.Handles))]
+		case useHandle:
+			h := g.cfg.Handles[g.rng.IntN(len(g.cfg.Handles))]
+			if kind == Evasive {
+				// Evasive mentions are typed into the text; the platform
+				// would not link them, so they have no entity.
+				sb.WriteString(" " + Evade(g.rng, "@"+h))
+			} else {
+				t.mentions = append(t.mentions, h)
+				sb.WriteString(" @" + h)
+			}
+		default:
+			h := g.cfg.Hashtags[g.rng.IntN(len(g.cfg.Hashtags))]
+			if kind == Evasive {
+				sb.WriteString(" " + Evade(g.rng, "#"+h))
+			} else {
+				t.hashtags = append(t.hashtags, h)
+				sb.WriteString(" #" + h)
+			}
+		}
+	}
+	t.text = sb.String()
+	return t
+}
+
+// Evade respells a #hashtag or @handle the way people dodge filters: an
+// invisible character inside, fullwidth or styled letters, an underscore
+// between its halves, or a different letter case.
+func Evade(rng *rand.Rand, s string) string {
+	sigil, name := s[:1], s[1:]
+	mid := len(name) / 2
+	switch rng.IntN(5) {
+	case 0:
+		return sigil + name[:mid] + "\u200b" + name[mid:]
+	case 1:
+		return fullwidth(sigil + name)
+	case 2:
+		if sigil == "#" {
+			return sigil + mathBold(name)
+		}
+		return sigil + strings.ToUpper(name)
+	case 3:
+		if sigil == "#" && mid > 0 && name[mid-1] != '_' && name[mid] != '_' {
+			return sigil + name[:mid] + "_" + name[mid:]
+		}
+		return "\u2060" + sigil + "\u00ad" + name
+	default:
+		return sigil + strings.ToUpper(name[:1]) + strings.ToLower(name[1:])
+	}
+}
+
+// fullwidth maps ASCII letters, digits and signs to their fullwidth forms.
+func fullwidth(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > ' ' && r < 0x7F {
+			r += 0xFEE0
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mathBold maps ASCII letters and digits to mathematical bold ones.
+func mathBold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case 'A' <= r && r <= 'Z':
+			r = 0x1D400 + (r - 'A')
+		case 'a' <= r && r <= 'z':
+			r = 0x1D41A + (r - 'a')
+		case '0' <= r && r <= '9':
+			r = 0x1D7CE + (r - '0')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (g *Generator) malformed() string {
+	switch g.rng.IntN(5) {
+	case 0:
+		return `{"id_str": "13550000000", "text": "cut off in the mid`
+	case 1:
+		return `{"text": "a tweet without an id", "user": {"screen_name": "someone"}}`
+	case 2:
+		return `{"id_str": 12, "text": ["wrong", "types"]}`
+	case 3:
+		return `["not", "a", "tweet"]`
+	default:
+		return "{\"id_str\": \"1\", \"text\": \"invalid \xff\xfe utf-8\"}"
+	}
+}
+
+// v1 writes the tweet as an API v1.1 object.
+func (t tweet) v1() string {
+	var b strings.Builder
+	created := t.created.Format("Mon Jan 02 15:04:05 -0700 2006")
+	fmt.Fprintf(&b, `{"created_at":%q,"id":%d,"id_str":"%d","text":%s,"truncated":false,`, created, t.id, t.id, jsonString(t.text))
+	b.WriteString(`"entities":{"hashtags":[`)
+	for i, h := range t.hashtags {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"text":%s,"indices":[0,0]}`, jsonString(h))
+	}
+	b.WriteString(`],"symbols":[],"user_mentions":[`)
+	for i, m := range t.mentions {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"screen_name":%s,"name":%s,"indices":[0,0]}`, jsonString(m), jsonString(m))
+	}
+	b.WriteString(`],"urls":[]},`)
+	b.WriteString(`"source":"\u003ca href=\"http://twitter.com/download/android\" rel=\"nofollow\"\u003eTwitter for Android\u003c/a\u003e",`)
+	b.WriteString(`"in_reply_to_status_id_str":null,"in_reply_to_screen_name":null,`)
+	fmt.Fprintf(&b, `"user":{"id":%d,"id_str":"%d","name":%s,"screen_name":%s,"location":"India","followers_count":%d,"friends_count":%d,"created_at":"Sat Feb 16 13:40:25 +0000 2013","statuses_count":%d},`,
+		t.userID, t.userID, jsonString(t.name), jsonString(t.handle), t.favourites*3, t.retweets*2, t.favourites*7)
+	fmt.Fprintf(&b, `"retweet_count":%d,"favorite_count":%d,"lang":%q}`,
+		t.retweets, t.favourites, t.lang)
+	return b.String()
+}
+
+// v2 writes the tweet as an API v2 response with its author in includes.
+func (t tweet) v2() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"data":{"id":"%d","text":%s,"author_id":"%d","created_at":%q,"lang":%q,"entities":{"hashtags":[`,
+		t.id, jsonString(t.text), t.userID, t.created.Format(time.RFC3339Nano), t.lang)
+	for i, h := range t.hashtags {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"start":0,"end":0,"tag":%s}`, jsonString(h))
+	}
+	b.WriteString(`],"mentions":[`)
+	for i, m := range t.mentions {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"start":0,"end":0,"username":%s}`, jsonString(m))
+	}
+	fmt.Fprintf(&b, `]},"public_metrics":{"retweet_count":%d,"like_count":%d}},"includes":{"users":[{"id":"%d","username":%s,"name":%s}]}}`,
+		t.retweets, t.favourites, t.userID, jsonString(t.handle), jsonString(t.name))
+	return b.String()
+}
+
+// jsonString quotes s as a JSON string, escaping as the platform does:
+// HTML-sensitive characters as &amp; &lt; &gt; in text are already escaped
+// by callers that need them.
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r < 0x20:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Handles returns n distinct fictional handles, deterministic for seed.
+func Handles(seed uint64, n int) []string {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	seen := make(map[string]bool, n)
+	out := make([]string, 0, n)
+	for len(out) < n {
+		var b strings.Builder
+		b.WriteString([]string{"kisan", "farm", "punjab", "desi", "real", "the", "voice", "free"}[rng.IntN(8)])
+		if rng.IntN(2) == 0 {
+			b.WriteByte('_')
+		}
+		b.WriteString(strconv.FormatUint(rng.Uint64N(1<<40), 36))
+		h := b.String()
+		if len(h) > 15 {
+			h = h[:15]
+		}
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
