@@ -26,7 +26,9 @@ import (
 // Record is one input record: a Kafka message or an NDJSON line.
 type Record struct {
 	Value []byte
-	// Kafka position and timestamp; zero for files.
+	// Kafka key, headers, position and timestamp; zero for files.
+	Key       []byte
+	Headers   []Header
 	Topic     string
 	Partition int32
 	Offset    int64
@@ -34,9 +36,18 @@ type Record struct {
 	// File position; zero for Kafka.
 	File string
 	Line int64
-	// Oversize, when not zero, is the size of a record that was too large
-	// to read; Value is then empty and the record is rejected.
+	// Oversize, when not zero, is the size of a record larger than the
+	// limit: it is rejected unread. Value holds its bytes when the source
+	// had to read them anyway (Kafka), else it is empty and Spill may name
+	// a file that holds them (files).
 	Oversize int64
+	Spill    string
+}
+
+// Header is a Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
 }
 
 // Output is a review task ready to write. Its key (the tweet id) and value

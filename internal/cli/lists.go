@@ -61,7 +61,7 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprint(tw, "\tFILE\n")
 	for i, d := range snap.Demands() {
 		counts := d.Entries.Counts()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, demandState(&d, at), d.JurisdictionList(), d.Action, d.Priority)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, lists.State(&d, at), d.JurisdictionList(), d.Action, d.Priority)
 		for _, k := range matchers.EntryKinds() {
 			n := counts[k]
 			if snap.Active(i) {
@@ -76,19 +76,6 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 	}
 	_, err = fmt.Fprintf(env.Stdout, "%s\n", snap.Summary())
 	return err
-}
-
-// demandState says whether a demand is active at t, and if not why.
-func demandState(d *matchers.Demand, at time.Time) string {
-	switch {
-	case d.Status == matchers.StatusRescinded:
-		return "rescinded"
-	case !d.Received.IsZero() && at.Before(d.Received):
-		return "pending"
-	case !d.Expires.IsZero() && !at.Before(d.Expires):
-		return "expired"
-	}
-	return "active"
 }
 
 func upper(s string) string {

@@ -77,10 +77,10 @@ func (s *NDJSONSink) Write(_ context.Context, b *pipeline.Batch) error {
 // comes from its spill file, which is then removed.
 func (s *NDJSONSink) writeReject(r *pipeline.Record) error {
 	if r.Oversize > 0 {
-		if len(r.Value) == 0 {
+		if r.Spill == "" {
 			return nil
 		}
-		path := string(r.Value)
+		path := r.Spill
 		defer os.Remove(path)
 		if s.rejects == nil {
 			return nil

@@ -42,8 +42,8 @@ func OpenInputs(names []string, stdin io.Reader) []Input {
 // LineSource reads NDJSON lines from inputs in order as pipeline records.
 // Blank lines are skipped. A line longer than MaxRecordBytes is not held
 // in memory: it becomes a record with Oversize set, and, when SpillDir is
-// set, its bytes are copied to a file there (Record.Value then holds that
-// file's path) so that the rejects file can have it whole.
+// set, its bytes are copied to a file there (named by Record.Spill) so
+// that the rejects file can have it whole.
 type LineSource struct {
 	Inputs         []Input
 	MaxRecordBytes int
@@ -150,12 +150,7 @@ func (s *LineSource) readLine(b *pipeline.Batch) error {
 		s.BytesRead.Add(size)
 		if oversize {
 			b.Data = b.Data[:start]
-			r := pipeline.Record{File: s.name, Line: s.line, Oversize: size}
-			if spill != "" {
-				b.Data = append(b.Data, spill...)
-				r.Value = b.Data[start:len(b.Data):len(b.Data)]
-			}
-			b.Records = append(b.Records, r)
+			b.Records = append(b.Records, pipeline.Record{File: s.name, Line: s.line, Oversize: size, Spill: spill})
 			return nil
 		}
 		line := bytes.TrimRight(b.Data[start:], "\r\n")

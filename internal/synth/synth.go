@@ -31,9 +31,9 @@ func (k Kind) String() string {
 // Config tunes a Generator.
 type Config struct {
 	Seed uint64
-	// Handles and Hashtags are the listed entries that flagged records name
-	// (without @ or #).
-	Handles, Hashtags []string
+	// Handles, Hashtags, Phrases and Domains are the listed entries that
+	// flagged records name (handles and hashtags without @ or #).
+	Handles, Hashtags, Phrases, Domains []string
 	// FlagRate, EvasiveRate and MalformedRate are the shares of records of
 	// those kinds; the rest are clean.
 	FlagRate, EvasiveRate, MalformedRate float64
@@ -93,7 +93,9 @@ func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 	return append(dst, t.v1()...), kind
 }
 
-func (g *Generator) listed() bool { return len(g.cfg.Handles)+len(g.cfg.Hashtags) > 0 }
+func (g *Generator) listed() bool {
+	return len(g.cfg.Handles)+len(g.cfg.Hashtags)+len(g.cfg.Phrases)+len(g.cfg.Domains) > 0
+}
 
 type tweet struct {
 	id, userID           uint64
@@ -135,32 +137,57 @@ func (g *Generator) tweet(kind Kind) tweet {
 		sb.WriteString(" @" + m)
 	}
 	if kind == Flagged || kind == Evasive {
-		useHandle := len(g.cfg.Hashtags) == 0 || (len(g.cfg.Handles) > 0 && g.rng.IntN(2) == 0)
-		switch {
-		case useHandle && kind == Flagged && g.rng.IntN(2) == 0:
-			t.handle = g.cfg.Handles[g.rng.IntN(len(g.cfg.Handles))]
-		case useHandle:
-			h := g.cfg.Handles[g.rng.IntN(len(g.cfg.Handles))]
-			if kind == Evasive {
-				// Evasive mentions are typed into the text; the platform
-				// would not link them, so they have no entity.
-				sb.WriteString(" " + Evade(g.rng, "@"+h))
-			} else {
-				t.mentions = append(t.mentions, h)
-				sb.WriteString(" @" + h)
-			}
-		default:
-			h := g.cfg.Hashtags[g.rng.IntN(len(g.cfg.Hashtags))]
-			if kind == Evasive {
-				sb.WriteString(" " + Evade(g.rng, "#"+h))
-			} else {
-				t.hashtags = append(t.hashtags, h)
-				sb.WriteString(" #" + h)
-			}
-		}
+		g.name(&t, &sb, kind)
 	}
 	t.text = sb.String()
 	return t
+}
+
+// name makes t name one listed entry, plainly or evasively.
+func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
+	var kinds []int
+	for i, l := range [][]string{g.cfg.Handles, g.cfg.Hashtags, g.cfg.Phrases, g.cfg.Domains} {
+		if len(l) > 0 {
+			kinds = append(kinds, i)
+		}
+	}
+	pick := func(l []string) string { return l[g.rng.IntN(len(l))] }
+	evasive := kind == Evasive
+	switch kinds[g.rng.IntN(len(kinds))] {
+	case 0:
+		h := pick(g.cfg.Handles)
+		switch {
+		case !evasive && g.rng.IntN(2) == 0:
+			t.handle = h
+		case evasive:
+			// Evasive mentions are typed into the text; the platform
+			// would not link them, so they have no entity.
+			sb.WriteString(" " + Evade(g.rng, "@"+h))
+		default:
+			t.mentions = append(t.mentions, h)
+			sb.WriteString(" @" + h)
+		}
+	case 1:
+		h := pick(g.cfg.Hashtags)
+		if evasive {
+			sb.WriteString(" " + Evade(g.rng, "#"+h))
+		} else {
+			t.hashtags = append(t.hashtags, h)
+			sb.WriteString(" #" + h)
+		}
+	case 2:
+		p := pick(g.cfg.Phrases)
+		if evasive {
+			p = strings.ToUpper(p[:1]) + strings.ReplaceAll(p[1:], " ", "-​")
+		}
+		sb.WriteString(" " + p + "!")
+	case 3:
+		d := pick(g.cfg.Domains)
+		if evasive {
+			d = "www." + strings.ReplaceAll(strings.ToUpper(d), ".", "．")
+		}
+		sb.WriteString(" https://" + d + "/story/" + strconv.Itoa(g.rng.IntN(1e6)))
+	}
 }
 
 // Evade respells a #hashtag or @handle the way people dodge filters: an

@@ -1,0 +1,356 @@
+// Package config holds flagstream run's configuration: a YAML file,
+// FLAGSTREAM_… environment variables and command-line flags, applied in
+// that order (flag > env > file > default). Every setting has one dotted
+// key (kafka.brokers) that names it in the file, as a flag (--kafka.brokers)
+// and as an environment variable (FLAGSTREAM_KAFKA_BROKERS).
+//
+// Decoding is strict: an unknown key or a wrong type is an error with its
+// line. Validate reports every problem at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of `flagstream run`.
+type Config struct {
+	Kafka    Kafka    `yaml:"kafka"`
+	Input    Input    `yaml:"input"`
+	Output   Output   `yaml:"output"`
+	Lists    Lists    `yaml:"lists"`
+	HTTP     HTTP     `yaml:"http"`
+	Pipeline Pipeline `yaml:"pipeline"`
+	Limits   Limits   `yaml:"limits"`
+	Log      Log      `yaml:"log"`
+}
+
+// Kafka is how to reach the cluster.
+type Kafka struct {
+	Brokers  []string `yaml:"brokers" help:"bootstrap brokers, host:port, comma-separated"`
+	ClientID string   `yaml:"client_id" help:"client id sent to the brokers"`
+	TLS      TLS      `yaml:"tls"`
+	SASL     SASL     `yaml:"sasl"`
+	// DialTimeout bounds connecting to a broker.
+	DialTimeout time.Duration `yaml:"dial_timeout" help:"timeout for connecting to a broker"`
+}
+
+// TLS configures encrypted connections to the brokers.
+type TLS struct {
+	Enabled            bool   `yaml:"enabled" help:"connect to the brokers with TLS"`
+	CAFile             string `yaml:"ca_file" help:"PEM file of CA certificates to trust (default: the system's)"`
+	CertFile           string `yaml:"cert_file" help:"PEM client certificate, for mutual TLS"`
+	KeyFile            string `yaml:"key_file" help:"PEM key of the client certificate"`
+	ServerName         string `yaml:"server_name" help:"name to verify the brokers' certificates against (default: the broker host)"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify" help:"do not verify the brokers' certificates (testing only)"`
+}
+
+// SASL configures authentication. The password comes only from
+// PasswordFile or the FLAGSTREAM_KAFKA_SASL_PASSWORD environment
+// variable, never from the config file itself, and is never printed.
+type SASL struct {
+	Mechanism    string `yaml:"mechanism" help:"plain, scram-sha-256 or scram-sha-512 (empty: no SASL)"`
+	Username     string `yaml:"username" help:"SASL user name"`
+	PasswordFile string `yaml:"password_file" help:"file holding the SASL password"`
+	Password     Secret `yaml:"-" env:"FLAGSTREAM_KAFKA_SASL_PASSWORD"`
+}
+
+// Input is where tweets come from.
+type Input struct {
+	Topic string `yaml:"topic" help:"topic of tweets (JSON, one per message)"`
+	Group string `yaml:"group" help:"consumer group; instances with the same group share the partitions"`
+	Start string `yaml:"start" help:"where a new group starts: earliest or latest"`
+	// Tuning of the consumer; the defaults are chosen for throughput and
+	// fast rebalances, see README.
+	MaxWait           time.Duration `yaml:"max_wait" help:"longest a fetch waits for new records (also bounds rebalance time)"`
+	FetchMaxBytes     ByteSize      `yaml:"fetch_max_bytes" help:"most bytes one fetch of a partition returns"`
+	QueueCapacity     int           `yaml:"queue_capacity" help:"records buffered by the consumer ahead of processing"`
+	CommitInterval    time.Duration `yaml:"commit_interval" help:"how often acknowledged offsets are committed (0: synchronously per batch)"`
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" help:"consumer group heartbeat interval"`
+	SessionTimeout    time.Duration `yaml:"session_timeout" help:"a member silent this long is removed from the group"`
+	RebalanceTimeout  time.Duration `yaml:"rebalance_timeout" help:"how long a rebalance waits for members to rejoin"`
+}
+
+// Output is where review tasks and dead letters go.
+type Output struct {
+	Topic           string        `yaml:"topic" help:"topic of review tasks (JSON, key = tweet id)"`
+	DeadLetterTopic string        `yaml:"dead_letter_topic" help:"topic of rejected records (original bytes, reason in headers)"`
+	BatchTimeout    time.Duration `yaml:"batch_timeout" help:"longest the producer waits to fill a batch"`
+	BatchSize       int           `yaml:"batch_size" help:"most messages in one produce batch per partition"`
+	Compression     string        `yaml:"compression" help:"none, gzip, snappy, lz4 or zstd"`
+	WriteTimeout    time.Duration `yaml:"write_timeout" help:"timeout of one produce attempt; failed writes are retried until they succeed"`
+}
+
+// Lists is where the demand lists are and how they are reloaded.
+type Lists struct {
+	Dir      string        `yaml:"dir" help:"directory of demand list files (*.yaml)"`
+	Reload   string        `yaml:"reload" help:"watch (poll the files), signal (SIGHUP and POST /-/reload only) or off"`
+	Interval time.Duration `yaml:"interval" help:"how often reload=watch looks for changed files"`
+}
+
+// HTTP is the admin listener.
+type HTTP struct {
+	Listen string `yaml:"listen" help:"address of /metrics, /healthz, /readyz and POST /-/reload (empty: none)"`
+}
+
+// Pipeline tunes the stream engine.
+type Pipeline struct {
+	Workers      int           `yaml:"workers" help:"matching goroutines (0: one per CPU)"`
+	BatchSize    int           `yaml:"batch_size" help:"records per batch"`
+	BatchLinger  time.Duration `yaml:"batch_linger" help:"longest a batch waits to fill once it has a record"`
+	Slots        int           `yaml:"slots" help:"batches in flight; bounds memory (0: 4 per worker)"`
+	Writers      int           `yaml:"writers" help:"batches written to Kafka at once"`
+	DrainTimeout time.Duration `yaml:"drain_timeout" help:"on shutdown, longest to finish, write and commit in-flight batches"`
+}
+
+// Limits bound what one record may be; a record beyond one is rejected to
+// the dead-letter topic.
+type Limits struct {
+	MaxMessageBytes    ByteSize `yaml:"max_message_bytes" help:"largest record accepted"`
+	MaxTweetsPerRecord int      `yaml:"max_tweets_per_record" help:"most tweets one record (search response, v2 page) may carry"`
+	MaxEmbedDepth      int      `yaml:"max_embed_depth" help:"deepest nesting of retweeted/quoted tweets"`
+	MaxTextBytes       ByteSize `yaml:"max_text_bytes" help:"longest tweet text"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level" help:"debug, info, warn or error"`
+	Format string `yaml:"format" help:"json, text, or auto (text on a terminal, else json)"`
+}
+
+// Default returns the configuration used where nothing else is set.
+func Default() Config {
+	return Config{
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, ClientID: "flagstream", DialTimeout: 10 * time.Second},
+		Input: Input{
+			Topic: "tweets", Group: "flagstream", Start: "earliest",
+			MaxWait: 250 * time.Millisecond, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
+			CommitInterval: time.Second, HeartbeatInterval: time.Second,
+			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second,
+		},
+		Output: Output{
+			Topic: "review-tasks", DeadLetterTopic: "tweets-dlq",
+			BatchTimeout: 2 * time.Millisecond, BatchSize: 1000, Compression: "none", WriteTimeout: 10 * time.Second,
+		},
+		Lists:    Lists{Dir: "./lists", Reload: "watch", Interval: time.Second},
+		HTTP:     HTTP{Listen: "127.0.0.1:9464"},
+		Pipeline: Pipeline{BatchSize: 2048, BatchLinger: 5 * time.Millisecond, Writers: 4, DrainTimeout: 30 * time.Second},
+		Limits:   Limits{MaxMessageBytes: 4 << 20, MaxTweetsPerRecord: 1000, MaxEmbedDepth: 4, MaxTextBytes: 256 << 10},
+		Log:      Log{Level: "info", Format: "auto"},
+	}
+}
+
+// Parse decodes a YAML config file over cfg. file names it in messages.
+// Unknown keys, wrong types and more than one document are errors.
+func Parse(cfg *Config, file string, data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, errEOF) || err.Error() == "EOF" {
+			return nil // an empty file sets nothing
+		}
+		return fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return fmt.Errorf("%s:%d: a config file holds one YAML document", file, extra.Line)
+	}
+	return nil
+}
+
+var errEOF = errors.New("EOF")
+
+var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+// Validate reports every problem of the configuration, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka.brokers", "at least one broker is needed")
+	}
+	for _, b := range c.Kafka.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			bad("kafka.brokers", "%q is not host:port", b)
+		}
+	}
+	if c.Kafka.ClientID == "" {
+		bad("kafka.client_id", "must not be empty")
+	}
+	switch c.Kafka.SASL.Mechanism {
+	case "":
+	case "plain", "scram-sha-256", "scram-sha-512":
+		if c.Kafka.SASL.Username == "" {
+			bad("kafka.sasl.username", "required with mechanism %s", c.Kafka.SASL.Mechanism)
+		}
+		if c.Kafka.SASL.PasswordFile == "" && c.Kafka.SASL.Password.Value() == "" {
+			bad("kafka.sasl.password_file", "a password is required with mechanism %s: set password_file or FLAGSTREAM_KAFKA_SASL_PASSWORD", c.Kafka.SASL.Mechanism)
+		}
+	default:
+		bad("kafka.sasl.mechanism", "%q is not plain, scram-sha-256 or scram-sha-512", c.Kafka.SASL.Mechanism)
+	}
+	if (c.Kafka.TLS.CertFile == "") != (c.Kafka.TLS.KeyFile == "") {
+		bad("kafka.tls", "cert_file and key_file go together")
+	}
+	for key, topic := range map[string]string{
+		"input.topic": c.Input.Topic, "output.topic": c.Output.Topic, "output.dead_letter_topic": c.Output.DeadLetterTopic,
+	} {
+		if !topicPattern.MatchString(topic) {
+			bad(key, "%q is not a topic name (1-249 of A-Z a-z 0-9 . _ -)", topic)
+		}
+	}
+	if c.Input.Topic == c.Output.Topic || c.Input.Topic == c.Output.DeadLetterTopic || c.Output.Topic == c.Output.DeadLetterTopic {
+		bad("output.topic", "input, output and dead-letter topics must differ")
+	}
+	if c.Input.Group == "" {
+		bad("input.group", "must not be empty")
+	}
+	if c.Input.Start != "earliest" && c.Input.Start != "latest" {
+		bad("input.start", "%q is not earliest or latest", c.Input.Start)
+	}
+	if c.Input.SessionTimeout < 3*c.Input.HeartbeatInterval {
+		bad("input.session_timeout", "must be at least 3 heartbeat intervals (%s)", 3*c.Input.HeartbeatInterval)
+	}
+	switch c.Output.Compression {
+	case "none", "gzip", "snappy", "lz4", "zstd":
+	default:
+		bad("output.compression", "%q is not none, gzip, snappy, lz4 or zstd", c.Output.Compression)
+	}
+	if c.Lists.Dir == "" {
+		bad("lists.dir", "must not be empty")
+	}
+	switch c.Lists.Reload {
+	case "watch", "signal", "off":
+	default:
+		bad("lists.reload", "%q is not watch, signal or off", c.Lists.Reload)
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen", "%q is not host:port", c.HTTP.Listen)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text", "auto":
+	default:
+		bad("log.format", "%q is not json, text or auto", c.Log.Format)
+	}
+	positive := map[string]int64{
+		"input.max_wait": int64(c.Input.MaxWait), "input.fetch_max_bytes": int64(c.Input.FetchMaxBytes),
+		"input.queue_capacity": int64(c.Input.QueueCapacity), "input.heartbeat_interval": int64(c.Input.HeartbeatInterval),
+		"input.session_timeout": int64(c.Input.SessionTimeout), "input.rebalance_timeout": int64(c.Input.RebalanceTimeout),
+		"output.batch_timeout": int64(c.Output.BatchTimeout), "output.batch_size": int64(c.Output.BatchSize),
+		"output.write_timeout": int64(c.Output.WriteTimeout), "lists.interval": int64(c.Lists.Interval),
+		"pipeline.batch_size": int64(c.Pipeline.BatchSize), "pipeline.batch_linger": int64(c.Pipeline.BatchLinger),
+		"pipeline.writers": int64(c.Pipeline.Writers), "pipeline.drain_timeout": int64(c.Pipeline.DrainTimeout),
+		"limits.max_message_bytes": int64(c.Limits.MaxMessageBytes), "limits.max_tweets_per_record": int64(c.Limits.MaxTweetsPerRecord),
+		"limits.max_embed_depth": int64(c.Limits.MaxEmbedDepth), "limits.max_text_bytes": int64(c.Limits.MaxTextBytes),
+		"kafka.dial_timeout": int64(c.Kafka.DialTimeout),
+	}
+	for key, v := range positive {
+		if v <= 0 {
+			bad(key, "must be positive")
+		}
+	}
+	if c.Input.CommitInterval < 0 {
+		bad("input.commit_interval", "must not be negative")
+	}
+	if c.Pipeline.Workers < 0 || c.Pipeline.Slots < 0 {
+		bad("pipeline", "workers and slots must not be negative")
+	}
+	sortErrors(errs)
+	return errors.Join(errs...)
+}
+
+func sortErrors(errs []error) {
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Error() < errs[j-1].Error(); j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}
+
+// Secret is a string that never prints: %v, logs and YAML show it
+// redacted.
+type Secret struct{ s string }
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return Secret{s} }
+
+// Value returns the secret itself.
+func (s Secret) Value() string { return s.s }
+
+// String returns a redacted form.
+func (s Secret) String() string {
+	if s.s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// MarshalYAML redacts the secret.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// ByteSize is a size in bytes, written as a number with an optional unit:
+// 1048576, 1MiB, 512KiB, 4MB.
+type ByteSize int64
+
+// ParseByteSize parses a size.
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size (1048576, 512KiB, 4MiB)", s)
+	}
+	return ByteSize(n * mult), nil
+}
+
+// UnmarshalYAML reads a size from a number or a string with a unit.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// MarshalYAML writes the size in the largest exact binary unit.
+func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
+
+func (b ByteSize) String() string {
+	switch {
+	case b != 0 && b%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", b>>30)
+	case b != 0 && b%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", b>>20)
+	case b != 0 && b%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", b>>10)
+	}
+	return strconv.FormatInt(int64(b), 10)
+}

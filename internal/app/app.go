@@ -1,0 +1,236 @@
+// Package app wires flagstream run together: lists and their reloader,
+// the Kafka consumer and producer, the pipeline, metrics and the admin
+// HTTP server, with one owner for every goroutine and a fixed shutdown
+// order. cmd/flagstream and the demo call Run; tests call it directly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"flagstream/config"
+	"flagstream/internal/admin"
+	"flagstream/internal/kafkaio"
+	"flagstream/internal/lists"
+	"flagstream/pipeline"
+	"flagstream/pipeline/decode"
+)
+
+// ErrLists marks a failure to load the lists at start-up: the demand files
+// are broken (exit status 2).
+var ErrLists = errors.New("lists")
+
+// Options are what Run takes beside the configuration.
+type Options struct {
+	Logger *slog.Logger
+	// Reload receives when the lists should be reloaded (SIGHUP).
+	Reload <-chan struct{}
+	// Registry collects the metrics; default a new one with the Go and
+	// process collectors.
+	Registry *prometheus.Registry
+	// Clock drives lists expiry; default the wall clock.
+	Clock lists.Clock
+	// Started, if set, is called once everything is up, with the admin
+	// server's address ("" when there is none).
+	Started func(adminAddr string)
+	// Version is the program's version for flagstream_build_info.
+	Version, Revision string
+}
+
+// Run runs the pipeline until ctx is done, then shuts down in order: not
+// ready, stop fetching, drain and write in-flight batches, commit, leave
+// the group, close the producer, stop the admin server.
+func Run(ctx context.Context, cfg config.Config, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	registerBuildInfo(reg, opts.Version, opts.Revision)
+
+	reloader := lists.NewReloader(cfg.Lists.Dir, opts.Clock, log, lists.NewMetrics(reg))
+	if _, err := reloader.Reload(); err != nil {
+		return fmt.Errorf("%w: %w", ErrLists, err)
+	}
+
+	conn, err := kafkaio.NewConnection(cfg.Kafka)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errConfig, err)
+	}
+	pm := pipeline.NewMetrics(reg)
+	km := kafkaio.NewMetrics(reg)
+	src, err := kafkaio.NewSource(conn, kafkaio.SourceConfig{
+		Topic:             cfg.Input.Topic,
+		Group:             cfg.Input.Group,
+		StartLatest:       cfg.Input.Start == "latest",
+		MaxWait:           cfg.Input.MaxWait,
+		FetchMaxBytes:     int(cfg.Input.FetchMaxBytes),
+		QueueCapacity:     cfg.Input.QueueCapacity,
+		CommitInterval:    cfg.Input.CommitInterval,
+		HeartbeatInterval: cfg.Input.HeartbeatInterval,
+		SessionTimeout:    cfg.Input.SessionTimeout,
+		RebalanceTimeout:  cfg.Input.RebalanceTimeout,
+		BatchRecords:      cfg.Pipeline.BatchSize,
+		Linger:            cfg.Pipeline.BatchLinger,
+		MaxMessageBytes:   int(cfg.Limits.MaxMessageBytes),
+		Logger:            log,
+		Metrics:           km,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errConfig, err)
+	}
+	sink, err := kafkaio.NewSink(conn, kafkaio.SinkConfig{
+		Topic:           cfg.Output.Topic,
+		DeadLetterTopic: cfg.Output.DeadLetterTopic,
+		BatchTimeout:    cfg.Output.BatchTimeout,
+		BatchSize:       cfg.Output.BatchSize,
+		MaxMessageBytes: 1 << 20,
+		Compression:     cfg.Output.Compression,
+		WriteTimeout:    cfg.Output.WriteTimeout,
+		Logger:          log,
+		Metrics:         km,
+	})
+	if err != nil {
+		src.Close()
+		return fmt.Errorf("%w: %w", errConfig, err)
+	}
+	statsDone := km.Poll(src, sink, time.Second)
+
+	var stopping atomic.Bool
+	ready := func() error {
+		switch {
+		case stopping.Load() || ctx.Err() != nil:
+			return errors.New("shutting down")
+		case reloader.Snapshot() == nil:
+			return errors.New("lists not loaded")
+		case !km.Joined():
+			return errors.New("consumer group not joined yet")
+		}
+		return nil
+	}
+	var srv *admin.Server
+	if cfg.HTTP.Listen != "" {
+		srv, err = admin.Start(admin.Config{
+			Listen:   cfg.HTTP.Listen,
+			Gatherer: reg,
+			Ready:    ready,
+			Reload: func() (string, error) {
+				s, err := reloader.Reload()
+				if err != nil {
+					return "", err
+				}
+				return s.Version(), nil
+			},
+			Logger: log,
+		})
+		if err != nil {
+			src.Close()
+			sink.Close()
+			statsDone()
+			return err
+		}
+	}
+
+	// The lists watcher runs until the pipeline has stopped.
+	stopWatch := make(chan struct{})
+	var watchWG sync.WaitGroup
+	watchWG.Add(1)
+	go func() {
+		defer watchWG.Done()
+		reloadNow := opts.Reload
+		if cfg.Lists.Reload == "off" {
+			reloadNow = nil
+		}
+		reloader.Watch(stopWatch, reloadNow, cfg.Lists.Reload == "watch", cfg.Lists.Interval)
+	}()
+
+	adminAddr := ""
+	if srv != nil {
+		adminAddr = srv.Addr()
+	}
+	log.Info("flagstream running", "brokers", cfg.Kafka.Brokers, "input", cfg.Input.Topic, "group", cfg.Input.Group,
+		"output", cfg.Output.Topic, "dead_letters", cfg.Output.DeadLetterTopic, "admin", adminAddr,
+		"lists_version", reloader.Snapshot().Version(), "workers", workers(cfg))
+	if opts.Started != nil {
+		opts.Started(adminAddr)
+	}
+
+	runErr := pipeline.Run(ctx, pipeline.Config{
+		Source:       src,
+		Sink:         sink,
+		Lists:        reloader.Snapshot,
+		Workers:      cfg.Pipeline.Workers,
+		Slots:        cfg.Pipeline.Slots,
+		Writers:      cfg.Pipeline.Writers,
+		DrainTimeout: cfg.Pipeline.DrainTimeout,
+		Limits: decode.Limits{
+			MaxTweets:     cfg.Limits.MaxTweetsPerRecord,
+			MaxEmbedDepth: cfg.Limits.MaxEmbedDepth,
+			MaxTextBytes:  int(cfg.Limits.MaxTextBytes),
+		},
+		Metrics: pm,
+	})
+	stopping.Store(true)
+	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
+
+	// Shutdown order: the consumer flushes its commits and leaves the
+	// group, the producer flushes, then the watcher, stats and HTTP stop.
+	errs := []error{runErr}
+	if err := src.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := sink.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	close(stopWatch)
+	watchWG.Wait()
+	statsDone()
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin server: %w", err))
+		}
+	}
+	err = errors.Join(errs...)
+	if err == nil {
+		log.Info("flagstream stopped cleanly")
+	}
+	return err
+}
+
+// errConfig marks configuration the Kafka client refused.
+var errConfig = errors.New("config")
+
+// IsUsage reports whether err is a problem with configuration or lists
+// rather than a runtime failure.
+func IsUsage(err error) bool { return errors.Is(err, ErrLists) || errors.Is(err, errConfig) }
+
+func workers(cfg config.Config) int {
+	if cfg.Pipeline.Workers > 0 {
+		return cfg.Pipeline.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func registerBuildInfo(reg prometheus.Registerer, version, revision string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "flagstream_build_info",
+		Help: "Build information; always 1.",
+	}, []string{"version", "revision", "goversion"})
+	reg.MustRegister(g)
+	g.WithLabelValues(version, revision, runtime.Version()).Set(1)
+}

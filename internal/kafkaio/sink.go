@@ -1,0 +1,191 @@
+package kafkaio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"flagstream/pipeline"
+)
+
+// SinkConfig configures the producer.
+type SinkConfig struct {
+	Topic, DeadLetterTopic string
+	BatchTimeout           time.Duration
+	BatchSize              int
+	// MaxMessageBytes is the largest message the producer sends; a dead
+	// letter beyond it is cut to fit, and its headers say so.
+	MaxMessageBytes int
+	Compression     string
+	WriteTimeout    time.Duration
+	Logger          *slog.Logger
+	Metrics         *Metrics
+}
+
+// Sink produces review tasks (key = tweet id) and dead letters (the
+// original key, value and headers, plus flagstream.* headers saying why
+// and where from) with acks=all. A failed write is retried, with backoff,
+// until it succeeds or the pipeline's context ends: the batch is then not
+// committed, so nothing is lost, and the full pipeline stops fetching.
+type Sink struct {
+	w   *kafka.Writer
+	cfg SinkConfig
+}
+
+var _ pipeline.Sink = (*Sink)(nil)
+
+// Dead-letter headers.
+const (
+	HeaderReason          = "flagstream.reason"
+	HeaderError           = "flagstream.error"
+	HeaderSourceTopic     = "flagstream.source.topic"
+	HeaderSourcePartition = "flagstream.source.partition"
+	HeaderSourceOffset    = "flagstream.source.offset"
+	HeaderSourceTime      = "flagstream.source.timestamp"
+	HeaderTruncated       = "flagstream.truncated"
+	HeaderSchema          = "flagstream.schema"
+)
+
+// NewSink returns a producer.
+func NewSink(conn Connection, cfg SinkConfig) (*Sink, error) {
+	var codec kafka.Compression
+	switch cfg.Compression {
+	case "", "none":
+	case "gzip":
+		codec = kafka.Gzip
+	case "snappy":
+		codec = kafka.Snappy
+	case "lz4":
+		codec = kafka.Lz4
+	case "zstd":
+		codec = kafka.Zstd
+	default:
+		return nil, fmt.Errorf("kafka producer: unknown compression %q", cfg.Compression)
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 1 << 20
+	}
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(conn.Brokers...),
+		Balancer:     &kafka.Murmur2Balancer{},
+		MaxAttempts:  3,
+		BatchSize:    cfg.BatchSize,
+		BatchBytes:   int64(cfg.MaxMessageBytes) + 64<<10,
+		BatchTimeout: cfg.BatchTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		ReadTimeout:  cfg.WriteTimeout,
+		RequiredAcks: kafka.RequireAll,
+		Compression:  codec,
+		Transport:    conn.transport(),
+	}
+	if cfg.Logger != nil {
+		w.ErrorLogger = kafka.LoggerFunc(func(format string, args ...any) {
+			cfg.Logger.Warn("kafka producer: " + fmt.Sprintf(format, args...))
+		})
+	}
+	return &Sink{w: w, cfg: cfg}, nil
+}
+
+// Write produces b's tasks and dead letters and returns once the broker
+// has acknowledged all of them.
+func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
+	if len(b.Tasks) == 0 && len(b.Rejects) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, 0, len(b.Tasks)+len(b.Rejects))
+	schema := []kafka.Header{{Key: HeaderSchema, Value: []byte("flagstream.review_task/v1")}}
+	for i := range b.Tasks {
+		k, v := b.Task(i)
+		msgs = append(msgs, kafka.Message{Topic: s.cfg.Topic, Key: k, Value: v, Headers: schema})
+	}
+	for _, rej := range b.Rejects {
+		msgs = append(msgs, s.deadLetter(&b.Records[rej.Record], rej))
+	}
+	backoff := 100 * time.Millisecond
+	blocked := false
+	defer func() {
+		if blocked {
+			s.cfg.Metrics.setBlocked(-1)
+		}
+	}()
+	for {
+		err := s.w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.cfg.Metrics.writeFailed()
+		if !blocked {
+			blocked = true
+			s.cfg.Metrics.setBlocked(1)
+		}
+		var failed kafka.WriteErrors
+		if errors.As(err, &failed) && len(failed) == len(msgs) {
+			retry := msgs[:0]
+			for i, e := range failed {
+				if e != nil {
+					retry = append(retry, msgs[i])
+				}
+			}
+			msgs = retry
+		}
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.Warn("kafka write failed; retrying", "messages", len(msgs), "err", err, "backoff", backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// deadLetter builds the dead-letter message of a rejected record.
+func (s *Sink) deadLetter(r *pipeline.Record, rej pipeline.Rejection) kafka.Message {
+	headers := make([]kafka.Header, 0, len(r.Headers)+7)
+	for _, h := range r.Headers {
+		headers = append(headers, kafka.Header{Key: h.Key, Value: h.Value})
+	}
+	headers = append(headers,
+		kafka.Header{Key: HeaderReason, Value: []byte(rej.Reason)},
+		kafka.Header{Key: HeaderError, Value: []byte(truncate(rej.Err, 1024))},
+		kafka.Header{Key: HeaderSourceTopic, Value: []byte(r.Topic)},
+		kafka.Header{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
+		kafka.Header{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, r.Offset, 10)},
+	)
+	if !r.Time.IsZero() {
+		headers = append(headers, kafka.Header{Key: HeaderSourceTime, Value: []byte(r.Time.UTC().Format(time.RFC3339Nano))})
+	}
+	value := r.Value
+	if limit := s.cfg.MaxMessageBytes - 4096; len(value) > limit {
+		headers = append(headers, kafka.Header{Key: HeaderTruncated, Value: strconv.AppendInt(nil, int64(len(value)), 10)})
+		value = value[:max(limit, 0)]
+	}
+	return kafka.Message{Topic: s.cfg.DeadLetterTopic, Key: r.Key, Value: value, Headers: headers}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Stats returns the producer's statistics since the last call.
+func (s *Sink) Stats() kafka.WriterStats { return s.w.Stats() }
+
+// Close flushes and closes the producer.
+func (s *Sink) Close() error {
+	if err := s.w.Close(); err != nil {
+		return fmt.Errorf("kafka producer close: %w", err)
+	}
+	return nil
+}
