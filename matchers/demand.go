@@ -251,3 +251,7 @@ func (e *ListError) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
+
+// Files returns the names of the files the entries came from: the demand
+// file and its entry files.
+func (l *EntryList) Files() []string { return l.fileNames }
