@@ -56,6 +56,8 @@ func commands() []command {
 		{"demo", "self-contained demo: embedded broker, sample lists, synthetic traffic", demoCommand},
 		{"broker", "single-node Kafka-protocol broker for development and tests (not durable)", brokerCommand},
 		{"lists", "lists check DIR: validate demand lists, print entries and version", listsCommand},
+		{"generate", "write synthetic tweets as NDJSON for load tests and end-to-end checks", generateCommand},
+		{"bench", "measure run's throughput against a bare kafka-go consumer on the same broker", benchCommand},
 		{"healthcheck", "exit 0 if a running flagstream's /healthz answers (for container HEALTHCHECK)", healthcheckCommand},
 		{"version", "print the version", versionCommand},
 	}
@@ -111,6 +113,8 @@ Usage:
   flagstream demo   [--duration D]
   flagstream broker --listen ADDR [--partitions N] [--topics a,b]
   flagstream lists  check DIR
+  flagstream generate --lists DIR [--count N] [--expect FILE]
+  flagstream bench  [--records N] [--runs N]
   flagstream healthcheck [--url URL]
   flagstream version
 

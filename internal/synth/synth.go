@@ -6,6 +6,7 @@
 package synth
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -356,4 +357,25 @@ func Handles(seed uint64, n int) []string {
 		}
 	}
 	return out
+}
+
+// TweetID returns the id of a generated well-formed record: id_str of a
+// v1.1 tweet or data.id of a v2 response.
+func TweetID(record []byte) (string, error) {
+	var v struct {
+		IDStr string `json:"id_str"`
+		Data  struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(record, &v); err != nil {
+		return "", fmt.Errorf("synth: not a generated tweet: %w", err)
+	}
+	if v.IDStr != "" {
+		return v.IDStr, nil
+	}
+	if v.Data.ID != "" {
+		return v.Data.ID, nil
+	}
+	return "", fmt.Errorf("synth: record has no tweet id")
 }

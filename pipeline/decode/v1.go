@@ -13,7 +13,7 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 		d.fail(ReasonTooDeep, "embedded tweets nest deeper than %d", d.Limits.MaxEmbedDepth)
 		return
 	}
-	o := d.object(v, at("tweet"))
+	o := d.object(v, at(embedField[in]))
 	if o == nil {
 		return
 	}
@@ -50,7 +50,7 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 			if u := d.object(f, at("user")); u != nil {
 				t.AuthorHandle = d.str(u.Get("screen_name"), at("user.screen_name"))
 				t.AuthorID = d.id(u.Get("id_str"), at("user.id_str"))
-				if t.AuthorID == nil {
+				if len(t.AuthorID) == 0 {
 					t.AuthorID = d.id(u.Get("id"), at("user.id"))
 				}
 			}
@@ -65,7 +65,7 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 		}
 	})
 	t.ID = idStr
-	if t.ID == nil {
+	if len(t.ID) == 0 {
 		t.ID = idNum
 	}
 	if len(t.ID) == 0 && d.err == nil {
@@ -82,7 +82,7 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 	}
 	d.entitiesV1(t, entities, "entities")
 	d.entitiesV1(t, extEntities, "extended_tweet.entities")
-	if replyHandle != nil || replyUserID != nil {
+	if len(replyHandle) > 0 || len(replyUserID) > 0 {
 		r := d.newPart(matchers.InRepliedTo)
 		r.AuthorHandle, r.AuthorID = replyHandle, replyUserID
 	}
@@ -92,6 +92,15 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 	if quoted != nil && quoted.Type() != fastjson.TypeNull {
 		d.decodeV1(quoted, matchers.InQuoted, depth+1)
 	}
+}
+
+// embedField names the field that holds a tweet embedded at each place,
+// for messages.
+var embedField = [...]string{
+	matchers.InTweet:     "tweet",
+	matchers.InRetweeted: "retweeted_status",
+	matchers.InQuoted:    "quoted_status",
+	matchers.InRepliedTo: "tweet",
 }
 
 // entitiesV1 adds a v1.1 entities object's hashtags, mentions and URLs.
@@ -114,7 +123,7 @@ func (d *Decoder) entitiesV1(t *matchers.Tweet, v *fastjson.Value, field string)
 			Handle: d.str(mo.Get("screen_name"), path{field, ".user_mentions[].screen_name"}),
 			ID:     d.id(mo.Get("id_str"), path{field, ".user_mentions[].id_str"}),
 		}
-		if mn.ID == nil {
+		if len(mn.ID) == 0 {
 			mn.ID = d.id(mo.Get("id"), path{field, ".user_mentions[].id"})
 		}
 		if len(mn.Handle) > 0 || len(mn.ID) > 0 {

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"flagstream/internal/lists"
+	"flagstream/internal/synth"
+	"flagstream/matchers"
+)
+
+const generateDescription = `
+Generate writes synthetic tweets as NDJSON to standard output, for load
+tests and end-to-end checks: API v1.1 tweets of realistic size, some API v2
+responses, a share naming the handles, hashtags, phrases and domains of the
+demands in --lists (plainly or in evasive spellings), and a few malformed
+records. The same seed gives the same output.
+
+With --expect FILE it also writes, as JSON, how many records of each kind it
+wrote and the ids of the tweets that name a listed entry: every one of them
+must get a review task.`
+
+func generateCommand(_ context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "generate", "generate --lists DIR [--count N] [--expect FILE]", generateDescription)
+	listsDir := fs.String("lists", "", "demand lists whose entries flagged tweets name (required)")
+	count := fs.Int("count", 10000, "records to write")
+	seed := fs.Uint64("seed", 1, "random seed")
+	flagRate := fs.Float64("flag-rate", 0.01, "share of tweets naming a listed entry plainly")
+	evasiveRate := fs.Float64("evasive-rate", 0.005, "share naming one in an evasive spelling")
+	malformedRate := fs.Float64("malformed-rate", 0.005, "share of malformed records")
+	v2Rate := fs.Float64("v2-rate", 0.2, "share of well-formed records written as API v2 responses")
+	expect := fs.String("expect", "", "write the expected outcome here as JSON")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if *listsDir == "" {
+		fs.Usage()
+		return usagef("generate: --lists is required")
+	}
+	demands, _, err := lists.Parse(*listsDir)
+	if err != nil {
+		return usageError(fmt.Errorf("lists: %w", err))
+	}
+	cfg := synth.Config{Seed: *seed, FlagRate: *flagRate, EvasiveRate: *evasiveRate, MalformedRate: *malformedRate, V2Rate: *v2Rate}
+	for i := range demands {
+		d := &demands[i]
+		if d.Status == matchers.StatusRescinded {
+			continue
+		}
+		for j := 0; j < d.Entries.Len(); j++ {
+			v := string(d.Entries.Value(j))
+			switch d.Entries.Kind(j) {
+			case matchers.EntryHandle:
+				cfg.Handles = append(cfg.Handles, strings.TrimPrefix(v, "@"))
+			case matchers.EntryHashtag:
+				cfg.Hashtags = append(cfg.Hashtags, strings.TrimPrefix(strings.TrimPrefix(v, "#"), "＃"))
+			case matchers.EntryPhrase:
+				cfg.Phrases = append(cfg.Phrases, v)
+			case matchers.EntryDomain:
+				cfg.Domains = append(cfg.Domains, v)
+			}
+		}
+	}
+	gen := synth.New(cfg)
+	w := bufio.NewWriterSize(env.Stdout, 256<<10)
+	outcome := Expectation{Kinds: map[string]int{}}
+	var buf []byte
+	for range *count {
+		var kind synth.Kind
+		buf, kind = gen.Next(buf[:0])
+		outcome.Kinds[kind.String()]++
+		if kind == synth.Flagged || kind == synth.Evasive {
+			id, err := synth.TweetID(buf)
+			if err != nil {
+				return err
+			}
+			outcome.Flagged = append(outcome.Flagged, id)
+		}
+		w.Write(buf)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if *expect != "" {
+		data, err := json.MarshalIndent(outcome, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*expect, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Expectation is what `generate --expect` writes.
+type Expectation struct {
+	// Kinds counts records by kind: clean, flagged, evasive, malformed.
+	Kinds map[string]int `json:"kinds"`
+	// Flagged lists the ids of the tweets that name a listed entry.
+	Flagged []string `json:"flagged"`
+}

@@ -1,0 +1,195 @@
+// Package kafkatest helps tests talk to a Kafka-protocol broker with an
+// independent client path: reading whole topics partition by partition,
+// producing records, and reading a group's committed offsets.
+package kafkatest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Partitions returns the partitions of topic.
+func Partitions(ctx context.Context, addr, topic string) ([]int, error) {
+	conn, err := kafka.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	parts, err := conn.ReadPartitions(topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		out[i] = p.ID
+	}
+	return out, nil
+}
+
+// ReadTopic returns every record now in topic, partition by partition.
+func ReadTopic(t testing.TB, addr, topic string) []kafka.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	parts, err := Partitions(ctx, addr, topic)
+	if err != nil {
+		t.Fatalf("partitions of %s: %v", topic, err)
+	}
+	var out []kafka.Message
+	for _, p := range parts {
+		msgs, err := readPartition(ctx, addr, topic, p)
+		if err != nil {
+			t.Fatalf("read %s/%d: %v", topic, p, err)
+		}
+		out = append(out, msgs...)
+	}
+	return out
+}
+
+func readPartition(ctx context.Context, addr, topic string, partition int) ([]kafka.Message, error) {
+	conn, err := kafka.DialLeader(ctx, "tcp", addr, topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	last, err := conn.ReadLastOffset()
+	if err != nil {
+		return nil, err
+	}
+	first, err := conn.ReadFirstOffset()
+	if err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for offset := first; offset < last; {
+		if _, err := conn.Seek(offset, kafka.SeekAbsolute); err != nil {
+			return nil, err
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		batch := conn.ReadBatch(1, 16<<20)
+		for {
+			m, err := batch.ReadMessage()
+			if err != nil {
+				break
+			}
+			out = append(out, m)
+			offset = m.Offset + 1
+		}
+		if err := batch.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// EndOffsets returns the next offset of every partition of topic.
+func EndOffsets(ctx context.Context, addr, topic string) (map[int]int64, error) {
+	parts, err := Partitions(ctx, addr, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]int64{}
+	for _, p := range parts {
+		conn, err := kafka.DialLeader(ctx, "tcp", addr, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		last, err := conn.ReadLastOffset()
+		conn.Close()
+		if err != nil {
+			return nil, err
+		}
+		out[p] = last
+	}
+	return out, nil
+}
+
+// Committed returns the offsets group has committed for topic (-1 where
+// none).
+func Committed(ctx context.Context, addr, group, topic string) (map[int]int64, error) {
+	parts, err := Partitions(ctx, addr, topic)
+	if err != nil {
+		return nil, err
+	}
+	c := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 10 * time.Second}
+	resp, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, resp.Error
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("partition %d: %w", p.Partition, p.Error)
+		}
+		out[p.Partition] = p.CommittedOffset
+	}
+	return out, nil
+}
+
+// CaughtUp reports whether group has committed the end of every partition
+// of topic.
+func CaughtUp(ctx context.Context, addr, group, topic string) (bool, error) {
+	end, err := EndOffsets(ctx, addr, topic)
+	if err != nil {
+		return false, err
+	}
+	committed, err := Committed(ctx, addr, group, topic)
+	if err != nil {
+		return false, err
+	}
+	for p, e := range end {
+		if committed[p] < e {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Produce writes values to topic, spread over its partitions, and waits
+// for the broker's acknowledgement.
+func Produce(t testing.TB, addr, topic string, values [][]byte) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.RoundRobin{},
+		BatchSize: 1000, BatchBytes: 16 << 20, BatchTimeout: 2 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	msgs := make([]kafka.Message, len(values))
+	for i, v := range values {
+		msgs[i] = kafka.Message{Key: []byte(strconv.Itoa(i)), Value: v}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatalf("produce to %s: %v", topic, err)
+	}
+}
+
+// FreeAddr returns a loopback address with a port free at the time of the
+// call.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Header returns the value of header key of m, and whether it is there.
+func Header(m kafka.Message, key string) (string, bool) {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value), true
+		}
+	}
+	return "", false
+}

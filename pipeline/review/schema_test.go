@@ -1,0 +1,231 @@
+package review_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"flagstream/pipeline/review"
+)
+
+// compileSchema compiles review.Schema, asserting formats (date-time).
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(review.Schema()))
+	if err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	const url = "review_task.schema.json"
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatalf("add schema: %v", err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		t.Fatalf("compile schema: %v", err)
+	}
+	return sch
+}
+
+func validate(sch *jsonschema.Schema, line []byte) error {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(line))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(inst)
+}
+
+func TestSchemaFileIsEmbedded(t *testing.T) {
+	file, err := os.ReadFile("review_task.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(review.Schema(), file) {
+		t.Error("Schema() differs from review_task.schema.json")
+	}
+	s := review.Schema()
+	s[0] = 'x'
+	if review.Schema()[0] == 'x' {
+		t.Error("Schema() returns the package's own bytes; a caller can change them")
+	}
+}
+
+// TestSchemaValidatesTasks validates tasks as Build and Append write them,
+// with Kafka and file sources.
+func TestSchemaValidatesTasks(t *testing.T) {
+	sch := compileSchema(t)
+	s := testSnapshot(t)
+	sources := map[string]review.Source{
+		"kafka":         review.KafkaSource("tweets", 3, 1234),
+		"kafka at zero": review.KafkaSource("tweets", 0, 0),
+		"file":          {File: "tweets.jsonl", Line: 7},
+		"stdin":         {File: "stdin", Line: 1},
+	}
+	for _, c := range goldenCases() {
+		for srcName, src := range sources {
+			t.Run(c.name+"/"+srcName, func(t *testing.T) {
+				task := review.Build(s, c.post, match(t, s, c.post), src, now)
+				line, err := task.Append(nil)
+				if err != nil {
+					t.Fatalf("Append: %v", err)
+				}
+				if err := validate(sch, line); err != nil {
+					t.Errorf("task does not validate: %v\n%s", err, indent(line))
+				}
+			})
+		}
+	}
+	for _, tc := range []struct{ name, text string }{
+		{"misinformation", "a farmer genocide is planned"},
+		{"hashtag", "#FarmerGenocide"},
+		{"mention", "@kisan_ekta"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := post(tweet{id: "7", text: tc.text})
+			task := review.Build(s, p, match(t, s, p), review.KafkaSource("tweets", 1, 2), now)
+			line, err := task.Append(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(sch, line); err != nil {
+				t.Errorf("task does not validate: %v\n%s", err, indent(line))
+			}
+		})
+	}
+}
+
+// TestSchemaRejects checks that the schema is not vacuous: tasks broken in
+// one field each must fail it.
+func TestSchemaRejects(t *testing.T) {
+	sch := compileSchema(t)
+	s, c, hits := firstCase(t)
+	good, err := json.Marshal(review.Build(s, c.post, hits, c.src, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(sch, good); err != nil {
+		t.Fatalf("the unbroken task does not validate: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(task map[string]any)
+	}{
+		{"wrong schema name", func(m map[string]any) { m["schema"] = "flagstream.review_task/v2" }},
+		{"task_id not hex", func(m map[string]any) { m["task_id"] = "not-an-id" }},
+		{"created_at not RFC 3339", func(m map[string]any) { m["created_at"] = "Thu Feb 04 09:00:00 +0000 2021" }},
+		{"created_at not UTC", func(m map[string]any) { m["created_at"] = "2026-01-02T08:34:05+05:30" }},
+		{"unknown priority", func(m map[string]any) { m["priority"] = "urgent" }},
+		{"unknown action", func(m map[string]any) { m["action"] = "remove" }},
+		{"lowercase jurisdiction", func(m map[string]any) { m["jurisdictions"] = []any{"in"} }},
+		{"alpha-3 jurisdiction", func(m map[string]any) { m["jurisdictions"] = []any{"IND"} }},
+		{"repeated jurisdiction", func(m map[string]any) { m["jurisdictions"] = []any{"IN", "IN"} }},
+		{"no jurisdictions", func(m map[string]any) { m["jurisdictions"] = []any{} }},
+		{"no matches", func(m map[string]any) { m["matches"] = []any{} }},
+		{"matches null", func(m map[string]any) { m["matches"] = nil }},
+		{"missing tweet", func(m map[string]any) { delete(m, "tweet") }},
+		{"missing source", func(m map[string]any) { delete(m, "source") }},
+		{"missing lists_version", func(m map[string]any) { delete(m, "lists_version") }},
+		{"tweet without author", func(m map[string]any) { delete(m["tweet"].(map[string]any), "author") }},
+		{"tweet id empty", func(m map[string]any) { m["tweet"].(map[string]any)["id"] = "" }},
+		{"tweet url elsewhere", func(m map[string]any) { m["tweet"].(map[string]any)["url"] = "https://example.org/x" }},
+		{"unknown kind", func(m map[string]any) { firstMatch(m)["kind"] = "emoji" }},
+		{"unknown in", func(m map[string]any) { firstMatch(m)["in"] = "thread" }},
+		{"unknown tier", func(m map[string]any) { firstMatch(m)["tier"] = "fuzzy" }},
+		{"unknown scope", func(m map[string]any) { firstMatch(m)["scope"] = "account" }},
+		{"match priority unknown", func(m map[string]any) { firstMatch(m)["priority"] = "p1" }},
+		{"match jurisdiction lowercase", func(m map[string]any) { firstMatch(m)["jurisdiction"] = "de,at" }},
+		{"match without demand_id", func(m map[string]any) { delete(firstMatch(m), "demand_id") }},
+		{"match with empty value", func(m map[string]any) { firstMatch(m)["value"] = "" }},
+		{"source empty", func(m map[string]any) { m["source"] = map[string]any{} }},
+		{"source without offset", func(m map[string]any) { m["source"] = map[string]any{"topic": "t", "partition": 1} }},
+		{"source negative partition", func(m map[string]any) {
+			m["source"] = map[string]any{"topic": "t", "partition": -1, "offset": 0}
+		}},
+		{"source fractional offset", func(m map[string]any) {
+			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 1.5}
+		}},
+		{"source line 0", func(m map[string]any) { m["source"] = map[string]any{"file": "f", "line": 0} }},
+		{"source file and kafka both", func(m map[string]any) {
+			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 0, "file": "f", "line": 1}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal(good, &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(m)
+			broken, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(sch, broken); err == nil {
+				t.Errorf("broken task validates:\n%s", indent(broken))
+			}
+		})
+	}
+}
+
+func firstMatch(m map[string]any) map[string]any {
+	return m["matches"].([]any)[0].(map[string]any)
+}
+
+// TestSchemaCoversTask checks that the schema names exactly the fields of
+// the Go types, and requires those that are always written.
+func TestSchemaCoversTask(t *testing.T) {
+	var root map[string]any
+	if err := json.Unmarshal(review.Schema(), &root); err != nil {
+		t.Fatalf("schema is not JSON: %v", err)
+	}
+	defs := root["$defs"].(map[string]any)
+	tweetDef := defs["tweet"].(map[string]any)
+	for _, tc := range []struct {
+		name   string
+		typ    reflect.Type
+		schema map[string]any
+	}{
+		{"task", reflect.TypeFor[review.Task](), root},
+		{"tweet", reflect.TypeFor[review.Tweet](), tweetDef},
+		{"author", reflect.TypeFor[review.Author](), tweetDef["properties"].(map[string]any)["author"].(map[string]any)},
+		{"match", reflect.TypeFor[review.Match](), defs["match"].(map[string]any)},
+		{"source", reflect.TypeFor[review.Source](), defs["source"].(map[string]any)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fields, always []string
+			for f := range tc.typ.Fields() {
+				name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+				fields = append(fields, name)
+				if opts != "omitempty" {
+					always = append(always, name)
+				}
+			}
+			var props []string
+			for p := range tc.schema["properties"].(map[string]any) {
+				props = append(props, p)
+			}
+			slices.Sort(fields)
+			slices.Sort(props)
+			if !slices.Equal(props, fields) {
+				t.Errorf("schema properties %q, want the JSON fields of %s: %q", props, tc.typ, fields)
+			}
+			var required []string
+			if r, ok := tc.schema["required"].([]any); ok {
+				for _, name := range r {
+					required = append(required, name.(string))
+				}
+			}
+			slices.Sort(always)
+			slices.Sort(required)
+			if tc.name != "source" && !slices.Equal(required, always) {
+				t.Errorf("schema requires %q, want the fields %s always writes: %q", required, tc.typ, always)
+			}
+		})
+	}
+}
