@@ -356,6 +356,16 @@ func nextRune(text []byte, i int, evasive bool) (rune, int) {
 // fold returns the character that r stands for when classifying it. The
 // standard reading takes characters as they are; the evasive reading takes
 // the first character of r's NFKC form, so ｈ and 𝐡 count as h.
+//
+// The NFKC form is read from r's full compatibility decomposition, whose
+// first character it is unless canonical composition joins that character
+// with the marks after it (é, ẛ, ㉮). A composed character has the class of
+// the one it starts from (letter, mark, symbol) and is never ASCII, so fold
+// then returns the decomposition's first character, or r itself when that
+// is an ASCII letter. TestFoldClassifiesAsNFKC checks, for every code
+// point, that every classifier that uses fold answers as it would for the
+// true first character. Normalizing instead would allocate per character:
+// norm's buffers escape to the heap.
 func fold(r rune, evasive bool) rune {
 	if !evasive || r < utf8.RuneSelf {
 		return r
@@ -365,13 +375,15 @@ func fold(r rune, evasive bool) rune {
 	}
 	var enc [utf8.UTFMax]byte
 	n := utf8.EncodeRune(enc[:], r)
-	if norm.NFKC.Properties(enc[:n]).Decomposition() == nil {
+	d := norm.NFKC.Properties(enc[:n]).Decomposition()
+	if d == nil {
 		return r
 	}
-	var buf [32]byte
-	out := norm.NFKC.Append(buf[:0], enc[:n]...)
-	f, _ := utf8.DecodeRune(out)
-	return f
+	first, size := utf8.DecodeRune(d)
+	if size < len(d) && !norm.NFKC.Properties(d[size:]).BoundaryBefore() && isASCIILetter(first) {
+		return r
+	}
+	return first
 }
 
 func isHashSign(r rune, evasive bool) bool {

@@ -17,8 +17,13 @@ type Link struct {
 // (example.org, news.example.org/story), whose last label is two or more
 // letters. Dots may be written as fullwidth or ideographic full stops, and
 // invisible characters inside a host are stepped over. Hosts preceded by @
-// (mentions, e-mail addresses) are not links.
+// (mentions, e-mail addresses) are not links, nor is the user part of an
+// e-mail address; in a URL with user info (https://user@host/) the host is
+// the part after the @.
 func ExtractLinks(dst []Link, text []byte) []Link {
+	// After a URL's user info (https://user@host), the host starts at
+	// hostAfterUser and the link at userLinkStart.
+	hostAfterUser, userLinkStart := -1, 0
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRune(text[i:])
 		if !isHostChar(r) || isDot(r) {
@@ -42,6 +47,18 @@ func ExtractLinks(dst []Link, text []byte) []Link {
 			if s < start-3 && (s == 0 || !isHostChar(lastRune(text[:s]))) {
 				scheme, linkStart = true, s
 			}
+		} else if start == hostAfterUser {
+			scheme, linkStart = true, userLinkStart
+		}
+		if r, at := nextRune(text, end, true); r == '@' || r == '＠' {
+			// The run is the user of an e-mail address or of a URL's
+			// user info, not a host; a URL's host follows the @.
+			_, n := utf8.DecodeRune(text[at:])
+			i = at + n
+			if scheme {
+				hostAfterUser, userLinkStart = i, linkStart
+			}
+			continue
 		}
 		if !scheme {
 			if p := lastRune(text[:start]); p == '@' || p == '＠' || p == '/' || p == '.' {

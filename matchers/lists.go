@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -153,6 +154,7 @@ func ParseDemand(file string, data []byte, read ReadEntryFile) (Demand, []Warnin
 	p := &demandParser{file: file, read: read}
 	p.d.File = file
 	p.d.Tiers = DefaultTiers
+	p.d.Priority = PriorityNormal
 	p.parse(data)
 	if len(p.errs) > 0 {
 		return Demand{}, p.warnings, errors.Join(p.errs...)
@@ -178,17 +180,15 @@ func (p *demandParser) parse(data []byte) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			p.errorf(line, "invalid YAML: %s", m[2])
-		} else {
-			p.errorf(0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		}
+		p.yamlError(err)
 		return
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		p.errorf(extra.Line, "a demand file holds one YAML document; this is a second one")
+		return
+	} else if err != io.EOF {
+		p.yamlError(err)
 		return
 	}
 	root := &doc
@@ -202,6 +202,10 @@ func (p *demandParser) parse(data []byte) {
 	present := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], resolve(root.Content[i+1])
+		if prev, ok := present[k.Value]; ok {
+			p.errorf(k.Line, "key %q repeats the one on line %d", k.Value, prev)
+			continue
+		}
 		present[k.Value] = k.Line
 		field, ok := demandFields[k.Value]
 		if !ok {
@@ -229,6 +233,17 @@ func (p *demandParser) parse(data []byte) {
 	if p.d.LegalBasis == "" {
 		p.warnf(root.Line, "no legal_basis: review tasks will not say under which law")
 	}
+}
+
+// yamlError records a YAML syntax error, at its line when the message
+// gives one.
+func (p *demandParser) yamlError(err error) {
+	if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.errorf(line, "invalid YAML: %s", m[2])
+		return
+	}
+	p.errorf(0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 }
 
 // resolve follows an alias to the node it names.

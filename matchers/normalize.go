@@ -59,6 +59,7 @@ func ParseTier(s string) (Tier, bool) {
 type Normalizer struct {
 	a, b   []byte
 	folder cases.Caser
+	iter   norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
 	init   bool
 }
 
@@ -73,10 +74,10 @@ func (n *Normalizer) Exact(dst, src []byte) []byte {
 		return appendLowerASCII(dst, src)
 	}
 	n.a = appendWithoutIgnorables(n.a[:0], src)
-	n.b = norm.NFKC.Append(n.b[:0], n.a...)
+	n.b = n.nfkc(n.b[:0], n.a)
 	n.a = appendWithoutIgnorables(n.a[:0], n.b)
 	n.b = n.fold(n.b[:0], n.a)
-	return norm.NFKC.Append(dst, n.b...)
+	return n.nfkc(dst, n.b)
 }
 
 // Loose appends the loose-tier key of an exact key to dst: the exact key with
@@ -98,7 +99,7 @@ func (n *Normalizer) Loose(dst, exact []byte) []byte {
 		}
 		i += size
 	}
-	return norm.NFKC.Append(dst, n.a...)
+	return n.nfkc(dst, n.a)
 }
 
 // Lookalike appends the lookalike-tier key of a loose key to dst: the
@@ -110,7 +111,7 @@ func (n *Normalizer) Lookalike(dst, loose []byte) []byte {
 		return appendLowerASCII(dst, n.a)
 	}
 	n.b = n.fold(n.b[:0], n.a)
-	return norm.NFKC.Append(dst, n.b...)
+	return n.nfkc(dst, n.b)
 }
 
 // Key appends the key of src for tier t to dst, computing the weaker tiers
@@ -130,6 +131,25 @@ func (n *Normalizer) Key(dst, src []byte, t Tier) []byte {
 	return n.Lookalike(dst[:start], loose)
 }
 
+// nfkc appends the NFKC form of src to dst. Unlike norm.NFKC.Append it
+// allocates nothing, as its reorder buffer is n's, and it normalizes src
+// apart from dst, so a leading mark of src never composes with dst's last
+// character.
+func (n *Normalizer) nfkc(dst, src []byte) []byte {
+	// As norm's Append does: copy the prefix that is already normalized
+	// and ends at a segment boundary, and normalize only the rest.
+	p := norm.NFKC.QuickSpan(src)
+	dst = append(dst, src[:p]...)
+	if p == len(src) {
+		return dst
+	}
+	n.iter.Init(norm.NFKC, src[p:])
+	for !n.iter.Done() {
+		dst = append(dst, n.iter.Next()...)
+	}
+	return dst
+}
+
 // fold appends the full case folding of src to dst.
 func (n *Normalizer) fold(dst, src []byte) []byte {
 	if !n.init {
@@ -137,6 +157,7 @@ func (n *Normalizer) fold(dst, src []byte) []byte {
 		n.init = true
 	}
 	n.folder.Reset()
+	start := len(dst)
 	for {
 		if cap(dst)-len(dst) < 2*len(src)+8 {
 			grown := make([]byte, len(dst), 2*cap(dst)+2*len(src)+8)
@@ -147,8 +168,31 @@ func (n *Normalizer) fold(dst, src []byte) []byte {
 		dst = dst[:len(dst)+nDst]
 		src = src[nSrc:]
 		if err != transform.ErrShortDst {
+			foldCherokee(dst[start:])
 			return dst
 		}
+	}
+}
+
+// foldCherokee rewrites the Cherokee small letters in b, in place, as the
+// capitals that Unicode case folding maps them to (CaseFolding.txt folds
+// Cherokee to upper case). x/text's Fold swaps the two cases of Cherokee
+// instead, so without this folding would not be idempotent and the two
+// cases would never match each other.
+func foldCherokee(b []byte) {
+	for i := 0; i < len(b); {
+		if b[i] != 0xE1 && b[i] != 0xEA { // lead bytes of U+1000-U+1FFF and U+A000-U+AFFF
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		switch {
+		case 0xAB70 <= r && r <= 0xABBF:
+			utf8.EncodeRune(b[i:], r-0xAB70+0x13A0)
+		case 0x13F8 <= r && r <= 0x13FD:
+			utf8.EncodeRune(b[i:], r-8)
+		}
+		i += n
 	}
 }
 

@@ -106,16 +106,17 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}
 			}
 			ref := uint32(len(s.entryEnd))
-			prev, existed, err := builders[kind][TierExact].add(exact, ref)
-			if err != nil {
-				e := d.Entries.At(i)
-				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}
-			}
-			if existed && prev >= s.first[di] {
+			// A repeat is checked before adding: a reference stored for an
+			// entry that is then skipped would name the next entry.
+			if prev, ok := builders[kind][TierExact].newest(exact); ok && prev >= s.first[di] {
 				e := d.Entries.At(i)
 				warnings = append(warnings, Warning{File: e.File, Line: e.Line,
 					Msg: fmt.Sprintf("%s %q repeats %q of this demand; counted once", kind, e.Value, s.entryValue(prev))})
 				continue
+			}
+			if err := builders[kind][TierExact].Add(exact, ref); err != nil {
+				e := d.Entries.At(i)
+				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}
 			}
 			s.entryText = append(s.entryText, value...)
 			s.entryEnd = append(s.entryEnd, uint32(len(s.entryText)))
@@ -126,13 +127,13 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			if d.Tiers.Has(TierLoose) || d.Tiers.Has(TierLookalike) {
 				loose = n.Loose(loose[:0], exact)
 				if d.Tiers.Has(TierLoose) && !bytes.Equal(loose, exact) && len(loose) > 0 {
-					if _, _, err := builders[kind][TierLoose].add(loose, ref); err != nil {
+					if err := builders[kind][TierLoose].Add(loose, ref); err != nil {
 						return nil, nil, err
 					}
 				}
 				if d.Tiers.Has(TierLookalike) && len(loose) > 0 {
 					look = n.Lookalike(look[:0], loose)
-					if _, _, err := builders[kind][TierLookalike].add(look, ref); err != nil {
+					if err := builders[kind][TierLookalike].Add(look, ref); err != nil {
 						return nil, nil, err
 					}
 				}
@@ -168,24 +169,21 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	return s, warnings, nil
 }
 
-// add is Add that also reports the newest reference already stored under
-// key, if any.
-func (b *SetBuilder) add(key []byte, ref uint32) (prev uint32, existed bool, err error) {
-	before := len(b.chain)
-	keysBefore := len(b.set.keys)
-	if err := b.Add(key, ref); err != nil {
-		return 0, false, err
+// newest returns the newest reference stored under key, if any.
+func (b *SetBuilder) newest(key []byte) (uint32, bool) {
+	s := &b.set
+	if len(s.keys) == 0 {
+		return 0, false
 	}
-	if len(b.set.keys) > keysBefore {
-		return 0, false, nil
+	h := xxhash.Sum64(key)
+	tag := h>>32 | 1
+	for pos := h & s.mask; s.slots[pos] != 0; pos = (pos + 1) & s.mask {
+		slot := s.slots[pos]
+		if slot>>32 == tag && bytes.Equal(s.keyBytes(s.keys[uint32(slot)].off), key) {
+			return b.chain[b.heads[uint32(slot)]-1].ref, true
+		}
 	}
-	// The key existed: Add either chained ref (chain grew; the previous
-	// head is the node it links to) or found ref already stored.
-	if len(b.chain) == before {
-		return ref, true, nil
-	}
-	next := b.chain[len(b.chain)-1].next
-	return b.chain[next-1].ref, true, nil
+	return 0, false
 }
 
 func prefix16(b []byte) uint32 {
