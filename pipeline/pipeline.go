@@ -154,9 +154,12 @@ type Config struct {
 	Metrics      *Metrics
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
-	// Source names the input in review tasks for file records (ignored
-	// for Kafka records, which carry their topic).
-	SampleEvery int // one record in SampleEvery is timed; default 64
+	// SampleEvery sets how often processing is timed for
+	// flagstream_process_duration_seconds: one record in SampleEvery.
+	// Default 64.
+	SampleEvery int
+
+	beforeRecord func(*Record) // test hook; see processor
 }
 
 // ErrDrainTimeout is returned when in-flight work could not be written and

@@ -25,14 +25,18 @@ type processor struct {
 	now         func() time.Time
 	sampleEvery int
 	count       int
+	// beforeRecord, when set (by tests), runs before each record is
+	// processed, inside its panic guard.
+	beforeRecord func(*Record)
 }
 
 func newProcessor(cfg Config) *processor {
 	return &processor{
-		dec:         decode.Decoder{Limits: cfg.Limits},
-		lists:       cfg.Lists,
-		now:         cfg.Now,
-		sampleEvery: cfg.SampleEvery,
+		dec:          decode.Decoder{Limits: cfg.Limits},
+		lists:        cfg.Lists,
+		now:          cfg.Now,
+		sampleEvery:  cfg.SampleEvery,
+		beforeRecord: cfg.beforeRecord,
 	}
 }
 
@@ -75,6 +79,9 @@ func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time)
 		}
 	}()
 	r := &b.Records[i]
+	if p.beforeRecord != nil {
+		p.beforeRecord(r)
+	}
 	if r.Oversize > 0 {
 		b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonTooLarge,
 			Err: fmt.Sprintf("record of %d bytes is larger than the limit", r.Oversize)})
