@@ -91,18 +91,34 @@ func (l *EntryList) At(i int) Entry {
 }
 
 // Add appends an entry.
-func (l *EntryList) Add(e Entry) {
-	f := slices.Index(l.fileNames, e.File)
-	if f < 0 {
-		f = len(l.fileNames)
-		l.fileNames = append(l.fileNames, e.File)
+func (l *EntryList) Add(e Entry) { l.add(e.Kind, []byte(e.Value), e.File, e.Line) }
+
+func (l *EntryList) add(kind EntryKind, value []byte, file string, line int) {
+	f := len(l.fileNames) - 1
+	if f < 0 || l.fileNames[f] != file {
+		if f = slices.Index(l.fileNames, file); f < 0 {
+			f = len(l.fileNames)
+			l.fileNames = append(l.fileNames, file)
+		}
 	}
-	l.kinds = append(l.kinds, e.Kind)
-	l.lines = append(l.lines, int32(e.Line))
+	l.kinds = append(l.kinds, kind)
+	l.lines = append(l.lines, int32(line))
 	l.files = append(l.files, uint16(f))
-	l.text = append(l.text, e.Value...)
+	l.text = append(l.text, value...)
 	l.ends = append(l.ends, uint32(len(l.text)))
 }
+
+// grow makes room for n more entries of textBytes bytes in all.
+func (l *EntryList) grow(n, textBytes int) {
+	l.kinds = slices.Grow(l.kinds, n)
+	l.lines = slices.Grow(l.lines, n)
+	l.files = slices.Grow(l.files, n)
+	l.ends = slices.Grow(l.ends, n)
+	l.text = slices.Grow(l.text, textBytes)
+}
+
+// TextBytes returns the bytes of all entries' text.
+func (l *EntryList) TextBytes() int { return len(l.text) }
 
 // Counts returns the number of entries of each kind.
 func (l *EntryList) Counts() (n [numEntryKinds]int) {

@@ -142,6 +142,7 @@ type demandParser struct {
 	errs     []error
 	warnings []Warning
 	norm     Normalizer
+	key      []byte // scratch for validating entries
 }
 
 var demandIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
@@ -426,7 +427,7 @@ func enumField(names enum, set func(*Demand, uint8)) func(*demandParser, *yaml.N
 func entriesField(kind EntryKind) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
 		for _, n := range p.stringList(v, kind.String()+"s") {
-			p.addEntry(kind, n.Value, p.file, n.Line)
+			p.addEntry(kind, []byte(n.Value), p.file, n.Line)
 		}
 	}
 }
@@ -457,6 +458,7 @@ func (p *demandParser) readEntryFile(kind EntryKind, display string, data []byte
 		p.errs = append(p.errs, &ListError{File: display, Msg: fmt.Sprintf("not valid UTF-8 (named by %s:%d)", p.file, namedAt)})
 		return
 	}
+	p.d.Entries.grow(bytes.Count(data, []byte{'\n'})+1, len(data))
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -473,88 +475,101 @@ func (p *demandParser) readEntryFile(kind EntryKind, display string, data []byte
 				line = bytes.TrimSpace(line[:j])
 			}
 		}
-		p.addEntry(kind, string(line), display, lineNo)
+		p.addEntry(kind, line, display, lineNo)
 	}
 }
 
 // addEntry validates one entry and adds it, or records why not.
-func (p *demandParser) addEntry(kind EntryKind, value, file string, line int) {
-	value = strings.TrimSpace(value)
-	if _, err := entryKey(&p.norm, kind, value); err != nil {
+func (p *demandParser) addEntry(kind EntryKind, value []byte, file string, line int) {
+	value = bytes.TrimSpace(value)
+	var err error
+	if p.key, err = appendEntryKey(p.key[:0], &p.norm, kind, value); err != nil {
 		p.errs = append(p.errs, &ListError{File: file, Line: line, Msg: err.Error()})
 		return
 	}
-	p.d.Entries.Add(Entry{Kind: kind, Value: value, File: file, Line: line})
+	p.d.Entries.add(kind, value, file, line)
 }
 
-// entryKey validates an entry of a kind and returns its exact-tier key.
-func entryKey(n *Normalizer, kind EntryKind, value string) ([]byte, error) {
-	if value == "" {
-		return nil, fmt.Errorf("empty %s", kind)
+// appendEntryKey validates an entry of a kind and appends its exact-tier
+// key to dst.
+func appendEntryKey(dst []byte, n *Normalizer, kind EntryKind, value []byte) ([]byte, error) {
+	if len(value) == 0 {
+		return dst, fmt.Errorf("empty %s", kind)
 	}
 	switch kind {
 	case EntryHandle:
-		h := strings.TrimPrefix(value, "@")
+		h := bytes.TrimPrefix(value, []byte("@"))
 		if !isHandle(h) {
-			return nil, fmt.Errorf("handle %q is not a Twitter handle (1-%d letters, digits or _, '@' optional)", value, maxHandleRunes)
+			if len(h) > maxHandleRunes && isHandle(h[:maxHandleRunes]) && isHandle(h[maxHandleRunes:]) {
+				return dst, fmt.Errorf("handle %q is longer than a Twitter handle can be (%d characters)", value, maxHandleRunes)
+			}
+			return dst, fmt.Errorf("handle %q is not a Twitter handle (1-%d letters, digits or _, '@' optional)", value, maxHandleRunes)
 		}
-		return appendLowerASCII(nil, []byte(h)), nil
+		return appendLowerASCII(dst, h), nil
 	case EntryUserID:
-		if len(value) > maxUserIDDigits || strings.Trim(value, "0123456789") != "" {
-			return nil, fmt.Errorf("user id %q is not a numeric account id", value)
+		if len(value) > maxUserIDDigits || len(bytes.Trim(value, "0123456789")) > 0 {
+			return dst, fmt.Errorf("user id %q is not a numeric account id", value)
 		}
-		if _, err := strconv.ParseUint(value, 10, 64); err != nil || strings.Trim(value, "0") == "" {
-			return nil, fmt.Errorf("user id %q is not a numeric account id", value)
+		if _, err := strconv.ParseUint(string(value), 10, 64); err != nil || len(bytes.Trim(value, "0")) == 0 {
+			return dst, fmt.Errorf("user id %q is not a numeric account id", value)
 		}
-		return []byte(strings.TrimLeft(value, "0")), nil
+		return append(dst, bytes.TrimLeft(value, "0")...), nil
 	case EntryHashtag:
-		tag := value
+		tag := string(value)
 		if !strings.HasPrefix(tag, "#") && !strings.HasPrefix(tag, "＃") {
 			tag = "#" + tag
 		}
 		if len(tag) > maxHashtagBytes {
-			return nil, fmt.Errorf("hashtag longer than %d bytes", maxHashtagBytes)
+			return dst, fmt.Errorf("hashtag longer than %d bytes", maxHashtagBytes)
 		}
 		toks := Extract(nil, []byte(tag))
 		if len(toks) != 1 || toks[0].Kind != TokenHashtag || toks[0].Start != 0 || toks[0].End != len(tag) {
-			return nil, fmt.Errorf("hashtag %q is not a hashtag: it needs a letter and only letters, digits, marks or _ after the #", value)
+			return dst, fmt.Errorf("hashtag %q is not a hashtag: it needs a letter and only letters, digits, marks or _ after the #", value)
 		}
-		return n.Exact(nil, []byte(tag[toks[0].Name:])), nil
+		return n.Exact(dst, []byte(tag[toks[0].Name:])), nil
 	case EntryPhrase:
 		if len(value) > maxPhraseBytes {
-			return nil, fmt.Errorf("phrase longer than %d bytes", maxPhraseBytes)
+			return dst, fmt.Errorf("phrase longer than %d bytes", maxPhraseBytes)
 		}
 		var w Words
-		w.Split(n, []byte(value))
+		w.Split(n, value)
 		switch {
 		case w.Len() == 0:
-			return nil, fmt.Errorf("phrase %q has no words", value)
+			return dst, fmt.Errorf("phrase %q has no words", value)
 		case w.Len() > maxPhraseWords:
-			return nil, fmt.Errorf("phrase %q has %d words; at most %d", value, w.Len(), maxPhraseWords)
+			return dst, fmt.Errorf("phrase %q has %d words; at most %d", value, w.Len(), maxPhraseWords)
 		}
-		return append([]byte(nil), w.Exact(0, w.Len())...), nil
+		return append(dst, w.Exact(0, w.Len())...), nil
 	case EntryDomain:
-		host, err := domainEntry(n, value)
+		host, err := domainEntry(n, string(value))
 		if err != nil {
-			return nil, err
+			return dst, err
 		}
-		return host, nil
+		return append(dst, host...), nil
 	}
-	return nil, fmt.Errorf("unknown entry kind %d", kind)
+	return dst, fmt.Errorf("unknown entry kind %d", kind)
 }
 
 // isHandle reports whether h is a Twitter screen name.
-func isHandle(h string) bool {
+func isHandle(h []byte) bool {
 	if len(h) == 0 || len(h) > maxHandleRunes {
 		return false
 	}
-	for i := 0; i < len(h); i++ {
-		if !isMentionChar(rune(h[i])) {
+	for _, c := range h {
+		if !handleByte[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// handleByte marks the bytes a handle is made of: A-Z a-z 0-9 _.
+var handleByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isMentionChar(rune(c))
+	}
+	return t
+}()
 
 // domainEntry validates a domain entry and returns its normalized host.
 func domainEntry(n *Normalizer, value string) ([]byte, error) {

@@ -222,7 +222,7 @@ func TestParseListsErrors(t *testing.T) {
 		{
 			name:  "handle too long",
 			files: map[string]string{"d.yaml": ok + "handles_file: h.txt\n", "h.txt": "fict_user_1\n@fict_user_toolong\n"},
-			want:  []string{"lists/h.txt:2: ", `handle "@fict_user_toolong" is not a Twitter handle`},
+			want:  []string{"lists/h.txt:2: ", `handle "@fict_user_toolong" is longer than a Twitter handle can be`},
 		},
 		{
 			name:  "handle with bad characters",

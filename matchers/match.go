@@ -238,7 +238,8 @@ func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where) {
 func (m *Matcher) emit(s *Snapshot, refs Refs, h Hit, t Tier) {
 	for i := 0; i < refs.Len(); i++ {
 		e := refs.At(i)
-		if t != TierExact && !s.demands[s.Demand(e)].Tiers.Has(t) {
+		d := s.Demand(e)
+		if !s.active[d] || (t != TierExact && !s.demands[d].Tiers.Has(t)) {
 			continue
 		}
 		h.Entry, h.Tier = e, t

@@ -4,32 +4,57 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/cespare/xxhash/v2"
 )
 
 // Set is an immutable hashed lookup set from normalized keys to entry
-// references. Keys are hashed with xxhash64 into an open-addressing table
-// with linear probing; a hit is verified against the stored key bytes, so
-// a hash collision can never produce a false match.
+// references. Keys are hashed with xxhash64; the top bits of the hash pick
+// a shard, the low bits a home slot in the shard's open-addressing table,
+// which is probed linearly. A hit is verified against the stored key bytes,
+// so a hash collision can never produce a false match.
 //
 // The layout is compact and free of pointers, so a set of millions of keys
-// costs the garbage collector nothing to scan: per key, one 8-byte slot in a
-// table kept at most 3/4 full, 8 bytes of key record, and the key bytes
-// behind a one- or two-byte length in the arena. A Set is safe for
-// concurrent lookups.
+// costs the garbage collector nothing to scan: per key, one 8-byte slot in
+// a table kept at most 3/4 full, an 8-byte key record, and the key bytes
+// behind a one- or two-byte length in the arena. Shards keep each table
+// small enough to build in cache, and are built in parallel. A Set is safe
+// for concurrent lookups.
 type Set struct {
+	shards []setShard
+	shift  uint   // a hash's shard is hash >> shift
+	arena  []byte // per key: uvarint length, then the key bytes
+	keys   int
+}
+
+// setShard is one open-addressing table of a Set.
+type setShard struct {
 	// slots holds, per table position, 0 for empty or the upper 32 bits of
-	// the key's hash (forced odd, so never 0) above the key's index.
+	// the key's hash (forced odd, so never 0) above the key's index in
+	// keys. A key's home position is its hash's low 32 bits scaled to the
+	// table's size, so the table can be sized to its keys exactly.
 	slots []uint64
-	mask  uint64
 	keys  []setKey
-	arena []byte   // per key: uvarint length, then the key bytes
 	multi []uint32 // for keys with several references: count, then refs
 }
 
-// setKey locates one distinct key. ref is the key's only reference, or,
-// with the top bit set, the index in multi of its count and references.
+// home returns the home position of hash h in a table of n slots.
+func home(h uint64, n int) int { return int(uint64(uint32(h)) * uint64(n) >> 32) }
+
+// next returns the position after pos in a table of n slots, wrapping.
+func next(pos, n int) int {
+	if pos++; pos == n {
+		return 0
+	}
+	return pos
+}
+
+// setKey locates one distinct key: off is its place in the arena; ref is
+// its only reference, or, with the top bit set, the index in multi of its
+// count and references.
 type setKey struct {
 	off, ref uint32
 }
@@ -60,42 +85,44 @@ func (s *Set) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.keys)
+	return s.keys
 }
 
 // Lookup returns the references stored under key; Len is 0 when there are
 // none.
 func (s *Set) Lookup(key []byte) Refs {
-	if s == nil || len(s.keys) == 0 {
+	if s == nil || s.keys == 0 {
 		return Refs{}
 	}
 	h := xxhash.Sum64(key)
+	sh := &s.shards[h>>s.shift]
 	tag := h>>32 | 1
-	for pos := h & s.mask; ; pos = (pos + 1) & s.mask {
-		slot := s.slots[pos]
+	for pos := home(h, len(sh.slots)); ; pos = next(pos, len(sh.slots)) {
+		slot := sh.slots[pos]
 		if slot == 0 {
 			return Refs{}
 		}
 		if slot>>32 != tag {
 			continue
 		}
-		k := s.keys[uint32(slot)]
-		if !bytes.Equal(s.keyBytes(k.off), key) {
+		k := sh.keys[uint32(slot)]
+		if !bytes.Equal(keyAt(s.arena, k.off), key) {
 			continue
 		}
 		if k.ref&multiRef == 0 {
 			return Refs{one: k.ref, n: 1}
 		}
 		i := k.ref &^ multiRef
-		n := s.multi[i]
-		return Refs{multi: s.multi[i+1 : i+1+n], n: int(n)}
+		n := sh.multi[i]
+		return Refs{multi: sh.multi[i+1 : i+1+n], n: int(n)}
 	}
 }
 
-func (s *Set) keyBytes(off uint32) []byte {
-	n, w := binary.Uvarint(s.arena[off:])
+// keyAt returns the key stored at off in arena.
+func keyAt(arena []byte, off uint32) []byte {
+	n, w := binary.Uvarint(arena[off:])
 	start := uint64(off) + uint64(w)
-	return s.arena[start : start+n]
+	return arena[start : start+n]
 }
 
 // Bytes returns the memory that the set's arrays occupy.
@@ -103,20 +130,31 @@ func (s *Set) Bytes() int {
 	if s == nil {
 		return 0
 	}
-	return 8*cap(s.slots) + 8*cap(s.keys) + cap(s.arena) + 4*cap(s.multi)
+	n := cap(s.arena) + 48*cap(s.shards)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		n += 8*cap(sh.slots) + 8*cap(sh.keys) + 4*cap(sh.multi)
+	}
+	return n
 }
 
 // SetBuilder collects keys and references for a Set. The zero value is
-// ready to use.
+// ready to use. Adding only appends; Build partitions the keys by shard and
+// builds the shards' tables.
 type SetBuilder struct {
-	set    Set
-	hashes []uint64 // per key, for growing the table
-	chain  []refNode
-	heads  []uint32 // per key: index+1 of its newest refNode
+	arena []byte
+	items []setItem
+	// buckets, when Grow was told the size up front, hold the items
+	// already partitioned by shard.
+	buckets   [][]setItem
+	shardBits int
 }
 
-type refNode struct {
-	ref, next uint32 // next is index+1; 0 ends the chain
+// setItem is one Add: the key's hash, its place in the arena, its
+// reference.
+type setItem struct {
+	hash     uint64
+	off, ref uint32
 }
 
 // Limits of the packed layout.
@@ -125,95 +163,236 @@ const (
 	maxSetRef    = multiRef - 1
 )
 
+// Grow makes room for keys more keys of keyBytes bytes in all. Told the
+// size of an empty builder, it partitions keys by shard as they are added,
+// saving Build a pass and a copy.
+func (b *SetBuilder) Grow(keys, keyBytes int) {
+	b.arena = slices.Grow(b.arena, keyBytes+2*keys)
+	if len(b.items) == 0 && b.buckets == nil && keys > 1<<14 {
+		b.shardBits = shardBitsFor(keys)
+		b.buckets = make([][]setItem, 1<<b.shardBits)
+		per := keys>>b.shardBits + keys>>b.shardBits/8 + 64
+		for i := range b.buckets {
+			b.buckets[i] = make([]setItem, 0, per)
+		}
+		return
+	}
+	b.items = slices.Grow(b.items, keys)
+}
+
+// shardBitsFor returns how many hash bits pick the shard of a set of n
+// keys: shards of about 16k keys keep each table within a few hundred KiB,
+// small enough to build in cache.
+func shardBitsFor(n int) int {
+	bits := 0
+	for n>>bits > 1<<14 && bits < 12 {
+		bits++
+	}
+	return bits
+}
+
 // Add stores ref under key. Adding the same reference to the same key again
-// changes nothing.
+// changes nothing; references under one key keep the order they were added
+// in.
 func (b *SetBuilder) Add(key []byte, ref uint32) error {
 	switch {
 	case len(key) > maxSetKeyLen:
 		return fmt.Errorf("key of %d bytes is longer than %d", len(key), maxSetKeyLen)
 	case ref > maxSetRef:
 		return fmt.Errorf("entry reference %d is beyond %d", ref, maxSetRef)
-	case uint64(len(b.set.arena))+uint64(len(key))+2 > 1<<32-1:
+	case uint64(len(b.arena))+uint64(len(key))+2 > 1<<32-1:
 		return fmt.Errorf("lookup set is full")
 	}
-	if 4*(len(b.set.keys)+1) > 3*len(b.set.slots) {
-		b.grow()
-	}
-	s := &b.set
-	h := xxhash.Sum64(key)
-	tag := h>>32 | 1
-	pos := h & s.mask
-	for ; s.slots[pos] != 0; pos = (pos + 1) & s.mask {
-		slot := s.slots[pos]
-		if slot>>32 != tag {
-			continue
-		}
-		i := uint32(slot)
-		if !bytes.Equal(s.keyBytes(s.keys[i].off), key) {
-			continue
-		}
-		for n := b.heads[i]; n != 0; n = b.chain[n-1].next {
-			if b.chain[n-1].ref == ref {
-				return nil
-			}
-		}
-		b.chain = append(b.chain, refNode{ref: ref, next: b.heads[i]})
-		b.heads[i] = uint32(len(b.chain))
+	off := uint32(len(b.arena))
+	b.arena = binary.AppendUvarint(b.arena, uint64(len(key)))
+	b.arena = append(b.arena, key...)
+	it := setItem{hash: xxhash.Sum64(key), off: off, ref: ref}
+	if b.buckets != nil {
+		sh := it.hash >> (64 - b.shardBits)
+		b.buckets[sh] = append(b.buckets[sh], it)
 		return nil
 	}
-	i := uint32(len(s.keys))
-	s.slots[pos] = tag<<32 | uint64(i)
-	s.keys = append(s.keys, setKey{off: uint32(len(s.arena))})
-	s.arena = binary.AppendUvarint(s.arena, uint64(len(key)))
-	s.arena = append(s.arena, key...)
-	b.hashes = append(b.hashes, h)
-	b.chain = append(b.chain, refNode{ref: ref})
-	b.heads = append(b.heads, uint32(len(b.chain)))
+	b.items = append(b.items, it)
 	return nil
 }
 
-// grow doubles the table and reinserts every key.
-func (b *SetBuilder) grow() {
-	n := 2 * len(b.set.slots)
-	if n < 16 {
-		n = 16
-	}
-	slots := make([]uint64, n)
-	mask := uint64(n - 1)
-	for i, h := range b.hashes {
-		pos := h & mask
-		for slots[pos] != 0 {
-			pos = (pos + 1) & mask
-		}
-		slots[pos] = (h>>32|1)<<32 | uint64(i)
-	}
-	b.set.slots, b.set.mask = slots, mask
+// Dup is a reference that Build refused because its key already held a
+// reference of the same group: Ref was not stored, Prev is the reference
+// it repeats.
+type Dup struct {
+	Ref, Prev uint32
 }
 
-// Build returns the finished Set; references under each key keep the order
-// they were added in. The builder is empty afterwards.
+// Build returns the finished Set. The builder is empty afterwards.
 func (b *SetBuilder) Build() *Set {
-	s := b.set
-	for i := range s.keys {
-		head := b.heads[i]
-		if b.chain[head-1].next == 0 {
-			s.keys[i].ref = b.chain[head-1].ref
-			continue
-		}
-		s.keys[i].ref = multiRef | uint32(len(s.multi))
-		countAt := len(s.multi)
-		s.multi = append(s.multi, 0)
-		for n := head; n != 0; n = b.chain[n-1].next {
-			s.multi = append(s.multi, b.chain[n-1].ref)
-		}
-		refs := s.multi[countAt+1:]
-		s.multi[countAt] = uint32(len(refs))
-		for l, r := 0, len(refs)-1; l < r; l, r = l+1, r-1 { // newest first → insertion order
-			refs[l], refs[r] = refs[r], refs[l]
+	s, _ := b.BuildGrouped(nil, nil)
+	return s
+}
+
+// BuildGrouped returns the finished Set. When sameGroup is not nil, a
+// reference whose key already holds a reference of the same group (per
+// sameGroup of the new and the newest stored reference) is not stored but
+// returned as a Dup; when skip is not nil, references it reports are left
+// out. Dups come sorted by Ref. The builder is empty afterwards.
+func (b *SetBuilder) BuildGrouped(sameGroup func(ref, prev uint32) bool, skip func(ref uint32) bool) (*Set, []Dup) {
+	arena := b.arena
+	buckets, shardBits := b.buckets, b.shardBits
+	if buckets == nil {
+		shardBits = shardBitsFor(len(b.items))
+		buckets = partition(b.items, shardBits)
+	}
+	*b = SetBuilder{}
+	if skip != nil {
+		for i, bucket := range buckets {
+			kept := bucket[:0]
+			for _, it := range bucket {
+				if !skip(it.ref) {
+					kept = append(kept, it)
+				}
+			}
+			buckets[i] = kept
 		}
 	}
-	s.arena = s.arena[:len(s.arena):len(s.arena)]
-	s.keys = s.keys[:len(s.keys):len(s.keys)]
-	*b = SetBuilder{}
-	return &s
+	nShards := 1 << shardBits
+	s := &Set{shards: make([]setShard, nShards), shift: uint(64 - shardBits), arena: arena[:len(arena):len(arena)]}
+
+	// Build the shards on all cores.
+	workers := min(runtime.GOMAXPROCS(0), nShards)
+	dups := make([][]Dup, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() { // owned by BuildGrouped; joined below
+			defer wg.Done()
+			var scratch shardScratch
+			for i := w; i < nShards; i += workers {
+				dups[w] = scratch.build(&s.shards[i], buckets[i], arena, sameGroup, dups[w])
+				buckets[i] = nil // done with: let the collector have it
+			}
+		}()
+	}
+	wg.Wait()
+	var all []Dup
+	for w := range dups {
+		all = append(all, dups[w]...)
+	}
+	slices.SortFunc(all, func(a, b Dup) int { return int(a.Ref) - int(b.Ref) })
+	for i := range s.shards {
+		s.keys += len(s.shards[i].keys)
+	}
+	return s, all
+}
+
+// partition splits items by shard (the top shardBits bits of their
+// hashes), keeping their order within a shard.
+func partition(items []setItem, shardBits int) [][]setItem {
+	if shardBits == 0 {
+		return [][]setItem{items}
+	}
+	n := 1 << shardBits
+	start := make([]int, n+1)
+	for _, it := range items {
+		start[(it.hash>>(64-shardBits))+1]++
+	}
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	parted := make([]setItem, len(items))
+	next := slices.Clone(start[:n])
+	for _, it := range items {
+		sh := it.hash >> (64 - shardBits)
+		parted[next[sh]] = it
+		next[sh]++
+	}
+	buckets := make([][]setItem, n)
+	for i := range buckets {
+		buckets[i] = parted[start[i]:start[i+1]:start[i+1]]
+	}
+	return buckets
+}
+
+// shardScratch is the reusable working memory of building shards.
+type shardScratch struct {
+	chain []refNode
+	heads []uint32
+}
+
+type refNode struct {
+	ref, next uint32 // next is index+1; 0 ends the chain
+}
+
+// build fills sh with items and appends the dups it refuses to dups.
+func (sc *shardScratch) build(sh *setShard, items []setItem, arena []byte, sameGroup func(ref, prev uint32) bool, dups []Dup) []Dup {
+	// At most 3/4 full: linear probing stays short.
+	size := max(4*len(items)/3+1, 8)
+	sh.slots = make([]uint64, size)
+	sh.keys = make([]setKey, 0, len(items))
+	sc.chain, sc.heads = sc.chain[:0], sc.heads[:0]
+	multi := false
+	for _, it := range items {
+		tag := it.hash>>32 | 1
+		pos := home(it.hash, size)
+		found := false
+		for ; sh.slots[pos] != 0; pos = next(pos, size) {
+			slot := sh.slots[pos]
+			if slot>>32 != tag {
+				continue
+			}
+			i := uint32(slot)
+			if !bytes.Equal(keyAt(arena, sh.keys[i].off), keyAt(arena, it.off)) {
+				continue
+			}
+			found = true
+			newest := sc.chain[sc.heads[i]-1].ref
+			switch {
+			case newest == it.ref || sc.holds(i, it.ref):
+			case sameGroup != nil && sameGroup(it.ref, newest):
+				dups = append(dups, Dup{Ref: it.ref, Prev: newest})
+			default:
+				sc.chain = append(sc.chain, refNode{ref: it.ref, next: sc.heads[i]})
+				sc.heads[i] = uint32(len(sc.chain))
+				multi = true
+			}
+			break
+		}
+		if found {
+			continue
+		}
+		i := uint32(len(sh.keys))
+		sh.slots[pos] = tag<<32 | uint64(i)
+		sh.keys = append(sh.keys, setKey{off: it.off})
+		sc.chain = append(sc.chain, refNode{ref: it.ref})
+		sc.heads = append(sc.heads, uint32(len(sc.chain)))
+	}
+	for i := range sh.keys {
+		head := sc.heads[i]
+		if sc.chain[head-1].next == 0 {
+			sh.keys[i].ref = sc.chain[head-1].ref
+			continue
+		}
+		sh.keys[i].ref = multiRef | uint32(len(sh.multi))
+		countAt := len(sh.multi)
+		sh.multi = append(sh.multi, 0)
+		for n := head; n != 0; n = sc.chain[n-1].next {
+			sh.multi = append(sh.multi, sc.chain[n-1].ref)
+		}
+		refs := sh.multi[countAt+1:]
+		sh.multi[countAt] = uint32(len(refs))
+		slices.Reverse(refs) // the chain is newest first
+	}
+	if !multi {
+		sh.multi = nil
+	}
+	sh.keys = sh.keys[:len(sh.keys):len(sh.keys)]
+	return dups
+}
+
+// holds reports whether key i's chain already has ref.
+func (sc *shardScratch) holds(i uint32, ref uint32) bool {
+	for n := sc.heads[i]; n != 0; n = sc.chain[n-1].next {
+		if sc.chain[n-1].ref == ref {
+			return true
+		}
+	}
+	return false
 }

@@ -192,25 +192,40 @@ func TestSetLarge(t *testing.T) {
 			t.Fatalf("Lookup(%q) of a missing key = %d refs, want 0", key(i), got)
 		}
 	}
-	// The table is kept at most 3/4 full, and a power of two.
-	if slots := len(s.slots); 4*n > 3*slots || slots&(slots-1) != 0 {
-		t.Errorf("%d keys in %d slots, want a power of two at most 3/4 full", n, slots)
+	// Every shard's table is at most 3/4 full, and keys sit in the shard
+	// their hash's top bits name.
+	slots := 0
+	for i, sh := range s.shards {
+		n := len(sh.slots)
+		slots += n
+		if 4*len(sh.keys) > 3*n {
+			t.Errorf("shard %d: %d keys in %d slots, want at most 3/4 full", i, len(sh.keys), n)
+		}
+		for _, k := range sh.keys {
+			if h := xxhash.Sum64(keyAt(s.arena, k.off)); int(h>>s.shift) != i {
+				t.Fatalf("key %q in shard %d, its hash names shard %d", keyAt(s.arena, k.off), i, h>>s.shift)
+			}
+		}
+	}
+	if len(s.shards) < 2 {
+		t.Errorf("%d keys in %d shard(s), want several", n, len(s.shards))
 	}
 	// Bytes counts at least the slots, the key records and the key bytes.
-	low := 8*len(s.slots) + 8*n + n*len("fict_user_")
+	low := 8*slots + 8*n + n*len("fict_user_")
 	if got := s.Bytes(); got < low || got > 4*low {
 		t.Errorf("Bytes() = %d, want between %d and %d", got, low, 4*low)
 	}
 }
 
 // Two keys whose xxhash64 values share the upper 32 bits (once forced odd),
-// so their slot tags are equal, and the lower 8 bits, so they probe from the
-// same position in any table of up to 256 slots. Found by search.
-const collideA, collideB = "user1402048", "user1417362"
+// so their slot tags are equal, and the top 3 bits of the lower 32, so they
+// have the same home position in a table of 8 slots, the size of a set of
+// two keys. Found by search.
+const collideA, collideB = "user18364", "user161401"
 
 func TestSetTagCollision(t *testing.T) {
 	ha, hb := xxhash.Sum64String(collideA), xxhash.Sum64String(collideB)
-	if ha>>32|1 != hb>>32|1 || ha&0xFF != hb&0xFF || ha == hb {
+	if ha>>32|1 != hb>>32|1 || home(ha, 8) != home(hb, 8) || ha == hb {
 		t.Fatalf("precondition: %q and %q hash to %016x and %016x, want equal tags and home positions", collideA, collideB, ha, hb)
 	}
 	tests := []struct {

@@ -7,22 +7,46 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
 )
 
-// Snapshot is a compiled, immutable set of demands: the hashed lookup sets
-// of every entry of the demands active at one instant, and the lists
-// version that identifies them. Workers share one Snapshot without locks; a
-// reload compiles a new one and swaps a pointer.
+// Snapshot is a compiled, immutable set of demands as active at one
+// instant: the hashed lookup sets of every entry, which demands are active,
+// and the lists version that identifies them. Workers share one Snapshot
+// without locks; a reload compiles a new one and swaps a pointer.
+//
+// The lookup sets hold the entries of every demand that is not rescinded,
+// pending and expired ones included; a hit counts only when its demand is
+// active. So a demand starting or expiring needs no recompilation: At
+// returns a view of the same sets for another instant, in time linear in
+// the number of demands.
 type Snapshot struct {
-	demands []Demand // sorted by id; inactive ones included, with no entries
-	active  []bool
+	*compiled
+	active     []bool
+	version    string
+	at         time.Time
+	nextChange time.Time
+}
 
-	// Entries of active demands, grouped by demand: demand d's entries are
-	// first[d] to first[d+1]-1. Entry e's text as written ends at
-	// entryEnd[e] in entryText.
+// compiled is what the views of one compilation share.
+type compiled struct {
+	// demands are sorted by id, without their entries (their counts are
+	// in counts).
+	demands []Demand
+	// hashes[d] identifies demand d's metadata and entries, whatever
+	// their order.
+	hashes [][sha256.Size]byte
+	// changes are the instants at which some demand starts or expires,
+	// sorted.
+	changes []time.Time
+
+	// Entries, grouped by demand: demand d's entries are first[d] to
+	// first[d+1]-1. Entry e's text as written ends at entryEnd[e] in
+	// entryText.
 	first     []uint32
 	entryEnd  []uint32
 	entryText []byte
@@ -42,14 +66,13 @@ type Snapshot struct {
 	maxPhraseBytes int
 	phraseStarts   *[1 << 16 / 64]uint64
 
-	counts     [][numEntryKinds]int // per demand, active entries
-	version    string
-	at         time.Time
-	nextChange time.Time
+	counts  [][numEntryKinds]int // per demand, entries (repeats counted once)
+	entries int                  // in the sets, repeats counted once
 }
 
 // Compile builds the snapshot of demands as active at time at. Entries that
-// repeat within a demand are counted once and reported as warnings.
+// repeat within a demand are counted once and reported as warnings. The
+// demands' entry lists are copied; the caller may drop them.
 func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	ds := slices.Clone(demands)
 	sort.Slice(ds, func(i, j int) bool { return ds[i].ID < ds[j].ID })
@@ -59,12 +82,11 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 				Msg: fmt.Sprintf("demand id %q is already used by %s:%d", ds[i].ID, ds[i-1].File, ds[i-1].Line)}
 		}
 	}
-	s := &Snapshot{
+	c := &compiled{
 		demands: ds,
-		active:  make([]bool, len(ds)),
+		hashes:  make([][sha256.Size]byte, len(ds)),
 		first:   make([]uint32, len(ds)+1),
 		counts:  make([][numEntryKinds]int, len(ds)),
-		at:      at,
 	}
 	var (
 		builders [numEntryKinds][numTiers]SetBuilder
@@ -73,56 +95,87 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 		exact    []byte
 		loose    []byte
 		look     []byte
+		hashBuf  []byte
 		warnings []Warning
-		version  = sha256.New()
-		entrySum uint64 // order-independent hash of a demand's entries
 	)
-	total := 0
+	// Size everything up front: filling without copying keeps the time
+	// linear and the memory free of slack.
+	total, text := 0, 0
+	var perKind [numEntryKinds]int
 	for i := range ds {
-		if ds[i].ActiveAt(at) {
+		if ds[i].Status != StatusRescinded {
 			total += ds[i].Entries.Len()
+			text += ds[i].Entries.TextBytes()
+			for k, n := range ds[i].Entries.Counts() {
+				perKind[k] += n
+			}
 		}
 	}
-	s.entryEnd = make([]uint32, 0, total)
-	for di := range ds {
-		d := &ds[di]
-		s.first[di] = uint32(len(s.entryEnd))
-		s.noteChange(d.Received, at)
-		s.noteChange(d.Expires, at)
-		if !d.ActiveAt(at) {
+	c.entryEnd = make([]uint32, 0, total)
+	c.entryText = make([]byte, 0, text)
+	for k, n := range perKind {
+		if n > 0 {
+			builders[k][TierExact].Grow(n, text)
+		}
+	}
+	// Size the loose sets too, from the entries that have a byte the loose
+	// tier may drop: an upper bound of their keys.
+	var looseKeys, looseBytes [numEntryKinds]int
+	for i := range ds {
+		d := &ds[i]
+		if d.Status == StatusRescinded || !d.Tiers.Has(TierLoose) {
 			continue
 		}
-		s.active[di] = true
-		entrySum = 0
-		fmt.Fprintf(version, "demand\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00",
-			d.ID, d.JurisdictionList(), d.Authority, d.LegalBasis, d.Reference,
-			d.Action, d.Scope, d.Priority, d.Tiers)
+		for j := 0; j < d.Entries.Len(); j++ {
+			if v := d.Entries.Value(j); mayLoosen(v) {
+				looseKeys[d.Entries.Kind(j)]++
+				looseBytes[d.Entries.Kind(j)] += len(v)
+			}
+		}
+	}
+	for k, n := range looseKeys {
+		if n > 0 {
+			builders[k][TierLoose].Grow(n, looseBytes[k])
+		}
+	}
+	sums := make([]uint64, len(ds)) // order-independent hash of each demand's entries
+	entryHash := func(kind EntryKind, value []byte) uint64 {
+		hashBuf = append(append(append(hashBuf[:0], kind.String()...), 0), value...)
+		return xxhash.Sum64(hashBuf)
+	}
+	// Every entry gets a reference and its text stored; repeats within a
+	// demand are found when the sets are built, then left out of the sets
+	// and the counts.
+	for di := range ds {
+		d := &ds[di]
+		c.first[di] = uint32(len(c.entryEnd))
+		for _, t := range []time.Time{d.Received, d.Expires} {
+			if !t.IsZero() {
+				c.changes = append(c.changes, t)
+			}
+		}
+		if d.Status == StatusRescinded {
+			c.counts[di] = d.Entries.Counts()
+			continue
+		}
 		for i := 0; i < d.Entries.Len(); i++ {
 			kind, value := d.Entries.Kind(i), d.Entries.Value(i)
 			var err error
-			exact, err = entryKey(&n, kind, string(value))
+			exact, err = appendEntryKey(exact[:0], &n, kind, value)
 			if err != nil {
 				e := d.Entries.At(i)
 				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}
 			}
-			ref := uint32(len(s.entryEnd))
-			// A repeat is checked before adding: a reference stored for an
-			// entry that is then skipped would name the next entry.
-			if prev, ok := builders[kind][TierExact].newest(exact); ok && prev >= s.first[di] {
-				e := d.Entries.At(i)
-				warnings = append(warnings, Warning{File: e.File, Line: e.Line,
-					Msg: fmt.Sprintf("%s %q repeats %q of this demand; counted once", kind, e.Value, s.entryValue(prev))})
-				continue
-			}
+			ref := uint32(len(c.entryEnd))
 			if err := builders[kind][TierExact].Add(exact, ref); err != nil {
 				e := d.Entries.At(i)
 				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}
 			}
-			s.entryText = append(s.entryText, value...)
-			s.entryEnd = append(s.entryEnd, uint32(len(s.entryText)))
-			s.counts[di][kind]++
-			s.tiers[kind] |= d.Tiers
-			entrySum += xxhash.Sum64String(kind.String() + "\x00" + string(value))
+			c.entryText = append(c.entryText, value...)
+			c.entryEnd = append(c.entryEnd, uint32(len(c.entryText)))
+			c.counts[di][kind]++
+			c.tiers[kind] |= d.Tiers
+			sums[di] += entryHash(kind, value)
 
 			if d.Tiers.Has(TierLoose) || d.Tiers.Has(TierLookalike) {
 				loose = n.Loose(loose[:0], exact)
@@ -139,52 +192,133 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 				}
 			}
 			if kind == EntryPhrase {
-				words.Split(&n, value)
-				s.maxPhraseWords = max(s.maxPhraseWords, words.Len())
-				lk := words.Loose(0, words.Len())
-				s.maxPhraseBytes = max(s.maxPhraseBytes, len(lk))
-				if s.phraseStarts == nil {
-					s.phraseStarts = new([1 << 16 / 64]uint64)
-				}
-				if len(lk) == 1 { // any second byte may follow in a text
-					for c := range uint32(256) {
-						b := uint32(lk[0])<<8 | c
-						s.phraseStarts[b/64] |= 1 << (b % 64)
-					}
-				} else {
-					b := prefix16(lk)
-					s.phraseStarts[b/64] |= 1 << (b % 64)
-				}
+				c.notePhrase(&n, &words, value)
 			}
 		}
-		fmt.Fprintf(version, "entries\x00%d\x00%016x\x00", uint32(len(s.entryEnd))-s.first[di], entrySum)
 	}
-	s.first[len(ds)] = uint32(len(s.entryEnd))
+	c.first[len(ds)] = uint32(len(c.entryEnd))
+
+	sameDemand := func(ref, prev uint32) bool { return prev >= c.first[c.Demand(ref)] }
+	var repeated []bool // by reference
 	for k := range builders {
-		for t := range builders[k] {
-			s.sets[k][t] = builders[k][t].Build()
+		var dups []Dup
+		c.sets[k][TierExact], dups = builders[k][TierExact].BuildGrouped(sameDemand, nil)
+		for _, dup := range dups {
+			di := c.Demand(dup.Ref)
+			d := &ds[di]
+			e := d.Entries.At(int(dup.Ref - c.first[di]))
+			warnings = append(warnings, Warning{File: e.File, Line: e.Line,
+				Msg: fmt.Sprintf("%s %q repeats %q of this demand; counted once", e.Kind, e.Value, c.entryValue(dup.Prev))})
+			c.counts[di][k]--
+			sums[di] -= entryHash(e.Kind, c.EntryValue(dup.Ref))
+			if repeated == nil {
+				repeated = make([]bool, len(c.entryEnd))
+			}
+			repeated[dup.Ref] = true
+		}
+	}
+	var skip func(uint32) bool
+	if repeated != nil {
+		skip = func(ref uint32) bool { return repeated[ref] }
+		slices.SortFunc(warnings, func(a, b Warning) int {
+			if a.File != b.File {
+				return strings.Compare(a.File, b.File)
+			}
+			return a.Line - b.Line
+		})
+	}
+	for k := range builders {
+		for t := TierLoose; t < numTiers; t++ {
+			c.sets[k][t], _ = builders[k][t].BuildGrouped(nil, skip)
+		}
+	}
+	for di := range ds {
+		d := &ds[di]
+		if d.Status == StatusRescinded {
+			c.hashes[di] = demandHash(d, 0, 0)
+		} else {
+			total := 0
+			for _, n := range c.counts[di] {
+				total += n
+			}
+			c.hashes[di] = demandHash(d, uint32(total), sums[di])
+			c.entries += total
+		}
+		d.Entries = EntryList{}
+	}
+	slices.SortFunc(c.changes, time.Time.Compare)
+	c.changes = slices.CompactFunc(c.changes, time.Time.Equal)
+	return c.at(at), warnings, nil
+}
+
+// mayLoosen reports whether the loose key of an entry written v may differ
+// from its exact key: v has an ASCII separator or a non-ASCII byte.
+func mayLoosen(v []byte) bool {
+	for _, c := range v {
+		if c >= utf8.RuneSelf || (c != '@' && c != '#' && isASCIISeparator(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// demandHash identifies a demand's metadata and its entries' count and
+// order-independent sum.
+func demandHash(d *Demand, entries uint32, entrySum uint64) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "demand\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00entries\x00%d\x00%016x\x00",
+		d.ID, d.JurisdictionList(), d.Authority, d.LegalBasis, d.Reference,
+		d.Action, d.Scope, d.Priority, d.Tiers, entries, entrySum)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// notePhrase widens the phrase bounds and prefilter for a phrase entry.
+func (c *compiled) notePhrase(n *Normalizer, words *Words, value []byte) {
+	words.Split(n, value)
+	c.maxPhraseWords = max(c.maxPhraseWords, words.Len())
+	lk := words.Loose(0, words.Len())
+	c.maxPhraseBytes = max(c.maxPhraseBytes, len(lk))
+	if c.phraseStarts == nil {
+		c.phraseStarts = new([1 << 16 / 64]uint64)
+	}
+	if len(lk) == 1 { // any second byte may follow in a text
+		for b := range uint32(256) {
+			b |= uint32(lk[0]) << 8
+			c.phraseStarts[b/64] |= 1 << (b % 64)
+		}
+		return
+	}
+	b := prefix16(lk)
+	c.phraseStarts[b/64] |= 1 << (b % 64)
+}
+
+// at returns the view of c at time t.
+func (c *compiled) at(t time.Time) *Snapshot {
+	s := &Snapshot{compiled: c, active: make([]bool, len(c.demands)), at: t}
+	version := sha256.New()
+	for i := range c.demands {
+		if c.demands[i].ActiveAt(t) {
+			s.active[i] = true
+			version.Write(c.hashes[i][:])
 		}
 	}
 	s.version = hex.EncodeToString(version.Sum(nil)[:8])
-	return s, warnings, nil
+	if i, _ := slices.BinarySearchFunc(c.changes, t, func(a, b time.Time) int {
+		if !a.After(b) {
+			return -1
+		}
+		return 1
+	}); i < len(c.changes) {
+		s.nextChange = c.changes[i]
+	}
+	return s
 }
 
-// newest returns the newest reference stored under key, if any.
-func (b *SetBuilder) newest(key []byte) (uint32, bool) {
-	s := &b.set
-	if len(s.keys) == 0 {
-		return 0, false
-	}
-	h := xxhash.Sum64(key)
-	tag := h>>32 | 1
-	for pos := h & s.mask; s.slots[pos] != 0; pos = (pos + 1) & s.mask {
-		slot := s.slots[pos]
-		if slot>>32 == tag && bytes.Equal(s.keyBytes(s.keys[uint32(slot)].off), key) {
-			return b.chain[b.heads[uint32(slot)]-1].ref, true
-		}
-	}
-	return 0, false
-}
+// At returns a view of the snapshot's demands as active at time t. It
+// shares the lookup sets; only activity and the version are computed.
+func (s *Snapshot) At(t time.Time) *Snapshot { return s.compiled.at(t) }
 
 func prefix16(b []byte) uint32 {
 	switch len(b) {
@@ -196,59 +330,64 @@ func prefix16(b []byte) uint32 {
 	return uint32(b[0])<<8 | uint32(b[1])
 }
 
-func (s *Snapshot) noteChange(t, at time.Time) {
-	if t.IsZero() || !t.After(at) {
-		return
-	}
-	if s.nextChange.IsZero() || t.Before(s.nextChange) {
-		s.nextChange = t
-	}
-}
-
 // Version returns the lists version: a stable hash of the active demands'
-// metadata and entries, the same whatever the order of files or entries'
-// normalization.
+// metadata and entries, the same whatever the order of files or entries.
 func (s *Snapshot) Version() string { return s.version }
 
-// At returns the instant the snapshot was compiled for.
-func (s *Snapshot) At() time.Time { return s.at }
+// Time returns the instant the snapshot's activity is evaluated at.
+func (s *Snapshot) Time() time.Time { return s.at }
 
-// NextChange returns the next instant at which a demand of the snapshot
-// starts or stops being active, so the snapshot must be compiled again; zero
-// when there is none.
+// NextChange returns the next instant after Time at which a demand starts
+// or expires, when the view of At(NextChange()) should replace this one;
+// zero when there is none.
 func (s *Snapshot) NextChange() time.Time { return s.nextChange }
 
-// Demands returns every demand, active or not, sorted by id. The slice
-// belongs to the snapshot.
+// Demands returns every demand, active or not, sorted by id, without their
+// entry lists (see Counts). The slice belongs to the snapshot.
 func (s *Snapshot) Demands() []Demand { return s.demands }
 
 // Active reports whether demand d (an index into Demands) is active.
 func (s *Snapshot) Active(d int) bool { return s.active[d] }
 
-// Counts returns the number of active entries of each kind of demand d.
+// Counts returns the number of entries of each kind of demand d, repeats
+// counted once.
 func (s *Snapshot) Counts(d int) [numEntryKinds]int { return s.counts[d] }
 
-// Entries returns the number of active entries.
-func (s *Snapshot) Entries() int { return len(s.entryEnd) }
+// Entries returns the number of entries in the lookup sets, of active and
+// inactive demands, repeats counted once.
+func (s *Snapshot) Entries() int { return s.entries }
+
+// ActiveEntries returns the number of entries of active demands.
+func (s *Snapshot) ActiveEntries() int {
+	n := 0
+	for d, a := range s.active {
+		if a {
+			for _, k := range s.counts[d] {
+				n += k
+			}
+		}
+	}
+	return n
+}
 
 // Demand returns the index of the demand that entry e belongs to.
-func (s *Snapshot) Demand(e uint32) int {
-	// first is sorted; inactive demands have empty ranges.
-	return sort.Search(len(s.demands), func(d int) bool { return s.first[d+1] > e })
+func (c *compiled) Demand(e uint32) int {
+	// first is sorted; rescinded demands have empty ranges.
+	return sort.Search(len(c.demands), func(d int) bool { return c.first[d+1] > e })
 }
 
 // EntryValue returns entry e as written in its demand.
-func (s *Snapshot) EntryValue(e uint32) []byte {
-	return s.entryText[s.entryStart(e):s.entryEnd[e]]
+func (c *compiled) EntryValue(e uint32) []byte {
+	return c.entryText[c.entryStart(e):c.entryEnd[e]]
 }
 
-func (s *Snapshot) entryValue(e uint32) string { return string(s.EntryValue(e)) }
+func (c *compiled) entryValue(e uint32) string { return string(c.EntryValue(e)) }
 
-func (s *Snapshot) entryStart(e uint32) uint32 {
+func (c *compiled) entryStart(e uint32) uint32 {
 	if e == 0 {
 		return 0
 	}
-	return s.entryEnd[e-1]
+	return c.entryEnd[e-1]
 }
 
 // Bytes estimates the memory the compiled snapshot occupies, without the
@@ -271,5 +410,6 @@ func (s *Snapshot) Summary() string {
 			active++
 		}
 	}
-	return fmt.Sprintf("%d demands (%d active), %d entries, lists version %s", len(s.demands), active, s.Entries(), s.version)
+	return fmt.Sprintf("%d demands (%d active), %d entries (%d active), lists version %s",
+		len(s.demands), active, s.Entries(), s.ActiveEntries(), s.version)
 }

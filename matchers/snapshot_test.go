@@ -144,8 +144,9 @@ func TestSnapshotActive(t *testing.T) {
 	for d, dem := range s.Demands() {
 		if s.Active(d) {
 			active = append(active, dem.ID)
-		} else if c := s.Counts(d); c != ([numEntryKinds]int{}) {
-			t.Errorf("inactive demand %s has counts %v, want none", dem.ID, c)
+		}
+		if c := s.Counts(d); c == ([numEntryKinds]int{}) {
+			t.Errorf("demand %s has no entry counts; inactive demands keep theirs", dem.ID)
 		}
 	}
 	if want := []string{"A-ACTIVE", "E-OPEN"}; !slices.Equal(active, want) {
@@ -154,8 +155,14 @@ func TestSnapshotActive(t *testing.T) {
 	if got, want := len(s.Demands()), 5; got != want {
 		t.Errorf("Demands() has %d demands, want %d (inactive ones included)", got, want)
 	}
-	if got, want := s.Entries(), 3; got != want {
+	// The sets hold the entries of pending and expired demands too, so
+	// that a view at another time needs no recompilation; not the
+	// rescinded demand's.
+	if got, want := s.Entries(), 6; got != want {
 		t.Errorf("Entries() = %d, want %d", got, want)
+	}
+	if got, want := s.ActiveEntries(), 3; got != want {
+		t.Errorf("ActiveEntries() = %d, want %d", got, want)
 	}
 	var m Matcher
 	for _, h := range []string{"fict_future", "fict_expired", "fict_rescinded"} {
@@ -168,10 +175,10 @@ func TestSnapshotActive(t *testing.T) {
 	if hits := m.Match(s, post); len(hits) != 1 {
 		t.Errorf("post by active demand's fict_active: %d hits, want 1", len(hits))
 	}
-	if got, want := s.At(), feb2021; !got.Equal(want) {
-		t.Errorf("At() = %v, want %v", got, want)
+	if got, want := s.Time(), feb2021; !got.Equal(want) {
+		t.Errorf("Time() = %v, want %v", got, want)
 	}
-	if got, want := s.Summary(), "5 demands (2 active), 3 entries, lists version "+s.Version(); got != want {
+	if got, want := s.Summary(), "5 demands (2 active), 6 entries (3 active), lists version "+s.Version(); got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
 }
@@ -301,5 +308,49 @@ func TestCompileKeepsInputOrder(t *testing.T) {
 	}
 	if got, want := demands[0].ID+demands[1].ID, "BA"; got != want {
 		t.Errorf("after Compile the demands are in order %s, want %s: Compile sorted its input", got, want)
+	}
+}
+
+// TestSnapshotAtFlipsActivity checks that a view at another instant turns
+// demands on and off, changes the version, and shares the lookup sets.
+func TestSnapshotAtFlipsActivity(t *testing.T) {
+	files := map[string]string{
+		"a.yaml": "id: A\njurisdiction: IN\nreceived: 2021-03-01\nexpires: 2021-04-01\nhandles: [fict_march]\n",
+		"b.yaml": "id: B\njurisdiction: IN\nhandles: [fict_always]\n",
+	}
+	date := func(m time.Month, d int) time.Time { return time.Date(2021, m, d, 0, 0, 0, 0, time.UTC) }
+	feb := compileAt(t, date(2, 15), files)
+	mar := feb.At(date(3, 1))
+	apr := mar.At(date(4, 1))
+	again := apr.At(date(2, 15))
+
+	if mar.compiled != feb.compiled || apr.compiled != feb.compiled {
+		t.Error("views do not share the compiled sets")
+	}
+	if feb.Version() == mar.Version() || mar.Version() == apr.Version() {
+		t.Errorf("versions feb %s, mar %s, apr %s: each change of activity must change the version", feb.Version(), mar.Version(), apr.Version())
+	}
+	if feb.Version() != apr.Version() || feb.Version() != again.Version() {
+		t.Errorf("versions feb %s, apr %s, feb again %s: the same active demands must give the same version", feb.Version(), apr.Version(), again.Version())
+	}
+	if got, want := feb.NextChange(), date(3, 1); !got.Equal(want) {
+		t.Errorf("feb NextChange = %v, want %v", got, want)
+	}
+	if got, want := mar.NextChange(), date(4, 1); !got.Equal(want) {
+		t.Errorf("mar NextChange = %v, want %v", got, want)
+	}
+	if got := apr.NextChange(); !got.IsZero() {
+		t.Errorf("apr NextChange = %v, want none", got)
+	}
+	var m Matcher
+	post := &Post{Parts: []Part{{Tweet: &Tweet{AuthorHandle: []byte("fict_march")}}}}
+	for _, tc := range []struct {
+		name string
+		s    *Snapshot
+		want int
+	}{{"feb", feb, 0}, {"mar", mar, 1}, {"apr", apr, 0}} {
+		if got := len(m.Match(tc.s, post)); got != tc.want {
+			t.Errorf("%s: %d hits for fict_march, want %d", tc.name, got, tc.want)
+		}
 	}
 }
