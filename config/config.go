@@ -12,7 +12,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -149,24 +151,247 @@ func Default() Config {
 }
 
 // Parse decodes a YAML config file over cfg. file names it in messages.
-// Unknown keys, wrong types and more than one document are errors.
+// Unknown keys, repeated keys, wrong types and more than one document are
+// errors, each written FILE:LINE: KEY: what is wrong, all of them joined.
+// On an error cfg is left unchanged.
 func Parse(cfg *Config, file string, data []byte) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		if errors.Is(err, errEOF) || err.Error() == "EOF" {
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
 			return nil // an empty file sets nothing
 		}
-		return fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return syntaxError(file, err)
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		return fmt.Errorf("%s:%d: a config file holds one YAML document", file, extra.Line)
+	case !errors.Is(err, io.EOF):
+		return syntaxError(file, err)
 	}
+	c := *cfg
+	p := fileParser{file: file}
+	p.mapping(&doc, reflect.ValueOf(&c).Elem(), "", 0)
+	if len(p.errs) > 0 {
+		return errors.Join(p.errs...)
+	}
+	*cfg = c
 	return nil
 }
 
-var errEOF = errors.New("EOF")
+// linePrefix matches the "line N: " that yaml puts before a message.
+var linePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// splitLine returns the line number a yaml message starts with (0 if none)
+// and the rest of the message.
+func splitLine(msg string) (int, string) {
+	m := linePrefix.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, strings.TrimPrefix(msg, "yaml: ")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n, msg[len(m[0]):]
+}
+
+func syntaxError(file string, err error) error {
+	line, msg := splitLine(err.Error())
+	if line == 0 {
+		return fmt.Errorf("%s: %s", file, msg)
+	}
+	return fmt.Errorf("%s:%d: %s", file, line, msg)
+}
+
+// fileParser sets a Config from a YAML node tree, leaf by leaf, so that
+// every error names its key and line.
+type fileParser struct {
+	file   string
+	errs   []error
+	merges int
+}
+
+func (p *fileParser) errorf(line int, key, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if key != "" {
+		msg = key + ": " + msg
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.file, line, msg))
+}
+
+var (
+	secretType   = reflect.TypeFor[Secret]()
+	durationType = reflect.TypeFor[time.Duration]()
+	byteSizeType = reflect.TypeFor[ByteSize]()
+)
+
+// maxMergeDepth and maxMerges bound YAML merge keys (<<), which anchors
+// could otherwise make circular or exponential.
+const (
+	maxMergeDepth = 16
+	maxMerges     = 1000
+)
+
+// mapping sets the struct v, whose dotted key is path, from the mapping n.
+func (p *fileParser) mapping(n *yaml.Node, v reflect.Value, path string, depth int) {
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	n = resolveAlias(n)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // "kafka:" with nothing under it sets nothing
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n.Line, path, "want a mapping of settings, got %s", describe(n))
+		return
+	}
+	if depth > 0 {
+		p.merges++
+	}
+	if depth > maxMergeDepth || p.merges > maxMerges {
+		if p.merges <= maxMerges+1 {
+			p.errorf(n.Line, path, "too many or too deeply nested merge keys (<<)")
+		}
+		p.merges = maxMerges + 2
+		return
+	}
+	// Merged mappings first, so that the mapping's own keys win.
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			val := resolveAlias(n.Content[i+1])
+			if val.Kind == yaml.SequenceNode {
+				for _, m := range val.Content {
+					p.mapping(m, v, path, depth+1)
+				}
+				continue
+			}
+			p.mapping(val, v, path, depth+1)
+		}
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k.Line, path, "a key must be a plain name, not %s", describe(k))
+			continue
+		}
+		key := k.Value
+		if path != "" {
+			key = path + "." + k.Value
+		}
+		if first, ok := seen[k.Value]; ok {
+			p.errorf(k.Line, key, "repeated key (first at line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		f, sf, ok := fieldByKey(v, k.Value)
+		switch {
+		case !ok && sf.Type == secretType:
+			p.errorf(k.Line, key, "unknown key: a secret is never read from the config file (use %s)", secretSources(sf))
+		case !ok:
+			p.errorf(k.Line, key, "unknown key")
+		case f.Kind() == reflect.Struct && f.Type() != secretType:
+			p.mapping(val, f, key, 0)
+		default:
+			p.leaf(val, f, key)
+		}
+	}
+}
+
+// fieldByKey returns the field of struct v whose yaml name is key. When
+// there is none but a field that the file may not set has that name (a
+// Secret), it is returned as sf with ok false.
+func fieldByKey(v reflect.Value, key string) (f reflect.Value, sf reflect.StructField, ok bool) {
+	t := v.Type()
+	for i := range t.NumField() {
+		tf := t.Field(i)
+		name := strings.Split(tf.Tag.Get("yaml"), ",")[0]
+		if name == key {
+			return v.Field(i), tf, true
+		}
+		if name == "-" && strings.EqualFold(tf.Name, key) {
+			sf = tf
+		}
+	}
+	return reflect.Value{}, sf, false
+}
+
+func secretSources(sf reflect.StructField) string {
+	if sf.Name == "Password" {
+		return "password_file or $" + sf.Tag.Get("env")
+	}
+	return "$" + sf.Tag.Get("env")
+}
+
+// leaf decodes n into f, reporting a wrong value with key and line.
+func (p *fileParser) leaf(n *yaml.Node, f reflect.Value, key string) {
+	tmp := reflect.New(f.Type())
+	tmp.Elem().Set(f)
+	err := n.Decode(tmp.Interface())
+	if err == nil {
+		f.Set(tmp.Elem())
+		return
+	}
+	r := resolveAlias(n)
+	want := describeType(f.Type())
+	var te *yaml.TypeError
+	if r.Kind == yaml.ScalarNode || !errors.As(err, &te) {
+		p.errorf(r.Line, key, "want %s, got %s", want, describe(r))
+		return
+	}
+	// A list with a bad element: one message per element.
+	for _, e := range te.Errors {
+		line, msg := splitLine(e)
+		if line == 0 {
+			line = r.Line
+		}
+		p.errorf(line, key, "want %s: %s", want, msg)
+	}
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "something else"
+}
+
+func describeType(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "a duration (250ms, 10s, 1m)"
+	case t == byteSizeType:
+		return "a size (1048576, 512KiB, 4MiB)"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(describeType(t.Elem()), "a ") + "s"
+	}
+	return t.String()
+}
 
 var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 
@@ -302,6 +527,9 @@ func (s Secret) String() string {
 	return "[redacted]"
 }
 
+// GoString redacts the secret from %#v too.
+func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
+
 // MarshalYAML redacts the secret.
 func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
@@ -310,8 +538,8 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 type ByteSize int64
 
 // ParseByteSize parses a size.
-func ParseByteSize(s string) (ByteSize, error) {
-	s = strings.TrimSpace(s)
+func ParseByteSize(text string) (ByteSize, error) {
+	s := strings.TrimSpace(text)
 	units := []struct {
 		suffix string
 		mult   int64
@@ -325,16 +553,21 @@ func ParseByteSize(s string) (ByteSize, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is not a size (1048576, 512KiB, 4MiB)", s)
+		return 0, fmt.Errorf("%q is not a size (1048576, 512KiB, 4MiB)", text)
 	}
 	return ByteSize(n * mult), nil
 }
 
-// UnmarshalYAML reads a size from a number or a string with a unit.
+// UnmarshalYAML reads a size from a number or a string with a unit. A bad
+// one is a *yaml.TypeError, so that the decoder goes on and reports the
+// other problems of the file too.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a size must be a number or a string (1048576, 512KiB, 4MiB)", n.Line)}}
+	}
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*b = v
 	return nil

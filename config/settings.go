@@ -139,6 +139,11 @@ type flagValue struct {
 }
 
 func (f *flagValue) String() string { return "" }
+
+// IsBoolFlag lets a true-or-false setting be given as a bare flag
+// (--kafka.tls.enabled), like any Go bool flag.
+func (f *flagValue) IsBoolFlag() bool { return f.s.ptr.Kind() == reflect.Bool }
+
 func (f *flagValue) Set(v string) error {
 	f.set[f.s.Key] = v
 	return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"flagstream/internal/lists"
 	"flagstream/internal/synth"
@@ -22,7 +23,8 @@ records. The same seed gives the same output.
 
 With --expect FILE it also writes, as JSON, how many records of each kind it
 wrote and the ids of the tweets that name a listed entry: every one of them
-must get a review task.`
+must get a review task from a scan at the same --at time. Only the demands
+active at that time (not rescinded, pending or expired) are named.`
 
 func generateCommand(_ context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "generate", "generate --lists DIR [--count N] [--expect FILE]", generateDescription)
@@ -34,12 +36,21 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 	malformedRate := fs.Float64("malformed-rate", 0.005, "share of malformed records")
 	v2Rate := fs.Float64("v2-rate", 0.2, "share of well-formed records written as API v2 responses")
 	expect := fs.String("expect", "", "write the expected outcome here as JSON")
+	atFlag := fs.String("at", "", "name only the demands active at this time (YYYY-MM-DD or RFC 3339) instead of now")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	if *listsDir == "" {
 		fs.Usage()
 		return usagef("generate: --lists is required")
+	}
+	at := time.Now()
+	if *atFlag != "" {
+		t, err := matchers.ParseDate(*atFlag)
+		if err != nil {
+			return usagef("generate: --at: %v", err)
+		}
+		at = t
 	}
 	demands, _, err := lists.Parse(*listsDir)
 	if err != nil {
@@ -48,8 +59,8 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 	cfg := synth.Config{Seed: *seed, FlagRate: *flagRate, EvasiveRate: *evasiveRate, MalformedRate: *malformedRate, V2Rate: *v2Rate}
 	for i := range demands {
 		d := &demands[i]
-		if d.Status == matchers.StatusRescinded {
-			continue
+		if lists.State(d, at) != "active" {
+			continue // a task is expected only for what an active demand names
 		}
 		for j := 0; j < d.Entries.Len(); j++ {
 			v := string(d.Entries.Value(j))

@@ -60,14 +60,10 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprint(tw, "\tFILE\n")
 	for i, d := range snap.Demands() {
-		counts := d.Entries.Counts()
+		counts := snap.Counts(i)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, lists.State(&d, at), d.JurisdictionList(), d.Action, d.Priority)
 		for _, k := range matchers.EntryKinds() {
-			n := counts[k]
-			if snap.Active(i) {
-				n = snap.Counts(i)[k]
-			}
-			fmt.Fprintf(tw, "\t%d", n)
+			fmt.Fprintf(tw, "\t%d", counts[k])
 		}
 		fmt.Fprintf(tw, "\t%s\n", d.File)
 	}

@@ -4,13 +4,13 @@
 package e2e
 
 import (
-	"net/http"
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"

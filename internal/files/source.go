@@ -55,12 +55,11 @@ type LineSource struct {
 	// BytesRead counts input bytes, for progress reports.
 	BytesRead atomic.Int64
 
-	next   int
-	cur    io.ReadCloser
-	r      *bufio.Reader
-	name   string
-	line   int64
-	failed error
+	next int
+	cur  io.ReadCloser
+	r    *bufio.Reader
+	name string
+	line int64
 }
 
 var _ pipeline.Source = (*LineSource)(nil)
@@ -154,6 +153,17 @@ func (s *LineSource) readLine(b *pipeline.Batch) error {
 			return nil
 		}
 		line := bytes.TrimRight(b.Data[start:], "\r\n")
+		if len(line) > s.MaxRecordBytes {
+			// readRaw holds up to two bytes more than the limit, the room
+			// of a line ending; without one, the line is over it.
+			spill, err := s.spillHeld(b.Data[start:])
+			b.Data = b.Data[:start]
+			if err != nil {
+				return err
+			}
+			b.Records = append(b.Records, pipeline.Record{File: s.name, Line: s.line, Oversize: size, Spill: spill})
+			return nil
+		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			b.Data = b.Data[:start]
 			if errors.Is(err, io.EOF) {
@@ -216,6 +226,27 @@ func (s *LineSource) readRaw(b *pipeline.Batch) (size int64, oversize bool, spil
 			return size, oversize, spill, rerr
 		}
 	}
+}
+
+// spillHeld writes an oversize line that readRaw held whole to a spill
+// file, when SpillDir is set, and returns its name.
+func (s *LineSource) spillHeld(line []byte) (string, error) {
+	if s.SpillDir == "" {
+		return "", nil
+	}
+	f, err := os.CreateTemp(s.SpillDir, "oversize-*.line")
+	if err != nil {
+		return "", fmt.Errorf("spill oversize line: %w", err)
+	}
+	_, err = f.Write(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("spill oversize line: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // Commit has nothing to do for files: they are read once, in order.

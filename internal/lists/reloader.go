@@ -36,12 +36,12 @@ var RealClock Clock = realClock{}
 // Reloader keeps the current snapshot of a lists directory. Every reload
 // parses and validates all files, compiles a new snapshot and swaps it in
 // atomically; if anything is wrong the last good snapshot stays, and the
-// failure is logged and counted. Between file changes, the snapshot is
-// compiled again whenever a demand's received or expires time comes, so
-// demands start and stop on time.
+// failure is logged and counted. Between file changes, a new view of the
+// snapshot is swapped in whenever a demand's received or expires time
+// comes, so demands start and stop on time without a file change.
 //
-// Snapshot is safe to call from any goroutine; Reload and Recompile
-// serialize with each other.
+// Snapshot is safe to call from any goroutine; Reload and Advance serialize
+// with each other.
 type Reloader struct {
 	dir     string
 	clock   Clock
@@ -50,11 +50,10 @@ type Reloader struct {
 
 	current atomic.Pointer[matchers.Snapshot]
 
-	mu      sync.Mutex         // serializes reloads; guards the fields below
-	demands []matchers.Demand  // of the last good load
-	files   []string           // files the last good load read
-	loaded  fileSet            // their state when loaded
-	failed  fileSet            // state of the files at the last failed load
+	mu     sync.Mutex // serializes reloads; guards the fields below
+	files  []string   // entry files the last good load read
+	loaded fileSet    // the files' state when loaded
+	failed fileSet    // their state at the last failed load
 }
 
 // NewReloader returns a reloader of dir; it holds no snapshot until Load
@@ -101,7 +100,6 @@ func (r *Reloader) reloadLocked() (*matchers.Snapshot, error) {
 			"lists_version", versionOf(r.current.Load()))
 		return nil, err
 	}
-	r.demands = demands
 	r.files = entryFiles(r.dir, demands)
 	r.loaded = scanFiles(r.dir, r.files)
 	r.failed = nil
@@ -112,23 +110,24 @@ func (r *Reloader) reloadLocked() (*matchers.Snapshot, error) {
 	return s, nil
 }
 
-// Recompile compiles the last good demands again for the current time,
-// without reading files, so that demands that started or expired since
-// take effect.
-func (r *Reloader) Recompile() (*matchers.Snapshot, error) {
+// Advance swaps in the view of the current snapshot at the clock's time,
+// so that demands that started or expired since take effect. It needs no
+// file and no recompilation.
+func (r *Reloader) Advance() *matchers.Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s, _, err := matchers.Compile(r.demands, r.clock.Now())
-	if err != nil {
-		return nil, err
+	prev := r.current.Load()
+	if prev == nil {
+		return nil
 	}
-	prev := r.current.Swap(s)
+	s := prev.At(r.clock.Now())
+	r.current.Store(s)
 	r.metrics.reloaded(true, s, r.clock.Now())
-	if versionOf(prev) != s.Version() {
-		r.log.Info("lists recompiled for demands starting or expiring", "summary", s.Summary(),
-			"lists_version", s.Version(), "previous_version", versionOf(prev))
+	if prev.Version() != s.Version() {
+		r.log.Info("lists: demands started or expired", "summary", s.Summary(),
+			"lists_version", s.Version(), "previous_version", prev.Version())
 	}
-	return s, nil
+	return s
 }
 
 func versionOf(s *matchers.Snapshot) string {
@@ -174,7 +173,7 @@ func (r *Reloader) Watch(stop <-chan struct{}, reloadNow <-chan struct{}, poll b
 			pending = nil
 			_, _ = r.Reload()
 		case <-change:
-			_, _ = r.Recompile()
+			r.Advance()
 		case <-tick:
 			if !r.Changed() {
 				pending = nil

@@ -50,7 +50,6 @@ type Generator struct {
 	cfg Config
 	rng *rand.Rand
 	n   uint64
-	b   strings.Builder
 }
 
 // New returns a generator.
@@ -179,7 +178,7 @@ func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
 	case 2:
 		p := pick(g.cfg.Phrases)
 		if evasive {
-			p = strings.ToUpper(p[:1]) + strings.ReplaceAll(p[1:], " ", "-​")
+			p = strings.ToUpper(p[:1]) + strings.ReplaceAll(p[1:], " ", "-\u200b")
 		}
 		sb.WriteString(" " + p + "!")
 	case 3:
