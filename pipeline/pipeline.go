@@ -159,7 +159,10 @@ type Config struct {
 	// Default 64.
 	SampleEvery int
 
-	beforeRecord func(*Record) // test hook; see processor
+	// BeforeRecord, when set, runs before each record is processed, inside
+	// the record's panic guard. Fault-injection tests use it; a panic there
+	// rejects the record like any panic while processing it.
+	BeforeRecord func(*Record)
 }
 
 // ErrDrainTimeout is returned when in-flight work could not be written and

@@ -390,7 +390,7 @@ func TestRunPanicRejectsOneRecord(t *testing.T) {
 	sink := newFakeSink()
 	snap := testSnapshot(t)
 	err := run(t, context.Background(), Config{Source: src, Sink: sink, Lists: func() *matchers.Snapshot { return snap },
-		beforeRecord: func(r *Record) {
+		BeforeRecord: func(r *Record) {
 			if r.Offset == 13 || r.Offset == 113 {
 				panic("boom")
 			}

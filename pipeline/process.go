@@ -36,7 +36,7 @@ func newProcessor(cfg Config) *processor {
 		lists:        cfg.Lists,
 		now:          cfg.Now,
 		sampleEvery:  cfg.SampleEvery,
-		beforeRecord: cfg.beforeRecord,
+		beforeRecord: cfg.BeforeRecord,
 	}
 }
 

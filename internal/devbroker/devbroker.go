@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Config configures a broker.
@@ -95,3 +98,41 @@ func (b *Broker) Addr() string { return b.addr }
 
 // Close stops the broker; without a data directory its data is gone.
 func (b *Broker) Close() { b.c.Close() }
+
+// RefuseProduce makes the broker answer every produce request to topic
+// with an error (NOT_ENOUGH_REPLICAS, a retriable one) until the returned
+// function is called. Tests use it to check back-pressure.
+func (b *Broker) RefuseProduce(topic string) (restore func()) {
+	var stopped atomic.Bool
+	b.c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		if stopped.Load() {
+			b.c.DropControl()
+			return nil, nil, false
+		}
+		b.c.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		refused := false
+		for _, t := range req.Topics {
+			if t.Topic == topic {
+				refused = true
+			}
+		}
+		if !refused {
+			return nil, nil, false
+		}
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, t := range req.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition = p.Partition
+				rp.ErrorCode = kerr.NotEnoughReplicas.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	return func() { stopped.Store(true) }
+}

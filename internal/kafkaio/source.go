@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -46,6 +47,8 @@ type Source struct {
 	r      *kafka.Reader
 	cfg    SourceConfig
 	commit []kafka.Message // scratch: one message per partition to commit
+
+	failingSince, lastWarned time.Time // of consumer errors; owned by Fetch
 }
 
 var _ pipeline.Source = (*Source)(nil)
@@ -94,11 +97,12 @@ func NewSource(conn Connection, cfg SourceConfig) (*Source, error) {
 }
 
 // Fetch waits for a record, then takes more until the batch is full or
-// Linger has passed.
+// Linger has passed. While the cluster cannot be reached, it keeps
+// waiting: the consumer retries with backoff until ctx is done.
 func (s *Source) Fetch(ctx context.Context, b *pipeline.Batch) error {
-	m, err := s.r.FetchMessage(ctx)
+	m, err := s.fetchRetrying(ctx)
 	if err != nil {
-		return s.fetchError(ctx, err)
+		return err
 	}
 	s.add(b, m)
 	lctx, cancel := context.WithTimeout(ctx, s.cfg.Linger)
@@ -106,21 +110,48 @@ func (s *Source) Fetch(ctx context.Context, b *pipeline.Batch) error {
 	for len(b.Records) < s.cfg.BatchRecords {
 		m, err := s.r.FetchMessage(lctx)
 		if err != nil {
-			if lctx.Err() != nil && ctx.Err() == nil {
-				return nil // linger over
-			}
-			return s.fetchError(ctx, err)
+			// Linger over, stopping, or a consumer error: hand on what
+			// the batch has; the next Fetch waits out any trouble.
+			return nil
 		}
 		s.add(b, m)
 	}
 	return nil
 }
 
-func (s *Source) fetchError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+// fetchRetrying fetches one message, retrying consumer errors (a broker
+// gone, a group coordinator moving) with backoff until ctx is done.
+func (s *Source) fetchRetrying(ctx context.Context) (kafka.Message, error) {
+	backoff := 100 * time.Millisecond
+	for {
+		m, err := s.r.FetchMessage(ctx)
+		switch {
+		case err == nil:
+			if !s.failingSince.IsZero() && s.cfg.Logger != nil {
+				s.cfg.Logger.Info("kafka consumer recovered", "topic", s.cfg.Topic, "after", time.Since(s.failingSince).Round(time.Millisecond))
+			}
+			s.failingSince = time.Time{}
+			return m, nil
+		case ctx.Err() != nil:
+			return m, ctx.Err()
+		case errors.Is(err, io.EOF):
+			return m, fmt.Errorf("kafka consume %s: consumer closed: %w", s.cfg.Topic, err)
+		}
+		if s.failingSince.IsZero() {
+			s.failingSince = time.Now()
+		}
+		if s.cfg.Logger != nil && time.Since(s.lastWarned) > 10*time.Second {
+			s.lastWarned = time.Now()
+			s.cfg.Logger.Warn("kafka consume failed; retrying", "topic", s.cfg.Topic, "err", err,
+				"failing_for", time.Since(s.failingSince).Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return m, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
-	return fmt.Errorf("kafka consume %s: %w", s.cfg.Topic, err)
 }
 
 func (s *Source) add(b *pipeline.Batch, m kafka.Message) {

@@ -43,6 +43,9 @@ type Config struct {
 	V2Rate float64
 	// Start is the first tweet's creation time; each next one is 1ms later.
 	Start time.Time
+	// FirstID is the first tweet's id (default 1355000000000000001); give
+	// generators whose tweets meet different ones.
+	FirstID uint64
 }
 
 // Generator produces records. It is not safe for concurrent use.
@@ -56,6 +59,9 @@ type Generator struct {
 func New(cfg Config) *Generator {
 	if cfg.Start.IsZero() {
 		cfg.Start = time.Date(2021, 2, 4, 9, 0, 0, 0, time.UTC)
+	}
+	if cfg.FirstID == 0 {
+		cfg.FirstID = 1355000000000000001
 	}
 	return &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
 }
@@ -111,7 +117,7 @@ type tweet struct {
 // entry as its author, in a mention or in a hashtag.
 func (g *Generator) tweet(kind Kind) tweet {
 	t := tweet{
-		id:         1355000000000000000 + g.n,
+		id:         g.cfg.FirstID + g.n - 1,
 		userID:     100000 + g.rng.Uint64N(5_000_000),
 		created:    g.cfg.Start.Add(time.Duration(g.n) * time.Millisecond),
 		lang:       langs[g.rng.IntN(len(langs))],

@@ -34,6 +34,20 @@ type Limits struct {
 // tweets, a long post about 25,000 characters.
 var DefaultLimits = Limits{MaxTweets: 1000, MaxEmbedDepth: 4, MaxTextBytes: 256 << 10}
 
+// withDefaults returns l with every unset (zero) limit at its default.
+func (l Limits) withDefaults() Limits {
+	if l.MaxTweets <= 0 {
+		l.MaxTweets = DefaultLimits.MaxTweets
+	}
+	if l.MaxEmbedDepth <= 0 {
+		l.MaxEmbedDepth = DefaultLimits.MaxEmbedDepth
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = DefaultLimits.MaxTextBytes
+	}
+	return l
+}
+
 // Reason classifies why a record was rejected. Reasons are a small fixed
 // set, fit for metric labels.
 type Reason string
@@ -87,19 +101,32 @@ type Decoder struct {
 	err    *Error
 
 	// v2 includes of the record being decoded.
-	users  []*fastjson.Value
-	tweetV []*fastjson.Value
+	users, tweetV included
+
+	// bigLast is set after a record large enough that the parser's caches
+	// grew with it: they are dropped before the next record, so that one
+	// hostile record does not keep its memory for the decoder's lifetime.
+	bigLast bool
 }
+
+// bigRecord is the size past which a record's parse caches are dropped
+// after use.
+const bigRecord = 1 << 20
 
 // Decode parses one record and returns its posts, valid until the next
 // call. A record that is not a tweet, or not well-formed, is rejected with
 // an *Error.
 func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
-	if d.Limits == (Limits{}) {
-		d.Limits = DefaultLimits
+	d.Limits = d.Limits.withDefaults()
+	if d.bigLast {
+		d.parser = fastjson.Parser{}
+		d.tweets, d.parts, d.posts, d.texts = nil, nil, nil, nil
+		d.users, d.tweetV = included{}, included{}
 	}
+	d.bigLast = len(record) > bigRecord
 	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
-	d.users, d.tweetV = d.users[:0], d.tweetV[:0]
+	d.users.reset()
+	d.tweetV.reset()
 	if !utf8.Valid(record) {
 		return nil, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
 	}

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/valyala/fastjson"
 
@@ -13,8 +14,8 @@ import (
 // referenced (retweeted, quoted, replied-to) tweets.
 func (d *Decoder) decodeV2(v *fastjson.Value) {
 	if inc := d.object(v.Get("includes"), at("includes")); inc != nil {
-		d.users = append(d.users, d.array(inc.Get("users"), at("includes.users"))...)
-		d.tweetV = append(d.tweetV, d.array(inc.Get("tweets"), at("includes.tweets"))...)
+		d.users.values = append(d.users.values, d.array(inc.Get("users"), at("includes.users"))...)
+		d.tweetV.values = append(d.tweetV.values, d.array(inc.Get("tweets"), at("includes.tweets"))...)
 	}
 	data := v.Get("data")
 	switch data.Type() {
@@ -164,34 +165,77 @@ func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string)
 
 // user returns the includes.users object with the given id.
 func (d *Decoder) user(id []byte) *fastjson.Object {
-	if len(id) == 0 {
+	v := d.users.find(id)
+	if v == nil {
 		return nil
 	}
-	for _, u := range d.users {
-		o, err := u.Object()
-		if err != nil {
-			continue
-		}
-		if uid := o.Get("id"); uid != nil && uid.Type() == fastjson.TypeString {
-			if b, _ := uid.StringBytes(); bytes.Equal(b, id) {
-				return o
-			}
-		}
-	}
-	return nil
+	o, _ := v.Object()
+	return o
 }
 
 // includedTweet returns the includes.tweets tweet with the given id.
 func (d *Decoder) includedTweet(id []byte) *fastjson.Value {
+	return d.tweetV.find(id)
+}
+
+// included is one includes array (users or tweets) of the record being
+// decoded, with an index by id built on the first lookup of a long array:
+// a v2 page carries up to hundreds of users and as many tweets, each of
+// which looks up its author.
+type included struct {
+	values  []*fastjson.Value
+	index   []idRef // sorted by id
+	indexed bool
+}
+
+type idRef struct {
+	id []byte
+	v  *fastjson.Value
+}
+
+func (in *included) reset() {
+	in.values, in.index, in.indexed = in.values[:0], in.index[:0], false
+}
+
+// find returns the object whose "id" is id, or nil.
+func (in *included) find(id []byte) *fastjson.Value {
 	if len(id) == 0 {
 		return nil
 	}
-	for _, t := range d.tweetV {
-		if tid := t.Get("id"); tid != nil && tid.Type() == fastjson.TypeString {
-			if b, _ := tid.StringBytes(); bytes.Equal(b, id) {
-				return t
+	if len(in.values) <= 8 {
+		for _, v := range in.values {
+			if b := stringID(v); b != nil && bytes.Equal(b, id) {
+				return v
 			}
 		}
+		return nil
 	}
-	return nil
+	if !in.indexed {
+		for _, v := range in.values {
+			if b := stringID(v); b != nil {
+				in.index = append(in.index, idRef{b, v})
+			}
+		}
+		slices.SortStableFunc(in.index, func(a, b idRef) int { return bytes.Compare(a.id, b.id) })
+		in.indexed = true
+	}
+	i, ok := slices.BinarySearchFunc(in.index, id, func(r idRef, id []byte) int { return bytes.Compare(r.id, id) })
+	if !ok {
+		return nil
+	}
+	return in.index[i].v
+}
+
+// stringID returns the "id" string of an object value, or nil.
+func stringID(v *fastjson.Value) []byte {
+	o, err := v.Object()
+	if err != nil {
+		return nil
+	}
+	idv := o.Get("id")
+	if idv == nil || idv.Type() != fastjson.TypeString {
+		return nil
+	}
+	b, _ := idv.StringBytes()
+	return b
 }
