@@ -134,7 +134,7 @@ func Default() Config {
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, ClientID: "flagstream", DialTimeout: 10 * time.Second},
 		Input: Input{
 			Topic: "tweets", Group: "flagstream", Start: "earliest",
-			MaxWait: 250 * time.Millisecond, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
+			MaxWait: time.Second, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
 			CommitInterval: time.Second, HeartbeatInterval: time.Second,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second,
 		},

@@ -256,7 +256,7 @@ func TestPrecedence(t *testing.T) {
 			"100", "200", "300", 100, 200, 300},
 		{"kafka.tls.enabled", func(c *Config) any { return c.Kafka.TLS.Enabled }, false,
 			"true", "false", "true", true, false, true},
-		{"input.max_wait", func(c *Config) any { return c.Input.MaxWait }, 250 * time.Millisecond,
+		{"input.max_wait", func(c *Config) any { return c.Input.MaxWait }, time.Second,
 			"1s", "2s", "3s", time.Second, 2 * time.Second, 3 * time.Second},
 		{"limits.max_message_bytes", func(c *Config) any { return c.Limits.MaxMessageBytes }, ByteSize(4 << 20),
 			"1MiB", "2MiB", "3145728", ByteSize(1 << 20), ByteSize(2 << 20), ByteSize(3 << 20)},

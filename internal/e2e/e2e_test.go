@@ -144,7 +144,7 @@ func runArgs(broker, group, lists, admin string) []string {
 	return []string{"run",
 		"--kafka.brokers", broker, "--input.group", group, "--lists.dir", lists,
 		"--http.listen", admin, "--log.format", "json",
-		"--input.max_wait", "100ms", "--input.heartbeat_interval", "300ms",
+		"--input.max_wait", "500ms", "--input.fetch_max_bytes", "1MiB", "--input.heartbeat_interval", "300ms",
 		"--input.session_timeout", "3s", "--input.rebalance_timeout", "3s",
 		"--input.commit_interval", "100ms", "--pipeline.batch_size", "256",
 	}
