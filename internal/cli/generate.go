@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"flagstream/internal/lists"
@@ -57,25 +56,7 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 		return usageError(fmt.Errorf("lists: %w", err))
 	}
 	cfg := synth.Config{Seed: *seed, FlagRate: *flagRate, EvasiveRate: *evasiveRate, MalformedRate: *malformedRate, V2Rate: *v2Rate}
-	for i := range demands {
-		d := &demands[i]
-		if lists.State(d, at) != "active" {
-			continue // a task is expected only for what an active demand names
-		}
-		for j := 0; j < d.Entries.Len(); j++ {
-			v := string(d.Entries.Value(j))
-			switch d.Entries.Kind(j) {
-			case matchers.EntryHandle:
-				cfg.Handles = append(cfg.Handles, strings.TrimPrefix(v, "@"))
-			case matchers.EntryHashtag:
-				cfg.Hashtags = append(cfg.Hashtags, strings.TrimPrefix(strings.TrimPrefix(v, "#"), "＃"))
-			case matchers.EntryPhrase:
-				cfg.Phrases = append(cfg.Phrases, v)
-			case matchers.EntryDomain:
-				cfg.Domains = append(cfg.Domains, v)
-			}
-		}
-	}
+	cfg.NameEntriesOf(demands, at)
 	gen := synth.New(cfg)
 	w := bufio.NewWriterSize(env.Stdout, 256<<10)
 	outcome := Expectation{Kinds: map[string]int{}}

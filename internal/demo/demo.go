@@ -237,26 +237,7 @@ func entrySummary(d *matchers.Demand) string {
 // synthConfig makes the generator name the entries of the active demands.
 func synthConfig(demands []matchers.Demand) synth.Config {
 	cfg := synth.Config{Seed: uint64(time.Now().UnixNano()), FlagRate: 0.008, EvasiveRate: 0.004, MalformedRate: 0.002, V2Rate: 0.2}
-	now := time.Now()
-	for i := range demands {
-		d := &demands[i]
-		if !d.ActiveAt(now) {
-			continue
-		}
-		for j := 0; j < d.Entries.Len(); j++ {
-			v := string(d.Entries.Value(j))
-			switch d.Entries.Kind(j) {
-			case matchers.EntryHandle:
-				cfg.Handles = append(cfg.Handles, strings.TrimPrefix(v, "@"))
-			case matchers.EntryHashtag:
-				cfg.Hashtags = append(cfg.Hashtags, strings.TrimPrefix(v, "#"))
-			case matchers.EntryPhrase:
-				cfg.Phrases = append(cfg.Phrases, v)
-			case matchers.EntryDomain:
-				cfg.Domains = append(cfg.Domains, v)
-			}
-		}
-	}
+	cfg.NameEntriesOf(demands, time.Now())
 	return cfg
 }
 

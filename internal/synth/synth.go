@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"flagstream/matchers"
 )
 
 // Kind says what a generated record is.
@@ -383,4 +385,29 @@ func TweetID(record []byte) (string, error) {
 		return v.Data.ID, nil
 	}
 	return "", fmt.Errorf("synth: record has no tweet id")
+}
+
+// NameEntriesOf sets the handles, hashtags, phrases and domains that
+// flagged records name to the entries of the demands active at time at:
+// only those can make a review task.
+func (c *Config) NameEntriesOf(demands []matchers.Demand, at time.Time) {
+	for i := range demands {
+		d := &demands[i]
+		if !d.ActiveAt(at) {
+			continue
+		}
+		for j := 0; j < d.Entries.Len(); j++ {
+			v := string(d.Entries.Value(j))
+			switch d.Entries.Kind(j) {
+			case matchers.EntryHandle:
+				c.Handles = append(c.Handles, strings.TrimPrefix(v, "@"))
+			case matchers.EntryHashtag:
+				c.Hashtags = append(c.Hashtags, strings.TrimPrefix(strings.TrimPrefix(v, "#"), "＃"))
+			case matchers.EntryPhrase:
+				c.Phrases = append(c.Phrases, v)
+			case matchers.EntryDomain:
+				c.Domains = append(c.Domains, v)
+			}
+		}
+	}
 }
