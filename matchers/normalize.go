@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"unicode"
 	"unicode/utf8"
 
@@ -72,6 +73,12 @@ type Normalizer struct {
 func (n *Normalizer) Exact(dst, src []byte) []byte {
 	if isASCII(src) {
 		return appendLowerASCII(dst, src)
+	}
+	if !utf8.Valid(src) {
+		// Invalid bytes become U+FFFD first: removing an invisible
+		// character between stray bytes must not join them into a new
+		// character (Exact would not be idempotent).
+		src = bytes.ToValidUTF8(src, []byte("\uFFFD"))
 	}
 	n.a = appendWithoutIgnorables(n.a[:0], src)
 	n.b = n.nfkc(n.b[:0], n.a)
