@@ -169,4 +169,3 @@ func BenchmarkReloadStall(b *testing.B) {
 	b.ReportMetric(float64(p9999.Microseconds())/1000, "p99.99-ms")
 	b.ReportMetric(float64(all.n), "matches")
 }
-
