@@ -70,6 +70,9 @@ type Input struct {
 	Topic string `yaml:"topic" help:"topic of tweets (JSON, one per message)"`
 	Group string `yaml:"group" help:"consumer group; instances with the same group share the partitions"`
 	Start string `yaml:"start" help:"where a new group starts: earliest or latest"`
+	// Consumer picks the Kafka consumer: batch (GroupSource: whole
+	// fetched chunks, no per-message overhead) or reader (kafka.Reader).
+	Consumer string `yaml:"consumer" help:"consumer implementation: batch (consumer group with per-partition batch fetchers) or reader (kafka-go Reader)"`
 	// Tuning of the consumer; the defaults are chosen for throughput and
 	// fast rebalances, see README.
 	MaxWait           time.Duration `yaml:"max_wait" help:"longest a fetch waits for new records (also bounds rebalance time)"`
@@ -133,7 +136,7 @@ func Default() Config {
 	return Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, ClientID: "flagstream", DialTimeout: 10 * time.Second},
 		Input: Input{
-			Topic: "tweets", Group: "flagstream", Start: "earliest",
+			Topic: "tweets", Group: "flagstream", Start: "earliest", Consumer: "batch",
 			MaxWait: time.Second, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
 			CommitInterval: time.Second, HeartbeatInterval: time.Second,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second,
@@ -442,6 +445,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Input.Start != "earliest" && c.Input.Start != "latest" {
 		bad("input.start", "%q is not earliest or latest", c.Input.Start)
+	}
+	if c.Input.Consumer != "reader" && c.Input.Consumer != "batch" {
+		bad("input.consumer", "%q is not batch or reader", c.Input.Consumer)
 	}
 	if c.Input.SessionTimeout < 3*c.Input.HeartbeatInterval {
 		bad("input.session_timeout", "must be at least 3 heartbeat intervals (%s)", 3*c.Input.HeartbeatInterval)

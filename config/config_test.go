@@ -48,7 +48,7 @@ func TestGoodFileValues(t *testing.T) {
 			SASL: SASL{Mechanism: "scram-sha-512", Username: "flagstream", PasswordFile: "testdata/password.txt",
 				Password: NewSecret("correct horse battery staple")},
 		},
-		Input: Input{Topic: "tweets-eu", Group: "flagstream-eu", Start: "latest",
+		Input: Input{Topic: "tweets-eu", Group: "flagstream-eu", Start: "latest", Consumer: "reader",
 			MaxWait: 500 * time.Millisecond, FetchMaxBytes: 16 << 20, QueueCapacity: 4096,
 			CommitInterval: 0, HeartbeatInterval: 2 * time.Second, SessionTimeout: 30 * time.Second,
 			RebalanceTimeout: 20 * time.Second},
@@ -92,6 +92,7 @@ func TestBadFiles(t *testing.T) {
 		{"sasl_password_key.yaml", []string{"sasl_password_key.yaml:5:", "kafka.sasl.password", "unknown key", "password_file", "FLAGSTREAM_KAFKA_SASL_PASSWORD"}},
 		{"cert_without_key.yaml", []string{"kafka.tls", "cert_file", "key_file"}},
 		{"reload_mode.yaml", []string{"lists.reload", `"inotify"`}},
+		{"consumer.yaml", []string{"input.consumer", `"franz"`, "batch or reader"}},
 		{"log_level.yaml", []string{"log.level", `"verbose"`}},
 		{"session_timeout.yaml", []string{"input.session_timeout", "3 heartbeat"}},
 		{"two_documents.yaml", []string{"two_documents.yaml:3:", "one YAML document"}},
@@ -479,7 +480,7 @@ func TestSettings(t *testing.T) {
 	want := []string{
 		"", // the SASL password: environment only
 		"http.listen",
-		"input.commit_interval", "input.fetch_max_bytes", "input.group", "input.heartbeat_interval",
+		"input.commit_interval", "input.consumer", "input.fetch_max_bytes", "input.group", "input.heartbeat_interval",
 		"input.max_wait", "input.queue_capacity", "input.rebalance_timeout", "input.session_timeout",
 		"input.start", "input.topic",
 		"kafka.brokers", "kafka.client_id", "kafka.dial_timeout",

@@ -81,11 +81,10 @@ func Start(cfg Config) (*Server, error) {
 		}
 		json.NewEncoder(w).Encode(map[string]string{"lists_version": version})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
+	// Only "/" itself: any other path is 404, and a known path with the
+	// wrong method 405 (with an Allow header).
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "flagstream admin: /metrics /healthz /readyz POST /-/reload")
 	})
 	s := &Server{

@@ -44,6 +44,8 @@ type Options struct {
 	Started func(adminAddr string)
 	// Version is the program's version for flagstream_build_info.
 	Version, Revision string
+	// BeforeRecord is passed to the pipeline: fault-injection tests use it.
+	BeforeRecord func(*pipeline.Record)
 }
 
 // Run runs the pipeline until ctx is done, then shuts down in order: not
@@ -59,9 +61,9 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	registerBuildInfo(reg, opts.Version, opts.Revision)
+	metrics := RegisterMetrics(reg, opts.Version, opts.Revision)
 
-	reloader := lists.NewReloader(cfg.Lists.Dir, opts.Clock, log, lists.NewMetrics(reg))
+	reloader := lists.NewReloader(cfg.Lists.Dir, opts.Clock, log, metrics.Lists)
 	if _, err := reloader.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
 	}
@@ -70,9 +72,8 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	pm := pipeline.NewMetrics(reg)
-	km := kafkaio.NewMetrics(reg)
-	src, err := kafkaio.NewSource(conn, kafkaio.SourceConfig{
+	pm, km := metrics.Pipeline, metrics.Kafka
+	src, err := kafkaio.NewConsumer(cfg.Input.Consumer, conn, kafkaio.SourceConfig{
 		Topic:             cfg.Input.Topic,
 		Group:             cfg.Input.Group,
 		StartLatest:       cfg.Input.Start == "latest",
@@ -181,7 +182,8 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 			MaxEmbedDepth: cfg.Limits.MaxEmbedDepth,
 			MaxTextBytes:  int(cfg.Limits.MaxTextBytes),
 		},
-		Metrics: pm,
+		Metrics:      pm,
+		BeforeRecord: opts.BeforeRecord,
 	})
 	stopping.Store(true)
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
@@ -224,6 +226,26 @@ func workers(cfg config.Config) int {
 		return cfg.Pipeline.Workers
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// Metrics are the metrics of flagstream run, beside the Go and process
+// collectors: the pipeline's stages, the Kafka client's, the lists' and
+// flagstream_build_info.
+type Metrics struct {
+	Pipeline *pipeline.Metrics
+	Kafka    *kafkaio.Metrics
+	Lists    *lists.Metrics
+}
+
+// RegisterMetrics registers every metric of flagstream run with reg; Run
+// calls it, and the metrics lint test checks exactly this set.
+func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metrics {
+	registerBuildInfo(reg, version, revision)
+	return Metrics{
+		Pipeline: pipeline.NewMetrics(reg),
+		Kafka:    kafkaio.NewMetrics(reg),
+		Lists:    lists.NewMetrics(reg),
+	}
 }
 
 func registerBuildInfo(reg prometheus.Registerer, version, revision string) {

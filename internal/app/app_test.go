@@ -107,7 +107,15 @@ func (h *harness) config(group string) config.Config {
 	cfg := config.Default()
 	cfg.Kafka.Brokers = []string{h.broker.Addr()}
 	cfg.Input.Group = group
-	cfg.Input.MaxWait = 100 * time.Millisecond
+	// FLAGSTREAM_INPUT_CONSUMER runs the suite with another consumer, as
+	// it does the subprocess tests of internal/e2e.
+	if c := os.Getenv("FLAGSTREAM_INPUT_CONSUMER"); c != "" {
+		cfg.Input.Consumer = c
+	}
+	// kafka-go allows a fetch response a quarter of MaxWait beyond the
+	// broker's wait: 500ms leaves 125ms, enough for a 1 MiB fetch under -race.
+	cfg.Input.MaxWait = 500 * time.Millisecond
+	cfg.Input.FetchMaxBytes = 1 << 20
 	cfg.Input.HeartbeatInterval = 300 * time.Millisecond
 	cfg.Input.SessionTimeout = 3 * time.Second
 	cfg.Input.RebalanceTimeout = 3 * time.Second
@@ -129,6 +137,13 @@ type instance struct {
 
 func (h *harness) start(cfg config.Config) *instance {
 	h.t.Helper()
+	return h.startWith(cfg, Options{})
+}
+
+// startWith starts app.Run with opts, adding a registry, a logger and the
+// start notification.
+func (h *harness) startWith(cfg config.Config, opts Options) *instance {
+	h.t.Helper()
 	if err := cfg.Validate(); err != nil {
 		h.t.Fatalf("config: %v", err)
 	}
@@ -136,11 +151,10 @@ func (h *harness) start(cfg config.Config) *instance {
 	in := &instance{cancel: cancel, done: make(chan error, 1), reg: prometheus.NewRegistry()}
 	started := make(chan string, 1)
 	go func() {
-		in.done <- Run(ctx, cfg, Options{
-			Registry: in.reg,
-			Logger:   slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-			Started:  func(addr string) { started <- addr },
-		})
+		opts.Registry = in.reg
+		opts.Logger = slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		opts.Started = func(addr string) { started <- addr }
+		in.done <- Run(ctx, cfg, opts)
 	}()
 	select {
 	case in.admin = <-started:
@@ -184,6 +198,25 @@ func (in *instance) counter(name string) float64 {
 		}
 	}
 	return sum
+}
+
+// labelled returns the value of the series of metric name that has a
+// label with value value.
+func (in *instance) labelled(name, value string) float64 {
+	mfs, _ := in.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == value {
+					return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // waitFor polls cond until it holds or timeout passes.

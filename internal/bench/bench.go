@@ -1,8 +1,12 @@
 // Package bench measures flagstream run's throughput against a baseline on
 // the same broker and data: a bare kafka-go consumer group that only
-// fetches and commits. Both read the same topic of synthetic tweets from an
-// in-process broker, each run with a fresh consumer group, alternating, so
-// machine noise hits both alike.
+// fetches and commits. flagstream runs twice per round, once with each
+// consumer (input.consumer reader and batch). All read the same topic of
+// synthetic tweets from an in-process broker, each run with a fresh
+// consumer group, in an order that rotates every round, so machine noise
+// hits them alike. Beside records per second, each run reports the
+// process's CPU time per record (broker included), which a busy machine
+// disturbs less than the wall clock.
 package bench
 
 import (
@@ -14,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,9 +39,12 @@ type Options struct {
 	Out        io.Writer
 }
 
-// Result holds the throughputs measured, in records per second.
+// Result holds the throughputs measured, in records per second, and the
+// CPU time per record of each run, in microseconds. Flagstream is run with
+// the reader consumer, Batch with the batch consumer.
 type Result struct {
-	Baseline, Flagstream []float64
+	Baseline, Flagstream, Batch          []float64
+	BaselineCPU, FlagstreamCPU, BatchCPU []float64
 }
 
 // Median returns the median of xs.
@@ -78,23 +86,53 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return res, err
 	}
 	fmt.Fprintf(out, "bench: %d tweets of %d bytes on average\n", opts.Records, size)
-	for i := range opts.Runs {
-		b, err := baseline(ctx, broker.Addr(), fmt.Sprintf("baseline-%d", i), opts.Records)
-		if err != nil {
-			return res, fmt.Errorf("baseline: %w", err)
-		}
-		f, err := flagstream(ctx, broker.Addr(), dir, fmt.Sprintf("flagstream-%d", i), opts.Records)
-		if err != nil {
-			return res, fmt.Errorf("flagstream: %w", err)
-		}
-		res.Baseline = append(res.Baseline, b)
-		res.Flagstream = append(res.Flagstream, f)
-		fmt.Fprintf(out, "run %d: bare kafka-go consumer group %8.0f records/s   flagstream run %8.0f records/s   ratio %.2f\n",
-			i+1, b, f, f/b)
+	contenders := []struct {
+		name      string
+		run       func(group string) (float64, error)
+		rate, cpu *[]float64
+	}{
+		{"baseline", func(group string) (float64, error) {
+			return baseline(ctx, broker.Addr(), group, opts.Records)
+		}, &res.Baseline, &res.BaselineCPU},
+		{"reader", func(group string) (float64, error) {
+			return flagstream(ctx, broker.Addr(), dir, group, "reader", opts.Records)
+		}, &res.Flagstream, &res.FlagstreamCPU},
+		{"batch", func(group string) (float64, error) {
+			return flagstream(ctx, broker.Addr(), dir, group, "batch", opts.Records)
+		}, &res.Batch, &res.BatchCPU},
 	}
-	fmt.Fprintf(out, "median of %d runs: baseline %.0f records/s, flagstream %.0f records/s, ratio %.2f\n",
-		opts.Runs, Median(res.Baseline), Median(res.Flagstream), Median(res.Flagstream)/Median(res.Baseline))
+	for i := range opts.Runs {
+		for k := range contenders {
+			c := contenders[(i+k)%len(contenders)]
+			before := cpuTime()
+			rate, err := c.run(fmt.Sprintf("%s-%d", c.name, i))
+			if err != nil {
+				return res, fmt.Errorf("%s: %w", c.name, err)
+			}
+			*c.rate = append(*c.rate, rate)
+			*c.cpu = append(*c.cpu, float64(cpuTime()-before)/float64(time.Microsecond)/float64(opts.Records))
+		}
+		b, f, x := res.Baseline[i], res.Flagstream[i], res.Batch[i]
+		fmt.Fprintf(out, "run %d: bare kafka-go consumer group %8.0f records/s (%.2f µs CPU/record)   "+
+			"flagstream run, reader consumer %8.0f records/s (%.2f µs) ratio %.2f   batch consumer %8.0f records/s (%.2f µs) ratio %.2f\n",
+			i+1, b, res.BaselineCPU[i], f, res.FlagstreamCPU[i], f/b, x, res.BatchCPU[i], x/b)
+	}
+	mb := Median(res.Baseline)
+	fmt.Fprintf(out, "median of %d runs: baseline %.0f records/s (%.2f µs CPU/record); flagstream with the reader consumer %.0f records/s (%.2f µs), ratio %.2f; "+
+		"with the batch consumer %.0f records/s (%.2f µs), ratio %.2f\n",
+		opts.Runs, mb, Median(res.BaselineCPU),
+		Median(res.Flagstream), Median(res.FlagstreamCPU), Median(res.Flagstream)/mb,
+		Median(res.Batch), Median(res.BatchCPU), Median(res.Batch)/mb)
 	return res, nil
+}
+
+// cpuTime returns the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func writeDemand(path string, handles []string) error {
@@ -157,12 +195,13 @@ func baseline(ctx context.Context, addr, group string, n int) (float64, error) {
 	return float64(n) / time.Since(start).Seconds(), nil
 }
 
-// flagstream runs the real pipeline with a fresh group until it has
-// committed every record.
-func flagstream(ctx context.Context, addr, listsDir, group string, n int) (float64, error) {
+// flagstream runs the real pipeline with a fresh group and the consumer
+// named until it has committed every record.
+func flagstream(ctx context.Context, addr, listsDir, group, consumer string, n int) (float64, error) {
 	cfg := config.Default()
 	cfg.Kafka.Brokers = []string{addr}
 	cfg.Input.Group = group
+	cfg.Input.Consumer = consumer
 	cfg.Lists.Dir = listsDir
 	cfg.Lists.Reload = "off"
 	cfg.HTTP.Listen = ""

@@ -12,11 +12,14 @@ Bench measures flagstream run's throughput on this machine against a
 baseline on the same broker and data: a bare kafka-go consumer group that
 only fetches and commits. It starts an in-process broker, produces synthetic
 API v1.1 tweets (about 780 bytes, 1% naming one of the listed handles),
-then alternates runs of both contenders, each with a fresh consumer group,
-and prints every run, the medians and their ratio.
+then runs the contenders in rotating order, each with a fresh consumer
+group: the baseline, flagstream run with the reader consumer and with the
+batch consumer (input.consumer). It prints every run with its throughput
+and the process's CPU time per record, then the medians and the ratios to
+the baseline.
 
-The broker runs in the same process and takes a share of the CPU in both
-contenders' runs alike.`
+The broker runs in the same process and takes a share of the CPU in every
+contender's runs alike.`
 
 func benchCommand(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bench", "bench [--records N] [--runs N]", benchDescription)

@@ -31,7 +31,15 @@ type Metrics struct {
 	blocked  atomic.Int64 // sink writes now retrying
 
 	mu      sync.Mutex
-	lagByPt map[int32]int64
+	lagByPt map[int32]lagSample
+	polls   uint64 // statistics polls done
+}
+
+// lagSample is a partition's lag and the number of polls done when it
+// was observed.
+type lagSample struct {
+	lag  int64
+	poll uint64
 }
 
 // NewMetrics registers the Kafka client's metrics with reg.
@@ -55,7 +63,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "flagstream_kafka_consumer_lag_records",
 			Help: "Records in the partition after the last one fetched (high watermark minus next offset), by partition assigned to this instance.",
 		}, []string{"partition"}),
-		lagTotal:     gauge("flagstream_kafka_consumer_lag_records_sum", "Consumer lag summed over this instance's partitions."),
+		lagTotal:     gauge("flagstream_kafka_consumer_instance_lag_records", "Consumer lag summed over the partitions assigned to this instance."),
 		commits:      counter("flagstream_kafka_commits_total", "Offset commits made after a batch was written."),
 		commitErrors: counter("flagstream_kafka_commit_errors_total", "Offset commits that failed."),
 		joined:       gauge("flagstream_kafka_consumer_group_joined", "1 once the consumer has joined its group."),
@@ -68,12 +76,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		writeFailures: counter("flagstream_kafka_producer_write_failures_total", "Batch writes that failed after the client's retries; flagstream retries them until they succeed."),
 		writeBlocked:  gauge("flagstream_kafka_producer_blocked", "1 while a batch write is failing and being retried: the pipeline is applying back-pressure."),
 		writeTime:     gauge("flagstream_kafka_producer_write_seconds_avg", "Average time of a produce request over the last poll."),
-		lagByPt:       map[int32]int64{},
+		lagByPt:       map[int32]lagSample{},
 	}
 }
 
 // Joined reports whether the consumer has joined its group.
 func (m *Metrics) Joined() bool { return m != nil && m.isJoined.Load() }
+
+// markJoined records that the consumer has joined its group. Source's
+// joined state comes from its statistics (a rebalance); GroupSource marks
+// it on each generation.
+func (m *Metrics) markJoined() {
+	if m == nil {
+		return
+	}
+	m.isJoined.Store(true)
+	m.joined.Set(1)
+}
 
 // observeLag records the lag of a partition from a fetched message.
 func (m *Metrics) observeLag(partition int32, highWaterMark, offset int64) {
@@ -81,7 +100,7 @@ func (m *Metrics) observeLag(partition int32, highWaterMark, offset int64) {
 		return
 	}
 	m.mu.Lock()
-	m.lagByPt[partition] = max(highWaterMark-offset-1, 0)
+	m.lagByPt[partition] = lagSample{lag: max(highWaterMark-offset-1, 0), poll: m.polls}
 	m.mu.Unlock()
 }
 
@@ -116,7 +135,7 @@ func (m *Metrics) setBlocked(delta int64) {
 
 // Poll reads the consumer's and producer's statistics every interval until
 // the returned function is called (which waits for the poller to end).
-func (m *Metrics) Poll(src *Source, sink *Sink, interval time.Duration) (stop func()) {
+func (m *Metrics) Poll(src Consumer, sink *Sink, interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -139,7 +158,7 @@ func (m *Metrics) Poll(src *Source, sink *Sink, interval time.Duration) (stop fu
 	}
 }
 
-func (m *Metrics) poll(src *Source, sink *Sink) {
+func (m *Metrics) poll(src Consumer, sink *Sink) {
 	if src != nil {
 		rs := src.Stats()
 		m.fetches.Add(float64(rs.Fetches))
@@ -149,22 +168,26 @@ func (m *Metrics) poll(src *Source, sink *Sink) {
 		m.rebalances.Add(float64(rs.Rebalances))
 		m.timeouts.Add(float64(rs.Timeouts))
 		m.queueLength.Set(float64(rs.QueueLength))
+		m.mu.Lock()
 		if rs.Rebalances > 0 {
 			m.isJoined.Store(true)
 			m.joined.Set(1)
-			// A new generation may assign other partitions: start the
-			// lag series afresh.
-			m.mu.Lock()
-			clear(m.lagByPt)
-			m.mu.Unlock()
+			// A new generation may assign other partitions: forget the
+			// lags observed before the previous poll. Those observed
+			// since may already be of the new generation's partitions.
+			for p, s := range m.lagByPt {
+				if s.poll < m.polls {
+					delete(m.lagByPt, p)
+				}
+			}
 			m.lag.Reset()
 		}
-		m.mu.Lock()
 		var sum int64
-		for p, lag := range m.lagByPt {
-			m.lag.WithLabelValues(strconv.Itoa(int(p))).Set(float64(lag))
-			sum += lag
+		for p, s := range m.lagByPt {
+			m.lag.WithLabelValues(strconv.Itoa(int(p))).Set(float64(s.lag))
+			sum += s.lag
 		}
+		m.polls++
 		m.mu.Unlock()
 		m.lagTotal.Set(float64(sum))
 	}

@@ -270,6 +270,7 @@ func entryFiles(dir string, demands []matchers.Demand) []string {
 // Metrics are the lists' Prometheus metrics.
 type Metrics struct {
 	reloads     *prometheus.CounterVec
+	lastOK      prometheus.Gauge
 	lastSuccess prometheus.Gauge
 	entries     *prometheus.GaugeVec
 	demands     *prometheus.GaugeVec
@@ -284,6 +285,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "flagstream_lists_reloads_total",
 			Help: "Lists loads and reloads, by result; a failed one keeps the previous lists.",
 		}, []string{"result"}),
+		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "flagstream_lists_last_reload_successful",
+			Help: "1 if the last lists load or reload succeeded, 0 if it failed (the previous lists stay active).",
+		}),
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "flagstream_lists_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last successful lists load.",
@@ -305,7 +310,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Memory of the compiled lookup sets of the current lists.",
 		}),
 	}
-	reg.MustRegister(m.reloads, m.lastSuccess, m.entries, m.demands, m.version, m.bytes)
+	reg.MustRegister(m.reloads, m.lastOK, m.lastSuccess, m.entries, m.demands, m.version, m.bytes)
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
 	return m
@@ -317,9 +322,11 @@ func (m *Metrics) reloaded(ok bool, s *matchers.Snapshot, now time.Time) {
 	}
 	if !ok {
 		m.reloads.WithLabelValues("failure").Inc()
+		m.lastOK.Set(0)
 		return
 	}
 	m.reloads.WithLabelValues("success").Inc()
+	m.lastOK.Set(1)
 	m.lastSuccess.Set(float64(now.UnixNano()) / 1e9)
 	m.entries.Reset()
 	m.demands.Reset()

@@ -1,0 +1,734 @@
+package kafkaio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+
+	"flagstream/pipeline"
+)
+
+// GroupSource consumes tweets in a consumer group like Source, without
+// kafka.Reader and its per-message channel, lock and allocations. kafka-go's
+// ConsumerGroup handles membership; in each generation one goroutine per
+// assigned partition fetches record batches from the partition's leader and
+// hands each fetched chunk whole to Fetch, which copies the records' keys
+// and values into the pipeline batch's arena (Batch.Data).
+//
+// Offsets are committed only through Commit, per generation: the offset
+// after each partition's last written record is kept pending and committed
+// every CommitInterval (at once when it is 0), at the end of the generation
+// and on Close. Records fetched in a generation that has ended may still be
+// processed, but their commits are dropped: the partition's next owner
+// reads them again (at least once). A batch never mixes generations.
+//
+// Broker errors are retried with backoff until ctx is done; they never fail
+// the pipeline. A chunk holds up to min(FetchMaxBytes, 1 MiB) of records
+// (a larger record batch comes whole); up to max(1,
+// QueueCapacity/BatchRecords) chunks wait for Fetch, beside the one each
+// fetcher holds.
+type GroupSource struct {
+	cfg       SourceConfig
+	cg        *kafka.ConsumerGroup // nil in unit tests
+	client    *kafka.Client
+	transport *kafka.Transport
+	// start is kafka.FirstOffset or kafka.LastOffset: where a partition
+	// without a committed offset starts, and where one whose offset is
+	// out of range restarts.
+	start int64
+
+	chunks chan *chunk  // fetched chunks, from the fetchers to Fetch
+	queued atomic.Int64 // records in chunks not yet taken by Fetch
+
+	// Owned by Fetch.
+	cur   *chunk // the chunk Fetch is taking records from
+	spans []span // where each record of the batch being filled lies in Data
+
+	// Owned by Commit.
+	maxOffsets []partitionOffset
+
+	mu sync.Mutex
+	// gen is the current generation; nil before the first.
+	gen *generation
+	// batchGen is the generation of each batch's records, from Fetch to
+	// Commit.
+	batchGen map[*pipeline.Batch]*generation
+
+	stats struct {
+		fetches, messages, bytes, errors, rebalances atomic.Int64
+	}
+	failing                  atomic.Bool // a fetch or the group is failing
+	logMu                    sync.Mutex  // guards failingSince and lastWarned
+	failingSince, lastWarned time.Time
+
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the group loop has ended
+	closeOnce sync.Once
+}
+
+// generation is the commit state of one consumer group generation.
+type generation struct {
+	id int32
+	// commit is kafka.Generation.CommitOffsets.
+	commit  func(map[string]map[int]int64) error
+	flushMu sync.Mutex // one commit at a time
+
+	mu      sync.Mutex
+	pending map[int]int64 // partition → offset to commit: the next to read
+	ended   bool          // the generation is over: commits are dropped
+}
+
+func newGeneration(id int32, commit func(map[string]map[int]int64) error) *generation {
+	return &generation{id: id, commit: commit, pending: map[int]int64{}}
+}
+
+func (g *generation) isEnded() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ended
+}
+
+// chunk is the records of one fetch response of one partition, from the
+// offset asked for on.
+type chunk struct {
+	gen       *generation
+	partition int32
+	hwm       int64
+	recs      []chunkRecord
+	next      int // index of the next record to take
+}
+
+type chunkRecord struct {
+	offset     int64
+	time       time.Time
+	key, value kafka.Bytes // nil when null; closed once copied
+	headers    []kafka.Header
+}
+
+// span locates a record's key and value in Batch.Data.
+type span struct{ k0, k1, v0, v1 int }
+
+type partitionOffset struct {
+	partition int32
+	offset    int64
+}
+
+// NewGroupSource returns a consumer and starts joining the group.
+func NewGroupSource(conn Connection, cfg SourceConfig) (*GroupSource, error) {
+	s := newGroupSource(conn, cfg)
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                cfg.Group,
+		Brokers:           conn.Brokers,
+		Dialer:            conn.dialer(),
+		Topics:            []string{cfg.Topic},
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		SessionTimeout:    cfg.SessionTimeout,
+		RebalanceTimeout:  cfg.RebalanceTimeout,
+		JoinGroupBackoff:  cfg.HeartbeatInterval,
+		StartOffset:       s.start,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kafka consumer: %w", err)
+	}
+	s.cg = cg
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	go s.run(ctx) // owned by s; joined by Close through s.done
+	return s, nil
+}
+
+// newGroupSource returns a GroupSource that is not in a group yet.
+func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
+	if cfg.BatchRecords <= 0 {
+		cfg.BatchRecords = 2048
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = 5 * time.Millisecond
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = time.Second
+	}
+	if cfg.FetchMaxBytes <= 0 {
+		cfg.FetchMaxBytes = 1 << 20
+	}
+	start := kafka.FirstOffset
+	if cfg.StartLatest {
+		start = kafka.LastOffset
+	}
+	t := conn.transport()
+	done := make(chan struct{})
+	close(done)
+	return &GroupSource{
+		cfg:       cfg,
+		client:    &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t},
+		transport: t,
+		start:     start,
+		chunks:    make(chan *chunk, max(1, cfg.QueueCapacity/cfg.BatchRecords)),
+		batchGen:  map[*pipeline.Batch]*generation{},
+		stop:      func() {},
+		done:      done,
+	}
+}
+
+// run takes the group's generations until ctx is done or the group is
+// closed, and starts each one's fetchers and committer.
+func (s *GroupSource) run(ctx context.Context) {
+	defer close(s.done)
+	for {
+		gen, err := s.cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				return
+			}
+			s.failed("join group", err)
+			continue
+		}
+		s.startGeneration(gen)
+	}
+}
+
+func (s *GroupSource) startGeneration(gen *kafka.Generation) {
+	g := newGeneration(gen.ID, gen.CommitOffsets)
+	s.mu.Lock()
+	s.gen = g
+	s.mu.Unlock()
+	s.stats.rebalances.Add(1)
+	s.cfg.Metrics.markJoined()
+	assigned := gen.Assignments[s.cfg.Topic]
+	partitions := make([]int, 0, len(assigned))
+	for _, a := range assigned {
+		partitions = append(partitions, a.ID)
+		gen.Start(func(ctx context.Context) { s.fetchPartition(ctx, g, a.ID, a.Offset) })
+	}
+	gen.Start(func(ctx context.Context) { s.commitLoop(ctx, g) })
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Info("kafka consumer joined group", "group", s.cfg.Group, "generation", gen.ID, "partitions", partitions)
+	}
+}
+
+// fetchPartition fetches the partition from offset on and queues the
+// chunks for Fetch until the generation ends (ctx is done). It returns
+// only then: a Start function that returns ends the generation.
+func (s *GroupSource) fetchPartition(genCtx context.Context, g *generation, partition int, offset int64) {
+	// A cancelCtx of its own, so that the per-request timeouts below do
+	// not each watch the generation's context from a goroutine.
+	ctx, cancel := context.WithCancel(genCtx)
+	defer cancel()
+	const minBackoff, maxBackoff = 50 * time.Millisecond, 5 * time.Second
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		var c *chunk
+		var next int64
+		var err error
+		if offset < 0 {
+			offset, err = s.listOffset(ctx, partition, offset)
+		}
+		if err == nil {
+			c, next, err = s.fetchChunk(ctx, g, partition, offset)
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, kafka.OffsetOutOfRange):
+			if s.cfg.Logger != nil {
+				s.cfg.Logger.Warn("kafka consumer: offset out of range; resetting", "topic", s.cfg.Topic,
+					"partition", partition, "offset", offset, "to", startName(s.start))
+			}
+			offset = s.start
+			continue
+		default:
+			s.failed(fmt.Sprintf("fetch partition %d", partition), err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = minBackoff
+		s.recovered()
+		offset = next
+		if c == nil {
+			continue // nothing new within MaxWait, or only control records
+		}
+		n := int64(len(c.recs))
+		s.queued.Add(n)
+		select {
+		case s.chunks <- c:
+		case <-ctx.Done():
+			s.queued.Add(-n)
+			c.release()
+			return
+		}
+	}
+}
+
+func startName(start int64) string {
+	if start == kafka.LastOffset {
+		return "latest"
+	}
+	return "earliest"
+}
+
+// listOffset resolves kafka.FirstOffset or kafka.LastOffset for a
+// partition.
+func (s *GroupSource) listOffset(ctx context.Context, partition int, which int64) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := s.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{
+		Topics: map[string][]kafka.OffsetRequest{s.cfg.Topic: {{Partition: partition, Timestamp: which}}},
+	})
+	if err != nil {
+		return which, fmt.Errorf("list offsets: %w", err)
+	}
+	for _, p := range res.Topics[s.cfg.Topic] {
+		if p.Partition != partition {
+			continue
+		}
+		if p.Error != nil {
+			return which, fmt.Errorf("list offsets: %w", p.Error)
+		}
+		if which == kafka.LastOffset {
+			return p.LastOffset, nil
+		}
+		return p.FirstOffset, nil
+	}
+	return which, fmt.Errorf("list offsets: no answer for partition %d", partition)
+}
+
+// maxChunkBytes caps the size of one fetch (FetchMaxBytes caps it too; a
+// record batch larger than that still comes whole). Chunks of up to 1 MiB
+// are still in the CPU caches when Fetch copies them, and a few of them
+// live at a time, so kafka-go's pooled response pages are reused; with
+// 8 MiB chunks the consumer used about twice the CPU per record.
+const maxChunkBytes = 1 << 20
+
+// fetchChunk fetches the records of a partition from offset on. It
+// returns a nil chunk when there were none within MaxWait, and the offset
+// to fetch next.
+func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition int, offset int64) (*chunk, int64, error) {
+	// The broker waits up to MaxWait; the response then has 10 s more.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait+10*time.Second)
+	defer cancel()
+	res, err := s.client.Fetch(ctx, &kafka.FetchRequest{
+		Topic: s.cfg.Topic, Partition: partition, Offset: offset,
+		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: s.cfg.MaxWait,
+	})
+	s.stats.fetches.Add(1)
+	if err != nil {
+		return nil, offset, err
+	}
+	if res.Error != nil {
+		return nil, offset, res.Error
+	}
+	c, next, size, err := newChunk(g, partition, offset, res.HighWatermark, res.Records)
+	if c != nil {
+		s.stats.messages.Add(int64(len(c.recs)))
+		s.stats.bytes.Add(size)
+		return c, next, nil // a broken tail is fetched again from next
+	}
+	if err != nil {
+		return nil, offset, err
+	}
+	return nil, next, nil
+}
+
+// newChunk reads the records at or after offset from a fetch response,
+// skipping control batches. It returns a nil chunk when there are none,
+// the offset after the last record or control record read, and the size
+// of the keys and values.
+func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordReader) (c *chunk, next, size int64, err error) {
+	c = &chunk{gen: g, partition: int32(partition), hwm: hwm}
+	next = offset
+	read := func(rr kafka.RecordReader, keep bool) error {
+		for {
+			r, err := rr.ReadRecord()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+			if r.Offset >= offset {
+				next = max(next, r.Offset+1)
+			}
+			if !keep || r.Offset < offset {
+				closeBytes(r.Key)
+				closeBytes(r.Value)
+				continue
+			}
+			cr := chunkRecord{offset: r.Offset, time: r.Time, key: r.Key, value: r.Value, headers: r.Headers}
+			if r.Key != nil {
+				size += int64(r.Key.Len())
+			}
+			if r.Value != nil {
+				size += int64(r.Value.Len())
+			}
+			c.recs = append(c.recs, cr)
+		}
+	}
+	if stream, ok := rr.(*protocol.RecordStream); ok {
+		for _, batch := range stream.Records {
+			_, control := batch.(*protocol.ControlBatch)
+			if err = read(batch, !control); err != nil {
+				break
+			}
+		}
+	} else if rr != nil {
+		err = read(rr, true)
+	}
+	if len(c.recs) == 0 {
+		return nil, next, 0, err
+	}
+	return c, next, size, err
+}
+
+func closeBytes(b kafka.Bytes) {
+	if b != nil {
+		b.Close()
+	}
+}
+
+// release returns the buffers of the records not taken.
+func (c *chunk) release() {
+	for i := c.next; i < len(c.recs); i++ {
+		closeBytes(c.recs[i].key)
+		closeBytes(c.recs[i].value)
+	}
+	c.recs, c.next = nil, 0
+}
+
+// Fetch waits for a fetched chunk, then takes records from it and the
+// chunks queued after it until the batch is full, Linger has passed, or
+// the next chunk belongs to another generation. While the cluster cannot
+// be reached, it keeps waiting: the fetchers retry until ctx is done.
+func (s *GroupSource) Fetch(ctx context.Context, b *pipeline.Batch) error {
+	if s.cur != nil {
+		s.cur = s.live(s.cur)
+	}
+	for s.cur == nil {
+		select {
+		case c := <-s.chunks:
+			s.cur = s.live(c)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	g := s.cur.gen
+	s.spans = s.spans[:0]
+	deadline := time.Now().Add(s.cfg.Linger)
+	var timer *time.Timer
+fill:
+	for len(b.Records) < s.cfg.BatchRecords {
+		if s.cur == nil {
+			var c *chunk
+			select {
+			case c = <-s.chunks:
+			default:
+				if timer == nil {
+					timer = time.NewTimer(time.Until(deadline))
+					defer timer.Stop()
+				}
+				select {
+				case c = <-s.chunks:
+				case <-timer.C:
+					break fill
+				case <-ctx.Done():
+					break fill
+				}
+			}
+			if c = s.live(c); c == nil {
+				continue
+			}
+			s.cur = c
+			if c.gen != g {
+				break // the next batch starts with it
+			}
+		}
+		s.take(b, s.cur)
+		if s.cur.next == len(s.cur.recs) {
+			s.cur.release()
+			s.cur = nil
+		}
+	}
+	for i, sp := range s.spans {
+		r := &b.Records[len(b.Records)-len(s.spans)+i]
+		if sp.k1 > sp.k0 {
+			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
+		}
+		if sp.v1 > sp.v0 {
+			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
+		}
+	}
+	s.mu.Lock()
+	s.batchGen[b] = g
+	s.mu.Unlock()
+	return nil
+}
+
+// live returns c, or nil after dropping it when its generation has ended:
+// the partition's next owner reads its records again.
+func (s *GroupSource) live(c *chunk) *chunk {
+	if c.gen.isEnded() {
+		s.drop(c)
+		return nil
+	}
+	return c
+}
+
+func (s *GroupSource) drop(c *chunk) {
+	s.queued.Add(-int64(len(c.recs) - c.next))
+	c.release()
+}
+
+// take moves records from c into b until b is full or c is empty.
+func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
+	first := c.next
+	for c.next < len(c.recs) && len(b.Records) < s.cfg.BatchRecords {
+		r := &c.recs[c.next]
+		c.next++
+		var sp span
+		sp.k0 = len(b.Data)
+		b.Data = appendBytes(b.Data, r.key)
+		sp.k1, sp.v0 = len(b.Data), len(b.Data)
+		b.Data = appendBytes(b.Data, r.value)
+		sp.v1 = len(b.Data)
+		rec := pipeline.Record{Topic: s.cfg.Topic, Partition: c.partition, Offset: r.offset, Time: r.time}
+		if len(r.headers) > 0 {
+			rec.Headers = make([]pipeline.Header, len(r.headers))
+			for i, h := range r.headers {
+				rec.Headers[i] = pipeline.Header{Key: h.Key, Value: h.Value}
+			}
+		}
+		if n := sp.v1 - sp.v0; s.cfg.MaxMessageBytes > 0 && n > s.cfg.MaxMessageBytes {
+			rec.Oversize = int64(n)
+		}
+		b.Records = append(b.Records, rec)
+		s.spans = append(s.spans, sp)
+		*r = chunkRecord{offset: r.offset}
+	}
+	if taken := c.next - first; taken > 0 {
+		s.queued.Add(-int64(taken))
+		s.cfg.Metrics.observeLag(c.partition, c.hwm, c.recs[c.next-1].offset)
+	}
+}
+
+// appendBytes appends src's bytes to dst and closes src.
+func appendBytes(dst []byte, src kafka.Bytes) []byte {
+	if src == nil {
+		return dst
+	}
+	n := src.Len()
+	dst = slices.Grow(dst, n)
+	m, _ := io.ReadFull(src, dst[len(dst):len(dst)+n])
+	src.Close()
+	return dst[:len(dst)+m]
+}
+
+// Commit marks, per partition, the offset after the batch's last record
+// for commit in the generation the records were fetched in, and commits
+// at once when CommitInterval is 0. The pipeline calls it in batch order,
+// so every earlier record of those partitions is written too.
+func (s *GroupSource) Commit(ctx context.Context, b *pipeline.Batch) error {
+	s.mu.Lock()
+	g := s.batchGen[b]
+	delete(s.batchGen, b)
+	s.mu.Unlock()
+	if g == nil || len(b.Records) == 0 {
+		return nil
+	}
+	offs := s.maxOffsets[:0]
+	for i := range b.Records {
+		r := &b.Records[i]
+		found := false
+		for j := range offs {
+			if offs[j].partition == r.Partition {
+				offs[j].offset = max(offs[j].offset, r.Offset)
+				found = true
+				break
+			}
+		}
+		if !found {
+			offs = append(offs, partitionOffset{r.Partition, r.Offset})
+		}
+	}
+	s.maxOffsets = offs
+	g.mu.Lock()
+	if g.ended {
+		g.mu.Unlock()
+		return nil
+	}
+	for _, o := range offs {
+		if cur, ok := g.pending[int(o.partition)]; !ok || cur < o.offset+1 {
+			g.pending[int(o.partition)] = o.offset + 1
+		}
+	}
+	g.mu.Unlock()
+	s.cfg.Metrics.commitDone(nil)
+	if s.cfg.CommitInterval <= 0 {
+		return s.commitNow(ctx, g)
+	}
+	return nil
+}
+
+// commitNow commits g's pending offsets, retrying with backoff until it
+// succeeds, the generation ends or ctx is done.
+func (s *GroupSource) commitNow(ctx context.Context, g *generation) error {
+	backoff := 50 * time.Millisecond
+	for {
+		err := s.flush(g)
+		if err == nil || g.isEnded() {
+			return nil
+		}
+		s.commitFailed(err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// commitLoop commits g's pending offsets every CommitInterval and, once
+// the generation ends (ctx is done), one last time.
+func (s *GroupSource) commitLoop(ctx context.Context, g *generation) {
+	var tick <-chan time.Time
+	if s.cfg.CommitInterval > 0 {
+		t := time.NewTicker(s.cfg.CommitInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-tick:
+			if err := s.flush(g); err != nil && ctx.Err() == nil {
+				s.commitFailed(err)
+			}
+		case <-ctx.Done():
+			g.mu.Lock()
+			g.ended = true
+			g.mu.Unlock()
+			if err := s.flush(g); err != nil && s.cfg.Logger != nil {
+				s.cfg.Logger.Info("kafka consumer: commit at the end of a generation failed; its records will be read again",
+					"group", s.cfg.Group, "generation", g.id, "err", err)
+			}
+			return
+		}
+	}
+}
+
+// flush commits g's pending offsets. After a failure they stay pending,
+// unless newer ones came meanwhile.
+func (s *GroupSource) flush(g *generation) error {
+	g.flushMu.Lock()
+	defer g.flushMu.Unlock()
+	g.mu.Lock()
+	offsets := g.pending
+	if len(offsets) == 0 {
+		g.mu.Unlock()
+		return nil
+	}
+	g.pending = make(map[int]int64, len(offsets))
+	g.mu.Unlock()
+	err := g.commit(map[string]map[int]int64{s.cfg.Topic: offsets})
+	if err != nil {
+		g.mu.Lock()
+		for p, o := range offsets {
+			if cur, ok := g.pending[p]; !g.ended && (!ok || cur < o) {
+				g.pending[p] = o
+			}
+		}
+		g.mu.Unlock()
+		return fmt.Errorf("kafka commit: %w", err)
+	}
+	return nil
+}
+
+func (s *GroupSource) commitFailed(err error) {
+	s.cfg.Metrics.commitDone(err)
+	s.failed("commit", err)
+}
+
+// failed counts a consumer error and logs it, at most once per 10 s.
+func (s *GroupSource) failed(what string, err error) {
+	s.stats.errors.Add(1)
+	s.failing.Store(true)
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	now := time.Now()
+	if s.failingSince.IsZero() {
+		s.failingSince = now
+	}
+	if s.cfg.Logger != nil && now.Sub(s.lastWarned) > 10*time.Second {
+		s.lastWarned = now
+		s.cfg.Logger.Warn("kafka consume failed; retrying", "topic", s.cfg.Topic, "op", what, "err", err,
+			"failing_for", now.Sub(s.failingSince).Round(time.Millisecond))
+	}
+}
+
+// recovered notes a successful fetch, logging the end of a failure.
+func (s *GroupSource) recovered() {
+	if !s.failing.Load() {
+		return
+	}
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if !s.failing.Swap(false) {
+		return
+	}
+	if s.cfg.Logger != nil && !s.failingSince.IsZero() {
+		s.cfg.Logger.Info("kafka consumer recovered", "topic", s.cfg.Topic, "after", time.Since(s.failingSince).Round(time.Millisecond))
+	}
+	s.failingSince = time.Time{}
+}
+
+// Stats returns the consumer's statistics since the last call, in
+// kafka.Reader's form.
+func (s *GroupSource) Stats() kafka.ReaderStats {
+	return kafka.ReaderStats{
+		Topic:         s.cfg.Topic,
+		Fetches:       s.stats.fetches.Swap(0),
+		Messages:      s.stats.messages.Swap(0),
+		Bytes:         s.stats.bytes.Swap(0),
+		Errors:        s.stats.errors.Swap(0),
+		Rebalances:    s.stats.rebalances.Swap(0),
+		QueueLength:   s.queued.Load(),
+		QueueCapacity: int64(cap(s.chunks)),
+		MaxWait:       s.cfg.MaxWait,
+	}
+}
+
+// Close commits the current generation's pending offsets, leaves the
+// group and waits for the fetchers to stop. A failed commit is logged:
+// its records are read again by the partitions' next owners.
+func (s *GroupSource) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		g := s.gen
+		s.mu.Unlock()
+		if g != nil && !g.isEnded() {
+			if err := s.flush(g); err != nil && !g.isEnded() && s.cfg.Logger != nil {
+				s.cfg.Logger.Warn("kafka consumer: commit on close failed; the records after the last commit will be read again",
+					"group", s.cfg.Group, "err", err)
+			}
+		}
+		if s.cg != nil {
+			s.cg.Close() // ends the generation: its fetchers and committer return
+		}
+		s.stop()
+		<-s.done
+		s.transport.CloseIdleConnections()
+	})
+	return nil
+}
