@@ -133,9 +133,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	defer stopProducing()
 	var produced, flagged, evasive, malformed atomic.Int64
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // owned by Run; joined by wg
-		defer wg.Done()
+	wg.Add(1)
+	producing := make(chan struct{})
+	go func() { // owned by Run; joined through producing
+		defer close(producing)
 		produce(prodCtx, broker.Addr(), gen, opts.Rate, &produced, &flagged, &evasive, &malformed)
 	}()
 	viewCtx, stopViewing := context.WithCancel(ctx)
@@ -157,7 +158,9 @@ loop:
 		case <-prodCtx.Done():
 			break loop
 		case err := <-runDone:
+			stopProducing()
 			stopViewing()
+			<-producing
 			wg.Wait()
 			return res, fmt.Errorf("pipeline stopped: %w", err)
 		case now := <-tick.C:
@@ -168,7 +171,9 @@ loop:
 				now.Sub(start).Seconds(), m.processed, rate, m.tasks, m.rejected, m.byDemand())
 		}
 	}
-	// Let the pipeline finish what was produced, then stop it cleanly.
+	// Let the producer's last write land and the pipeline finish what was
+	// produced, then stop it cleanly.
+	<-producing
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if m := gather(reg); m.records >= float64(produced.Load()) {
