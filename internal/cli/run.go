@@ -57,6 +57,9 @@ func runCommand(ctx context.Context, env *Env, args []string) error {
 		_, err = env.Stdout.Write(out)
 		return err
 	}
+	if cpus := app.ReserveProcs(env.Getenv); cfg.Pipeline.Workers == 0 {
+		cfg.Pipeline.Workers = cpus
+	}
 	v, rev := version()
 	err = app.Run(ctx, cfg, app.Options{
 		Logger:   newLogger(cfg.Log, env.Stderr),

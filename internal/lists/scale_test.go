@@ -118,7 +118,13 @@ func BenchmarkReloadStall(b *testing.B) {
 		max     time.Duration
 		n       int64
 	}
-	const nWorkers = 2 // one per core: full load
+	// As flagstream run does (app.ReserveProcs): one worker per CPU, and
+	// twice as many Ps, so that compilation and the collector run beside
+	// the workers.
+	nWorkers := runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2 * nWorkers))
+	}
 	var (
 		stop    atomic.Bool
 		wg      sync.WaitGroup
