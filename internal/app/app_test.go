@@ -77,10 +77,14 @@ func newHarness(t *testing.T, bcfg devbroker.Config) *harness {
 }
 
 // records generates n records and notes what they must produce.
-func (h *harness) records(n int) [][]byte {
+func (h *harness) records(n int) [][]byte { return h.recordsFrom(h.gen, n) }
+
+// recordsFrom generates n records with gen and notes what they must
+// produce; gen's tweet ids must differ from the harness generator's.
+func (h *harness) recordsFrom(gen *synth.Generator, n int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
-		v, kind := h.gen.Next(nil)
+		v, kind := gen.Next(nil)
 		out[i] = v
 		switch kind {
 		case synth.Flagged, synth.Evasive:

@@ -218,17 +218,7 @@ func TestFaultReloadDuringRebalance(t *testing.T) {
 
 	// Tweets naming the new handle, produced after both reloads.
 	fresh := synth.New(synth.Config{Seed: 99, Handles: []string{"fresh_handle_x"}, FlagRate: 0.2, FirstID: 1365000000000000001})
-	var values [][]byte
-	for range 500 {
-		v, kind := fresh.Next(nil)
-		if kind == synth.Flagged {
-			id, _ := synth.TweetID(v)
-			h.flagged[id] = true
-		}
-		values = append(values, v)
-	}
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", values)
-	h.produced += len(values)
+	kafkatest.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 500))
 	waitFor(t, 90*time.Second, "the group to commit everything", func() bool { return h.caughtUp("reload") })
 	for _, in := range []*instance{a, b} {
 		if err := in.stop(t); err != nil {

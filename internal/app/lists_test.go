@@ -138,16 +138,7 @@ func TestLiveListsWhileRecordsFlow(t *testing.T) {
 			f.halt(t)
 			f = nil
 			fresh := synth.New(synth.Config{Seed: 5, Handles: []string{"live_new_handle"}, FlagRate: 0.5, FirstID: 1375000000000000001})
-			var values [][]byte
-			for range 100 {
-				v, kind := fresh.Next(nil)
-				if kind == synth.Flagged {
-					id, _ := synth.TweetID(v)
-					h.flagged[id] = true
-				}
-				values = append(values, v)
-			}
-			kafkatest.Produce(t, h.broker.Addr(), "tweets", values)
+			kafkatest.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 100))
 			waitFor(t, 30*time.Second, "tasks of the new demand", func() bool { return tasksOf(t, h, "LIVE-NEW") > 0 })
 			t.Logf("%s: new demand loaded and flagging %s after the change", trigger, time.Since(start).Round(time.Millisecond))
 			waitFor(t, 60*time.Second, "all records committed", func() bool { return h.caughtUp("live-" + trigger) })
