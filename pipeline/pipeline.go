@@ -150,8 +150,9 @@ type Config struct {
 	// DrainTimeout bounds how long, once ctx is done, in-flight batches
 	// may take to be written and committed. Default 30s.
 	DrainTimeout time.Duration
-	Limits       decode.Limits
-	Metrics      *Metrics
+	// Limits bound each record; a zero field takes decode's default.
+	Limits  decode.Limits
+	Metrics *Metrics
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 	// SampleEvery sets how often processing is timed for
@@ -332,8 +333,5 @@ func (c *Config) defaults() {
 	}
 	if c.SampleEvery <= 0 {
 		c.SampleEvery = 64
-	}
-	if c.Limits == (decode.Limits{}) {
-		c.Limits = decode.DefaultLimits
 	}
 }

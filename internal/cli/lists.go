@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -56,7 +57,7 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "DEMAND\tSTATE\tJURISDICTION\tACTION\tPRIORITY")
 	for _, k := range matchers.EntryKinds() {
-		fmt.Fprintf(tw, "\t%sS", upper(k.String()))
+		fmt.Fprintf(tw, "\t%sS", strings.ToUpper(k.String()))
 	}
 	fmt.Fprint(tw, "\tFILE\n")
 	for i, d := range snap.Demands() {
@@ -72,14 +73,4 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 	}
 	_, err = fmt.Fprintf(env.Stdout, "%s\n", snap.Summary())
 	return err
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }

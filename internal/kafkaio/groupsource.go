@@ -65,9 +65,7 @@ type GroupSource struct {
 	stats struct {
 		fetches, messages, bytes, errors, rebalances atomic.Int64
 	}
-	failing                  atomic.Bool // a fetch or the group is failing
-	logMu                    sync.Mutex  // guards failingSince and lastWarned
-	failingSince, lastWarned time.Time
+	failures failureLog // a fetch, a commit or the group failing
 
 	stop      context.CancelFunc
 	done      chan struct{} // closed when the group loop has ended
@@ -175,6 +173,7 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 		batchGen:  map[*pipeline.Batch]*generation{},
 		stop:      func() {},
 		done:      done,
+		failures:  failureLog{logger: cfg.Logger, topic: cfg.Topic},
 	}
 }
 
@@ -663,35 +662,11 @@ func (s *GroupSource) commitFailed(err error) {
 // failed counts a consumer error and logs it, at most once per 10 s.
 func (s *GroupSource) failed(what string, err error) {
 	s.stats.errors.Add(1)
-	s.failing.Store(true)
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	now := time.Now()
-	if s.failingSince.IsZero() {
-		s.failingSince = now
-	}
-	if s.cfg.Logger != nil && now.Sub(s.lastWarned) > 10*time.Second {
-		s.lastWarned = now
-		s.cfg.Logger.Warn("kafka consume failed; retrying", "topic", s.cfg.Topic, "op", what, "err", err,
-			"failing_for", now.Sub(s.failingSince).Round(time.Millisecond))
-	}
+	s.failures.failed(what, err)
 }
 
 // recovered notes a successful fetch, logging the end of a failure.
-func (s *GroupSource) recovered() {
-	if !s.failing.Load() {
-		return
-	}
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	if !s.failing.Swap(false) {
-		return
-	}
-	if s.cfg.Logger != nil && !s.failingSince.IsZero() {
-		s.cfg.Logger.Info("kafka consumer recovered", "topic", s.cfg.Topic, "after", time.Since(s.failingSince).Round(time.Millisecond))
-	}
-	s.failingSince = time.Time{}
-}
+func (s *GroupSource) recovered() { s.failures.recovered() }
 
 // Stats returns the consumer's statistics since the last call, in
 // kafka.Reader's form.

@@ -48,7 +48,7 @@ type Source struct {
 	cfg    SourceConfig
 	commit []kafka.Message // scratch: one message per partition to commit
 
-	failingSince, lastWarned time.Time // of consumer errors; owned by Fetch
+	failures failureLog
 }
 
 var _ pipeline.Source = (*Source)(nil)
@@ -93,7 +93,7 @@ func NewSource(conn Connection, cfg SourceConfig) (*Source, error) {
 	if cfg.Linger <= 0 {
 		cfg.Linger = 5 * time.Millisecond
 	}
-	return &Source{r: kafka.NewReader(rc), cfg: cfg}, nil
+	return &Source{r: kafka.NewReader(rc), cfg: cfg, failures: failureLog{logger: cfg.Logger, topic: cfg.Topic}}, nil
 }
 
 // Fetch waits for a record, then takes more until the batch is full or
@@ -127,24 +127,14 @@ func (s *Source) fetchRetrying(ctx context.Context) (kafka.Message, error) {
 		m, err := s.r.FetchMessage(ctx)
 		switch {
 		case err == nil:
-			if !s.failingSince.IsZero() && s.cfg.Logger != nil {
-				s.cfg.Logger.Info("kafka consumer recovered", "topic", s.cfg.Topic, "after", time.Since(s.failingSince).Round(time.Millisecond))
-			}
-			s.failingSince = time.Time{}
+			s.failures.recovered()
 			return m, nil
 		case ctx.Err() != nil:
 			return m, ctx.Err()
 		case errors.Is(err, io.EOF):
 			return m, fmt.Errorf("kafka consume %s: consumer closed: %w", s.cfg.Topic, err)
 		}
-		if s.failingSince.IsZero() {
-			s.failingSince = time.Now()
-		}
-		if s.cfg.Logger != nil && time.Since(s.lastWarned) > 10*time.Second {
-			s.lastWarned = time.Now()
-			s.cfg.Logger.Warn("kafka consume failed; retrying", "topic", s.cfg.Topic, "err", err,
-				"failing_for", time.Since(s.failingSince).Round(time.Millisecond))
-		}
+		s.failures.failed("fetch", err)
 		select {
 		case <-ctx.Done():
 			return m, ctx.Err()
