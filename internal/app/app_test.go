@@ -37,13 +37,11 @@ domains: ["genocide-news.example"]
 // harness is a broker, a lists directory and a record of what was
 // produced and which tweets must be flagged.
 type harness struct {
-	t         *testing.T
-	broker    *devbroker.Broker
-	listsDir  string
-	gen       *synth.Generator
-	flagged   map[string]bool
-	malformed int
-	produced  int
+	t        *testing.T
+	broker   *devbroker.Broker
+	listsDir string
+	gen      *synth.Generator
+	exp      synth.Expectation
 }
 
 func newHarness(t *testing.T, bcfg devbroker.Config) *harness {
@@ -65,7 +63,7 @@ func newHarness(t *testing.T, bcfg devbroker.Config) *harness {
 		t.Fatal(err)
 	}
 	return &harness{
-		t: t, broker: b, listsDir: dir, flagged: map[string]bool{},
+		t: t, broker: b, listsDir: dir,
 		gen: synth.New(synth.Config{
 			Seed:     7,
 			Handles:  []string{"kisan_test_one", "tractor_test_2", "farm_voice_x"},
@@ -86,18 +84,10 @@ func (h *harness) recordsFrom(gen *synth.Generator, n int) [][]byte {
 	for i := range out {
 		v, kind := gen.Next(nil)
 		out[i] = v
-		switch kind {
-		case synth.Flagged, synth.Evasive:
-			id, err := synth.TweetID(v)
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			h.flagged[id] = true
-		case synth.Malformed:
-			h.malformed++
+		if err := h.exp.Note(v, kind); err != nil {
+			h.t.Fatal(err)
 		}
 	}
-	h.produced += n
 	return out
 }
 
@@ -283,13 +273,13 @@ func (h *harness) tasks() taskSummary {
 // no repeats.
 func (h *harness) checkTasks(s taskSummary, exact bool) {
 	h.t.Helper()
-	for id := range h.flagged {
+	for _, id := range h.exp.Flagged {
 		if len(s.byTweet[id]) == 0 {
 			h.t.Errorf("flagged tweet %s has no review task", id)
 		}
 	}
 	for id, tasks := range s.byTweet {
-		if !h.flagged[id] {
+		if !h.exp.IsFlagged(id) {
 			h.t.Errorf("tweet %s was not meant to be flagged but has %d tasks", id, len(tasks))
 		}
 		for _, tid := range tasks[1:] {
@@ -314,11 +304,11 @@ func TestRunEndToEnd(t *testing.T) {
 
 	s := h.tasks()
 	h.checkTasks(s, true)
-	if got, want := s.total, len(h.flagged); got != want {
+	if got, want := s.total, len(h.exp.Flagged); got != want {
 		t.Errorf("review tasks: got %d, want %d", got, want)
 	}
 	dlq := kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq")
-	if got, want := len(dlq), h.malformed; got != want {
+	if got, want := len(dlq), h.exp.Malformed(); got != want {
 		t.Errorf("dead letters: got %d, want %d", got, want)
 	}
 	for _, m := range dlq {
@@ -332,11 +322,11 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("dead letter source topic %q, want tweets", topic)
 		}
 	}
-	if got := in.counter("flagstream_tweets_processed_total"); got != float64(h.produced-h.malformed) {
-		t.Errorf("flagstream_tweets_processed_total = %v, want %d", got, h.produced-h.malformed)
+	if got := in.counter("flagstream_tweets_processed_total"); got != float64(h.exp.Records()-h.exp.Malformed()) {
+		t.Errorf("flagstream_tweets_processed_total = %v, want %d", got, h.exp.Records()-h.exp.Malformed())
 	}
-	if got := in.counter("flagstream_review_tasks_emitted_total"); got != float64(len(h.flagged)) {
-		t.Errorf("flagstream_review_tasks_emitted_total = %v, want %d", got, len(h.flagged))
+	if got := in.counter("flagstream_review_tasks_emitted_total"); got != float64(len(h.exp.Flagged)) {
+		t.Errorf("flagstream_review_tasks_emitted_total = %v, want %d", got, len(h.exp.Flagged))
 	}
 
 	// A clean stop committed everything: the group resumes at the end and

@@ -107,7 +107,7 @@ func TestFaultPanicGoesToDeadLetters(t *testing.T) {
 	// one, so the expectations of the harness still hold.
 	poison := map[string]bool{}
 	for i, v := range values {
-		if id, err := synth.TweetID(v); err == nil && i%97 == 0 && !h.flagged[id] {
+		if id, err := synth.TweetID(v); err == nil && i%97 == 0 && !h.exp.IsFlagged(id) {
 			values[i] = bytes.Replace(v, []byte(`"text":"`), []byte(`"text":"POISON `), 1)
 			poison[id] = true
 		}
@@ -301,7 +301,7 @@ func TestHostileRecordsThroughKafka(t *testing.T) {
 			t.Errorf("no dead letter with reason %s", hv.reason)
 		}
 	}
-	if got, want := len(kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq")), len(hostile)+h.malformed; got != want {
+	if got, want := len(kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq")), len(hostile)+h.exp.Malformed(); got != want {
 		t.Errorf("dead letters: got %d, want %d", got, want)
 	}
 	// The heap after the hostile records were processed stays within a

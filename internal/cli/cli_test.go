@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"flagstream/internal/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -310,7 +312,7 @@ func TestScanOrderWithWorkers(t *testing.T) {
 	if err := os.WriteFile(input, []byte(gen.stdout), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var expect Expectation
+	var expect synth.Expectation
 	data, err := os.ReadFile(expectPath)
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +379,7 @@ func TestGenerate(t *testing.T) {
 	if got, want := len(lines), 500; got != want {
 		t.Errorf("generate wrote %d lines, want %d", got, want)
 	}
-	var expect Expectation
+	var expect synth.Expectation
 	data, err := os.ReadFile(expectPath)
 	if err != nil {
 		t.Fatal(err)

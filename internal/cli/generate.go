@@ -59,18 +59,13 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 	cfg.NameEntriesOf(demands, at)
 	gen := synth.New(cfg)
 	w := bufio.NewWriterSize(env.Stdout, 256<<10)
-	outcome := Expectation{Kinds: map[string]int{}}
+	var outcome synth.Expectation
 	var buf []byte
 	for range *count {
 		var kind synth.Kind
 		buf, kind = gen.Next(buf[:0])
-		outcome.Kinds[kind.String()]++
-		if kind == synth.Flagged || kind == synth.Evasive {
-			id, err := synth.TweetID(buf)
-			if err != nil {
-				return err
-			}
-			outcome.Flagged = append(outcome.Flagged, id)
+		if err := outcome.Note(buf, kind); err != nil {
+			return err
 		}
 		w.Write(buf)
 		w.WriteByte('\n')
@@ -88,12 +83,4 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 		}
 	}
 	return nil
-}
-
-// Expectation is what `generate --expect` writes.
-type Expectation struct {
-	// Kinds counts records by kind: clean, flagged, evasive, malformed.
-	Kinds map[string]int `json:"kinds"`
-	// Flagged lists the ids of the tweets that name a listed entry.
-	Flagged []string `json:"flagged"`
 }

@@ -150,27 +150,14 @@ func runArgs(broker, group, lists, admin string) []string {
 	}
 }
 
-// expected records what produced records must lead to.
-type expected struct {
-	flagged   map[string]bool
-	malformed int
-}
-
-func produceFrom(t *testing.T, gen *synth.Generator, addr string, n int, exp *expected) {
+func produceFrom(t *testing.T, gen *synth.Generator, addr string, n int, exp *synth.Expectation) {
 	t.Helper()
 	values := make([][]byte, n)
 	for i := range values {
 		v, kind := gen.Next(nil)
 		values[i] = v
-		switch kind {
-		case synth.Flagged, synth.Evasive:
-			id, err := synth.TweetID(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			exp.flagged[id] = true
-		case synth.Malformed:
-			exp.malformed++
+		if err := exp.Note(v, kind); err != nil {
+			t.Fatal(err)
 		}
 	}
 	kafkatest.Produce(t, addr, "tweets", values)
@@ -196,7 +183,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 
 // checkTasks reads the review tasks and asserts every flagged tweet has
 // one, nothing else does, and repeats of a tweet share its task id.
-func checkTasks(t *testing.T, tasks [][]byte, exp *expected) (duplicates int) {
+func checkTasks(t *testing.T, tasks [][]byte, exp *synth.Expectation) (duplicates int) {
 	t.Helper()
 	byTweet := map[string]string{}
 	for _, v := range tasks {
@@ -216,11 +203,11 @@ func checkTasks(t *testing.T, tasks [][]byte, exp *expected) (duplicates int) {
 			}
 		}
 		byTweet[task.Tweet.ID] = task.TaskID
-		if !exp.flagged[task.Tweet.ID] {
+		if !exp.IsFlagged(task.Tweet.ID) {
 			t.Errorf("tweet %s has a task but names nothing listed", task.Tweet.ID)
 		}
 	}
-	for id := range exp.flagged {
+	for _, id := range exp.Flagged {
 		if _, ok := byTweet[id]; !ok {
 			t.Errorf("flagged tweet %s has no review task", id)
 		}
@@ -238,7 +225,7 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	}
 	defer b.Close()
 	lists := listsDir(t)
-	exp := &expected{flagged: map[string]bool{}}
+	exp := &synth.Expectation{}
 	gen := generator(11)
 
 	for kill := 1; kill <= 3; kill++ {
@@ -290,11 +277,11 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		part, _ := kafkatest.Header(m, "flagstream.source.partition")
 		seen[part+"/"+off] = true
 	}
-	if len(seen) != exp.malformed {
-		t.Errorf("dead letters: %d distinct records, want %d", len(seen), exp.malformed)
+	if len(seen) != exp.Malformed() {
+		t.Errorf("dead letters: %d distinct records, want %d", len(seen), exp.Malformed())
 	}
 	t.Logf("%d flagged tweets, %d tasks (%d repeated after kills), %d malformed, %d dead letters",
-		len(exp.flagged), len(tasks), dups, exp.malformed, len(dlq))
+		len(exp.Flagged), len(tasks), dups, exp.Malformed(), len(dlq))
 }
 
 // TestSIGTERMExitsZero checks the graceful stop of an idle run and the

@@ -411,3 +411,57 @@ func (c *Config) NameEntriesOf(demands []matchers.Demand, at time.Time) {
 		}
 	}
 }
+
+// Expectation is what generated records must lead to: how many records of
+// each kind there were, and the ids of the tweets that name a listed entry,
+// each of which must get a review task. `flagstream generate --expect`
+// writes it as JSON; tests keep one beside what they produce.
+type Expectation struct {
+	Kinds   map[string]int `json:"kinds"`
+	Flagged []string       `json:"flagged"`
+
+	flagged map[string]bool // index of Flagged
+}
+
+// Note adds a generated record of the given kind.
+func (e *Expectation) Note(record []byte, kind Kind) error {
+	if e.Kinds == nil {
+		e.Kinds = map[string]int{}
+	}
+	e.Kinds[kind.String()]++
+	if kind != Flagged && kind != Evasive {
+		return nil
+	}
+	id, err := TweetID(record)
+	if err != nil {
+		return err
+	}
+	e.Flagged = append(e.Flagged, id)
+	if e.flagged != nil {
+		e.flagged[id] = true
+	}
+	return nil
+}
+
+// IsFlagged reports whether the tweet with this id names a listed entry.
+func (e *Expectation) IsFlagged(id string) bool {
+	if e.flagged == nil {
+		e.flagged = make(map[string]bool, len(e.Flagged))
+		for _, f := range e.Flagged {
+			e.flagged[f] = true
+		}
+	}
+	return e.flagged[id]
+}
+
+// Malformed returns the number of malformed records.
+func (e *Expectation) Malformed() int { return e.Kinds[Malformed.String()] }
+
+// Records returns the number of records noted.
+func (e *Expectation) Records() int {
+	n := 0
+	for _, k := range e.Kinds {
+		n += k
+	}
+	return n
+}
