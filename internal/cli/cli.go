@@ -11,6 +11,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
+
+	"flagstream/matchers"
 )
 
 // Exit codes.
@@ -161,4 +164,17 @@ func parseFlags(fs *flag.FlagSet, env *Env, args []string) error {
 		return usageError(err)
 	}
 	return nil
+}
+
+// atTime returns the time an --at flag names (YYYY-MM-DD or RFC 3339), or
+// now when it is empty; cmd names the command in the usage error.
+func atTime(cmd, value string) (time.Time, error) {
+	if value == "" {
+		return time.Now(), nil
+	}
+	t, err := matchers.ParseDate(value)
+	if err != nil {
+		return t, usagef("%s: --at: %v", cmd, err)
+	}
+	return t, nil
 }

@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
 	"flagstream/internal/lists"
 	"flagstream/internal/synth"
-	"flagstream/matchers"
 )
 
 const generateDescription = `
@@ -43,13 +41,9 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return usagef("generate: --lists is required")
 	}
-	at := time.Now()
-	if *atFlag != "" {
-		t, err := matchers.ParseDate(*atFlag)
-		if err != nil {
-			return usagef("generate: --at: %v", err)
-		}
-		at = t
+	at, err := atTime("generate", *atFlag)
+	if err != nil {
+		return err
 	}
 	demands, _, err := lists.Parse(*listsDir)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"flagstream/internal/lists"
 	"flagstream/matchers"
@@ -38,13 +37,9 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return usagef("lists check: name one directory")
 	}
-	at := time.Now()
-	if *atFlag != "" {
-		t, err := matchers.ParseDate(*atFlag)
-		if err != nil {
-			return usagef("lists check: --at: %v", err)
-		}
-		at = t
+	at, err := atTime("lists check", *atFlag)
+	if err != nil {
+		return err
 	}
 	dir := fs.Arg(0)
 	snap, warnings, err := lists.Load(dir, at)

@@ -55,13 +55,9 @@ func scanCommand(ctx context.Context, env *Env, args []string) error {
 	if *workers < 1 || *maxRecord < 1 || *maxTweets < 1 || *maxText < 1 {
 		return usagef("scan: --workers, --max-record-bytes, --max-tweets-per-record and --max-text-bytes must be positive")
 	}
-	at := time.Now()
-	if *atFlag != "" {
-		t, err := matchers.ParseDate(*atFlag)
-		if err != nil {
-			return usagef("scan: --at: %v", err)
-		}
-		at = t
+	at, err := atTime("scan", *atFlag)
+	if err != nil {
+		return err
 	}
 	showProgress, err := wantProgress(*progress, env.Stderr)
 	if err != nil {
