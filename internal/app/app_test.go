@@ -15,10 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"flagstream/config"
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/testkit"
 )
 
 const testDemand = `id: TEST-IN-1
@@ -92,7 +92,7 @@ func (h *harness) recordsFrom(gen *synth.Generator, n int) [][]byte {
 }
 
 func (h *harness) produce(n int) {
-	kafkatest.Produce(h.t, h.broker.Addr(), "tweets", h.records(n))
+	testkit.Produce(h.t, h.broker.Addr(), "tweets", h.records(n))
 }
 
 // config returns a run configuration against the harness's broker, tuned
@@ -229,7 +229,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 func (h *harness) caughtUp(group string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ok, err := kafkatest.CaughtUp(ctx, h.broker.Addr(), group, "tweets")
+	ok, err := testkit.CaughtUp(ctx, h.broker.Addr(), group, "tweets")
 	return err == nil && ok
 }
 
@@ -242,7 +242,7 @@ type taskSummary struct {
 func (h *harness) tasks() taskSummary {
 	h.t.Helper()
 	s := taskSummary{byTweet: map[string][]string{}}
-	for _, m := range kafkatest.ReadTopic(h.t, h.broker.Addr(), "review-tasks") {
+	for _, m := range testkit.ReadTopic(h.t, h.broker.Addr(), "review-tasks") {
 		var task struct {
 			Schema string `json:"schema"`
 			TaskID string `json:"task_id"`
@@ -307,18 +307,18 @@ func TestRunEndToEnd(t *testing.T) {
 	if got, want := s.total, len(h.exp.Flagged); got != want {
 		t.Errorf("review tasks: got %d, want %d", got, want)
 	}
-	dlq := kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq")
+	dlq := testkit.ReadTopic(t, h.broker.Addr(), "tweets-dlq")
 	if got, want := len(dlq), h.exp.Malformed(); got != want {
 		t.Errorf("dead letters: got %d, want %d", got, want)
 	}
 	for _, m := range dlq {
 		for _, k := range []string{kafkaio.HeaderReason, kafkaio.HeaderError, kafkaio.HeaderSourceTopic,
 			kafkaio.HeaderSourcePartition, kafkaio.HeaderSourceOffset} {
-			if v, ok := kafkatest.Header(m, k); !ok || v == "" {
+			if v, ok := testkit.Header(m, k); !ok || v == "" {
 				t.Errorf("dead letter at offset %d lacks header %s", m.Offset, k)
 			}
 		}
-		if topic, _ := kafkatest.Header(m, kafkaio.HeaderSourceTopic); topic != "tweets" {
+		if topic, _ := testkit.Header(m, kafkaio.HeaderSourceTopic); topic != "tweets" {
 			t.Errorf("dead letter source topic %q, want tweets", topic)
 		}
 	}

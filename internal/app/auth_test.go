@@ -22,7 +22,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"flagstream/config"
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and returns

@@ -16,10 +16,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/testkit"
 	"flagstream/pipeline"
 )
 
@@ -35,7 +35,7 @@ func TestFaultBrokerOutage(t *testing.T) {
 	}
 	t.Parallel()
 	dataDir := t.TempDir()
-	addr := kafkatest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	bcfg := devbroker.Config{Listen: addr, Partitions: 4, DataDir: dataDir, Topics: []string{"tweets", "review-tasks", "tweets-dlq"}}
 	h := newHarness(t, bcfg)
 	h.produce(1500)
@@ -115,7 +115,7 @@ func TestFaultPanicGoesToDeadLetters(t *testing.T) {
 	if len(poison) == 0 {
 		t.Fatal("no poison records")
 	}
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", values)
+	testkit.Produce(t, h.broker.Addr(), "tweets", values)
 	cfg := h.config("panic")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -134,8 +134,8 @@ func TestFaultPanicGoesToDeadLetters(t *testing.T) {
 	}
 	h.checkTasks(h.tasks(), true)
 	panics := 0
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq") {
-		if reason, _ := kafkatest.Header(m, kafkaio.HeaderReason); reason == string(pipeline.ReasonPanic) {
+	for _, m := range testkit.ReadTopic(t, h.broker.Addr(), "tweets-dlq") {
+		if reason, _ := testkit.Header(m, kafkaio.HeaderReason); reason == string(pipeline.ReasonPanic) {
 			panics++
 			if !bytes.Contains(m.Value, []byte("POISON")) {
 				t.Errorf("a dead letter with reason panic is not a poison record: %.80s", m.Value)
@@ -218,7 +218,7 @@ func TestFaultReloadDuringRebalance(t *testing.T) {
 
 	// Tweets naming the new handle, produced after both reloads.
 	fresh := synth.New(synth.Config{Seed: 99, Handles: []string{"fresh_handle_x"}, FlagRate: 0.2, FirstID: 1365000000000000001})
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 500))
+	testkit.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 500))
 	waitFor(t, 90*time.Second, "the group to commit everything", func() bool { return h.caughtUp("reload") })
 	for _, in := range []*instance{a, b} {
 		if err := in.stop(t); err != nil {
@@ -228,7 +228,7 @@ func TestFaultReloadDuringRebalance(t *testing.T) {
 	s := h.tasks()
 	h.checkTasks(s, false)
 	newDemand := 0
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "review-tasks") {
+	for _, m := range testkit.ReadTopic(t, h.broker.Addr(), "review-tasks") {
 		if strings.Contains(string(m.Value), `"demand_id":"TEST-NEW-1"`) {
 			newDemand++
 		}
@@ -275,7 +275,7 @@ func TestHostileRecordsThroughKafka(t *testing.T) {
 		values = append(values, hv.value)
 	}
 	values = append(values, h.records(300)...)
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", values)
+	testkit.Produce(t, h.broker.Addr(), "tweets", values)
 
 	cfg := h.config("hostile")
 	cfg.Limits.MaxMessageBytes = 800 << 10 // the 900 KiB record is too large
@@ -292,8 +292,8 @@ func TestHostileRecordsThroughKafka(t *testing.T) {
 	}
 	h.checkTasks(h.tasks(), true)
 	got := map[string]int{}
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq") {
-		reason, _ := kafkatest.Header(m, kafkaio.HeaderReason)
+	for _, m := range testkit.ReadTopic(t, h.broker.Addr(), "tweets-dlq") {
+		reason, _ := testkit.Header(m, kafkaio.HeaderReason)
 		got[reason]++
 	}
 	for _, hv := range hostile {
@@ -301,7 +301,7 @@ func TestHostileRecordsThroughKafka(t *testing.T) {
 			t.Errorf("no dead letter with reason %s", hv.reason)
 		}
 	}
-	if got, want := len(kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq")), len(hostile)+h.exp.Malformed(); got != want {
+	if got, want := len(testkit.ReadTopic(t, h.broker.Addr(), "tweets-dlq")), len(hostile)+h.exp.Malformed(); got != want {
 		t.Errorf("dead letters: got %d, want %d", got, want)
 	}
 	// The heap after the hostile records were processed stays within a

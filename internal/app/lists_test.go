@@ -12,9 +12,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
 
 // feeder produces synthetic records in the background until stopped, so
@@ -64,7 +64,7 @@ func (f *feeder) halt(t *testing.T) {
 func tasksOf(t *testing.T, h *harness, demand string) int {
 	t.Helper()
 	n := 0
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "review-tasks") {
+	for _, m := range testkit.ReadTopic(t, h.broker.Addr(), "review-tasks") {
 		if strings.Contains(string(m.Value), `"demand_id":"`+demand+`"`) {
 			n++
 		}
@@ -138,7 +138,7 @@ func TestLiveListsWhileRecordsFlow(t *testing.T) {
 			f.halt(t)
 			f = nil
 			fresh := synth.New(synth.Config{Seed: 5, Handles: []string{"live_new_handle"}, FlagRate: 0.5, FirstID: 1375000000000000001})
-			kafkatest.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 100))
+			testkit.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 100))
 			waitFor(t, 30*time.Second, "tasks of the new demand", func() bool { return tasksOf(t, h, "LIVE-NEW") > 0 })
 			t.Logf("%s: new demand loaded and flagging %s after the change", trigger, time.Since(start).Round(time.Millisecond))
 			waitFor(t, 60*time.Second, "all records committed", func() bool { return h.caughtUp("live-" + trigger) })

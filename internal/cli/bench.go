@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"flagstream/internal/bench"
+	"flagstream/internal/dev/bench"
 )
 
 const benchDescription = `

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"flagstream/internal/sharedfiles"
+	"flagstream/internal/testkit"
 )
 
 // The entries of the corpus test's demand, drawn from the corpora: hashtags
@@ -34,9 +34,9 @@ var (
 // files with encoding/json, that exactly the tweets naming an entry get a
 // task, with that entry among its matches.
 func TestScanCorpora(t *testing.T) {
-	search := sharedfiles.Path(t, "corpora/simdjson_twitter_v1.1_search.json")
-	retweet := sharedfiles.Path(t, "corpora/tweet-updates_v1.1_retweet_extended.json")
-	twarc := sharedfiles.Path(t, "corpora/twarc-csv_withheld_v2.jsonl")
+	search := testkit.SharedPath(t, "corpora/simdjson_twitter_v1.1_search.json")
+	retweet := testkit.SharedPath(t, "corpora/tweet-updates_v1.1_retweet_extended.json")
+	twarc := testkit.SharedPath(t, "corpora/twarc-csv_withheld_v2.jsonl")
 
 	dir := t.TempDir()
 	// The v1.1 files are pretty-printed: one JSON value over many lines.

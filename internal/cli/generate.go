@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"os"
 
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/lists"
-	"flagstream/internal/synth"
 )
 
 const generateDescription = `

@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
 
 var binary string
@@ -160,13 +160,13 @@ func produceFrom(t *testing.T, gen *synth.Generator, addr string, n int, exp *sy
 			t.Fatal(err)
 		}
 	}
-	kafkatest.Produce(t, addr, "tweets", values)
+	testkit.Produce(t, addr, "tweets", values)
 }
 
 func caughtUp(addr, group string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ok, err := kafkatest.CaughtUp(ctx, addr, group, "tweets")
+	ok, err := testkit.CaughtUp(ctx, addr, group, "tweets")
 	return err == nil && ok
 }
 
@@ -229,7 +229,7 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	gen := generator(11)
 
 	for kill := 1; kill <= 3; kill++ {
-		admin := kafkatest.FreeAddr(t)
+		admin := testkit.FreeAddr(t)
 		p := start(t, runArgs(b.Addr(), "crash", lists, admin)...)
 		// Queue thousands of records, wait until this run is in the group
 		// and committing, then kill it mid-stream: some records are
@@ -245,14 +245,14 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		p.wait(t, 10*time.Second)
 	}
 	produceFrom(t, gen, b.Addr(), 1000, exp)
-	admin := kafkatest.FreeAddr(t)
+	admin := testkit.FreeAddr(t)
 	p := start(t, runArgs(b.Addr(), "crash", lists, admin)...)
 	deadline := time.Now().Add(90 * time.Second)
 	for !caughtUp(b.Addr(), "crash") {
 		if time.Now().After(deadline) {
 			ctx := context.Background()
-			end, _ := kafkatest.EndOffsets(ctx, b.Addr(), "tweets")
-			committed, _ := kafkatest.Committed(ctx, b.Addr(), "crash", "tweets")
+			end, _ := testkit.EndOffsets(ctx, b.Addr(), "tweets")
+			committed, _ := testkit.Committed(ctx, b.Addr(), "crash", "tweets")
 			t.Fatalf("the last run did not commit everything in 90s: end offsets %v, committed %v, run's metrics:\n%s",
 				end, committed, scrape(admin, "flagstream_kafka_consumer", "flagstream_records"))
 		}
@@ -266,15 +266,15 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	}
 
 	var tasks [][]byte
-	for _, m := range kafkatest.ReadTopic(t, b.Addr(), "review-tasks") {
+	for _, m := range testkit.ReadTopic(t, b.Addr(), "review-tasks") {
 		tasks = append(tasks, m.Value)
 	}
 	dups := checkTasks(t, tasks, exp)
-	dlq := kafkatest.ReadTopic(t, b.Addr(), "tweets-dlq")
+	dlq := testkit.ReadTopic(t, b.Addr(), "tweets-dlq")
 	seen := map[string]bool{}
 	for _, m := range dlq {
-		off, _ := kafkatest.Header(m, "flagstream.source.offset")
-		part, _ := kafkatest.Header(m, "flagstream.source.partition")
+		off, _ := testkit.Header(m, "flagstream.source.offset")
+		part, _ := testkit.Header(m, "flagstream.source.partition")
 		seen[part+"/"+off] = true
 	}
 	if len(seen) != exp.Malformed() {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"flagstream/internal/kafkatest"
+	"flagstream/internal/testkit"
 )
 
 // TestKcatEndToEnd drives flagstream with kcat as the only other Kafka
@@ -24,7 +24,7 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	lists := listsDir(t)
-	addr := kafkatest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 
 	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
 	waitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
@@ -72,7 +72,7 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
-	admin := kafkatest.FreeAddr(t)
+	admin := testkit.FreeAddr(t)
 	run := start(t, runArgs(addr, "kcat", lists, admin)...)
 	waitFor(t, 90*time.Second, "every record committed", func() bool { return caughtUp(addr, "kcat") })
 	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/testkit"
 	"flagstream/pipeline"
 )
 
@@ -435,10 +435,10 @@ func TestGroupSourceConsumes(t *testing.T) {
 	for i := range values {
 		values[i] = fmt.Appendf(nil, `{"n":%d}`, i)
 	}
-	kafkatest.Produce(t, b.Addr(), "tweets", values)
+	testkit.Produce(t, b.Addr(), "tweets", values)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	end, err := kafkatest.EndOffsets(ctx, b.Addr(), "tweets")
+	end, err := testkit.EndOffsets(ctx, b.Addr(), "tweets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 	if err := res.Topics["tweets"][0].Error; err != nil {
 		t.Fatal(err)
 	}
-	if c, err := kafkatest.Committed(ctx, b.Addr(), "out-of-range", "tweets"); err != nil || c[0] != 1_000_000 {
+	if c, err := testkit.Committed(ctx, b.Addr(), "out-of-range", "tweets"); err != nil || c[0] != 1_000_000 {
 		t.Fatalf("committed before the run = %v, %v; want partition 0 at 1000000", c, err)
 	}
 
@@ -496,7 +496,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 			t.Fatalf("record %s never fetched", v)
 		}
 	}
-	committed, err := kafkatest.Committed(ctx, b.Addr(), "out-of-range", "tweets")
+	committed, err := testkit.Committed(ctx, b.Addr(), "out-of-range", "tweets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +520,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 		}
 	}()
 	for {
-		kafkatest.Produce(t, b.Addr(), "tweets", [][]byte{[]byte(`{"late":true}`)})
+		testkit.Produce(t, b.Addr(), "tweets", [][]byte{[]byte(`{"late":true}`)})
 		select {
 		case batch := <-fetched:
 			for _, r := range batch.Records {

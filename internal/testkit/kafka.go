@@ -1,7 +1,11 @@
-// Package kafkatest helps tests talk to a Kafka-protocol broker with an
-// independent client path: reading whole topics partition by partition,
-// producing records, and reading a group's committed offsets.
-package kafkatest
+// Package testkit is the one shared test harness of flagstream: a
+// Kafka-protocol broker with flagstream's topics, independent Kafka reads
+// and writes (whole topics partition by partition, produced records, a
+// group's committed offsets), the shared test material beside the
+// repository, and the small helpers every test package needs.
+//
+// Only tests import it; production code never does.
+package testkit
 
 import (
 	"context"

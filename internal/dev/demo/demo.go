@@ -31,9 +31,9 @@ import (
 	"flagstream/config"
 	"flagstream/deploy/examples"
 	"flagstream/internal/app"
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/lists"
-	"flagstream/internal/synth"
 	"flagstream/matchers"
 )
 

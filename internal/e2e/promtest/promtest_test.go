@@ -27,16 +27,16 @@ import (
 
 	"flagstream/config"
 	"flagstream/internal/app"
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
 
 // httpClient talks to flagstream's admin server and to Prometheus.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 // repoRoot is the repository root, where deploy/ and README.md are.
-const repoRoot = "../.."
+const repoRoot = "../../.."
 
 var (
 	dashboardPath = filepath.Join(repoRoot, "deploy", "grafana", "flagstream.json")
@@ -384,13 +384,13 @@ func (in *instance) produce(n int) {
 		v, _ := in.gen.Next(nil)
 		recs = append(recs, v)
 	}
-	kafkatest.Produce(in.t, in.broker.Addr(), "tweets", recs)
+	testkit.Produce(in.t, in.broker.Addr(), "tweets", recs)
 }
 
 func (in *instance) caughtUp() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ok, err := kafkatest.CaughtUp(ctx, in.broker.Addr(), "promtest", "tweets")
+	ok, err := testkit.CaughtUp(ctx, in.broker.Addr(), "promtest", "tweets")
 	return err == nil && ok
 }
 
@@ -772,7 +772,7 @@ scrape_configs:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := kafkatest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	var log syncBuffer
 	cmd := exec.Command("prometheus",
 		"--config.file="+cfgPath,

@@ -26,8 +26,8 @@ import (
 
 	"flagstream/config"
 	"flagstream/internal/app"
-	"flagstream/internal/devbroker"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 )
 
 // Options configure a benchmark.
