@@ -161,7 +161,7 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 		for i := 0; i < d.Entries.Len(); i++ {
 			kind, value := d.Entries.Kind(i), d.Entries.Value(i)
 			var err error
-			exact, err = appendEntryKey(exact[:0], &n, kind, value)
+			exact, err = AppendEntryKey(exact[:0], &n, kind, value)
 			if err != nil {
 				e := d.Entries.At(i)
 				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}

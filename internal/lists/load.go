@@ -31,7 +31,7 @@ func Parse(dir string) ([]matchers.Demand, []matchers.Warning, error) {
 	if !info.IsDir() {
 		return nil, nil, fmt.Errorf("lists directory: %s is not a directory", dir)
 	}
-	demands, warnings, err := matchers.ParseLists(os.DirFS(dir), dir)
+	demands, warnings, err := ParseLists(os.DirFS(dir), dir)
 	if err == nil && len(demands) == 0 {
 		warnings = append(warnings, matchers.Warning{File: dir, Msg: "no demand files (*.yaml): nothing can match"})
 	}

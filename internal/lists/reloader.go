@@ -211,7 +211,7 @@ func (a fileSet) equal(b fileSet) bool {
 // scanFiles records the state of every demand file in dir and of the entry
 // files named.
 func scanFiles(dir string, entryFiles []string) fileSet {
-	names, err := matchers.DemandFiles(os.DirFS(dir))
+	names, err := DemandFiles(os.DirFS(dir))
 	if err != nil {
 		return fileSet{{name: "error: " + err.Error()}}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"flagstream/internal/lists"
 	"flagstream/matchers"
 	"flagstream/pipeline/review"
 )
@@ -78,7 +79,7 @@ func snapshotOf(t testing.TB, files map[string]string) *matchers.Snapshot {
 	}
 	var demands []matchers.Demand
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		d, _, err := matchers.ParseDemand(name, []byte(files[name]), noFiles)
+		d, _, err := lists.ParseDemand(name, []byte(files[name]), noFiles)
 		if err != nil {
 			t.Fatalf("ParseDemand(%s): %v", name, err)
 		}
