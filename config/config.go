@@ -131,6 +131,12 @@ type Log struct {
 	Format string `yaml:"format" help:"json, text, or auto (text on a terminal, else json)"`
 }
 
+// Topics returns the topics flagstream run reads and writes: input, review
+// tasks, dead letters.
+func (c *Config) Topics() []string {
+	return []string{c.Input.Topic, c.Output.Topic, c.Output.DeadLetterTopic}
+}
+
 // Default returns the configuration used where nothing else is set.
 func Default() Config {
 	return Config{

@@ -23,11 +23,11 @@ func TestKcatEndToEnd(t *testing.T) {
 		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
 	}
 	dir := t.TempDir()
-	lists := listsDir(t)
+	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
 	addr := testkit.FreeAddr(t)
 
 	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
-	waitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
 
 	tweets := filepath.Join(dir, "tweets.ndjson")
 	expectFile := filepath.Join(dir, "expect.json")
@@ -73,8 +73,8 @@ func TestKcatEndToEnd(t *testing.T) {
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
 	admin := testkit.FreeAddr(t)
-	run := start(t, runArgs(addr, "kcat", lists, admin)...)
-	waitFor(t, 90*time.Second, "every record committed", func() bool { return caughtUp(addr, "kcat") })
+	run := start(t, runArgs(addr, lists, "kcat", admin)...)
+	testkit.WaitFor(t, 90*time.Second, "every record committed", func() bool { return testkit.CaughtUp(addr, "kcat", testkit.InputTopic) })
 	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

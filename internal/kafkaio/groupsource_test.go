@@ -426,11 +426,7 @@ func TestGroupSourceCloseFlushes(t *testing.T) {
 // and leaves the group on Close; a new group that starts at the latest
 // offset reads only what comes after it joined.
 func TestGroupSourceConsumes(t *testing.T) {
-	b, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 3, Topics: []string{"tweets"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := testkit.StartBroker(t, devbroker.Config{Partitions: 3})
 	values := make([][]byte, 900)
 	for i := range values {
 		values[i] = fmt.Appendf(nil, `{"n":%d}`, i)

@@ -64,8 +64,9 @@ func Median(xs []float64) float64 {
 func Run(ctx context.Context, opts Options) (Result, error) {
 	var res Result
 	out := opts.Out
+	defaults := config.Default()
 	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: opts.Partitions,
-		Topics: []string{"tweets", "review-tasks", "tweets-dlq"}})
+		Topics: defaults.Topics()})
 	if err != nil {
 		return res, err
 	}
