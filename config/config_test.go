@@ -96,10 +96,10 @@ func TestBadFiles(t *testing.T) {
 		{"log_level.yaml", []string{"log.level", `"verbose"`}},
 		{"session_timeout.yaml", []string{"input.session_timeout", "3 heartbeat"}},
 		{"two_documents.yaml", []string{"two_documents.yaml:3:", "one YAML document"}},
-		{"repeated_key.yaml", []string{"repeated_key.yaml:4:", "input.topic", "repeated", "line 2"}},
+		{"repeated_key.yaml", []string{"repeated_key.yaml:4:", "input.topic", `key "topic" repeats the one on line 2`}},
 		{"not_a_mapping.yaml", []string{"not_a_mapping.yaml:2:", "kafka", "mapping"}},
 		{"broker_not_a_list.yaml", []string{"broker_not_a_list.yaml:2:", "kafka.brokers", "list of strings"}},
-		{"syntax.yaml", []string{"syntax.yaml:2: did not find expected key"}},
+		{"syntax.yaml", []string{"syntax.yaml:2: invalid YAML: did not find expected key"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

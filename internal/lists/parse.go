@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
+	"flagstream/config/strictyaml"
 	"flagstream/matchers"
 )
 
@@ -135,6 +134,7 @@ type demandParser struct {
 	warnings []matchers.Warning
 	norm     matchers.Normalizer
 	key      []byte // scratch for validating entries
+	yaml     strictyaml.Reader
 }
 
 var demandIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
@@ -163,50 +163,29 @@ func (p *demandParser) warnf(line int, format string, args ...any) {
 	p.warnings = append(p.warnings, matchers.ListError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlLineError = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func (p *demandParser) parse(data []byte) {
-	if !utf8.Valid(data) {
-		p.errorf(0, "file is not valid UTF-8")
+	p.yaml.Report = func(line int, msg string) { p.errorf(line, "%s", msg) }
+	root := p.yaml.Parse(data)
+	if root == nil {
+		if len(p.errs) == 0 {
+			p.errorf(0, "file is empty: a demand file is a mapping of keys (id, jurisdiction, handles, …)")
+		}
 		return
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		p.yamlError(err)
-		return
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.errorf(extra.Line, "a demand file holds one YAML document; this is a second one")
-		return
-	} else if err != io.EOF {
-		p.yamlError(err)
-		return
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
 		p.errorf(root.Line, "a demand file must be a mapping of keys (id, jurisdiction, handles, …)")
 		return
 	}
 	present := map[string]int{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], resolve(root.Content[i+1])
-		if prev, ok := present[k.Value]; ok {
-			p.errorf(k.Line, "key %q repeats the one on line %d", k.Value, prev)
-			continue
-		}
+	p.yaml.Each(root, "", func(k, v *yaml.Node) {
 		present[k.Value] = k.Line
 		field, ok := demandFields[k.Value]
 		if !ok {
 			p.errorf(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(demandFieldNames(), ", "))
-			continue
+			return
 		}
 		field(p, v)
-	}
+	})
 	if _, ok := present["id"]; !ok {
 		p.errorf(root.Line, "missing required key \"id\"")
 	}
@@ -226,25 +205,6 @@ func (p *demandParser) parse(data []byte) {
 	if p.d.LegalBasis == "" {
 		p.warnf(root.Line, "no legal_basis: review tasks will not say under which law")
 	}
-}
-
-// yamlError records a YAML syntax error, at its line when the message
-// gives one.
-func (p *demandParser) yamlError(err error) {
-	if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.errorf(line, "invalid YAML: %s", m[2])
-		return
-	}
-	p.errorf(0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-}
-
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }
 
 // demandFields maps each key of a demand file to the code that reads it.
@@ -348,7 +308,7 @@ func (p *demandParser) stringList(v *yaml.Node, key string) []*yaml.Node {
 	case yaml.SequenceNode:
 		out := make([]*yaml.Node, 0, len(v.Content))
 		for _, n := range v.Content {
-			n = resolve(n)
+			n = p.yaml.Resolve(n)
 			if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 				p.errorf(n.Line, "%s: each item must be a single value", key)
 				continue

@@ -352,7 +352,17 @@ func TestParseListsErrors(t *testing.T) {
 		{
 			name:  "empty file",
 			files: map[string]string{"d.yaml": ""},
-			want:  []string{"lists/d.yaml: ", "invalid YAML"},
+			want:  []string{"lists/d.yaml: ", "file is empty"},
+		},
+		{
+			name:  "unknown key in a merge",
+			files: map[string]string{"d.yaml": ok + "<<: {colour: blue}\n"},
+			want:  []string{"lists/d.yaml:4: ", `unknown key "colour"`},
+		},
+		{
+			name:  "circular merge",
+			files: map[string]string{"d.yaml": "&b\n<<: *b\n" + ok},
+			want:  []string{"lists/d.yaml:1: ", "nested more than 16 deep"},
 		},
 		{
 			name:  "missing id",
