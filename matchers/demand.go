@@ -17,7 +17,8 @@ type Demand struct {
 	LegalBasis    string
 	Reference     string
 	// Received and Expires bound when the demand's entries are active:
-	// Received <= t < Expires. A zero time leaves that side open.
+	// Received <= t < Expires. A zero time leaves that side open. StateAt
+	// says where the demand stands at a time.
 	Received, Expires time.Time
 	Action            Action
 	Scope             Scope
@@ -29,20 +30,6 @@ type Demand struct {
 
 	File string // where the demand was read, for messages
 	Line int    // line of its id
-}
-
-// ActiveAt reports whether the demand's entries match at time t.
-func (d *Demand) ActiveAt(t time.Time) bool {
-	if d.Status == StatusRescinded {
-		return false
-	}
-	if !d.Received.IsZero() && t.Before(d.Received) {
-		return false
-	}
-	if !d.Expires.IsZero() && !t.Before(d.Expires) {
-		return false
-	}
-	return true
 }
 
 // JurisdictionList returns the jurisdictions joined by commas.

@@ -42,7 +42,6 @@ func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warnin
 		demands  []matchers.Demand
 		warnings []matchers.Warning
 		errs     []error
-		seen     = map[string]*matchers.Demand{}
 	)
 	for _, name := range names {
 		data, err := readLimited(fsys, name)
@@ -63,13 +62,10 @@ func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warnin
 			errs = append(errs, err)
 			continue
 		}
-		if prev, ok := seen[d.ID]; ok {
-			errs = append(errs, &matchers.ListError{File: d.File, Line: d.Line,
-				Msg: fmt.Sprintf("demand id %q is already used by %s:%d", d.ID, prev.File, prev.Line)})
-			continue
-		}
 		demands = append(demands, d)
-		seen[d.ID] = &demands[len(demands)-1]
+	}
+	if err := matchers.CheckIDs(demands); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, warnings, errors.Join(errs...)

@@ -330,11 +330,11 @@ func (m *Metrics) reloaded(ok bool, s *matchers.Snapshot, now time.Time) {
 	m.lastSuccess.Set(float64(now.UnixNano()) / 1e9)
 	m.entries.Reset()
 	m.demands.Reset()
-	for _, state := range []string{"active", "pending", "expired", "rescinded"} {
-		m.demands.WithLabelValues(state)
+	for _, state := range matchers.States() {
+		m.demands.WithLabelValues(state.String())
 	}
 	for i, d := range s.Demands() {
-		m.demands.WithLabelValues(State(&d, now)).Inc()
+		m.demands.WithLabelValues(s.State(i).String()).Inc()
 		if !s.Active(i) {
 			continue
 		}
@@ -346,20 +346,6 @@ func (m *Metrics) reloaded(ok bool, s *matchers.Snapshot, now time.Time) {
 	m.version.Reset()
 	m.version.WithLabelValues(s.Version()).Set(1)
 	m.bytes.Set(float64(s.Bytes()))
-}
-
-// State says whether a demand is active at t, and if not why: pending,
-// expired or rescinded.
-func State(d *matchers.Demand, at time.Time) string {
-	switch {
-	case d.Status == matchers.StatusRescinded:
-		return "rescinded"
-	case !d.Received.IsZero() && at.Before(d.Received):
-		return "pending"
-	case !d.Expires.IsZero() && !at.Before(d.Expires):
-		return "expired"
-	}
-	return "active"
 }
 
 // String describes the reloader for logs.

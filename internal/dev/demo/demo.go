@@ -98,7 +98,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	fmt.Fprintf(out, "flagstream demo: embedded broker on %s (development only), lists from %s\n", broker.Addr(), describeLists(opts.ListsDir))
 	for _, d := range demands {
-		fmt.Fprintf(out, "  demand %-22s %-9s %-8s %s entries\n", d.ID, lists.State(&d, time.Now()), d.JurisdictionList(), entrySummary(&d))
+		fmt.Fprintf(out, "  demand %-22s %-9s %-8s %s entries\n", d.ID, d.StateAt(time.Now()), d.JurisdictionList(), entrySummary(&d))
 	}
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
@@ -245,7 +245,7 @@ func synthConfig(demands []matchers.Demand) synth.Config {
 func NameEntries(cfg *synth.Config, demands []matchers.Demand, at time.Time) {
 	for i := range demands {
 		d := &demands[i]
-		if !d.ActiveAt(at) {
+		if d.StateAt(at) != matchers.StateActive {
 			continue
 		}
 		for j := 0; j < d.Entries.Len(); j++ {
