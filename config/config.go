@@ -74,9 +74,10 @@ type Input struct {
 	Topic string `yaml:"topic" help:"topic of tweets (JSON, one per message)"`
 	Group string `yaml:"group" help:"consumer group; instances with the same group share the partitions"`
 	Start string `yaml:"start" help:"where a new group starts: earliest or latest"`
-	// Consumer picks the Kafka consumer: batch (GroupSource: whole
-	// fetched chunks, no per-message overhead) or reader (kafka.Reader).
-	Consumer string `yaml:"consumer" help:"consumer implementation: batch (consumer group with per-partition batch fetchers) or reader (kafka-go Reader)"`
+	// Consumer is deprecated and ignored: flagstream has one consumer,
+	// the batch consumer. A file that still sets it to batch or reader
+	// loads, with a warning (Warnings); another value is an error.
+	Consumer string `yaml:"consumer,omitempty" help:"deprecated and ignored: flagstream has one consumer (the batch consumer); remove it"`
 	// Tuning of the consumer; the defaults are chosen for throughput and
 	// fast rebalances, see README.
 	MaxWait           time.Duration `yaml:"max_wait" help:"longest a fetch waits for new records (also bounds rebalance time)"`
@@ -135,6 +136,17 @@ type Log struct {
 	Format string `yaml:"format" help:"json, text, or auto (text on a terminal, else json)"`
 }
 
+// Warnings returns what in the configuration is deprecated: settings that
+// load but no longer do anything, each with what to do about it.
+func (c *Config) Warnings() []string {
+	var out []string
+	if c.Input.Consumer != "" {
+		out = append(out, fmt.Sprintf("input.consumer (%q) is deprecated and ignored: flagstream has one consumer, "+
+			"the batch consumer; remove the key", c.Input.Consumer))
+	}
+	return out
+}
+
 // Topics returns the topics flagstream run reads and writes: input, review
 // tasks, dead letters.
 func (c *Config) Topics() []string {
@@ -146,7 +158,7 @@ func Default() Config {
 	return Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, ClientID: "flagstream", DialTimeout: 10 * time.Second},
 		Input: Input{
-			Topic: "tweets", Group: "flagstream", Start: "earliest", Consumer: "batch",
+			Topic: "tweets", Group: "flagstream", Start: "earliest",
 			MaxWait: time.Second, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
 			CommitInterval: time.Second, HeartbeatInterval: time.Second,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second,
@@ -361,8 +373,10 @@ func (c *Config) Validate() error {
 	if c.Input.Start != "earliest" && c.Input.Start != "latest" {
 		bad("input.start", "%q is not earliest or latest", c.Input.Start)
 	}
-	if c.Input.Consumer != "reader" && c.Input.Consumer != "batch" {
-		bad("input.consumer", "%q is not batch or reader", c.Input.Consumer)
+	switch c.Input.Consumer {
+	case "", "batch", "reader":
+	default:
+		bad("input.consumer", "%q is not batch or reader; the key is deprecated and ignored (flagstream has one consumer): remove it", c.Input.Consumer)
 	}
 	if c.Input.SessionTimeout < 3*c.Input.HeartbeatInterval {
 		bad("input.session_timeout", "must be at least 3 heartbeat intervals (%s)", 3*c.Input.HeartbeatInterval)

@@ -68,6 +68,36 @@ func TestGoodFileValues(t *testing.T) {
 	}
 }
 
+// TestDeprecatedConsumer checks that a file still setting input.consumer
+// to a value it once took loads with a warning, and one without the key
+// has none.
+func TestDeprecatedConsumer(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		warn bool
+	}{
+		{"input:\n  consumer: reader\n", true},
+		{"input:\n  consumer: batch\n", true},
+		{"input:\n  topic: t\n", false},
+	} {
+		cfg := Default()
+		if err := Parse(&cfg, "c.yaml", []byte(tc.file)); err != nil {
+			t.Fatalf("Parse(%q) = %v", tc.file, err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Validate after %q = %v, want nil", tc.file, err)
+		}
+		w := cfg.Warnings()
+		if got := len(w) == 1 && strings.Contains(w[0], "input.consumer") && strings.Contains(w[0], "deprecated"); got != tc.warn {
+			t.Errorf("%q: Warnings() = %q, want a deprecation warning: %v", tc.file, w, tc.warn)
+		}
+	}
+	cfg := Default()
+	if out, err := Marshal(&cfg); err != nil || strings.Contains(string(out), "consumer") {
+		t.Errorf("--print-config of the defaults shows the deprecated key (%v):\n%s", err, out)
+	}
+}
+
 func TestExampleConfig(t *testing.T) {
 	if _, err := Load("../deploy/examples/config.yaml", noEnv, nil); err != nil {
 		t.Errorf("Load(deploy/examples/config.yaml) = %v, want nil", err)
@@ -92,7 +122,7 @@ func TestBadFiles(t *testing.T) {
 		{"sasl_password_key.yaml", []string{"sasl_password_key.yaml:5:", "kafka.sasl.password", "unknown key", "password_file", "FLAGSTREAM_KAFKA_SASL_PASSWORD"}},
 		{"cert_without_key.yaml", []string{"kafka.tls", "cert_file", "key_file"}},
 		{"reload_mode.yaml", []string{"lists.reload", `"inotify"`}},
-		{"consumer.yaml", []string{"input.consumer", `"franz"`, "batch or reader"}},
+		{"consumer.yaml", []string{"input.consumer", `"franz"`, "batch or reader", "deprecated"}},
 		{"log_level.yaml", []string{"log.level", `"verbose"`}},
 		{"session_timeout.yaml", []string{"input.session_timeout", "3 heartbeat"}},
 		{"two_documents.yaml", []string{"two_documents.yaml:3:", "one YAML document"}},
