@@ -109,6 +109,10 @@ type Lists struct {
 // HTTP is the admin listener.
 type HTTP struct {
 	Listen string `yaml:"listen" help:"address of /metrics, /healthz, /readyz and POST /-/reload (empty: none)"`
+	// Pprof serves Go's profiles on the admin listener: anyone who can
+	// reach it can take CPU profiles and heap dumps, so it is off by
+	// default.
+	Pprof bool `yaml:"pprof" help:"serve /debug/pprof/ (Go's profiler) on the admin listener"`
 }
 
 // Pipeline tunes the stream engine.

@@ -55,7 +55,7 @@ func TestGoodFileValues(t *testing.T) {
 		Output: Output{Topic: "review-tasks-eu", DeadLetterTopic: "tweets-eu-dlq", BatchTimeout: 5 * time.Millisecond,
 			BatchSize: 500, Compression: "zstd", WriteTimeout: 15 * time.Second},
 		Lists:    Lists{Dir: "/etc/flagstream/lists", Reload: "signal", Interval: 5 * time.Second},
-		HTTP:     HTTP{Listen: ":9464"},
+		HTTP:     HTTP{Listen: ":9464", Pprof: true},
 		Pipeline: Pipeline{Workers: 8, BatchSize: 1024, BatchLinger: 10 * time.Millisecond, Slots: 32, Writers: 2, DrainTimeout: time.Minute},
 		Limits:   Limits{MaxMessageBytes: 1 << 20, MaxTweetsPerRecord: 100, MaxEmbedDepth: 2, MaxTextBytes: 64 << 10},
 		Log:      Log{Level: "debug", Format: "json"},
@@ -509,7 +509,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 func TestSettings(t *testing.T) {
 	want := []string{
 		"", // the SASL password: environment only
-		"http.listen",
+		"http.listen", "http.pprof",
 		"input.commit_interval", "input.consumer", "input.fetch_max_bytes", "input.group", "input.heartbeat_interval",
 		"input.max_wait", "input.queue_capacity", "input.rebalance_timeout", "input.session_timeout",
 		"input.start", "input.topic",

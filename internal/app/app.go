@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 				}
 				return s.Version(), nil
 			},
+			Pprof:  cfg.HTTP.Pprof,
 			Logger: log,
 		})
 		if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"os"
 	"path/filepath"
@@ -61,6 +62,9 @@ func TestRunEndToEnd(t *testing.T) {
 	h := testkit.New(t, devbroker.Config{}, synth.Config{})
 	h.Produce(3000)
 	in := start(t, h.Config("e2e"))
+	if code := httpStatus(t, "http://"+in.Addr+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ with http.pprof off: %d, want 404", code)
+	}
 	testkit.WaitFor(t, 60*time.Second, "all records committed", func() bool { return h.CaughtUp("e2e") })
 	if err := in.Stop(t); err != nil {
 		t.Fatalf("graceful stop: %v", err)
@@ -95,7 +99,12 @@ func TestRunEndToEnd(t *testing.T) {
 
 	// A clean stop committed everything: the group resumes at the end and
 	// writes nothing more.
-	in2 := start(t, h.Config("e2e"))
+	cfg2 := h.Config("e2e")
+	cfg2.HTTP.Pprof = true
+	in2 := start(t, cfg2)
+	if code := httpStatus(t, "http://"+in2.Addr+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK {
+		t.Errorf("GET /debug/pprof/goroutine with http.pprof: true: %d, want 200", code)
+	}
 	testkit.WaitFor(t, 20*time.Second, "second run to join", func() bool { return in2.counter("flagstream_kafka_consumer_group_joined") == 1 })
 	time.Sleep(500 * time.Millisecond)
 	if err := in2.Stop(t); err != nil {
@@ -140,4 +149,15 @@ func TestRunRefusesBrokenLists(t *testing.T) {
 	if !strings.Contains(err.Error(), "broken.yaml:2:") {
 		t.Errorf("error %q does not name broken.yaml:2", err)
 	}
+}
+
+// httpStatus returns the status of a GET of url.
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
