@@ -41,8 +41,6 @@ type Options struct {
 	// Registry collects the metrics; default a new one with the Go and
 	// process collectors.
 	Registry *prometheus.Registry
-	// Clock drives lists expiry; default the wall clock.
-	Clock lists.Clock
 	// Started, if set, is called once everything is up, with the admin
 	// server's address ("" when there is none).
 	Started func(adminAddr string)
@@ -67,8 +65,11 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	metrics := RegisterMetrics(reg, opts.Version, opts.Revision)
 
-	reloader := lists.NewReloader(cfg.Lists.Dir, opts.Clock, log, metrics.Lists)
-	if _, err := reloader.Reload(); err != nil {
+	// The coordinator holds the current lists; the watcher decides when
+	// they are reloaded, and every reload goes through it.
+	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	watcher := lists.NewWatcher(coordinator)
+	if _, err := watcher.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
 	}
 
@@ -95,7 +96,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		switch {
 		case stopping.Load() || ctx.Err() != nil:
 			return errors.New("shutting down")
-		case reloader.Snapshot() == nil:
+		case coordinator.Snapshot() == nil:
 			return errors.New("lists not loaded")
 		case !km.Joined():
 			return errors.New("consumer group not joined yet")
@@ -109,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 			Gatherer: reg,
 			Ready:    ready,
 			Reload: func() (string, error) {
-				s, err := reloader.Reload()
+				s, err := watcher.Reload()
 				if err != nil {
 					return "", err
 				}
@@ -135,7 +136,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		if cfg.Lists.Reload == "off" {
 			reloadNow = nil
 		}
-		reloader.Watch(stopWatch, reloadNow, cfg.Lists.Reload == "watch", cfg.Lists.Interval)
+		watcher.Run(stopWatch, reloadNow, cfg.Lists.Reload == "watch", cfg.Lists.Interval)
 	}()
 
 	adminAddr := ""
@@ -144,12 +145,12 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	log.Info("flagstream running", "brokers", cfg.Kafka.Brokers, "input", cfg.Input.Topic, "group", cfg.Input.Group,
 		"output", cfg.Output.Topic, "dead_letters", cfg.Output.DeadLetterTopic, "admin", adminAddr,
-		"lists_version", reloader.Snapshot().Version(), "workers", workers(cfg))
+		"lists_version", coordinator.Snapshot().Version(), "workers", workers(cfg))
 	if opts.Started != nil {
 		opts.Started(adminAddr)
 	}
 
-	pc := EngineOf(cfg).Pipeline(src, sink, reloader.Snapshot, metrics.Pipeline)
+	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
 	runErr := pipeline.Run(ctx, pc)
 	stopping.Store(true)
