@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,18 +60,7 @@ func TestScan(t *testing.T) {
 	if c.Records != 2000 || c.Rejected != int64(exp.Malformed()) || reported != exp.Malformed() || c.Tasks != int64(len(exp.Flagged)) {
 		t.Errorf("counts %+v, %d reported; want 2000 records, %d rejected and reported, %d tasks", c, reported, exp.Malformed(), len(exp.Flagged))
 	}
-	var ids []string
-	for _, line := range strings.Split(strings.TrimSuffix(tasks.String(), "\n"), "\n") {
-		var task struct {
-			Tweet struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-		}
-		if err := json.Unmarshal([]byte(line), &task); err != nil {
-			t.Fatalf("task is not JSON: %v: %s", err, line)
-		}
-		ids = append(ids, task.Tweet.ID)
-	}
+	ids := testkit.TweetIDs(t, tasks.String())
 	if got, want := strings.Join(ids, ","), strings.Join(exp.Flagged, ","); got != want {
 		t.Errorf("tasks are not those of the flagged tweets in input order (Writers is ignored):\ngot  %s\nwant %s", got, want)
 	}

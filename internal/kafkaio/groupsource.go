@@ -39,7 +39,8 @@ type SourceConfig struct {
 	// unprocessed.
 	MaxMessageBytes int
 	Logger          *slog.Logger
-	Metrics         *Metrics
+	// Metrics receives the consumer's metrics; nil: unregistered ones.
+	Metrics *Metrics
 }
 
 // GroupSource consumes tweets in a consumer group: flagstream's one Kafka
@@ -180,6 +181,9 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 	}
 	if cfg.FetchMaxBytes <= 0 {
 		cfg.FetchMaxBytes = 1 << 20
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	start := kafka.FirstOffset
 	if cfg.StartLatest {

@@ -15,8 +15,8 @@ import (
 // commits update them where things happen (a fetch answered, a group
 // generation joined, a produce request completed), as franz-go's kprom
 // plugin does from client hooks; nothing polls a client for statistics.
-// Every method is safe for concurrent use and does nothing on a nil
-// *Metrics.
+// Every method is safe for concurrent use. A consumer or producer
+// configured without Metrics gets unregistered ones.
 type Metrics struct {
 	fetches, messages, bytes, fetchErrors, rebalances, timeouts prometheus.Counter
 	queueLength                                                 prometheus.Gauge
@@ -37,8 +37,8 @@ type Metrics struct {
 	lagByPart map[int32]int64 // guarded by lagMu
 }
 
-// NewMetrics registers the Kafka adapters' metrics with reg; a nil reg
-// registers them nowhere.
+// NewMetrics registers the Kafka adapters' metrics with reg; with a nil
+// reg they are registered nowhere.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	counter := func(name, help string) prometheus.Counter {
@@ -77,14 +77,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // Joined reports whether the consumer has joined its group.
-func (m *Metrics) Joined() bool { return m != nil && m.isJoined.Load() }
+func (m *Metrics) Joined() bool { return m.isJoined.Load() }
 
 // generationJoined records a group generation joined with the partitions
 // assigned: the lag of any other partition is no longer this instance's.
 func (m *Metrics) generationJoined(partitions []int) {
-	if m == nil {
-		return
-	}
 	m.rebalances.Inc()
 	m.isJoined.Store(true)
 	m.joined.Set(1)
@@ -108,9 +105,6 @@ func (m *Metrics) generationJoined(partitions []int) {
 
 // fetched records a fetch request answered with n records of size bytes.
 func (m *Metrics) fetched(n int, size int64) {
-	if m == nil {
-		return
-	}
 	m.fetches.Inc()
 	m.messages.Add(float64(n))
 	m.bytes.Add(float64(size))
@@ -119,9 +113,6 @@ func (m *Metrics) fetched(n int, size int64) {
 // consumerFailed records a consumer error; timedOut says a request timed
 // out.
 func (m *Metrics) consumerFailed(timedOut bool) {
-	if m == nil {
-		return
-	}
 	m.fetchErrors.Inc()
 	if timedOut {
 		m.timeouts.Inc()
@@ -130,18 +121,12 @@ func (m *Metrics) consumerFailed(timedOut bool) {
 
 // queued records n more records fetched and waiting (n < 0: taken).
 func (m *Metrics) queued(n int) {
-	if m == nil {
-		return
-	}
 	m.queueLength.Add(float64(n))
 }
 
 // observeLag records the lag of a partition after the record at offset,
 // given the partition's high watermark.
 func (m *Metrics) observeLag(partition int32, highWaterMark, offset int64) {
-	if m == nil {
-		return
-	}
 	lag := max(highWaterMark-offset-1, 0)
 	m.lag.WithLabelValues(strconv.Itoa(int(partition))).Set(float64(lag))
 	m.lagMu.Lock()
@@ -156,9 +141,6 @@ func (m *Metrics) observeLag(partition int32, highWaterMark, offset int64) {
 
 // commitDone records an offset commit.
 func (m *Metrics) commitDone(err error) {
-	if m == nil {
-		return
-	}
 	if err != nil {
 		m.commitErrors.Inc()
 		return
@@ -169,9 +151,6 @@ func (m *Metrics) commitDone(err error) {
 // produced records a completed produce request of n messages of size
 // bytes.
 func (m *Metrics) produced(n int, size int64, err error) {
-	if m == nil {
-		return
-	}
 	m.writes.Inc()
 	if err != nil {
 		m.writeErrors.Inc()
@@ -183,9 +162,6 @@ func (m *Metrics) produced(n int, size int64, err error) {
 
 // batchWritten records how long a batch write took until acknowledged.
 func (m *Metrics) batchWritten(d time.Duration) {
-	if m == nil {
-		return
-	}
 	for {
 		old := m.writeAvg.Load()
 		avg := math.Float64frombits(old)
@@ -203,9 +179,6 @@ func (m *Metrics) batchWritten(d time.Duration) {
 // writeFailed records a failed batch write attempt; retrying says another
 // attempt follows.
 func (m *Metrics) writeFailed(retrying bool) {
-	if m == nil {
-		return
-	}
 	m.writeFailures.Inc()
 	if retrying {
 		m.writeRetries.Inc()
@@ -213,9 +186,6 @@ func (m *Metrics) writeFailed(retrying bool) {
 }
 
 func (m *Metrics) setBlocked(delta int64) {
-	if m == nil {
-		return
-	}
 	if m.blocked.Add(delta) > 0 {
 		m.writeBlocked.Set(1)
 	} else {

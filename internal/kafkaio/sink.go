@@ -25,7 +25,8 @@ type SinkConfig struct {
 	Compression     string
 	WriteTimeout    time.Duration
 	Logger          *slog.Logger
-	Metrics         *Metrics
+	// Metrics receives the producer's metrics; nil: unregistered ones.
+	Metrics *Metrics
 }
 
 // Sink produces review tasks (key = tweet id) and dead letters (the
@@ -55,24 +56,22 @@ const (
 	HeaderSchema          = "flagstream.schema"
 )
 
+// compressions are the producer's codecs by their names in config.Output.
+var compressions = map[string]kafka.Compression{
+	"": 0, "none": 0, "gzip": kafka.Gzip, "snappy": kafka.Snappy, "lz4": kafka.Lz4, "zstd": kafka.Zstd,
+}
+
 // NewSink returns a producer.
 func NewSink(conn Connection, cfg SinkConfig) (*Sink, error) {
-	var codec kafka.Compression
-	switch cfg.Compression {
-	case "", "none":
-	case "gzip":
-		codec = kafka.Gzip
-	case "snappy":
-		codec = kafka.Snappy
-	case "lz4":
-		codec = kafka.Lz4
-	case "zstd":
-		codec = kafka.Zstd
-	default:
+	codec, ok := compressions[cfg.Compression]
+	if !ok {
 		return nil, fmt.Errorf("kafka producer: unknown compression %q", cfg.Compression)
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 1 << 20
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	t := conn.transport()
 	w := &kafka.Writer{

@@ -37,6 +37,9 @@ func NewCoordinator(dir string, log *slog.Logger, metrics *Metrics) *Coordinator
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
 	return &Coordinator{loader: Loader{Dir: dir}, log: log, metrics: metrics}
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // Metrics are the lists' Prometheus metrics, set by the Coordinator at
-// every load. Methods do nothing on a nil *Metrics.
+// every load.
 type Metrics struct {
 	reloads     *prometheus.CounterVec
 	lastOK      prometheus.Gauge
@@ -21,38 +21,29 @@ type Metrics struct {
 	bytes       prometheus.Gauge
 }
 
-// NewMetrics registers the lists' metrics with reg.
+// NewMetrics registers the lists' metrics with reg; with a nil reg they
+// are registered nowhere.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
+	gauge := func(name, help string) prometheus.Gauge {
+		return f.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	}
+	gaugeVec := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return f.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+	}
 	m := &Metrics{
 		reloads: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "flagstream_lists_reloads_total",
 			Help: "Lists loads and reloads, by result; a failed one keeps the previous lists.",
 		}, []string{"result"}),
-		lastOK: f.NewGauge(prometheus.GaugeOpts{
-			Name: "flagstream_lists_last_reload_successful",
-			Help: "1 if the last lists load or reload succeeded, 0 if it failed (the previous lists stay active).",
-		}),
-		lastSuccess: f.NewGauge(prometheus.GaugeOpts{
-			Name: "flagstream_lists_last_reload_success_timestamp_seconds",
-			Help: "Unix time of the last successful lists load.",
-		}),
-		entries: f.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "flagstream_lists_entries",
-			Help: "Active list entries, by demand id and entry kind (handle, user_id, hashtag, phrase, domain).",
-		}, []string{"demand", "kind"}),
-		demands: f.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "flagstream_lists_demands",
-			Help: "Demands in the lists, by state (active, pending, expired, rescinded).",
-		}, []string{"state"}),
-		version: f.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "flagstream_lists_version_info",
-			Help: "The current lists version (always 1; the version is the label).",
-		}, []string{"version"}),
-		bytes: f.NewGauge(prometheus.GaugeOpts{
-			Name: "flagstream_lists_snapshot_bytes",
-			Help: "Memory of the compiled lookup sets of the current lists.",
-		}),
+		lastOK: gauge("flagstream_lists_last_reload_successful",
+			"1 if the last lists load or reload succeeded, 0 if it failed (the previous lists stay active)."),
+		lastSuccess: gauge("flagstream_lists_last_reload_success_timestamp_seconds", "Unix time of the last successful lists load."),
+		entries: gaugeVec("flagstream_lists_entries",
+			"Active list entries, by demand id and entry kind (handle, user_id, hashtag, phrase, domain).", "demand", "kind"),
+		demands: gaugeVec("flagstream_lists_demands", "Demands in the lists, by state (active, pending, expired, rescinded).", "state"),
+		version: gaugeVec("flagstream_lists_version_info", "The current lists version (always 1; the version is the label).", "version"),
+		bytes:   gauge("flagstream_lists_snapshot_bytes", "Memory of the compiled lookup sets of the current lists."),
 	}
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
@@ -61,18 +52,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // reloadFailed records a failed load: the previous lists stay.
 func (m *Metrics) reloadFailed() {
-	if m == nil {
-		return
-	}
 	m.reloads.WithLabelValues("failure").Inc()
 	m.lastOK.Set(0)
 }
 
 // loaded records that s became the current snapshot at now.
 func (m *Metrics) loaded(s *matchers.Snapshot, now time.Time) {
-	if m == nil {
-		return
-	}
 	m.reloads.WithLabelValues("success").Inc()
 	m.lastOK.Set(1)
 	m.lastSuccess.Set(float64(now.UnixNano()) / 1e9)

@@ -240,12 +240,12 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 			p.errorf(v.Line, "more than %d jurisdictions", maxJurisdictions)
 		}
 	},
-	"received": dateField(func(d *matchers.Demand) *time.Time { return &d.Received }),
-	"expires":  dateField(func(d *matchers.Demand) *time.Time { return &d.Expires }),
-	"action":   enumField(matchers.ParseAction, func(d *matchers.Demand, v matchers.Action) { d.Action = v }),
-	"scope":    enumField(matchers.ParseScope, func(d *matchers.Demand, v matchers.Scope) { d.Scope = v }),
-	"priority": enumField(matchers.ParsePriority, func(d *matchers.Demand, v matchers.Priority) { d.Priority = v }),
-	"status":   enumField(matchers.ParseStatus, func(d *matchers.Demand, v matchers.Status) { d.Status = v }),
+	"received": parsedField(ParseDate, func(d *matchers.Demand, t time.Time) { d.Received = t }),
+	"expires":  parsedField(ParseDate, func(d *matchers.Demand, t time.Time) { d.Expires = t }),
+	"action":   parsedField(matchers.ParseAction, func(d *matchers.Demand, v matchers.Action) { d.Action = v }),
+	"scope":    parsedField(matchers.ParseScope, func(d *matchers.Demand, v matchers.Scope) { d.Scope = v }),
+	"priority": parsedField(matchers.ParsePriority, func(d *matchers.Demand, v matchers.Priority) { d.Priority = v }),
+	"status":   parsedField(matchers.ParseStatus, func(d *matchers.Demand, v matchers.Status) { d.Status = v }),
 	"tiers": func(p *demandParser, v *yaml.Node) {
 		var set matchers.TierSet
 		for _, n := range p.stringList(v, "tiers") {
@@ -331,21 +331,6 @@ func textField(dst func(*matchers.Demand) *string) func(*demandParser, *yaml.Nod
 	}
 }
 
-func dateField(dst func(*matchers.Demand) *time.Time) func(*demandParser, *yaml.Node) {
-	return func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "date")
-		if !ok {
-			return
-		}
-		t, err := ParseDate(s)
-		if err != nil {
-			p.errorf(v.Line, "%v", err)
-			return
-		}
-		*dst(&p.d) = t
-	}
-}
-
 // ParseDate parses a list date: YYYY-MM-DD (midnight UTC) or RFC 3339.
 func ParseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
@@ -357,7 +342,9 @@ func ParseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date %q is neither YYYY-MM-DD nor RFC 3339 (2021-02-04T00:00:00Z)", s)
 }
 
-func enumField[T any](parse func(string) (T, error), set func(*matchers.Demand, T)) func(*demandParser, *yaml.Node) {
+// parsedField reads a single value with parse (a date, a name of an
+// enumeration) and sets it.
+func parsedField[T any](parse func(string) (T, error), set func(*matchers.Demand, T)) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "value")
 		if !ok {

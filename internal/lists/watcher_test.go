@@ -76,6 +76,18 @@ func TestCoordinatorKeepsLastGoodLists(t *testing.T) {
 	}
 }
 
+// newWatched writes files into a new lists directory and returns a
+// coordinator of it with metrics in reg and a watcher that has loaded it.
+func newWatched(t *testing.T, reg prometheus.Registerer, files map[string]string) (*Coordinator, *Watcher) {
+	t.Helper()
+	c := NewCoordinator(testkit.WriteLists(t, files), nil, NewMetrics(reg))
+	w := NewWatcher(c)
+	if _, err := w.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	return c, w
+}
+
 // watch starts w.Run with polling every second (when poll is set) inside
 // the test's synctest bubble, and stops it when the test ends.
 func watch(t *testing.T, w *Watcher, signal <-chan struct{}, poll bool) {
@@ -96,14 +108,8 @@ func settle(d time.Duration) {
 
 func TestWatchPollsFilesAndEntryFiles(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		testkit.WriteFile(t, dir, "a.yaml", "id: A\njurisdiction: IN\nhandles_file: a.txt\n")
-		testkit.WriteFile(t, dir, "a.txt", "fict_a\n")
-		c := NewCoordinator(dir, nil, nil)
-		w := NewWatcher(c)
-		if _, err := w.Reload(); err != nil {
-			t.Fatal(err)
-		}
+		c, w := newWatched(t, nil, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles_file: a.txt\n", "a.txt": "fict_a\n"})
+		dir := c.Dir()
 		watch(t, w, nil, true)
 
 		// A change to an entry file alone is picked up once it has stayed
@@ -147,16 +153,12 @@ func TestWatchPollsFilesAndEntryFiles(t *testing.T) {
 // (POST /-/reload), which the next poll does not repeat.
 func TestWatchLooksOncePerPoll(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		testkit.WriteFile(t, dir, "a.yaml", "id: A\njurisdiction: IN\nhandles_file: a.txt\n")
-		testkit.WriteFile(t, dir, "a.txt", "fict_a\n")
-		testkit.WriteFile(t, dir, "b.yaml", "id: B\njurisdiction: IN\nhandles: [fict_b]\n")
 		reg := prometheus.NewPedanticRegistry()
-		c := NewCoordinator(dir, nil, NewMetrics(reg))
-		w := NewWatcher(c)
-		if _, err := w.Reload(); err != nil {
-			t.Fatal(err)
-		}
+		c, w := newWatched(t, reg, map[string]string{
+			"a.yaml": "id: A\njurisdiction: IN\nhandles_file: a.txt\n", "a.txt": "fict_a\n",
+			"b.yaml": "id: B\njurisdiction: IN\nhandles: [fict_b]\n",
+		})
+		dir := c.Dir()
 		before := w.scans
 		watch(t, w, nil, true)
 		settle(10*time.Second + 500*time.Millisecond)
@@ -177,13 +179,8 @@ func TestWatchLooksOncePerPoll(t *testing.T) {
 
 func TestWatchReloadsOnSignalOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		testkit.WriteFile(t, dir, "a.yaml", "id: A\njurisdiction: IN\nhandles: [fict_a]\n")
-		c := NewCoordinator(dir, nil, nil)
-		w := NewWatcher(c)
-		if _, err := w.Reload(); err != nil {
-			t.Fatal(err)
-		}
+		c, w := newWatched(t, nil, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [fict_a]\n"})
+		dir := c.Dir()
 		hup := make(chan struct{})
 		watch(t, w, hup, false)
 		testkit.WriteFile(t, dir, "b.yaml", "id: B\njurisdiction: IN\nhandles: [fict_b]\n")
@@ -205,16 +202,12 @@ func TestExpiryWithoutFileChange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now() // the bubble's clock: midnight UTC, 2000-01-01
 		received, expires := start.Add(24*time.Hour), start.Add(48*time.Hour)
-		dir := t.TempDir()
-		testkit.WriteFile(t, dir, "a.yaml", "id: A\njurisdiction: IN\nreceived: "+received.Format(time.RFC3339)+
-			"\nexpires: "+expires.Format(time.RFC3339)+"\nhandles: [fict_a]\n")
-		testkit.WriteFile(t, dir, "b.yaml", "id: B\njurisdiction: IN\nhandles: [fict_b]\n")
 		reg := prometheus.NewPedanticRegistry()
-		c := NewCoordinator(dir, nil, NewMetrics(reg))
-		w := NewWatcher(c)
-		if _, err := w.Reload(); err != nil {
-			t.Fatal(err)
-		}
+		c, w := newWatched(t, reg, map[string]string{
+			"a.yaml": "id: A\njurisdiction: IN\nreceived: " + received.Format(time.RFC3339) +
+				"\nexpires: " + expires.Format(time.RFC3339) + "\nhandles: [fict_a]\n",
+			"b.yaml": "id: B\njurisdiction: IN\nhandles: [fict_b]\n",
+		})
 		watch(t, w, nil, false)
 
 		pending := c.Snapshot()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,6 +190,25 @@ func Flags(cfg config.Config) []string {
 		}
 	}
 	return args
+}
+
+// TweetIDs returns the tweet id of each review task of NDJSON output, in
+// order, failing the test on a line that is not a task.
+func TweetIDs(tb testing.TB, ndjson string) []string {
+	tb.Helper()
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSuffix(ndjson, "\n"), "\n") {
+		var task struct {
+			Tweet struct {
+				ID string `json:"id"`
+			} `json:"tweet"`
+		}
+		if err := json.Unmarshal([]byte(line), &task); err != nil || task.Tweet.ID == "" {
+			tb.Fatalf("not a review task (%v): %s", err, line)
+		}
+		ids = append(ids, task.Tweet.ID)
+	}
+	return ids
 }
 
 // Tasks is what a test checks of the review tasks in the task topic.
