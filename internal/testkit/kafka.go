@@ -4,7 +4,9 @@
 // group's committed offsets), the shared test material beside the
 // repository, and the small helpers every test package needs.
 //
-// Only tests import it; production code never does.
+// Only tests import it; production code never does. It imports no
+// package that imports matchers, so that matchers' own tests can use it;
+// it builds run configurations, so config's own tests cannot.
 package testkit
 
 import (
