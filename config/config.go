@@ -4,15 +4,17 @@
 // key (kafka.brokers) that names it in the file, as a flag (--kafka.brokers)
 // and as an environment variable (FLAGSTREAM_KAFKA_BROKERS).
 //
-// Decoding is strict: an unknown key or a wrong type is an error with its
-// line. Validate reports every problem at once.
+// Decoding is strict (config/strictyaml): an unknown key, a repeated key
+// or a wrong type is an error with its line. Validate reports every
+// problem at once.
+//
+// config imports no other flagstream package but config/strictyaml, which
+// imports none.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"reflect"
 	"regexp"
@@ -21,6 +23,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"flagstream/config/strictyaml"
 )
 
 // Config is the whole configuration of `flagstream run`.
@@ -70,9 +74,10 @@ type Input struct {
 	Topic string `yaml:"topic" help:"topic of tweets (JSON, one per message)"`
 	Group string `yaml:"group" help:"consumer group; instances with the same group share the partitions"`
 	Start string `yaml:"start" help:"where a new group starts: earliest or latest"`
-	// Consumer picks the Kafka consumer: batch (GroupSource: whole
-	// fetched chunks, no per-message overhead) or reader (kafka.Reader).
-	Consumer string `yaml:"consumer" help:"consumer implementation: batch (consumer group with per-partition batch fetchers) or reader (kafka-go Reader)"`
+	// Consumer is deprecated and ignored: flagstream has one consumer,
+	// the batch consumer. A file that still sets it to batch or reader
+	// loads, with a warning (Warnings); another value is an error.
+	Consumer string `yaml:"consumer,omitempty" help:"deprecated and ignored: flagstream has one consumer (the batch consumer); remove it"`
 	// Tuning of the consumer; the defaults are chosen for throughput and
 	// fast rebalances, see README.
 	MaxWait           time.Duration `yaml:"max_wait" help:"longest a fetch waits for new records (also bounds rebalance time)"`
@@ -104,6 +109,10 @@ type Lists struct {
 // HTTP is the admin listener.
 type HTTP struct {
 	Listen string `yaml:"listen" help:"address of /metrics, /healthz, /readyz and POST /-/reload (empty: none)"`
+	// Pprof serves Go's profiles on the admin listener: anyone who can
+	// reach it can take CPU profiles and heap dumps, so it is off by
+	// default.
+	Pprof bool `yaml:"pprof" help:"serve /debug/pprof/ (Go's profiler) on the admin listener"`
 }
 
 // Pipeline tunes the stream engine.
@@ -131,12 +140,29 @@ type Log struct {
 	Format string `yaml:"format" help:"json, text, or auto (text on a terminal, else json)"`
 }
 
+// Warnings returns what in the configuration is deprecated: settings that
+// load but no longer do anything, each with what to do about it.
+func (c *Config) Warnings() []string {
+	var out []string
+	if c.Input.Consumer != "" {
+		out = append(out, fmt.Sprintf("input.consumer (%q) is deprecated and ignored: flagstream has one consumer, "+
+			"the batch consumer; remove the key", c.Input.Consumer))
+	}
+	return out
+}
+
+// Topics returns the topics flagstream run reads and writes: input, review
+// tasks, dead letters.
+func (c *Config) Topics() []string {
+	return []string{c.Input.Topic, c.Output.Topic, c.Output.DeadLetterTopic}
+}
+
 // Default returns the configuration used where nothing else is set.
 func Default() Config {
 	return Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, ClientID: "flagstream", DialTimeout: 10 * time.Second},
 		Input: Input{
-			Topic: "tweets", Group: "flagstream", Start: "earliest", Consumer: "batch",
+			Topic: "tweets", Group: "flagstream", Start: "earliest",
 			MaxWait: time.Second, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
 			CommitInterval: time.Second, HeartbeatInterval: time.Second,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second,
@@ -158,24 +184,14 @@ func Default() Config {
 // errors, each written FILE:LINE: KEY: what is wrong, all of them joined.
 // On an error cfg is left unchanged.
 func Parse(cfg *Config, file string, data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil // an empty file sets nothing
-		}
-		return syntaxError(file, err)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return fmt.Errorf("%s:%d: a config file holds one YAML document", file, extra.Line)
-	case !errors.Is(err, io.EOF):
-		return syntaxError(file, err)
+	p := fileParser{file: file}
+	p.yaml.Report = p.report
+	root := p.yaml.Parse(data)
+	if root == nil {
+		return errors.Join(p.errs...) // nil for an empty file: it sets nothing
 	}
 	c := *cfg
-	p := fileParser{file: file}
-	p.mapping(&doc, reflect.ValueOf(&c).Elem(), "", 0)
+	p.mapping(root, reflect.ValueOf(&c).Elem(), "")
 	if len(p.errs) > 0 {
 		return errors.Join(p.errs...)
 	}
@@ -183,34 +199,20 @@ func Parse(cfg *Config, file string, data []byte) error {
 	return nil
 }
 
-// linePrefix matches the "line N: " that yaml puts before a message.
-var linePrefix = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
-
-// splitLine returns the line number a yaml message starts with (0 if none)
-// and the rest of the message.
-func splitLine(msg string) (int, string) {
-	m := linePrefix.FindStringSubmatch(msg)
-	if m == nil {
-		return 0, strings.TrimPrefix(msg, "yaml: ")
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n, msg[len(m[0]):]
-}
-
-func syntaxError(file string, err error) error {
-	line, msg := splitLine(err.Error())
-	if line == 0 {
-		return fmt.Errorf("%s: %s", file, msg)
-	}
-	return fmt.Errorf("%s:%d: %s", file, line, msg)
-}
-
 // fileParser sets a Config from a YAML node tree, leaf by leaf, so that
 // every error names its key and line.
 type fileParser struct {
-	file   string
-	errs   []error
-	merges int
+	file string
+	yaml strictyaml.Reader
+	errs []error
+}
+
+func (p *fileParser) report(line int, msg string) {
+	if line == 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s: %s", p.file, msg))
+		return
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.file, line, msg))
 }
 
 func (p *fileParser) errorf(line int, key, format string, args ...any) {
@@ -218,7 +220,7 @@ func (p *fileParser) errorf(line int, key, format string, args ...any) {
 	if key != "" {
 		msg = key + ": " + msg
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.file, line, msg))
+	p.report(line, msg)
 }
 
 var (
@@ -227,68 +229,20 @@ var (
 	byteSizeType = reflect.TypeFor[ByteSize]()
 )
 
-// maxMergeDepth and maxMerges bound YAML merge keys (<<), which anchors
-// could otherwise make circular or exponential.
-const (
-	maxMergeDepth = 16
-	maxMerges     = 1000
-)
-
-// mapping sets the struct v, whose dotted key is path, from the mapping n.
-func (p *fileParser) mapping(n *yaml.Node, v reflect.Value, path string, depth int) {
-	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	n = resolveAlias(n)
+// mapping sets the struct v, whose dotted key is path, from the node n.
+func (p *fileParser) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // "kafka:" with nothing under it sets nothing
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n.Line, path, "want a mapping of settings, got %s", describe(n))
+		p.errorf(n.Line, path, "want a mapping of settings, got %s", strictyaml.Describe(n))
 		return
 	}
-	if depth > 0 {
-		p.merges++
-	}
-	if depth > maxMergeDepth || p.merges > maxMerges {
-		if p.merges <= maxMerges+1 {
-			p.errorf(n.Line, path, "too many or too deeply nested merge keys (<<)")
-		}
-		p.merges = maxMerges + 2
-		return
-	}
-	// Merged mappings first, so that the mapping's own keys win.
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			val := resolveAlias(n.Content[i+1])
-			if val.Kind == yaml.SequenceNode {
-				for _, m := range val.Content {
-					p.mapping(m, v, path, depth+1)
-				}
-				continue
-			}
-			p.mapping(val, v, path, depth+1)
-		}
-	}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			continue
-		}
-		if k.Kind != yaml.ScalarNode {
-			p.errorf(k.Line, path, "a key must be a plain name, not %s", describe(k))
-			continue
-		}
+	p.yaml.Each(n, path, func(k, val *yaml.Node) {
 		key := k.Value
 		if path != "" {
 			key = path + "." + k.Value
 		}
-		if first, ok := seen[k.Value]; ok {
-			p.errorf(k.Line, key, "repeated key (first at line %d)", first)
-			continue
-		}
-		seen[k.Value] = k.Line
 		f, sf, ok := fieldByKey(v, k.Value)
 		switch {
 		case !ok && sf.Type == secretType:
@@ -296,11 +250,11 @@ func (p *fileParser) mapping(n *yaml.Node, v reflect.Value, path string, depth i
 		case !ok:
 			p.errorf(k.Line, key, "unknown key")
 		case f.Kind() == reflect.Struct && f.Type() != secretType:
-			p.mapping(val, f, key, 0)
+			p.mapping(val, f, key)
 		default:
 			p.leaf(val, f, key)
 		}
-	}
+	})
 }
 
 // fieldByKey returns the field of struct v whose yaml name is key. When
@@ -337,43 +291,20 @@ func (p *fileParser) leaf(n *yaml.Node, f reflect.Value, key string) {
 		f.Set(tmp.Elem())
 		return
 	}
-	r := resolveAlias(n)
 	want := describeType(f.Type())
 	var te *yaml.TypeError
-	if r.Kind == yaml.ScalarNode || !errors.As(err, &te) {
-		p.errorf(r.Line, key, "want %s, got %s", want, describe(r))
+	if n.Kind == yaml.ScalarNode || !errors.As(err, &te) {
+		p.errorf(n.Line, key, "want %s, got %s", want, strictyaml.Describe(n))
 		return
 	}
 	// A list with a bad element: one message per element.
 	for _, e := range te.Errors {
-		line, msg := splitLine(e)
+		line, msg := strictyaml.SplitLine(e)
 		if line == 0 {
-			line = r.Line
+			line = n.Line
 		}
 		p.errorf(line, key, "want %s: %s", want, msg)
 	}
-}
-
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "something else"
 }
 
 func describeType(t reflect.Type) string {
@@ -446,8 +377,10 @@ func (c *Config) Validate() error {
 	if c.Input.Start != "earliest" && c.Input.Start != "latest" {
 		bad("input.start", "%q is not earliest or latest", c.Input.Start)
 	}
-	if c.Input.Consumer != "reader" && c.Input.Consumer != "batch" {
-		bad("input.consumer", "%q is not batch or reader", c.Input.Consumer)
+	switch c.Input.Consumer {
+	case "", "batch", "reader":
+	default:
+		bad("input.consumer", "%q is not batch or reader; the key is deprecated and ignored (flagstream has one consumer): remove it", c.Input.Consumer)
 	}
 	if c.Input.SessionTimeout < 3*c.Input.HeartbeatInterval {
 		bad("input.session_timeout", "must be at least 3 heartbeat intervals (%s)", 3*c.Input.HeartbeatInterval)

@@ -55,7 +55,7 @@ func TestGoodFileValues(t *testing.T) {
 		Output: Output{Topic: "review-tasks-eu", DeadLetterTopic: "tweets-eu-dlq", BatchTimeout: 5 * time.Millisecond,
 			BatchSize: 500, Compression: "zstd", WriteTimeout: 15 * time.Second},
 		Lists:    Lists{Dir: "/etc/flagstream/lists", Reload: "signal", Interval: 5 * time.Second},
-		HTTP:     HTTP{Listen: ":9464"},
+		HTTP:     HTTP{Listen: ":9464", Pprof: true},
 		Pipeline: Pipeline{Workers: 8, BatchSize: 1024, BatchLinger: 10 * time.Millisecond, Slots: 32, Writers: 2, DrainTimeout: time.Minute},
 		Limits:   Limits{MaxMessageBytes: 1 << 20, MaxTweetsPerRecord: 100, MaxEmbedDepth: 2, MaxTextBytes: 64 << 10},
 		Log:      Log{Level: "debug", Format: "json"},
@@ -65,6 +65,36 @@ func TestGoodFileValues(t *testing.T) {
 	}
 	if got, want := cfg.Kafka.SASL.Password.Value(), "correct horse battery staple"; got != want {
 		t.Errorf("password = %q, want %q (trailing newline trimmed)", got, want)
+	}
+}
+
+// TestDeprecatedConsumer checks that a file still setting input.consumer
+// to a value it once took loads with a warning, and one without the key
+// has none.
+func TestDeprecatedConsumer(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		warn bool
+	}{
+		{"input:\n  consumer: reader\n", true},
+		{"input:\n  consumer: batch\n", true},
+		{"input:\n  topic: t\n", false},
+	} {
+		cfg := Default()
+		if err := Parse(&cfg, "c.yaml", []byte(tc.file)); err != nil {
+			t.Fatalf("Parse(%q) = %v", tc.file, err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Validate after %q = %v, want nil", tc.file, err)
+		}
+		w := cfg.Warnings()
+		if got := len(w) == 1 && strings.Contains(w[0], "input.consumer") && strings.Contains(w[0], "deprecated"); got != tc.warn {
+			t.Errorf("%q: Warnings() = %q, want a deprecation warning: %v", tc.file, w, tc.warn)
+		}
+	}
+	cfg := Default()
+	if out, err := Marshal(&cfg); err != nil || strings.Contains(string(out), "consumer") {
+		t.Errorf("--print-config of the defaults shows the deprecated key (%v):\n%s", err, out)
 	}
 }
 
@@ -92,14 +122,14 @@ func TestBadFiles(t *testing.T) {
 		{"sasl_password_key.yaml", []string{"sasl_password_key.yaml:5:", "kafka.sasl.password", "unknown key", "password_file", "FLAGSTREAM_KAFKA_SASL_PASSWORD"}},
 		{"cert_without_key.yaml", []string{"kafka.tls", "cert_file", "key_file"}},
 		{"reload_mode.yaml", []string{"lists.reload", `"inotify"`}},
-		{"consumer.yaml", []string{"input.consumer", `"franz"`, "batch or reader"}},
+		{"consumer.yaml", []string{"input.consumer", `"franz"`, "batch or reader", "deprecated"}},
 		{"log_level.yaml", []string{"log.level", `"verbose"`}},
 		{"session_timeout.yaml", []string{"input.session_timeout", "3 heartbeat"}},
 		{"two_documents.yaml", []string{"two_documents.yaml:3:", "one YAML document"}},
-		{"repeated_key.yaml", []string{"repeated_key.yaml:4:", "input.topic", "repeated", "line 2"}},
+		{"repeated_key.yaml", []string{"repeated_key.yaml:4:", "input.topic", `key "topic" repeats the one on line 2`}},
 		{"not_a_mapping.yaml", []string{"not_a_mapping.yaml:2:", "kafka", "mapping"}},
 		{"broker_not_a_list.yaml", []string{"broker_not_a_list.yaml:2:", "kafka.brokers", "list of strings"}},
-		{"syntax.yaml", []string{"syntax.yaml:2: did not find expected key"}},
+		{"syntax.yaml", []string{"syntax.yaml:2: invalid YAML: did not find expected key"}},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -479,7 +509,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 func TestSettings(t *testing.T) {
 	want := []string{
 		"", // the SASL password: environment only
-		"http.listen",
+		"http.listen", "http.pprof",
 		"input.commit_interval", "input.consumer", "input.fetch_max_bytes", "input.group", "input.heartbeat_interval",
 		"input.max_wait", "input.queue_capacity", "input.rebalance_timeout", "input.session_timeout",
 		"input.start", "input.topic",

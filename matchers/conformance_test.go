@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"flagstream/internal/sharedfiles"
+	"flagstream/internal/testkit"
 )
 
 // conformanceSuite is the part of twitter-text's extract.yml that concerns
@@ -40,7 +40,7 @@ type indexedMatch struct {
 
 func loadConformance(t *testing.T) conformanceSuite {
 	t.Helper()
-	data, err := os.ReadFile(sharedfiles.Path(t, "conformance/twitter-text/extract.yml"))
+	data, err := os.ReadFile(testkit.SharedPath(t, "conformance/twitter-text/extract.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ type Demand struct {
 	LegalBasis    string
 	Reference     string
 	// Received and Expires bound when the demand's entries are active:
-	// Received <= t < Expires. A zero time leaves that side open.
+	// Received <= t < Expires. A zero time leaves that side open. StateAt
+	// says where the demand stands at a time.
 	Received, Expires time.Time
 	Action            Action
 	Scope             Scope
@@ -29,20 +30,6 @@ type Demand struct {
 
 	File string // where the demand was read, for messages
 	Line int    // line of its id
-}
-
-// ActiveAt reports whether the demand's entries match at time t.
-func (d *Demand) ActiveAt(t time.Time) bool {
-	if d.Status == StatusRescinded {
-		return false
-	}
-	if !d.Received.IsZero() && t.Before(d.Received) {
-		return false
-	}
-	if !d.Expires.IsZero() && !t.Before(d.Expires) {
-		return false
-	}
-	return true
 }
 
 // JurisdictionList returns the jurisdictions joined by commas.
@@ -91,9 +78,11 @@ func (l *EntryList) At(i int) Entry {
 }
 
 // Add appends an entry.
-func (l *EntryList) Add(e Entry) { l.add(e.Kind, []byte(e.Value), e.File, e.Line) }
+func (l *EntryList) Add(e Entry) { l.Append(e.Kind, []byte(e.Value), e.File, e.Line) }
 
-func (l *EntryList) add(kind EntryKind, value []byte, file string, line int) {
+// Append appends an entry of kind, value as written, read at file:line;
+// value is copied.
+func (l *EntryList) Append(kind EntryKind, value []byte, file string, line int) {
 	f := len(l.fileNames) - 1
 	if f < 0 || l.fileNames[f] != file {
 		if f = slices.Index(l.fileNames, file); f < 0 {
@@ -108,8 +97,8 @@ func (l *EntryList) add(kind EntryKind, value []byte, file string, line int) {
 	l.ends = append(l.ends, uint32(len(l.text)))
 }
 
-// grow makes room for n more entries of textBytes bytes in all.
-func (l *EntryList) grow(n, textBytes int) {
+// Grow makes room for n more entries of textBytes bytes in all.
+func (l *EntryList) Grow(n, textBytes int) {
 	l.kinds = slices.Grow(l.kinds, n)
 	l.lines = slices.Grow(l.lines, n)
 	l.files = slices.Grow(l.files, n)
@@ -176,6 +165,16 @@ func (e enum) parse(s string) (uint8, bool) {
 	return 0, false
 }
 
+// parseEnum returns the value of T that names s, or an error listing the
+// names.
+func parseEnum[T ~uint8](names enum, s string) (T, error) {
+	i, ok := names.parse(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not one of %s", s, names)
+	}
+	return T(i), nil
+}
+
 func (e enum) String() string { return strings.Join(e, " | ") }
 
 // Action is what the demand asks the platform to do.
@@ -191,6 +190,9 @@ var actionNames = enum{"review", "withhold"}
 
 func (a Action) String() string { return actionNames.name(uint8(a)) }
 
+// ParseAction returns the action named s.
+func ParseAction(s string) (Action, error) { return parseEnum[Action](actionNames, s) }
+
 // Scope is whether a demand targets an account or single tweets.
 type Scope uint8
 
@@ -203,6 +205,9 @@ const (
 var scopeNames = enum{"tweet", "user"}
 
 func (s Scope) String() string { return scopeNames.name(uint8(s)) }
+
+// ParseScope returns the scope named s.
+func ParseScope(s string) (Scope, error) { return parseEnum[Scope](scopeNames, s) }
 
 // Priority orders review work; higher is more urgent.
 type Priority uint8
@@ -219,6 +224,9 @@ var priorityNames = enum{"low", "normal", "high", "critical"}
 
 func (p Priority) String() string { return priorityNames.name(uint8(p)) }
 
+// ParsePriority returns the priority named s.
+func ParsePriority(s string) (Priority, error) { return parseEnum[Priority](priorityNames, s) }
+
 // Status is whether a demand stands.
 type Status uint8
 
@@ -233,6 +241,9 @@ const (
 var statusNames = enum{"active", "rescinded"}
 
 func (s Status) String() string { return statusNames.name(uint8(s)) }
+
+// ParseStatus returns the status named s.
+func ParseStatus(s string) (Status, error) { return parseEnum[Status](statusNames, s) }
 
 // TierSet is a set of tiers.
 type TierSet uint8
@@ -260,6 +271,9 @@ type ListError struct {
 	Line int // 0 when the problem concerns the whole file
 	Msg  string
 }
+
+// Warning is something odd in a list that does not stop it from loading.
+type Warning = ListError
 
 func (e *ListError) Error() string {
 	if e.Line > 0 {

@@ -5,6 +5,7 @@ import (
 	"log"
 	"time"
 
+	"flagstream/internal/lists"
 	"flagstream/matchers"
 )
 
@@ -18,7 +19,7 @@ handles: ["@fict_farmer_01"]
 hashtags: ["#FarmerGenocide"]
 domains: [example.org]
 `)
-	demand, _, err := matchers.ParseDemand("in-meity.yaml", demandFile, nil)
+	demand, _, err := lists.ParseDemand("in-meity.yaml", demandFile, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,8 +16,8 @@ const iso3166Alpha2 = "" +
 	"TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW " +
 	"EU XK"
 
-// isJurisdiction reports whether code is an accepted jurisdiction code.
-func isJurisdiction(code string) bool {
+// IsJurisdiction reports whether code is an accepted jurisdiction code.
+func IsJurisdiction(code string) bool {
 	if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' {
 		return false
 	}

@@ -239,7 +239,7 @@ func (m *Matcher) emit(s *Snapshot, refs Refs, h Hit, t Tier) {
 	for i := 0; i < refs.Len(); i++ {
 		e := refs.At(i)
 		d := s.Demand(e)
-		if !s.active[d] || (t != TierExact && !s.demands[d].Tiers.Has(t)) {
+		if s.states[d] != StateActive || (t != TierExact && !s.demands[d].Tiers.Has(t)) {
 			continue
 		}
 		h.Entry, h.Tier = e, t

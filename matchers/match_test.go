@@ -1,4 +1,4 @@
-package matchers
+package matchers_test
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	. "flagstream/matchers"
 )
 
 // matchLists are the demand files of the matching tests, by snapshot name.
@@ -437,8 +439,8 @@ func TestHitNames(t *testing.T) {
 	if want := []string{"hashtag", "mention", "author", "author_id", "phrase", "domain"}; !slices.Equal(names, want) {
 		t.Errorf("hit kinds = %q, want %q", names, want)
 	}
-	if len(HitKinds()) != numHitKinds || HitKind(numHitKinds).String() != "unknown" {
-		t.Errorf("HitKinds() lists %d kinds, want numHitKinds = %d, and the next kind unknown", len(HitKinds()), numHitKinds)
+	if len(HitKinds()) != NumHitKinds || HitKind(NumHitKinds).String() != "unknown" {
+		t.Errorf("HitKinds() lists %d kinds, want NumHitKinds = %d, and the next kind unknown", len(HitKinds()), NumHitKinds)
 	}
 	names = names[:0]
 	for _, w := range []Where{InTweet, InRetweeted, InQuoted, InRepliedTo} {

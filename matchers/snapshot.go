@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -26,7 +27,7 @@ import (
 // the number of demands.
 type Snapshot struct {
 	*compiled
-	active     []bool
+	states     []State // of each demand at the instant at
 	version    string
 	at         time.Time
 	nextChange time.Time
@@ -70,18 +71,33 @@ type compiled struct {
 	entries int                  // in the sets, repeats counted once
 }
 
-// Compile builds the snapshot of demands as active at time at. Entries that
+// CheckIDs reports every demand whose id an earlier one already uses, as a
+// *ListError at the later one's id, joined; nil when the ids are unique.
+func CheckIDs(demands []Demand) error {
+	var errs []error
+	first := make(map[string]*Demand, len(demands))
+	for i := range demands {
+		d := &demands[i]
+		if prev, ok := first[d.ID]; ok {
+			errs = append(errs, &ListError{File: d.File, Line: d.Line,
+				Msg: fmt.Sprintf("demand id %q is already used by %s:%d", d.ID, prev.File, prev.Line)})
+			continue
+		}
+		first[d.ID] = d
+	}
+	return errors.Join(errs...)
+}
+
+// Compile builds the snapshot of demands as active at time at. Demand ids
+// must be unique (CheckIDs). Entries that
 // repeat within a demand are counted once and reported as warnings. The
 // demands' entry lists are copied; the caller may drop them.
 func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
+	if err := CheckIDs(demands); err != nil {
+		return nil, nil, err
+	}
 	ds := slices.Clone(demands)
 	sort.Slice(ds, func(i, j int) bool { return ds[i].ID < ds[j].ID })
-	for i := 1; i < len(ds); i++ {
-		if ds[i].ID == ds[i-1].ID {
-			return nil, nil, &ListError{File: ds[i].File, Line: ds[i].Line,
-				Msg: fmt.Sprintf("demand id %q is already used by %s:%d", ds[i].ID, ds[i-1].File, ds[i-1].Line)}
-		}
-	}
 	c := &compiled{
 		demands: ds,
 		hashes:  make([][sha256.Size]byte, len(ds)),
@@ -161,7 +177,7 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 		for i := 0; i < d.Entries.Len(); i++ {
 			kind, value := d.Entries.Kind(i), d.Entries.Value(i)
 			var err error
-			exact, err = appendEntryKey(exact[:0], &n, kind, value)
+			exact, err = AppendEntryKey(exact[:0], &n, kind, value)
 			if err != nil {
 				e := d.Entries.At(i)
 				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err.Error()}
@@ -296,11 +312,11 @@ func (c *compiled) notePhrase(n *Normalizer, words *Words, value []byte) {
 
 // at returns the view of c at time t.
 func (c *compiled) at(t time.Time) *Snapshot {
-	s := &Snapshot{compiled: c, active: make([]bool, len(c.demands)), at: t}
+	s := &Snapshot{compiled: c, states: make([]State, len(c.demands)), at: t}
 	version := sha256.New()
 	for i := range c.demands {
-		if c.demands[i].ActiveAt(t) {
-			s.active[i] = true
+		s.states[i] = c.demands[i].StateAt(t)
+		if s.states[i] == StateActive {
 			version.Write(c.hashes[i][:])
 		}
 	}
@@ -347,7 +363,10 @@ func (s *Snapshot) NextChange() time.Time { return s.nextChange }
 func (s *Snapshot) Demands() []Demand { return s.demands }
 
 // Active reports whether demand d (an index into Demands) is active.
-func (s *Snapshot) Active(d int) bool { return s.active[d] }
+func (s *Snapshot) Active(d int) bool { return s.states[d] == StateActive }
+
+// State returns the state of demand d (an index into Demands) at Time.
+func (s *Snapshot) State(d int) State { return s.states[d] }
 
 // Counts returns the number of entries of each kind of demand d, repeats
 // counted once.
@@ -360,8 +379,8 @@ func (s *Snapshot) Entries() int { return s.entries }
 // ActiveEntries returns the number of entries of active demands.
 func (s *Snapshot) ActiveEntries() int {
 	n := 0
-	for d, a := range s.active {
-		if a {
+	for d, st := range s.states {
+		if st == StateActive {
 			for _, k := range s.counts[d] {
 				n += k
 			}
@@ -405,8 +424,8 @@ func (s *Snapshot) Bytes() int {
 // Summary describes the snapshot in one line for logs and `lists check`.
 func (s *Snapshot) Summary() string {
 	active := 0
-	for _, a := range s.active {
-		if a {
+	for _, st := range s.states {
+		if st == StateActive {
 			active++
 		}
 	}

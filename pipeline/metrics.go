@@ -35,41 +35,30 @@ var RejectReasons = []decode.Reason{
 // NewMetrics registers the pipeline's metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
+	counter := func(name, help string) prometheus.Counter {
+		return f.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	counterVec := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return f.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	histogram := func(name, help string, buckets []float64) prometheus.Histogram {
+		return f.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
+	}
 	m := &Metrics{
-		tweets: f.NewCounter(prometheus.CounterOpts{
-			Name: "flagstream_tweets_processed_total",
-			Help: "Tweets decoded and matched against the lists (a search response or v2 page counts each tweet it carries).",
-		}),
-		records: f.NewCounter(prometheus.CounterOpts{
-			Name: "flagstream_records_committed_total",
-			Help: "Input records fully handled: their review tasks and dead letters written, their offsets committed.",
-		}),
-		rejected: f.NewCounterVec(prometheus.CounterOpts{
-			Name: "flagstream_records_rejected_total",
-			Help: "Input records that could not be processed, by reason; each was written to the dead-letter topic (or the rejects file).",
-		}, []string{"reason"}),
-		tasks: f.NewCounter(prometheus.CounterOpts{
-			Name: "flagstream_review_tasks_emitted_total",
-			Help: "Review tasks written and acknowledged.",
-		}),
-		matches: f.NewCounterVec(prometheus.CounterOpts{
-			Name: "flagstream_matches_total",
-			Help: "List entries matched, by demand id and match kind (hashtag, mention, author, author_id, phrase, domain).",
-		}, []string{"demand", "kind"}),
-		processDuration: f.NewHistogram(prometheus.HistogramOpts{
-			Name:    "flagstream_process_duration_seconds",
-			Help:    "Time to decode, match and build the tasks of one record; one record in 64 is timed.",
-			Buckets: prometheus.ExponentialBuckets(1e-6, 2.5, 14),
-		}),
-		endToEnd: f.NewHistogram(prometheus.HistogramOpts{
-			Name:    "flagstream_end_to_end_lag_seconds",
-			Help:    "Time from a flagged tweet's Kafka timestamp to its review task being acknowledged.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 16),
-		}),
-		batches: f.NewCounter(prometheus.CounterOpts{
-			Name: "flagstream_batches_committed_total",
-			Help: "Batches of records written and committed.",
-		}),
+		tweets: counter("flagstream_tweets_processed_total",
+			"Tweets decoded and matched against the lists (a search response or v2 page counts each tweet it carries)."),
+		records: counter("flagstream_records_committed_total",
+			"Input records fully handled: their review tasks and dead letters written, their offsets committed."),
+		rejected: counterVec("flagstream_records_rejected_total",
+			"Input records that could not be processed, by reason; each was written to the dead-letter topic (or the rejects file).", "reason"),
+		tasks: counter("flagstream_review_tasks_emitted_total", "Review tasks written and acknowledged."),
+		matches: counterVec("flagstream_matches_total",
+			"List entries matched, by demand id and match kind (hashtag, mention, author, author_id, phrase, domain).", "demand", "kind"),
+		processDuration: histogram("flagstream_process_duration_seconds",
+			"Time to decode, match and build the tasks of one record; one record in 64 is timed.", prometheus.ExponentialBuckets(1e-6, 2.5, 14)),
+		endToEnd: histogram("flagstream_end_to_end_lag_seconds",
+			"Time from a flagged tweet's Kafka timestamp to its review task being acknowledged.", prometheus.ExponentialBuckets(0.001, 2.5, 16)),
+		batches: counter("flagstream_batches_committed_total", "Batches of records written and committed."),
 	}
 	for _, r := range RejectReasons {
 		m.rejected.WithLabelValues(string(r))

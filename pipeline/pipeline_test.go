@@ -16,13 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"flagstream/internal/lists"
 	"flagstream/matchers"
 )
 
 // testSnapshot is one demand naming @listed_user and #ListedTag.
 func testSnapshot(t testing.TB) *matchers.Snapshot {
 	t.Helper()
-	d, _, err := matchers.ParseDemand("t.yaml", []byte(`id: T-1
+	d, _, err := lists.ParseDemand("t.yaml", []byte(`id: T-1
 jurisdiction: IN
 authority: A
 legal_basis: L

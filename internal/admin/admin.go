@@ -1,7 +1,8 @@
 // Package admin serves flagstream's admin HTTP endpoints: /metrics for
 // Prometheus, /healthz (the process is alive), /readyz (it is doing its
-// job: lists loaded, consumer group joined, not shutting down) and
-// POST /-/reload (reload the lists now).
+// job: lists loaded, consumer group joined, not shutting down),
+// POST /-/reload (reload the lists now) and, when asked for, Go's profiler
+// under /debug/pprof/.
 package admin
 
 import (
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +28,8 @@ type Config struct {
 	Ready func() error
 	// Reload reloads the lists and returns the new lists version.
 	Reload func() (version string, err error)
+	// Pprof serves net/http/pprof's handlers under /debug/pprof/.
+	Pprof  bool
 	Logger *slog.Logger
 }
 
@@ -81,11 +85,23 @@ func Start(cfg Config) (*Server, error) {
 		}
 		json.NewEncoder(w).Encode(map[string]string{"lists_version": version})
 	})
+	if cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	// Only "/" itself: any other path is 404, and a known path with the
 	// wrong method 405 (with an Allow header).
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "flagstream admin: /metrics /healthz /readyz POST /-/reload")
+		fmt.Fprint(w, "flagstream admin: /metrics /healthz /readyz POST /-/reload")
+		if cfg.Pprof {
+			fmt.Fprint(w, " /debug/pprof/")
+		}
+		fmt.Fprintln(w)
 	})
 	s := &Server{
 		srv: &http.Server{

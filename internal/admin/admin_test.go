@@ -213,6 +213,29 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
+// TestPprof checks that the profiler is served only when asked for: its
+// index, a named profile and a short CPU profile.
+func TestPprof(t *testing.T) {
+	off := start(t, Config{})
+	if code, _, _ := do(t, "GET", off+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ without Pprof: status %d, want 404", code)
+	}
+	on := start(t, Config{Pprof: true})
+	code, _, body := do(t, "GET", on+"/debug/pprof/")
+	if code != http.StatusOK || !strings.Contains(body, "goroutine") || !strings.Contains(body, "heap") {
+		t.Errorf("GET /debug/pprof/: %d, want 200 with the profiles listed:\n%.300s", code, body)
+	}
+	if code, _, body := do(t, "GET", on+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("GET /debug/pprof/goroutine?debug=1: %d %.200q", code, body)
+	}
+	if code, ctype, body := do(t, "GET", on+"/debug/pprof/profile?seconds=1"); code != http.StatusOK || ctype != "application/octet-stream" || len(body) == 0 {
+		t.Errorf("GET /debug/pprof/profile?seconds=1: %d %q, %d bytes; want a CPU profile", code, ctype, len(body))
+	}
+	if _, _, body := do(t, "GET", on+"/"); !strings.Contains(body, "/debug/pprof/") {
+		t.Errorf("GET / with Pprof does not list /debug/pprof/: %q", body)
+	}
+}
+
 func TestStartBadAddress(t *testing.T) {
 	if _, err := Start(Config{Listen: "127.0.0.1:notaport"}); err == nil {
 		t.Error("Start on a bad address: no error")

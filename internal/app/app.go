@@ -1,7 +1,12 @@
-// Package app wires flagstream run together: lists and their reloader,
-// the Kafka consumer and producer, the pipeline, metrics and the admin
-// HTTP server, with one owner for every goroutine and a fixed shutdown
-// order. cmd/flagstream and the demo call Run; tests call it directly.
+// Package app is flagstream's one composition root: it assembles lists,
+// sources, sinks, the pipeline, metrics and the admin server into the
+// programs the command line runs. Run is flagstream run (Kafka in, review
+// tasks out, live lists, metrics), with one owner for every goroutine and
+// a fixed shutdown order; Scan is flagstream scan (NDJSON in and out).
+// Both build on the same pieces (LoadLists, Engine, RegisterMetrics, the
+// Kafka adapters' constructors), which a further entry point such as a
+// retro-hunt reuses. The command line only parses flags and calls app;
+// tests and the demo call it directly.
 package app
 
 import (
@@ -22,7 +27,6 @@ import (
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
 	"flagstream/pipeline"
-	"flagstream/pipeline/decode"
 )
 
 // ErrLists marks a failure to load the lists at start-up: the demand files
@@ -37,8 +41,6 @@ type Options struct {
 	// Registry collects the metrics; default a new one with the Go and
 	// process collectors.
 	Registry *prometheus.Registry
-	// Clock drives lists expiry; default the wall clock.
-	Clock lists.Clock
 	// Started, if set, is called once everything is up, with the admin
 	// server's address ("" when there is none).
 	Started func(adminAddr string)
@@ -63,59 +65,38 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	metrics := RegisterMetrics(reg, opts.Version, opts.Revision)
 
-	reloader := lists.NewReloader(cfg.Lists.Dir, opts.Clock, log, metrics.Lists)
-	if _, err := reloader.Reload(); err != nil {
+	// The coordinator holds the current lists; the watcher decides when
+	// they are reloaded, and every reload goes through it.
+	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	watcher := lists.NewWatcher(coordinator)
+	if _, err := watcher.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
 	}
 
+	for _, w := range cfg.Warnings() {
+		log.Warn("config: " + w)
+	}
 	conn, err := kafkaio.NewConnection(cfg.Kafka)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	pm, km := metrics.Pipeline, metrics.Kafka
-	src, err := kafkaio.NewConsumer(cfg.Input.Consumer, conn, kafkaio.SourceConfig{
-		Topic:             cfg.Input.Topic,
-		Group:             cfg.Input.Group,
-		StartLatest:       cfg.Input.Start == "latest",
-		MaxWait:           cfg.Input.MaxWait,
-		FetchMaxBytes:     int(cfg.Input.FetchMaxBytes),
-		QueueCapacity:     cfg.Input.QueueCapacity,
-		CommitInterval:    cfg.Input.CommitInterval,
-		HeartbeatInterval: cfg.Input.HeartbeatInterval,
-		SessionTimeout:    cfg.Input.SessionTimeout,
-		RebalanceTimeout:  cfg.Input.RebalanceTimeout,
-		BatchRecords:      cfg.Pipeline.BatchSize,
-		Linger:            cfg.Pipeline.BatchLinger,
-		MaxMessageBytes:   int(cfg.Limits.MaxMessageBytes),
-		Logger:            log,
-		Metrics:           km,
-	})
+	km := metrics.Kafka
+	src, err := newConsumer(conn, cfg, log, km)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	sink, err := kafkaio.NewSink(conn, kafkaio.SinkConfig{
-		Topic:           cfg.Output.Topic,
-		DeadLetterTopic: cfg.Output.DeadLetterTopic,
-		BatchTimeout:    cfg.Output.BatchTimeout,
-		BatchSize:       cfg.Output.BatchSize,
-		MaxMessageBytes: 1 << 20,
-		Compression:     cfg.Output.Compression,
-		WriteTimeout:    cfg.Output.WriteTimeout,
-		Logger:          log,
-		Metrics:         km,
-	})
+	sink, err := newKafkaSink(conn, cfg, log, km)
 	if err != nil {
 		src.Close()
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	statsDone := km.Poll(src, sink, time.Second)
 
 	var stopping atomic.Bool
 	ready := func() error {
 		switch {
 		case stopping.Load() || ctx.Err() != nil:
 			return errors.New("shutting down")
-		case reloader.Snapshot() == nil:
+		case coordinator.Snapshot() == nil:
 			return errors.New("lists not loaded")
 		case !km.Joined():
 			return errors.New("consumer group not joined yet")
@@ -129,18 +110,18 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 			Gatherer: reg,
 			Ready:    ready,
 			Reload: func() (string, error) {
-				s, err := reloader.Reload()
+				s, err := watcher.Reload()
 				if err != nil {
 					return "", err
 				}
 				return s.Version(), nil
 			},
+			Pprof:  cfg.HTTP.Pprof,
 			Logger: log,
 		})
 		if err != nil {
 			src.Close()
 			sink.Close()
-			statsDone()
 			return err
 		}
 	}
@@ -155,7 +136,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		if cfg.Lists.Reload == "off" {
 			reloadNow = nil
 		}
-		reloader.Watch(stopWatch, reloadNow, cfg.Lists.Reload == "watch", cfg.Lists.Interval)
+		watcher.Run(stopWatch, reloadNow, cfg.Lists.Reload == "watch", cfg.Lists.Interval)
 	}()
 
 	adminAddr := ""
@@ -164,32 +145,19 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	log.Info("flagstream running", "brokers", cfg.Kafka.Brokers, "input", cfg.Input.Topic, "group", cfg.Input.Group,
 		"output", cfg.Output.Topic, "dead_letters", cfg.Output.DeadLetterTopic, "admin", adminAddr,
-		"lists_version", reloader.Snapshot().Version(), "workers", workers(cfg))
+		"lists_version", coordinator.Snapshot().Version(), "workers", workers(cfg))
 	if opts.Started != nil {
 		opts.Started(adminAddr)
 	}
 
-	runErr := pipeline.Run(ctx, pipeline.Config{
-		Source:       src,
-		Sink:         sink,
-		Lists:        reloader.Snapshot,
-		Workers:      cfg.Pipeline.Workers,
-		Slots:        cfg.Pipeline.Slots,
-		Writers:      cfg.Pipeline.Writers,
-		DrainTimeout: cfg.Pipeline.DrainTimeout,
-		Limits: decode.Limits{
-			MaxTweets:     cfg.Limits.MaxTweetsPerRecord,
-			MaxEmbedDepth: cfg.Limits.MaxEmbedDepth,
-			MaxTextBytes:  int(cfg.Limits.MaxTextBytes),
-		},
-		Metrics:      pm,
-		BeforeRecord: opts.BeforeRecord,
-	})
+	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
+	pc.BeforeRecord = opts.BeforeRecord
+	runErr := pipeline.Run(ctx, pc)
 	stopping.Store(true)
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
 
 	// Shutdown order: the consumer flushes its commits and leaves the
-	// group, the producer flushes, then the watcher, stats and HTTP stop.
+	// group, the producer flushes, then the watcher and HTTP stop.
 	errs := []error{runErr}
 	if err := src.Close(); err != nil {
 		errs = append(errs, err)
@@ -199,7 +167,6 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	close(stopWatch)
 	watchWG.Wait()
-	statsDone()
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -244,33 +211,4 @@ func ReserveProcs(getenv func(string) string) (cpus int) {
 		runtime.GOMAXPROCS(2 * cpus)
 	}
 	return cpus
-}
-
-// Metrics are the metrics of flagstream run, beside the Go and process
-// collectors: the pipeline's stages, the Kafka client's, the lists' and
-// flagstream_build_info.
-type Metrics struct {
-	Pipeline *pipeline.Metrics
-	Kafka    *kafkaio.Metrics
-	Lists    *lists.Metrics
-}
-
-// RegisterMetrics registers every metric of flagstream run with reg; Run
-// calls it, and the metrics lint test checks exactly this set.
-func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metrics {
-	registerBuildInfo(reg, version, revision)
-	return Metrics{
-		Pipeline: pipeline.NewMetrics(reg),
-		Kafka:    kafkaio.NewMetrics(reg),
-		Lists:    lists.NewMetrics(reg),
-	}
-}
-
-func registerBuildInfo(reg prometheus.Registerer, version, revision string) {
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "flagstream_build_info",
-		Help: "Build information; always 1.",
-	}, []string{"version", "revision", "goversion"})
-	reg.MustRegister(g)
-	g.WithLabelValues(version, revision, runtime.Version()).Set(1)
 }

@@ -22,7 +22,9 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"flagstream/config"
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and returns
@@ -76,10 +78,10 @@ func TestRunTLSAndSASL(t *testing.T) {
 	} {
 		t.Run(tc.mechanism, func(t *testing.T) {
 			serverTLS, caFile := selfSigned(t)
-			h := newHarness(t, devbroker.Config{
+			h := testkit.New(t, devbroker.Config{
 				TLS:   serverTLS,
 				Users: []devbroker.User{{Mechanism: tc.kfake, Name: "flagstream", Password: "s3cret-" + tc.mechanism}},
-			})
+			}, synth.Config{})
 			pool := x509.NewCertPool()
 			pem, _ := os.ReadFile(caFile)
 			pool.AppendCertsFromPEM(pem)
@@ -87,11 +89,11 @@ func TestRunTLSAndSASL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := &kafka.Writer{Addr: kafka.TCP(h.broker.Addr()), Topic: "tweets", BatchTimeout: 2 * time.Millisecond,
+			w := &kafka.Writer{Addr: kafka.TCP(h.Broker.Addr()), Topic: "tweets", BatchTimeout: 2 * time.Millisecond,
 				RequiredAcks: kafka.RequireAll,
 				Transport:    &kafka.Transport{TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, SASL: mech}}
 			var msgs []kafka.Message
-			for _, v := range h.records(300) {
+			for _, v := range h.Records(300) {
 				msgs = append(msgs, kafka.Message{Value: v})
 			}
 			if err := w.WriteMessages(context.Background(), msgs...); err != nil {
@@ -103,18 +105,18 @@ func TestRunTLSAndSASL(t *testing.T) {
 			if err := os.WriteFile(passwordFile, []byte("s3cret-"+tc.mechanism+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cfg := h.config("secure")
+			cfg := h.Config("secure")
 			cfg.Kafka.TLS = config.TLS{Enabled: true, CAFile: caFile}
 			cfg.Kafka.SASL = config.SASL{Mechanism: tc.mechanism, Username: "flagstream", PasswordFile: passwordFile}
 			cfg.Kafka.SASL.Password = config.NewSecret("s3cret-" + tc.mechanism)
-			in := h.start(cfg)
-			waitFor(t, 60*time.Second, "all records committed", func() bool { return in.counter("flagstream_records_committed_total") >= 300 })
-			if err := in.stop(t); err != nil {
+			in := start(t, cfg)
+			testkit.WaitFor(t, 60*time.Second, "all records committed", func() bool { return in.counter("flagstream_records_committed_total") >= 300 })
+			if err := in.Stop(t); err != nil {
 				t.Fatal(err)
 			}
 			// The test's own reads use plaintext, which this broker refuses,
 			// so the tasks are counted from the metrics.
-			if got, want := in.counter("flagstream_review_tasks_emitted_total"), float64(len(h.exp.Flagged)); got != want {
+			if got, want := in.counter("flagstream_review_tasks_emitted_total"), float64(len(h.Exp.Flagged)); got != want {
 				t.Errorf("review tasks: got %v, want %v", got, want)
 			}
 		})
@@ -124,10 +126,10 @@ func TestRunTLSAndSASL(t *testing.T) {
 // TestRunWrongPasswordNeverReady checks that bad credentials keep the
 // instance unready instead of consuming.
 func TestRunWrongPasswordNeverReady(t *testing.T) {
-	h := newHarness(t, devbroker.Config{Users: []devbroker.User{{Mechanism: "SCRAM-SHA-256", Name: "flagstream", Password: "right"}}})
-	cfg := h.config("wrong")
+	h := testkit.New(t, devbroker.Config{Users: []devbroker.User{{Mechanism: "SCRAM-SHA-256", Name: "flagstream", Password: "right"}}}, synth.Config{})
+	cfg := h.Config("wrong")
 	cfg.Kafka.SASL = config.SASL{Mechanism: "scram-sha-256", Username: "flagstream", Password: config.NewSecret("wrong")}
-	in := h.start(cfg)
+	in := start(t, cfg)
 	time.Sleep(2 * time.Second)
 	if in.counter("flagstream_kafka_consumer_group_joined") != 0 {
 		t.Error("joined the group with a wrong password")
@@ -135,7 +137,7 @@ func TestRunWrongPasswordNeverReady(t *testing.T) {
 	if in.counter("flagstream_kafka_consumer_errors_total") == 0 {
 		t.Error("no consumer errors counted for a wrong password")
 	}
-	in.stop(t)
+	in.Stop(t)
 }
 
 func testMechanism(name, user, pass string) (sasl.Mechanism, error) {

@@ -10,16 +10,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/testkit"
 	"flagstream/pipeline"
 )
 
@@ -35,34 +32,29 @@ func TestFaultBrokerOutage(t *testing.T) {
 	}
 	t.Parallel()
 	dataDir := t.TempDir()
-	addr := kafkatest.FreeAddr(t)
-	bcfg := devbroker.Config{Listen: addr, Partitions: 4, DataDir: dataDir, Topics: []string{"tweets", "review-tasks", "tweets-dlq"}}
-	h := newHarness(t, bcfg)
-	h.produce(1500)
-	in := h.start(h.config("outage"))
-	waitFor(t, 60*time.Second, "the first records to be committed", func() bool { return h.caughtUp("outage") })
+	addr := testkit.FreeAddr(t)
+	bcfg := devbroker.Config{Listen: addr, DataDir: dataDir}
+	h := testkit.New(t, bcfg, synth.Config{})
+	h.Produce(1500)
+	in := start(t, h.Config("outage"))
+	testkit.WaitFor(t, 60*time.Second, "the first records to be committed", func() bool { return h.CaughtUp("outage") })
 
-	h.broker.Close()
-	start := time.Now()
-	for time.Since(start) < outage {
+	h.Broker.Close()
+	down := time.Now()
+	for time.Since(down) < outage {
 		select {
-		case err := <-in.done:
+		case err := <-in.Stopped():
 			t.Fatalf("run stopped during the broker outage: %v", err)
 		case <-time.After(time.Second):
 		}
 	}
-	b, err := devbroker.Start(bcfg)
-	if err != nil {
-		t.Fatalf("restart the broker: %v", err)
-	}
-	t.Cleanup(b.Close)
-	h.broker = b
-	h.produce(1500)
-	waitFor(t, 90*time.Second, "run to catch up after the outage", func() bool { return h.caughtUp("outage") })
-	if err := in.stop(t); err != nil {
+	h.Broker = testkit.StartBroker(t, bcfg)
+	h.Produce(1500)
+	testkit.WaitFor(t, 90*time.Second, "run to catch up after the outage", func() bool { return h.CaughtUp("outage") })
+	if err := in.Stop(t); err != nil {
 		t.Fatalf("graceful stop after the outage: %v", err)
 	}
-	h.checkTasks(h.tasks(), false)
+	h.CheckTasks(h.Tasks(), false)
 }
 
 // TestFaultOutputRefusesWrites makes the broker refuse writes to the
@@ -70,44 +62,44 @@ func TestFaultBrokerOutage(t *testing.T) {
 // refused records, the blocked metric set) and, once writes are accepted
 // again, writes every task, losing nothing.
 func TestFaultOutputRefusesWrites(t *testing.T) {
-	h := newHarness(t, devbroker.Config{})
-	h.produce(500)
-	in := h.start(h.config("refuse"))
-	waitFor(t, 60*time.Second, "the first records to be committed", func() bool { return h.caughtUp("refuse") })
+	h := testkit.New(t, devbroker.Config{}, synth.Config{})
+	h.Produce(500)
+	in := start(t, h.Config("refuse"))
+	testkit.WaitFor(t, 60*time.Second, "the first records to be committed", func() bool { return h.CaughtUp("refuse") })
 
-	restore := h.broker.RefuseProduce("review-tasks")
-	h.produce(1000)
-	waitFor(t, 30*time.Second, "flagstream_kafka_producer_blocked to be 1", func() bool {
+	restore := h.Broker.RefuseProduce("review-tasks")
+	h.Produce(1000)
+	testkit.WaitFor(t, 30*time.Second, "flagstream_kafka_producer_blocked to be 1", func() bool {
 		return in.counter("flagstream_kafka_producer_blocked") == 1
 	})
 	time.Sleep(time.Second)
-	if h.caughtUp("refuse") {
+	if h.CaughtUp("refuse") {
 		t.Fatal("offsets were committed past records whose tasks could not be written")
 	}
 	if in.counter("flagstream_kafka_producer_write_failures_total") == 0 {
 		t.Error("no write failures counted")
 	}
 	restore()
-	waitFor(t, 60*time.Second, "run to catch up once writes are accepted", func() bool { return h.caughtUp("refuse") })
+	testkit.WaitFor(t, 60*time.Second, "run to catch up once writes are accepted", func() bool { return h.CaughtUp("refuse") })
 	if got := in.counter("flagstream_kafka_producer_blocked"); got != 0 {
 		t.Errorf("flagstream_kafka_producer_blocked = %v after recovery, want 0", got)
 	}
-	if err := in.stop(t); err != nil {
+	if err := in.Stop(t); err != nil {
 		t.Fatal(err)
 	}
-	h.checkTasks(h.tasks(), false)
+	h.CheckTasks(h.Tasks(), false)
 }
 
 // TestFaultPanicGoesToDeadLetters makes processing panic on some records:
 // each goes to the dead-letter topic with reason panic, and run goes on.
 func TestFaultPanicGoesToDeadLetters(t *testing.T) {
-	h := newHarness(t, devbroker.Config{})
-	values := h.records(1000)
+	h := testkit.New(t, devbroker.Config{}, synth.Config{})
+	values := h.Records(1000)
 	// Records that panic: every 97th, and never a flagged or malformed
 	// one, so the expectations of the harness still hold.
 	poison := map[string]bool{}
 	for i, v := range values {
-		if id, err := synth.TweetID(v); err == nil && i%97 == 0 && !h.exp.IsFlagged(id) {
+		if id, err := synth.TweetID(v); err == nil && i%97 == 0 && !h.Exp.IsFlagged(id) {
 			values[i] = bytes.Replace(v, []byte(`"text":"`), []byte(`"text":"POISON `), 1)
 			poison[id] = true
 		}
@@ -115,8 +107,8 @@ func TestFaultPanicGoesToDeadLetters(t *testing.T) {
 	if len(poison) == 0 {
 		t.Fatal("no poison records")
 	}
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", values)
-	cfg := h.config("panic")
+	testkit.Produce(t, h.Broker.Addr(), "tweets", values)
+	cfg := h.Config("panic")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -127,15 +119,15 @@ func TestFaultPanicGoesToDeadLetters(t *testing.T) {
 			}
 		}})
 	}()
-	waitFor(t, 60*time.Second, "all records committed", func() bool { return h.caughtUp("panic") })
+	testkit.WaitFor(t, 60*time.Second, "all records committed", func() bool { return h.CaughtUp("panic") })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	h.checkTasks(h.tasks(), true)
+	h.CheckTasks(h.Tasks(), true)
 	panics := 0
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq") {
-		if reason, _ := kafkatest.Header(m, kafkaio.HeaderReason); reason == string(pipeline.ReasonPanic) {
+	for _, m := range h.ReadTopic("tweets-dlq") {
+		if reason, _ := testkit.Header(m, kafkaio.HeaderReason); reason == string(pipeline.ReasonPanic) {
 			panics++
 			if !bytes.Contains(m.Value, []byte("POISON")) {
 				t.Errorf("a dead letter with reason panic is not a poison record: %.80s", m.Value)
@@ -152,47 +144,24 @@ func TestFaultPanicGoesToDeadLetters(t *testing.T) {
 // partitions move: both instances take the new lists, tweets naming the
 // new demand's handle are flagged, and nothing is lost.
 func TestFaultReloadDuringRebalance(t *testing.T) {
-	h := newHarness(t, devbroker.Config{Partitions: 4})
-	h.produce(1000)
-	a := h.start(h.config("reload"))
-	waitFor(t, 60*time.Second, "the first instance to commit", func() bool {
+	h := testkit.New(t, devbroker.Config{Partitions: 4}, synth.Config{})
+	h.Produce(1000)
+	a := start(t, h.Config("reload"))
+	testkit.WaitFor(t, 60*time.Second, "the first instance to commit", func() bool {
 		return a.counter("flagstream_records_committed_total") > 0
 	})
 
 	// Keep records flowing while the second instance joins and the lists
 	// change.
-	stopFeed := make(chan struct{})
-	var feed sync.WaitGroup
-	var feedErr error
-	feed.Add(1)
-	go func() {
-		defer feed.Done()
-		w := &kafka.Writer{Addr: kafka.TCP(h.broker.Addr()), Topic: "tweets", BatchTimeout: 2 * time.Millisecond, RequiredAcks: kafka.RequireAll}
-		defer w.Close()
-		for {
-			select {
-			case <-stopFeed:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			var msgs []kafka.Message
-			for _, v := range h.records(100) {
-				msgs = append(msgs, kafka.Message{Value: v})
-			}
-			if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-				feedErr = err
-				return
-			}
-		}
-	}()
-	b := h.start(h.config("reload"))
-	if err := os.WriteFile(filepath.Join(h.listsDir, "new.yaml"), []byte(
+	f := startFeeder(h)
+	b := start(t, h.Config("reload"))
+	if err := os.WriteFile(filepath.Join(h.ListsDir, "new.yaml"), []byte(
 		"id: TEST-NEW-1\njurisdiction: IN\nauthority: A\nlegal_basis: L\nhandles: [\"@fresh_handle_x\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	versions := map[string]bool{}
 	for _, in := range []*instance{a, b} {
-		resp, err := http.Post("http://"+in.admin+"/-/reload", "", nil)
+		resp, err := http.Post("http://"+in.Addr+"/-/reload", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,25 +179,21 @@ func TestFaultReloadDuringRebalance(t *testing.T) {
 	if len(versions) != 1 {
 		t.Errorf("the instances loaded different lists versions: %v", versions)
 	}
-	close(stopFeed)
-	feed.Wait()
-	if feedErr != nil {
-		t.Fatalf("produce while rebalancing: %v", feedErr)
-	}
+	f.halt(t)
 
 	// Tweets naming the new handle, produced after both reloads.
 	fresh := synth.New(synth.Config{Seed: 99, Handles: []string{"fresh_handle_x"}, FlagRate: 0.2, FirstID: 1365000000000000001})
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 500))
-	waitFor(t, 90*time.Second, "the group to commit everything", func() bool { return h.caughtUp("reload") })
+	testkit.Produce(t, h.Broker.Addr(), "tweets", h.RecordsFrom(fresh, 500))
+	testkit.WaitFor(t, 90*time.Second, "the group to commit everything", func() bool { return h.CaughtUp("reload") })
 	for _, in := range []*instance{a, b} {
-		if err := in.stop(t); err != nil {
+		if err := in.Stop(t); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := h.tasks()
-	h.checkTasks(s, false)
+	s := h.Tasks()
+	h.CheckTasks(s, false)
 	newDemand := 0
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "review-tasks") {
+	for _, m := range h.ReadTopic("review-tasks") {
 		if strings.Contains(string(m.Value), `"demand_id":"TEST-NEW-1"`) {
 			newDemand++
 		}
@@ -236,14 +201,14 @@ func TestFaultReloadDuringRebalance(t *testing.T) {
 	if newDemand == 0 {
 		t.Error("no task names the demand loaded during the rebalance")
 	}
-	t.Logf("%d tasks, %d of the new demand", s.total, newDemand)
+	t.Logf("%d tasks, %d of the new demand", s.Total, newDemand)
 }
 
 // TestHostileRecordsThroughKafka sends records that break every limit and
 // rule: each is counted and sent to the dead-letter topic with its reason,
 // the good records around them are processed, and memory stays bounded.
 func TestHostileRecordsThroughKafka(t *testing.T) {
-	h := newHarness(t, devbroker.Config{})
+	h := testkit.New(t, devbroker.Config{}, synth.Config{})
 	tweets := func(n int) []byte {
 		var b bytes.Buffer
 		b.WriteString(`{"statuses":[`)
@@ -270,30 +235,30 @@ func TestHostileRecordsThroughKafka(t *testing.T) {
 		{append(append([]byte(`{"id_str":"4","text":"`), bytes.Repeat([]byte("b"), 900<<10)...), `"}`...), "too_large"},
 		{[]byte(`{"id_str":"5","text":"x","retweeted_status":{"id_str":"6","retweeted_status":{"id_str":"7","retweeted_status":{"id_str":"8","retweeted_status":{"id_str":"9","retweeted_status":{"id_str":"10","retweeted_status":{"id_str":"11"}}}}}}}`), "too_deep"},
 	}
-	values := h.records(300)
+	values := h.Records(300)
 	for _, hv := range hostile {
 		values = append(values, hv.value)
 	}
-	values = append(values, h.records(300)...)
-	kafkatest.Produce(t, h.broker.Addr(), "tweets", values)
+	values = append(values, h.Records(300)...)
+	testkit.Produce(t, h.Broker.Addr(), "tweets", values)
 
-	cfg := h.config("hostile")
+	cfg := h.Config("hostile")
 	cfg.Limits.MaxMessageBytes = 800 << 10 // the 900 KiB record is too large
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	in := h.start(cfg)
-	waitFor(t, 60*time.Second, "all records committed", func() bool { return h.caughtUp("hostile") })
+	in := start(t, cfg)
+	testkit.WaitFor(t, 60*time.Second, "all records committed", func() bool { return h.CaughtUp("hostile") })
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	if err := in.stop(t); err != nil {
+	if err := in.Stop(t); err != nil {
 		t.Fatal(err)
 	}
-	h.checkTasks(h.tasks(), true)
+	h.CheckTasks(h.Tasks(), true)
 	got := map[string]int{}
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq") {
-		reason, _ := kafkatest.Header(m, kafkaio.HeaderReason)
+	for _, m := range h.ReadTopic("tweets-dlq") {
+		reason, _ := testkit.Header(m, kafkaio.HeaderReason)
 		got[reason]++
 	}
 	for _, hv := range hostile {
@@ -301,7 +266,7 @@ func TestHostileRecordsThroughKafka(t *testing.T) {
 			t.Errorf("no dead letter with reason %s", hv.reason)
 		}
 	}
-	if got, want := len(kafkatest.ReadTopic(t, h.broker.Addr(), "tweets-dlq")), len(hostile)+h.exp.Malformed(); got != want {
+	if got, want := len(h.ReadTopic("tweets-dlq")), len(hostile)+h.Exp.Malformed(); got != want {
 		t.Errorf("dead letters: got %d, want %d", got, want)
 	}
 	// The heap after the hostile records were processed stays within a

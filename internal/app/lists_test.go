@@ -12,9 +12,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
 
 // feeder produces synthetic records in the background until stopped, so
@@ -25,12 +25,12 @@ type feeder struct {
 	err  error
 }
 
-func startFeeder(h *harness) *feeder {
+func startFeeder(h *testkit.Kit) *feeder {
 	f := &feeder{stop: make(chan struct{})}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		w := &kafka.Writer{Addr: kafka.TCP(h.broker.Addr()), Topic: "tweets", BatchTimeout: 2 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+		w := &kafka.Writer{Addr: kafka.TCP(h.Broker.Addr()), Topic: "tweets", BatchTimeout: 2 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 		defer w.Close()
 		for {
 			select {
@@ -39,7 +39,7 @@ func startFeeder(h *harness) *feeder {
 			case <-time.After(20 * time.Millisecond):
 			}
 			var msgs []kafka.Message
-			for _, v := range h.records(50) {
+			for _, v := range h.Records(50) {
 				msgs = append(msgs, kafka.Message{Value: v})
 			}
 			if err := w.WriteMessages(context.Background(), msgs...); err != nil {
@@ -61,10 +61,9 @@ func (f *feeder) halt(t *testing.T) {
 }
 
 // tasksOf counts the review tasks that name a demand.
-func tasksOf(t *testing.T, h *harness, demand string) int {
-	t.Helper()
+func tasksOf(h *testkit.Kit, demand string) int {
 	n := 0
-	for _, m := range kafkatest.ReadTopic(t, h.broker.Addr(), "review-tasks") {
+	for _, m := range h.ReadTopic("review-tasks") {
 		if strings.Contains(string(m.Value), `"demand_id":"`+demand+`"`) {
 			n++
 		}
@@ -81,8 +80,8 @@ func tasksOf(t *testing.T, h *harness, demand string) int {
 func TestLiveListsWhileRecordsFlow(t *testing.T) {
 	for _, trigger := range []string{"watch", "signal", "post"} {
 		t.Run(trigger, func(t *testing.T) {
-			h := newHarness(t, devbroker.Config{})
-			cfg := h.config("live-" + trigger)
+			h := testkit.New(t, devbroker.Config{}, synth.Config{})
+			cfg := h.Config("live-" + trigger)
 			hup := make(chan struct{}, 1)
 			switch trigger {
 			case "watch":
@@ -90,7 +89,7 @@ func TestLiveListsWhileRecordsFlow(t *testing.T) {
 			default:
 				cfg.Lists.Reload = "signal"
 			}
-			in := h.startWith(cfg, Options{Reload: hup})
+			in := startWith(t, cfg, Options{Reload: hup})
 			f := startFeeder(h)
 			defer func() {
 				if f != nil {
@@ -103,7 +102,7 @@ func TestLiveListsWhileRecordsFlow(t *testing.T) {
 				case "signal":
 					hup <- struct{}{}
 				case "post":
-					resp, err := http.Post("http://"+in.admin+"/-/reload", "", nil)
+					resp, err := http.Post("http://"+in.Addr+"/-/reload", "", nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -112,40 +111,40 @@ func TestLiveListsWhileRecordsFlow(t *testing.T) {
 			}
 
 			// A broken change is refused; the lists keep flagging.
-			if err := os.WriteFile(filepath.Join(h.listsDir, "broken.yaml"), []byte("id: BROKEN\njurisdiction: IN\nhandles: [\"not a handle\"]\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(h.ListsDir, "broken.yaml"), []byte("id: BROKEN\njurisdiction: IN\nhandles: [\"not a handle\"]\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			reload()
-			waitFor(t, 20*time.Second, "the broken file to be refused", func() bool {
+			testkit.WaitFor(t, 20*time.Second, "the broken file to be refused", func() bool {
 				return in.labelled("flagstream_lists_reloads_total", "failure") >= 1
 			})
 			flaggedBefore := in.counter("flagstream_review_tasks_emitted_total")
-			waitFor(t, 20*time.Second, "the old lists to keep flagging", func() bool {
+			testkit.WaitFor(t, 20*time.Second, "the old lists to keep flagging", func() bool {
 				return in.counter("flagstream_review_tasks_emitted_total") > flaggedBefore
 			})
-			os.Remove(filepath.Join(h.listsDir, "broken.yaml"))
+			os.Remove(filepath.Join(h.ListsDir, "broken.yaml"))
 
 			// A new demand takes effect within seconds.
 			successes := in.labelled("flagstream_lists_reloads_total", "success")
-			if err := os.WriteFile(filepath.Join(h.listsDir, "new.yaml"), []byte("id: LIVE-NEW\njurisdiction: IN\nauthority: A\nlegal_basis: L\nhandles: [\"@live_new_handle\"]\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(h.ListsDir, "new.yaml"), []byte("id: LIVE-NEW\njurisdiction: IN\nauthority: A\nlegal_basis: L\nhandles: [\"@live_new_handle\"]\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
 			reload()
-			waitFor(t, 20*time.Second, "the new demand to load", func() bool {
+			testkit.WaitFor(t, 20*time.Second, "the new demand to load", func() bool {
 				return in.labelled("flagstream_lists_reloads_total", "success") > successes
 			})
 			f.halt(t)
 			f = nil
 			fresh := synth.New(synth.Config{Seed: 5, Handles: []string{"live_new_handle"}, FlagRate: 0.5, FirstID: 1375000000000000001})
-			kafkatest.Produce(t, h.broker.Addr(), "tweets", h.recordsFrom(fresh, 100))
-			waitFor(t, 30*time.Second, "tasks of the new demand", func() bool { return tasksOf(t, h, "LIVE-NEW") > 0 })
+			testkit.Produce(t, h.Broker.Addr(), "tweets", h.RecordsFrom(fresh, 100))
+			testkit.WaitFor(t, 30*time.Second, "tasks of the new demand", func() bool { return tasksOf(h, "LIVE-NEW") > 0 })
 			t.Logf("%s: new demand loaded and flagging %s after the change", trigger, time.Since(start).Round(time.Millisecond))
-			waitFor(t, 60*time.Second, "all records committed", func() bool { return h.caughtUp("live-" + trigger) })
-			if err := in.stop(t); err != nil {
+			testkit.WaitFor(t, 60*time.Second, "all records committed", func() bool { return h.CaughtUp("live-" + trigger) })
+			if err := in.Stop(t); err != nil {
 				t.Fatal(err)
 			}
-			h.checkTasks(h.tasks(), false)
+			h.CheckTasks(h.Tasks(), false)
 		})
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"flagstream/internal/bench"
+	"flagstream/internal/dev/bench"
 )
 
 const benchDescription = `
@@ -12,11 +12,10 @@ Bench measures flagstream run's throughput on this machine against a
 baseline on the same broker and data: a bare kafka-go consumer group that
 only fetches and commits. It starts an in-process broker, produces synthetic
 API v1.1 tweets (about 780 bytes, 1% naming one of the listed handles),
-then runs the contenders in rotating order, each with a fresh consumer
-group: the baseline, flagstream run with the reader consumer and with the
-batch consumer (input.consumer). It prints every run with its throughput
-and the process's CPU time per record, then the medians and the ratios to
-the baseline.
+then runs the contenders in alternating order, each with a fresh consumer
+group: the baseline and flagstream run. It prints every run with its
+throughput and the process's CPU time per record, then the medians and the
+ratio to the baseline.
 
 The broker runs in the same process and takes a share of the CPU in every
 contender's runs alike.`

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/synth"
 )
 
 // BenchmarkScan measures scan end to end (read, decode, match, write) over

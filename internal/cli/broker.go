@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
 )
 
 const brokerDescription = `

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"flagstream/matchers"
+	"flagstream/internal/lists"
 )
 
 // Exit codes.
@@ -172,7 +172,7 @@ func atTime(cmd, value string) (time.Time, error) {
 	if value == "" {
 		return time.Now(), nil
 	}
-	t, err := matchers.ParseDate(value)
+	t, err := lists.ParseDate(value)
 	if err != nil {
 		return t, usagef("%s: --at: %v", cmd, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // result is what one run of Main left.
 type result struct {
@@ -72,24 +70,6 @@ func normalizeTasks(t *testing.T, out string, from, to time.Time) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestScanGolden(t *testing.T) {
 	rejectsPath := filepath.Join(t.TempDir(), "rejects.ndjson")
 	start := time.Now()
@@ -99,7 +79,7 @@ func TestScanGolden(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
 	}
-	golden(t, "scan/tasks.golden", normalizeTasks(t, r.stdout, start, end))
+	testkit.Golden(t, "testdata/scan/tasks.golden", []byte(normalizeTasks(t, r.stdout, start, end)))
 
 	input, err := os.ReadFile(scanInput)
 	if err != nil {

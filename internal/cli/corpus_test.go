@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"flagstream/internal/sharedfiles"
+	"flagstream/internal/testkit"
 )
 
 // The entries of the corpus test's demand, drawn from the corpora: hashtags
@@ -34,9 +34,9 @@ var (
 // files with encoding/json, that exactly the tweets naming an entry get a
 // task, with that entry among its matches.
 func TestScanCorpora(t *testing.T) {
-	search := sharedfiles.Path(t, "corpora/simdjson_twitter_v1.1_search.json")
-	retweet := sharedfiles.Path(t, "corpora/tweet-updates_v1.1_retweet_extended.json")
-	twarc := sharedfiles.Path(t, "corpora/twarc-csv_withheld_v2.jsonl")
+	search := testkit.SharedPath(t, "corpora/simdjson_twitter_v1.1_search.json")
+	retweet := testkit.SharedPath(t, "corpora/tweet-updates_v1.1_retweet_extended.json")
+	twarc := testkit.SharedPath(t, "corpora/twarc-csv_withheld_v2.jsonl")
 
 	dir := t.TempDir()
 	// The v1.1 files are pretty-printed: one JSON value over many lines.
@@ -215,6 +215,22 @@ func (b *bag) textHas(re *regexp.Regexp) bool {
 	return slices.ContainsFunc(b.texts, re.MatchString)
 }
 
+// addEntities adds the hashtags, mentions and links of an entities object
+// whose members the API version names: the hashtag's text, the mentions
+// array and a mention's handle.
+func (b *bag) addEntities(ent map[string]any, tag, mentions, handle string) {
+	for _, h := range arr(ent, "hashtags") {
+		b.hashtags = append(b.hashtags, str(h, tag))
+	}
+	for _, m := range arr(ent, mentions) {
+		b.handles = append(b.handles, str(m, handle))
+	}
+	for _, u := range arr(ent, "urls") {
+		b.addURL(str(u, "expanded_url"))
+		b.addURL(str(u, "unwound_url"))
+	}
+}
+
 func (b *bag) addURL(s string) {
 	if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
 		b.hosts = append(b.hosts, u.Hostname())
@@ -321,18 +337,8 @@ func v1Names(tw any, b *bag, depth int) {
 	if h := str(tw, "in_reply_to_screen_name"); h != "" {
 		b.handles = append(b.handles, h)
 	}
-	for _, ent := range []map[string]any{obj(tw, "entities"), obj(obj(tw, "extended_tweet"), "entities")} {
-		for _, h := range arr(ent, "hashtags") {
-			b.hashtags = append(b.hashtags, str(h, "text"))
-		}
-		for _, m := range arr(ent, "user_mentions") {
-			b.handles = append(b.handles, str(m, "screen_name"))
-		}
-		for _, u := range arr(ent, "urls") {
-			b.addURL(str(u, "expanded_url"))
-			b.addURL(str(u, "unwound_url"))
-		}
-	}
+	b.addEntities(obj(tw, "entities"), "text", "user_mentions", "screen_name")
+	b.addEntities(obj(obj(tw, "extended_tweet"), "entities"), "text", "user_mentions", "screen_name")
 	if rt, ok := tw.(map[string]any)["retweeted_status"]; ok {
 		v1Names(rt, b, depth+1)
 	}
@@ -354,18 +360,8 @@ func v2Names(tw any, users map[string]string, included map[string]any, b *bag, d
 			b.handles = append(b.handles, h)
 		}
 	}
-	for _, ent := range []map[string]any{obj(tw, "entities"), obj(obj(tw, "note_tweet"), "entities")} {
-		for _, h := range arr(ent, "hashtags") {
-			b.hashtags = append(b.hashtags, str(h, "tag"))
-		}
-		for _, m := range arr(ent, "mentions") {
-			b.handles = append(b.handles, str(m, "username"))
-		}
-		for _, u := range arr(ent, "urls") {
-			b.addURL(str(u, "expanded_url"))
-			b.addURL(str(u, "unwound_url"))
-		}
-	}
+	b.addEntities(obj(tw, "entities"), "tag", "mentions", "username")
+	b.addEntities(obj(obj(tw, "note_tweet"), "entities"), "tag", "mentions", "username")
 	for _, ref := range arr(tw, "referenced_tweets") {
 		v2Names(included[str(ref, "id")], users, included, b, depth+1)
 	}

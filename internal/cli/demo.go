@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"flagstream/internal/demo"
+	"flagstream/internal/dev/demo"
 )
 
 const demoDescription = `

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"os"
 
+	"flagstream/internal/dev/demo"
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/lists"
-	"flagstream/internal/synth"
 )
 
 const generateDescription = `
@@ -50,7 +51,7 @@ func generateCommand(_ context.Context, env *Env, args []string) error {
 		return usageError(fmt.Errorf("lists: %w", err))
 	}
 	cfg := synth.Config{Seed: *seed, FlagRate: *flagRate, EvasiveRate: *evasiveRate, MalformedRate: *malformedRate, V2Rate: *v2Rate}
-	cfg.NameEntriesOf(demands, at)
+	demo.NameEntries(&cfg, demands, at)
 	gen := synth.New(cfg)
 	w := bufio.NewWriterSize(env.Stdout, 256<<10)
 	var outcome synth.Expectation

@@ -57,7 +57,7 @@ func listsCommand(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprint(tw, "\tFILE\n")
 	for i, d := range snap.Demands() {
 		counts := snap.Counts(i)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, lists.State(&d, at), d.JurisdictionList(), d.Action, d.Priority)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, snap.State(i), d.JurisdictionList(), d.Action, d.Priority)
 		for _, k := range matchers.EntryKinds() {
 			fmt.Fprintf(tw, "\t%d", counts[k])
 		}

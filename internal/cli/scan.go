@@ -9,9 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"flagstream/internal/files"
-	"flagstream/internal/lists"
-	"flagstream/matchers"
+	"flagstream/internal/app"
 	"flagstream/pipeline"
 	"flagstream/pipeline/decode"
 )
@@ -64,66 +62,51 @@ func scanCommand(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 
-	snap, warnings, err := lists.Load(*listsDir, at)
+	snap, warnings, err := app.LoadLists(*listsDir, at)
 	for _, w := range warnings {
 		fmt.Fprintf(env.Stderr, "flagstream: warning: %v\n", &w)
 	}
 	if err != nil {
-		return usageError(fmt.Errorf("lists: %w", err))
+		return usageError(err)
 	}
 	fmt.Fprintf(env.Stderr, "scan: lists %s: %s\n", *listsDir, snap.Summary())
 
-	var rejects io.Writer
-	src := &files.LineSource{Inputs: files.OpenInputs(fs.Args(), env.Stdin), MaxRecordBytes: *maxRecord}
-	defer src.Close()
-	if *rejectsPath != "" {
-		f, err := os.Create(*rejectsPath)
-		if err != nil {
-			return fmt.Errorf("scan: rejects: %w", err)
-		}
-		defer f.Close()
-		rejects = f
-		spill, err := os.MkdirTemp("", "flagstream-spill-")
-		if err != nil {
-			return fmt.Errorf("scan: %w", err)
-		}
-		defer os.RemoveAll(spill)
-		src.SpillDir = spill
-	}
 	reported := 0
-	sink := files.NewNDJSONSink(env.Stdout, rejects, func(r *pipeline.Record, rej pipeline.Rejection) {
-		reported++
-		switch {
-		case reported <= maxReportedRejects:
-			fmt.Fprintf(env.Stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
-		case reported == maxReportedRejects+1:
-			fmt.Fprintf(env.Stderr, "scan: further rejections are counted but not shown\n")
-		}
+	scan := app.NewScan(app.ScanOptions{
+		Lists:       snap,
+		Inputs:      fs.Args(),
+		Stdin:       env.Stdin,
+		Tasks:       env.Stdout,
+		RejectsPath: *rejectsPath,
+		OnReject: func(r *pipeline.Record, rej pipeline.Rejection) {
+			reported++
+			switch {
+			case reported <= maxReportedRejects:
+				fmt.Fprintf(env.Stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
+			case reported == maxReportedRejects+1:
+				fmt.Fprintf(env.Stderr, "scan: further rejections are counted but not shown\n")
+			}
+		},
+		MaxRecordBytes: *maxRecord,
+		Engine: app.Engine{
+			Workers: *workers,
+			Limits:  decode.Limits{MaxTweets: *maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: *maxText},
+		},
 	})
 
 	start := time.Now()
 	stopProgress := func() {}
 	if showProgress {
-		stopProgress = startProgress(env.Stderr, src, start)
+		stopProgress = startProgress(env.Stderr, scan.BytesRead, start)
 	}
-	err = pipeline.Run(ctx, pipeline.Config{
-		Source:  src,
-		Sink:    sink,
-		Lists:   func() *matchers.Snapshot { return snap },
-		Workers: *workers,
-		Limits:  decode.Limits{MaxTweets: *maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: *maxText},
-	})
+	c, err := scan.Run(ctx)
 	stopProgress()
 	elapsed := time.Since(start)
-	c := sink.Counts()
 	fmt.Fprintf(env.Stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
-		c.Records, c.Tweets, byteSize(src.BytesRead.Load()), elapsed.Round(time.Millisecond),
+		c.Records, c.Tweets, byteSize(c.BytesRead), elapsed.Round(time.Millisecond),
 		rate(c.Tweets, elapsed), c.Tasks, c.Rejected)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("scan: interrupted: %w", ctx.Err())
 	}
 	return nil
 }
@@ -150,9 +133,10 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// startProgress rewrites one status line on w every half second until the
-// returned function is called, which clears it.
-func startProgress(w io.Writer, src *files.LineSource, start time.Time) (stop func()) {
+// startProgress rewrites one status line on w every half second, with
+// the bytes read so far (bytesRead), until the returned function is
+// called, which clears it.
+func startProgress(w io.Writer, bytesRead func() int64, start time.Time) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -166,7 +150,7 @@ func startProgress(w io.Writer, src *files.LineSource, start time.Time) (stop fu
 				fmt.Fprint(w, "\r\033[K")
 				return
 			case <-t.C:
-				n := src.BytesRead.Load()
+				n := bytesRead()
 				el := time.Since(start)
 				fmt.Fprintf(w, "\r\033[Kscan: %s read, %s/s", byteSize(n), byteSize(int64(float64(n)/el.Seconds())))
 			}

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,14 +14,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
+	"flagstream/internal/testkit"
 )
 
 var binary string
@@ -45,60 +43,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const testDemand = `id: E2E-IN-1
-authority: Test Ministry
-jurisdiction: IN
-legal_basis: Test Act, section 1
-action: withhold
-handles: ["@kisan_e2e_one", "@tractor_e2e_2"]
-hashtags: ["#FarmerGenocideE2E"]
-phrases: ["farmer genocide e2e"]
-domains: ["genocide-news.example"]
-`
-
-func listsDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "e2e.yaml"), []byte(testDemand), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func generator(seed uint64) *synth.Generator {
-	return synth.New(synth.Config{
-		Seed: seed, Handles: []string{"kisan_e2e_one", "tractor_e2e_2"},
-		Hashtags: []string{"FarmerGenocideE2E"}, Phrases: []string{"farmer genocide e2e"},
-		Domains:  []string{"genocide-news.example"},
-		FlagRate: 0.01, EvasiveRate: 0.005, MalformedRate: 0.005, V2Rate: 0.2,
-	})
-}
-
 // process is a running flagstream subprocess.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	mu     *sync.Mutex
+	stderr *testkit.Buffer
 	done   chan error
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
-type syncBuffer struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (s syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
 }
 
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	p := &process{cmd: cmd, stderr: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
-	cmd.Stderr = syncBuffer{p.mu, p.stderr}
+	p := &process{cmd: cmd, stderr: &testkit.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = p.stderr
 	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -115,11 +71,7 @@ func start(t *testing.T, args ...string) *process {
 	return p
 }
 
-func (p *process) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
-}
+func (p *process) log() string { return p.stderr.String() }
 
 // wait waits for the process to exit and returns its exit code.
 func (p *process) wait(t *testing.T, timeout time.Duration) int {
@@ -140,102 +92,30 @@ func (p *process) wait(t *testing.T, timeout time.Duration) int {
 	return -1
 }
 
-func runArgs(broker, group, lists, admin string) []string {
-	return []string{"run",
-		"--kafka.brokers", broker, "--input.group", group, "--lists.dir", lists,
-		"--http.listen", admin, "--log.format", "json",
-		"--input.max_wait", "500ms", "--input.fetch_max_bytes", "1MiB", "--input.heartbeat_interval", "300ms",
-		"--input.session_timeout", "3s", "--input.rebalance_timeout", "3s",
-		"--input.commit_interval", "100ms", "--pipeline.batch_size", "256",
-	}
-}
-
-func produceFrom(t *testing.T, gen *synth.Generator, addr string, n int, exp *synth.Expectation) {
-	t.Helper()
-	values := make([][]byte, n)
-	for i := range values {
-		v, kind := gen.Next(nil)
-		values[i] = v
-		if err := exp.Note(v, kind); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kafkatest.Produce(t, addr, "tweets", values)
-}
-
-func caughtUp(addr, group string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ok, err := kafkatest.CaughtUp(ctx, addr, group, "tweets")
-	return err == nil && ok
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// checkTasks reads the review tasks and asserts every flagged tweet has
-// one, nothing else does, and repeats of a tweet share its task id.
-func checkTasks(t *testing.T, tasks [][]byte, exp *synth.Expectation) (duplicates int) {
-	t.Helper()
-	byTweet := map[string]string{}
-	for _, v := range tasks {
-		var task struct {
-			TaskID string `json:"task_id"`
-			Tweet  struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-		}
-		if err := json.Unmarshal(v, &task); err != nil {
-			t.Fatalf("review task is not JSON: %v", err)
-		}
-		if prev, ok := byTweet[task.Tweet.ID]; ok {
-			duplicates++
-			if prev != task.TaskID {
-				t.Errorf("tweet %s: duplicate tasks with different ids %s and %s", task.Tweet.ID, prev, task.TaskID)
-			}
-		}
-		byTweet[task.Tweet.ID] = task.TaskID
-		if !exp.IsFlagged(task.Tweet.ID) {
-			t.Errorf("tweet %s has a task but names nothing listed", task.Tweet.ID)
-		}
-	}
-	for _, id := range exp.Flagged {
-		if _, ok := byTweet[id]; !ok {
-			t.Errorf("flagged tweet %s has no review task", id)
-		}
-	}
-	return duplicates
+// runArgs returns the arguments of flagstream run against the broker at
+// addr and the lists in listsDir, in group, with its admin server on
+// admin: testkit's test configuration, as flags.
+func runArgs(addr, listsDir, group, admin string) []string {
+	cfg := testkit.RunConfig(addr, listsDir, group)
+	cfg.HTTP.Listen = admin
+	cfg.Log.Format = "json"
+	return append([]string{"run"}, testkit.Flags(cfg)...)
 }
 
 // TestKillRestartLosesNothing kills flagstream run with SIGKILL three times
 // while tweets flow, restarting it in the same group each time; every
 // flagged tweet must end with a task, repeats sharing their task id.
 func TestKillRestartLosesNothing(t *testing.T) {
-	b, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 4, Topics: []string{"tweets", "review-tasks", "tweets-dlq"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	lists := listsDir(t)
-	exp := &synth.Expectation{}
-	gen := generator(11)
-
+	kit := testkit.New(t, devbroker.Config{}, testkit.Traffic(11, 0.01, 0.005, 0.005))
+	addr := kit.Broker.Addr()
 	for kill := 1; kill <= 3; kill++ {
-		admin := kafkatest.FreeAddr(t)
-		p := start(t, runArgs(b.Addr(), "crash", lists, admin)...)
+		admin := testkit.FreeAddr(t)
+		p := start(t, runArgs(addr, kit.ListsDir, "crash", admin)...)
 		// Queue thousands of records, wait until this run is in the group
 		// and committing, then kill it mid-stream: some records are
 		// processed but not yet committed.
-		produceFrom(t, gen, b.Addr(), 30000, exp)
-		waitFor(t, 60*time.Second, "the run to commit records", func() bool {
+		kit.Produce(30000)
+		testkit.WaitFor(t, 60*time.Second, "the run to commit records", func() bool {
 			return metric(admin, "flagstream_records_committed_total") > 0
 		})
 		time.Sleep(time.Duration(50*kill) * time.Millisecond)
@@ -244,15 +124,15 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		}
 		p.wait(t, 10*time.Second)
 	}
-	produceFrom(t, gen, b.Addr(), 1000, exp)
-	admin := kafkatest.FreeAddr(t)
-	p := start(t, runArgs(b.Addr(), "crash", lists, admin)...)
+	kit.Produce(1000)
+	admin := testkit.FreeAddr(t)
+	p := start(t, runArgs(addr, kit.ListsDir, "crash", admin)...)
 	deadline := time.Now().Add(90 * time.Second)
-	for !caughtUp(b.Addr(), "crash") {
+	for !kit.CaughtUp("crash") {
 		if time.Now().After(deadline) {
 			ctx := context.Background()
-			end, _ := kafkatest.EndOffsets(ctx, b.Addr(), "tweets")
-			committed, _ := kafkatest.Committed(ctx, b.Addr(), "crash", "tweets")
+			end, _ := testkit.EndOffsets(ctx, addr, testkit.InputTopic)
+			committed, _ := testkit.Committed(ctx, addr, "crash", testkit.InputTopic)
 			t.Fatalf("the last run did not commit everything in 90s: end offsets %v, committed %v, run's metrics:\n%s",
 				end, committed, scrape(admin, "flagstream_kafka_consumer", "flagstream_records"))
 		}
@@ -265,35 +145,28 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		t.Fatalf("SIGTERM: exit code %d, want 0", code)
 	}
 
-	var tasks [][]byte
-	for _, m := range kafkatest.ReadTopic(t, b.Addr(), "review-tasks") {
-		tasks = append(tasks, m.Value)
-	}
-	dups := checkTasks(t, tasks, exp)
-	dlq := kafkatest.ReadTopic(t, b.Addr(), "tweets-dlq")
+	tasks := kit.Tasks()
+	repeats := kit.CheckTasks(tasks, false)
+	dlq := kit.ReadTopic(testkit.DeadLetterTopic)
 	seen := map[string]bool{}
 	for _, m := range dlq {
-		off, _ := kafkatest.Header(m, "flagstream.source.offset")
-		part, _ := kafkatest.Header(m, "flagstream.source.partition")
+		off, _ := testkit.Header(m, "flagstream.source.offset")
+		part, _ := testkit.Header(m, "flagstream.source.partition")
 		seen[part+"/"+off] = true
 	}
-	if len(seen) != exp.Malformed() {
-		t.Errorf("dead letters: %d distinct records, want %d", len(seen), exp.Malformed())
+	if len(seen) != kit.Exp.Malformed() {
+		t.Errorf("dead letters: %d distinct records, want %d", len(seen), kit.Exp.Malformed())
 	}
 	t.Logf("%d flagged tweets, %d tasks (%d repeated after kills), %d malformed, %d dead letters",
-		len(exp.Flagged), len(tasks), dups, exp.Malformed(), len(dlq))
+		len(kit.Exp.Flagged), tasks.Total, repeats, kit.Exp.Malformed(), len(dlq))
 }
 
 // TestSIGTERMExitsZero checks the graceful stop of an idle run and the
 // readiness endpoint turning ready.
 func TestSIGTERMExitsZero(t *testing.T) {
-	b, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 2, Topics: []string{"tweets", "review-tasks", "tweets-dlq"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	p := start(t, runArgs(b.Addr(), "term", listsDir(t), "127.0.0.1:0")...)
-	waitFor(t, 30*time.Second, "flagstream running", func() bool { return strings.Contains(p.log(), "flagstream running") })
+	kit := testkit.New(t, devbroker.Config{Partitions: 2}, synth.Config{})
+	p := start(t, runArgs(kit.Broker.Addr(), kit.ListsDir, "term", "127.0.0.1:0")...)
+	testkit.WaitFor(t, 30*time.Second, "flagstream running", func() bool { return strings.Contains(p.log(), "flagstream running") })
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

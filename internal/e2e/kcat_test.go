@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"flagstream/internal/kafkatest"
+	"flagstream/internal/testkit"
 )
 
 // TestKcatEndToEnd drives flagstream with kcat as the only other Kafka
@@ -23,11 +23,11 @@ func TestKcatEndToEnd(t *testing.T) {
 		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
 	}
 	dir := t.TempDir()
-	lists := listsDir(t)
-	addr := kafkatest.FreeAddr(t)
+	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
+	addr := testkit.FreeAddr(t)
 
 	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
-	waitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
 
 	tweets := filepath.Join(dir, "tweets.ndjson")
 	expectFile := filepath.Join(dir, "expect.json")
@@ -72,9 +72,9 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
-	admin := kafkatest.FreeAddr(t)
-	run := start(t, runArgs(addr, "kcat", lists, admin)...)
-	waitFor(t, 90*time.Second, "every record committed", func() bool { return caughtUp(addr, "kcat") })
+	admin := testkit.FreeAddr(t)
+	run := start(t, runArgs(addr, lists, "kcat", admin)...)
+	testkit.WaitFor(t, 90*time.Second, "every record committed", func() bool { return testkit.CaughtUp(addr, "kcat", testkit.InputTopic) })
 	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

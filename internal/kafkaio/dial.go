@@ -1,7 +1,8 @@
-// Package kafkaio adapts segmentio/kafka-go to the pipeline: a Source that
-// consumes tweets in a consumer group and commits offsets only when the
-// pipeline says a batch is written, and a Sink that produces review tasks
-// and dead letters with acks=all, retrying until the broker takes them.
+// Package kafkaio adapts segmentio/kafka-go to the pipeline: GroupSource,
+// flagstream's one consumer, which consumes tweets in a consumer group and
+// commits offsets only when the pipeline says a batch is written, and Sink,
+// which produces review tasks and dead letters with acks=all, retrying
+// until the broker takes them. Both push their Metrics as events happen.
 package kafkaio
 
 import (

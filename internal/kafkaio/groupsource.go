@@ -5,19 +5,47 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
+	"flagstream/internal/retry"
 	"flagstream/pipeline"
 )
 
-// GroupSource consumes tweets in a consumer group like Source, without
-// kafka.Reader and its per-message channel, lock and allocations. kafka-go's
+// SourceConfig configures the consumer.
+type SourceConfig struct {
+	Topic, Group string
+	// StartLatest makes a new group start at the end of the topic instead
+	// of the beginning.
+	StartLatest bool
+	// Consumer tuning; see config.Input.
+	MaxWait           time.Duration
+	FetchMaxBytes     int
+	QueueCapacity     int
+	CommitInterval    time.Duration
+	HeartbeatInterval time.Duration
+	SessionTimeout    time.Duration
+	RebalanceTimeout  time.Duration
+	// BatchRecords and Linger bound a batch: it is handed on when full, or
+	// Linger after its first record.
+	BatchRecords int
+	Linger       time.Duration
+	// MaxMessageBytes marks larger records oversize: they are rejected
+	// unprocessed.
+	MaxMessageBytes int
+	Logger          *slog.Logger
+	// Metrics receives the consumer's metrics; nil: unregistered ones.
+	Metrics *Metrics
+}
+
+// GroupSource consumes tweets in a consumer group: flagstream's one Kafka
+// consumer. It does without kafka.Reader and its per-message channel, lock
+// and allocations (BenchmarkGroupSource, flagstream bench). kafka-go's
 // ConsumerGroup handles membership; in each generation one goroutine per
 // assigned partition fetches record batches from the partition's leader and
 // hands each fetched chunk whole to Fetch, which copies the records' keys
@@ -30,8 +58,9 @@ import (
 // processed, but their commits are dropped: the partition's next owner
 // reads them again (at least once). A batch never mixes generations.
 //
-// Broker errors are retried with backoff until ctx is done; they never fail
-// the pipeline. A chunk holds up to min(FetchMaxBytes, 1 MiB) of records
+// Broker errors are retried with backoff (retry.Backoff) until ctx is
+// done; they never fail the pipeline. Metrics are updated as fetches,
+// generations and commits happen. A chunk holds up to min(FetchMaxBytes, 1 MiB) of records
 // (a larger record batch comes whole); up to max(1,
 // QueueCapacity/BatchRecords) chunks wait for Fetch, beside the one each
 // fetcher holds.
@@ -45,8 +74,7 @@ type GroupSource struct {
 	// out of range restarts.
 	start int64
 
-	chunks chan *chunk  // fetched chunks, from the fetchers to Fetch
-	queued atomic.Int64 // records in chunks not yet taken by Fetch
+	chunks chan *chunk // fetched chunks, from the fetchers to Fetch
 
 	// Owned by Fetch.
 	cur   *chunk // the chunk Fetch is taking records from
@@ -62,9 +90,6 @@ type GroupSource struct {
 	// Commit.
 	batchGen map[*pipeline.Batch]*generation
 
-	stats struct {
-		fetches, messages, bytes, errors, rebalances atomic.Int64
-	}
 	failures failureLog // a fetch, a commit or the group failing
 
 	stop      context.CancelFunc
@@ -157,6 +182,9 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 	if cfg.FetchMaxBytes <= 0 {
 		cfg.FetchMaxBytes = 1 << 20
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
 	start := kafka.FirstOffset
 	if cfg.StartLatest {
 		start = kafka.LastOffset
@@ -199,12 +227,13 @@ func (s *GroupSource) startGeneration(gen *kafka.Generation) {
 	s.mu.Lock()
 	s.gen = g
 	s.mu.Unlock()
-	s.stats.rebalances.Add(1)
-	s.cfg.Metrics.markJoined()
 	assigned := gen.Assignments[s.cfg.Topic]
 	partitions := make([]int, 0, len(assigned))
 	for _, a := range assigned {
 		partitions = append(partitions, a.ID)
+	}
+	s.cfg.Metrics.generationJoined(partitions)
+	for _, a := range assigned {
 		gen.Start(func(ctx context.Context) { s.fetchPartition(ctx, g, a.ID, a.Offset) })
 	}
 	gen.Start(func(ctx context.Context) { s.commitLoop(ctx, g) })
@@ -221,8 +250,7 @@ func (s *GroupSource) fetchPartition(genCtx context.Context, g *generation, part
 	// not each watch the generation's context from a goroutine.
 	ctx, cancel := context.WithCancel(genCtx)
 	defer cancel()
-	const minBackoff, maxBackoff = 50 * time.Millisecond, 5 * time.Second
-	backoff := minBackoff
+	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	for ctx.Err() == nil {
 		var c *chunk
 		var next int64
@@ -246,26 +274,23 @@ func (s *GroupSource) fetchPartition(genCtx context.Context, g *generation, part
 			continue
 		default:
 			s.failed(fmt.Sprintf("fetch partition %d", partition), err)
-			select {
-			case <-ctx.Done():
+			if backoff.Wait(ctx) != nil {
 				return
-			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, maxBackoff)
 			continue
 		}
-		backoff = minBackoff
+		backoff.Reset()
 		s.recovered()
 		offset = next
 		if c == nil {
 			continue // nothing new within MaxWait, or only control records
 		}
-		n := int64(len(c.recs))
-		s.queued.Add(n)
+		n := len(c.recs)
+		s.cfg.Metrics.queued(n)
 		select {
 		case s.chunks <- c:
 		case <-ctx.Done():
-			s.queued.Add(-n)
+			s.cfg.Metrics.queued(-n)
 			c.release()
 			return
 		}
@@ -323,7 +348,6 @@ func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition i
 		Topic: s.cfg.Topic, Partition: partition, Offset: offset,
 		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: s.cfg.MaxWait,
 	})
-	s.stats.fetches.Add(1)
 	if err != nil {
 		return nil, offset, err
 	}
@@ -332,10 +356,10 @@ func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition i
 	}
 	c, next, size, err := newChunk(g, partition, offset, res.HighWatermark, res.Records)
 	if c != nil {
-		s.stats.messages.Add(int64(len(c.recs)))
-		s.stats.bytes.Add(size)
+		s.cfg.Metrics.fetched(len(c.recs), size)
 		return c, next, nil // a broken tail is fetched again from next
 	}
+	s.cfg.Metrics.fetched(0, 0)
 	if err != nil {
 		return nil, offset, err
 	}
@@ -486,7 +510,7 @@ func (s *GroupSource) live(c *chunk) *chunk {
 }
 
 func (s *GroupSource) drop(c *chunk) {
-	s.queued.Add(-int64(len(c.recs) - c.next))
+	s.cfg.Metrics.queued(-(len(c.recs) - c.next))
 	c.release()
 }
 
@@ -517,7 +541,7 @@ func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
 		*r = chunkRecord{offset: r.offset}
 	}
 	if taken := c.next - first; taken > 0 {
-		s.queued.Add(-int64(taken))
+		s.cfg.Metrics.queued(-taken)
 		s.cfg.Metrics.observeLag(c.partition, c.hwm, c.recs[c.next-1].offset)
 	}
 }
@@ -583,20 +607,14 @@ func (s *GroupSource) Commit(ctx context.Context, b *pipeline.Batch) error {
 // commitNow commits g's pending offsets, retrying with backoff until it
 // succeeds, the generation ends or ctx is done.
 func (s *GroupSource) commitNow(ctx context.Context, g *generation) error {
-	backoff := 50 * time.Millisecond
-	for {
+	return retry.Do(ctx, retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}, func() error {
 		err := s.flush(g)
 		if err == nil || g.isEnded() {
 			return nil
 		}
 		s.commitFailed(err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+		return err
+	})
 }
 
 // commitLoop commits g's pending offsets every CommitInterval and, once
@@ -661,28 +679,12 @@ func (s *GroupSource) commitFailed(err error) {
 
 // failed counts a consumer error and logs it, at most once per 10 s.
 func (s *GroupSource) failed(what string, err error) {
-	s.stats.errors.Add(1)
+	s.cfg.Metrics.consumerFailed(errors.Is(err, context.DeadlineExceeded))
 	s.failures.failed(what, err)
 }
 
 // recovered notes a successful fetch, logging the end of a failure.
 func (s *GroupSource) recovered() { s.failures.recovered() }
-
-// Stats returns the consumer's statistics since the last call, in
-// kafka.Reader's form.
-func (s *GroupSource) Stats() kafka.ReaderStats {
-	return kafka.ReaderStats{
-		Topic:         s.cfg.Topic,
-		Fetches:       s.stats.fetches.Swap(0),
-		Messages:      s.stats.messages.Swap(0),
-		Bytes:         s.stats.bytes.Swap(0),
-		Errors:        s.stats.errors.Swap(0),
-		Rebalances:    s.stats.rebalances.Swap(0),
-		QueueLength:   s.queued.Load(),
-		QueueCapacity: int64(cap(s.chunks)),
-		MaxWait:       s.cfg.MaxWait,
-	}
-}
 
 // Close commits the current generation's pending offsets, leaves the
 // group and waits for the fetchers to stop. A failed commit is logged:

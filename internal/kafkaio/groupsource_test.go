@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/testkit"
 	"flagstream/pipeline"
 )
 
@@ -51,8 +53,14 @@ func testGroupSource(cfg SourceConfig) *GroupSource {
 	if cfg.QueueCapacity == 0 {
 		cfg.QueueCapacity = 64 * 2048
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewPedanticRegistry())
+	}
 	return newGroupSource(Connection{Brokers: []string{"127.0.0.1:1"}}, cfg)
 }
+
+// queueLength returns flagstream_kafka_consumer_queue_length of s.
+func queueLength(s *GroupSource) float64 { return testutil.ToFloat64(s.cfg.Metrics.queueLength) }
 
 // rec is a record of a fetch response.
 func rec(offset int64, key, value string, headers ...kafka.Header) kafka.Record {
@@ -74,7 +82,7 @@ func queue(t *testing.T, s *GroupSource, g *generation, partition int, offset in
 	if err != nil || c == nil {
 		t.Fatalf("newChunk = %v, %v", c, err)
 	}
-	s.queued.Add(int64(len(c.recs)))
+	s.cfg.Metrics.queued(len(c.recs))
 	s.chunks <- c
 }
 
@@ -145,8 +153,8 @@ func TestGroupSourceFetchCopiesChunks(t *testing.T) {
 	if got, want := positions(b2), []position{{2, 8}}; !slices.Equal(got, want) {
 		t.Errorf("second batch: records %v, want %v", got, want)
 	}
-	if q := s.Stats().QueueLength; q != 0 {
-		t.Errorf("QueueLength = %d after every record was taken, want 0", q)
+	if q := queueLength(s); q != 0 {
+		t.Errorf("queue length = %v after every record was taken, want 0", q)
 	}
 }
 
@@ -266,8 +274,8 @@ func TestGroupSourceBatchesNeverMixGenerations(t *testing.T) {
 	if len(b3.Records) != 1 || string(b3.Records[0].Value) != "live" {
 		t.Errorf("after a stale chunk: batch %v, want only the live record", positions(b3))
 	}
-	if q := s.Stats().QueueLength; q != 0 {
-		t.Errorf("QueueLength = %d, want 0", q)
+	if q := queueLength(s); q != 0 {
+		t.Errorf("queue length = %v, want 0", q)
 	}
 }
 
@@ -426,19 +434,15 @@ func TestGroupSourceCloseFlushes(t *testing.T) {
 // and leaves the group on Close; a new group that starts at the latest
 // offset reads only what comes after it joined.
 func TestGroupSourceConsumes(t *testing.T) {
-	b, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 3, Topics: []string{"tweets"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := testkit.StartBroker(t, devbroker.Config{Partitions: 3})
 	values := make([][]byte, 900)
 	for i := range values {
 		values[i] = fmt.Appendf(nil, `{"n":%d}`, i)
 	}
-	kafkatest.Produce(t, b.Addr(), "tweets", values)
+	testkit.Produce(t, b.Addr(), "tweets", values)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	end, err := kafkatest.EndOffsets(ctx, b.Addr(), "tweets")
+	end, err := testkit.EndOffsets(ctx, b.Addr(), "tweets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +455,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 	if err := res.Topics["tweets"][0].Error; err != nil {
 		t.Fatal(err)
 	}
-	if c, err := kafkatest.Committed(ctx, b.Addr(), "out-of-range", "tweets"); err != nil || c[0] != 1_000_000 {
+	if c, err := testkit.Committed(ctx, b.Addr(), "out-of-range", "tweets"); err != nil || c[0] != 1_000_000 {
 		t.Fatalf("committed before the run = %v, %v; want partition 0 at 1000000", c, err)
 	}
 
@@ -459,7 +463,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 		Topic: "tweets", Group: "out-of-range", MaxWait: 200 * time.Millisecond, FetchMaxBytes: 4 << 10,
 		QueueCapacity: 1024, CommitInterval: 50 * time.Millisecond, HeartbeatInterval: 200 * time.Millisecond,
 		SessionTimeout: 3 * time.Second, RebalanceTimeout: 3 * time.Second, BatchRecords: 128, Linger: 5 * time.Millisecond,
-		Metrics: NewMetrics(nil),
+		Metrics: NewMetrics(prometheus.NewPedanticRegistry()),
 	}
 	s, err := NewGroupSource(Connection{Brokers: []string{b.Addr()}, DialTimeout: 5 * time.Second}, cfg)
 	if err != nil {
@@ -484,6 +488,26 @@ func TestGroupSourceConsumes(t *testing.T) {
 	if !cfg.Metrics.Joined() {
 		t.Error("Metrics.Joined() = false after consuming")
 	}
+	// The consumer's metrics were pushed as it went.
+	m := cfg.Metrics
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"messages", testutil.ToFloat64(m.messages), float64(len(values))},
+		{"queue length", testutil.ToFloat64(m.queueLength), 0},
+		{"instance lag", testutil.ToFloat64(m.lagTotal), 0},
+		{"lag series", float64(testutil.CollectAndCount(m.lag)), 3},
+		{"rebalances", testutil.ToFloat64(m.rebalances), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if testutil.ToFloat64(m.fetches) < 3 || testutil.ToFloat64(m.bytes) < float64(len(values))*7 || testutil.ToFloat64(m.commits) == 0 {
+		t.Errorf("fetches %v, bytes %v, commits %v: want at least a fetch per partition, every byte and a commit",
+			testutil.ToFloat64(m.fetches), testutil.ToFloat64(m.bytes), testutil.ToFloat64(m.commits))
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +520,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 			t.Fatalf("record %s never fetched", v)
 		}
 	}
-	committed, err := kafkatest.Committed(ctx, b.Addr(), "out-of-range", "tweets")
+	committed, err := testkit.Committed(ctx, b.Addr(), "out-of-range", "tweets")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +544,7 @@ func TestGroupSourceConsumes(t *testing.T) {
 		}
 	}()
 	for {
-		kafkatest.Produce(t, b.Addr(), "tweets", [][]byte{[]byte(`{"late":true}`)})
+		testkit.Produce(t, b.Addr(), "tweets", [][]byte{[]byte(`{"late":true}`)})
 		select {
 		case batch := <-fetched:
 			for _, r := range batch.Records {

@@ -1,6 +1,7 @@
 package kafkaio
 
 import (
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -10,10 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Metrics are the Kafka client's metrics: kafka-go's reader and writer
-// statistics (polled; kafka-go resets its counters on each read, so one
-// poller owns reading them), consumer lag per partition, and the outcome
-// of commits and produce attempts.
+// Metrics are the Kafka adapters' metrics. The consumer, the producer and
+// commits update them where things happen (a fetch answered, a group
+// generation joined, a produce request completed), as franz-go's kprom
+// plugin does from client hooks; nothing polls a client for statistics.
+// Every method is safe for concurrent use. A consumer or producer
+// configured without Metrics gets unregistered ones.
 type Metrics struct {
 	fetches, messages, bytes, fetchErrors, rebalances, timeouts prometheus.Counter
 	queueLength                                                 prometheus.Gauge
@@ -27,22 +30,15 @@ type Metrics struct {
 	writeBlocked                                                 prometheus.Gauge
 	writeTime                                                    prometheus.Gauge
 
-	isJoined atomic.Bool
-	blocked  atomic.Int64 // sink writes now retrying
-
-	mu      sync.Mutex
-	lagByPt map[int32]lagSample
-	polls   uint64 // statistics polls done
+	isJoined  atomic.Bool
+	blocked   atomic.Int64  // batch writes now retrying
+	writeAvg  atomic.Uint64 // float64 bits of the moving average of writeTime
+	lagMu     sync.Mutex
+	lagByPart map[int32]int64 // guarded by lagMu
 }
 
-// lagSample is a partition's lag and the number of polls done when it
-// was observed.
-type lagSample struct {
-	lag  int64
-	poll uint64
-}
-
-// NewMetrics registers the Kafka client's metrics with reg.
+// NewMetrics registers the Kafka adapters' metrics with reg; with a nil
+// reg they are registered nowhere.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	counter := func(name, help string) prometheus.Counter {
@@ -54,11 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
 		fetches:     counter("flagstream_kafka_consumer_fetches_total", "Fetch requests made by the consumer."),
 		messages:    counter("flagstream_kafka_consumer_messages_total", "Messages received by the consumer."),
-		bytes:       counter("flagstream_kafka_consumer_bytes_total", "Message bytes received by the consumer."),
-		fetchErrors: counter("flagstream_kafka_consumer_errors_total", "Consumer errors (fetch, connection, group)."),
+		bytes:       counter("flagstream_kafka_consumer_bytes_total", "Message bytes (keys and values) received by the consumer."),
+		fetchErrors: counter("flagstream_kafka_consumer_errors_total", "Consumer errors (fetch, connection, group, commit); each is retried."),
 		rebalances:  counter("flagstream_kafka_consumer_rebalances_total", "Consumer group generations joined."),
-		timeouts:    counter("flagstream_kafka_consumer_timeouts_total", "Consumer fetch timeouts."),
-		queueLength: gauge("flagstream_kafka_consumer_queue_length", "Messages fetched and waiting to be taken by the pipeline."),
+		timeouts:    counter("flagstream_kafka_consumer_timeouts_total", "Fetch requests that timed out."),
+		queueLength: gauge("flagstream_kafka_consumer_queue_length", "Records fetched and waiting to be taken by the pipeline."),
 		lag: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "flagstream_kafka_consumer_lag_records",
 			Help: "Records in the partition after the last one fetched (high watermark minus next offset), by partition assigned to this instance.",
@@ -68,46 +64,83 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		commitErrors: counter("flagstream_kafka_commit_errors_total", "Offset commits that failed."),
 		joined:       gauge("flagstream_kafka_consumer_group_joined", "1 once the consumer has joined its group."),
 
-		writes:        counter("flagstream_kafka_producer_writes_total", "Produce requests sent."),
-		writeMessages: counter("flagstream_kafka_producer_messages_total", "Messages produced (review tasks and dead letters)."),
-		writeBytes:    counter("flagstream_kafka_producer_bytes_total", "Message bytes produced."),
-		writeErrors:   counter("flagstream_kafka_producer_errors_total", "Produce requests that failed inside the client (retried by it)."),
-		writeRetries:  counter("flagstream_kafka_producer_retries_total", "Produce retries made inside the client."),
-		writeFailures: counter("flagstream_kafka_producer_write_failures_total", "Batch writes that failed after the client's retries; flagstream retries them until they succeed."),
+		writes:        counter("flagstream_kafka_producer_writes_total", "Produce requests completed, one per partition batch."),
+		writeMessages: counter("flagstream_kafka_producer_messages_total", "Messages produced and acknowledged (review tasks and dead letters)."),
+		writeBytes:    counter("flagstream_kafka_producer_bytes_total", "Message bytes (keys and values) produced and acknowledged."),
+		writeErrors:   counter("flagstream_kafka_producer_errors_total", "Produce requests that failed; flagstream writes their messages again."),
+		writeRetries:  counter("flagstream_kafka_producer_retries_total", "Batch writes attempted again after a failed attempt."),
+		writeFailures: counter("flagstream_kafka_producer_write_failures_total", "Batch write attempts that failed; flagstream retries them until they succeed."),
 		writeBlocked:  gauge("flagstream_kafka_producer_blocked", "1 while a batch write is failing and being retried: the pipeline is applying back-pressure."),
-		writeTime:     gauge("flagstream_kafka_producer_write_seconds_avg", "Average time of a produce request over the last poll."),
-		lagByPt:       map[int32]lagSample{},
+		writeTime:     gauge("flagstream_kafka_producer_write_seconds_avg", "Moving average (weight 1/8) of the time a batch write takes until acknowledged."),
+		lagByPart:     map[int32]int64{},
 	}
 }
 
 // Joined reports whether the consumer has joined its group.
-func (m *Metrics) Joined() bool { return m != nil && m.isJoined.Load() }
+func (m *Metrics) Joined() bool { return m.isJoined.Load() }
 
-// markJoined records that the consumer has joined its group. Source's
-// joined state comes from its statistics (a rebalance); GroupSource marks
-// it on each generation.
-func (m *Metrics) markJoined() {
-	if m == nil {
-		return
-	}
+// generationJoined records a group generation joined with the partitions
+// assigned: the lag of any other partition is no longer this instance's.
+func (m *Metrics) generationJoined(partitions []int) {
+	m.rebalances.Inc()
 	m.isJoined.Store(true)
 	m.joined.Set(1)
+	m.lagMu.Lock()
+	defer m.lagMu.Unlock()
+	var sum int64
+	for p, lag := range m.lagByPart {
+		kept := false
+		for _, a := range partitions {
+			kept = kept || int32(a) == p
+		}
+		if !kept {
+			delete(m.lagByPart, p)
+			m.lag.DeleteLabelValues(strconv.Itoa(int(p)))
+			continue
+		}
+		sum += lag
+	}
+	m.lagTotal.Set(float64(sum))
 }
 
-// observeLag records the lag of a partition from a fetched message.
+// fetched records a fetch request answered with n records of size bytes.
+func (m *Metrics) fetched(n int, size int64) {
+	m.fetches.Inc()
+	m.messages.Add(float64(n))
+	m.bytes.Add(float64(size))
+}
+
+// consumerFailed records a consumer error; timedOut says a request timed
+// out.
+func (m *Metrics) consumerFailed(timedOut bool) {
+	m.fetchErrors.Inc()
+	if timedOut {
+		m.timeouts.Inc()
+	}
+}
+
+// queued records n more records fetched and waiting (n < 0: taken).
+func (m *Metrics) queued(n int) {
+	m.queueLength.Add(float64(n))
+}
+
+// observeLag records the lag of a partition after the record at offset,
+// given the partition's high watermark.
 func (m *Metrics) observeLag(partition int32, highWaterMark, offset int64) {
-	if m == nil {
-		return
+	lag := max(highWaterMark-offset-1, 0)
+	m.lag.WithLabelValues(strconv.Itoa(int(partition))).Set(float64(lag))
+	m.lagMu.Lock()
+	defer m.lagMu.Unlock()
+	m.lagByPart[partition] = lag
+	var sum int64
+	for _, l := range m.lagByPart {
+		sum += l
 	}
-	m.mu.Lock()
-	m.lagByPt[partition] = lagSample{lag: max(highWaterMark-offset-1, 0), poll: m.polls}
-	m.mu.Unlock()
+	m.lagTotal.Set(float64(sum))
 }
 
+// commitDone records an offset commit.
 func (m *Metrics) commitDone(err error) {
-	if m == nil {
-		return
-	}
 	if err != nil {
 		m.commitErrors.Inc()
 		return
@@ -115,89 +148,47 @@ func (m *Metrics) commitDone(err error) {
 	m.commits.Inc()
 }
 
-func (m *Metrics) writeFailed() {
-	if m == nil {
+// produced records a completed produce request of n messages of size
+// bytes.
+func (m *Metrics) produced(n int, size int64, err error) {
+	m.writes.Inc()
+	if err != nil {
+		m.writeErrors.Inc()
 		return
 	}
+	m.writeMessages.Add(float64(n))
+	m.writeBytes.Add(float64(size))
+}
+
+// batchWritten records how long a batch write took until acknowledged.
+func (m *Metrics) batchWritten(d time.Duration) {
+	for {
+		old := m.writeAvg.Load()
+		avg := math.Float64frombits(old)
+		next := d.Seconds()
+		if old != 0 {
+			next = avg + (d.Seconds()-avg)/8
+		}
+		if m.writeAvg.CompareAndSwap(old, math.Float64bits(next)) {
+			m.writeTime.Set(next)
+			return
+		}
+	}
+}
+
+// writeFailed records a failed batch write attempt; retrying says another
+// attempt follows.
+func (m *Metrics) writeFailed(retrying bool) {
 	m.writeFailures.Inc()
+	if retrying {
+		m.writeRetries.Inc()
+	}
 }
 
 func (m *Metrics) setBlocked(delta int64) {
-	if m == nil {
-		return
-	}
 	if m.blocked.Add(delta) > 0 {
 		m.writeBlocked.Set(1)
 	} else {
 		m.writeBlocked.Set(0)
-	}
-}
-
-// Poll reads the consumer's and producer's statistics every interval until
-// the returned function is called (which waits for the poller to end).
-func (m *Metrics) Poll(src Consumer, sink *Sink, interval time.Duration) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // owned by the caller of Poll; joined by stop
-		defer wg.Done()
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			m.poll(src, sink)
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-	}
-}
-
-func (m *Metrics) poll(src Consumer, sink *Sink) {
-	if src != nil {
-		rs := src.Stats()
-		m.fetches.Add(float64(rs.Fetches))
-		m.messages.Add(float64(rs.Messages))
-		m.bytes.Add(float64(rs.Bytes))
-		m.fetchErrors.Add(float64(rs.Errors))
-		m.rebalances.Add(float64(rs.Rebalances))
-		m.timeouts.Add(float64(rs.Timeouts))
-		m.queueLength.Set(float64(rs.QueueLength))
-		m.mu.Lock()
-		if rs.Rebalances > 0 {
-			m.isJoined.Store(true)
-			m.joined.Set(1)
-			// A new generation may assign other partitions: forget the
-			// lags observed before the previous poll. Those observed
-			// since may already be of the new generation's partitions.
-			for p, s := range m.lagByPt {
-				if s.poll < m.polls {
-					delete(m.lagByPt, p)
-				}
-			}
-			m.lag.Reset()
-		}
-		var sum int64
-		for p, s := range m.lagByPt {
-			m.lag.WithLabelValues(strconv.Itoa(int(p))).Set(float64(s.lag))
-			sum += s.lag
-		}
-		m.polls++
-		m.mu.Unlock()
-		m.lagTotal.Set(float64(sum))
-	}
-	if sink != nil {
-		ws := sink.Stats()
-		m.writes.Add(float64(ws.Writes))
-		m.writeMessages.Add(float64(ws.Messages))
-		m.writeBytes.Add(float64(ws.Bytes))
-		m.writeErrors.Add(float64(ws.Errors))
-		m.writeRetries.Add(float64(ws.Retries))
-		m.writeTime.Set(ws.WriteTime.Avg.Seconds())
 	}
 }

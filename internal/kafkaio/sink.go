@@ -10,6 +10,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"flagstream/internal/retry"
 	"flagstream/pipeline"
 )
 
@@ -24,17 +25,21 @@ type SinkConfig struct {
 	Compression     string
 	WriteTimeout    time.Duration
 	Logger          *slog.Logger
-	Metrics         *Metrics
+	// Metrics receives the producer's metrics; nil: unregistered ones.
+	Metrics *Metrics
 }
 
 // Sink produces review tasks (key = tweet id) and dead letters (the
 // original key, value and headers, plus flagstream.* headers saying why
-// and where from) with acks=all. A failed write is retried, with backoff,
-// until it succeeds or the pipeline's context ends: the batch is then not
-// committed, so nothing is lost, and the full pipeline stops fetching.
+// and where from) with acks=all. A failed write is retried, with backoff
+// (retry.Backoff), until it succeeds or the pipeline's context ends: the
+// batch is then not committed, so nothing is lost, and the full pipeline
+// stops fetching. The client itself makes one attempt per write, so that
+// every retry is flagstream's, with its backoff, and counted.
 type Sink struct {
-	w   *kafka.Writer
-	cfg SinkConfig
+	w         *kafka.Writer
+	transport *kafka.Transport
+	cfg       SinkConfig
 }
 
 var _ pipeline.Sink = (*Sink)(nil)
@@ -51,29 +56,28 @@ const (
 	HeaderSchema          = "flagstream.schema"
 )
 
+// compressions are the producer's codecs by their names in config.Output.
+var compressions = map[string]kafka.Compression{
+	"": 0, "none": 0, "gzip": kafka.Gzip, "snappy": kafka.Snappy, "lz4": kafka.Lz4, "zstd": kafka.Zstd,
+}
+
 // NewSink returns a producer.
 func NewSink(conn Connection, cfg SinkConfig) (*Sink, error) {
-	var codec kafka.Compression
-	switch cfg.Compression {
-	case "", "none":
-	case "gzip":
-		codec = kafka.Gzip
-	case "snappy":
-		codec = kafka.Snappy
-	case "lz4":
-		codec = kafka.Lz4
-	case "zstd":
-		codec = kafka.Zstd
-	default:
+	codec, ok := compressions[cfg.Compression]
+	if !ok {
 		return nil, fmt.Errorf("kafka producer: unknown compression %q", cfg.Compression)
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 1 << 20
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	t := conn.transport()
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(conn.Brokers...),
 		Balancer:     &kafka.Murmur2Balancer{},
-		MaxAttempts:  3,
+		MaxAttempts:  1,
 		BatchSize:    cfg.BatchSize,
 		BatchBytes:   int64(cfg.MaxMessageBytes) + 64<<10,
 		BatchTimeout: cfg.BatchTimeout,
@@ -81,14 +85,22 @@ func NewSink(conn Connection, cfg SinkConfig) (*Sink, error) {
 		ReadTimeout:  cfg.WriteTimeout,
 		RequiredAcks: kafka.RequireAll,
 		Compression:  codec,
-		Transport:    conn.transport(),
+		Transport:    t,
+		// Called as each produce request (one partition's batch) completes.
+		Completion: func(msgs []kafka.Message, err error) {
+			var size int64
+			for i := range msgs {
+				size += int64(len(msgs[i].Key) + len(msgs[i].Value))
+			}
+			cfg.Metrics.produced(len(msgs), size, err)
+		},
 	}
 	if cfg.Logger != nil {
 		w.ErrorLogger = kafka.LoggerFunc(func(format string, args ...any) {
 			cfg.Logger.Warn("kafka producer: " + fmt.Sprintf(format, args...))
 		})
 	}
-	return &Sink{w: w, cfg: cfg}, nil
+	return &Sink{w: w, transport: t, cfg: cfg}, nil
 }
 
 // Write produces b's tasks and dead letters and returns once the broker
@@ -106,7 +118,7 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 	for _, rej := range b.Rejects {
 		msgs = append(msgs, s.deadLetter(&b.Records[rej.Record], rej))
 	}
-	backoff := 100 * time.Millisecond
+	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	blocked := false
 	defer func() {
 		if blocked {
@@ -114,14 +126,17 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 	}()
 	for {
+		start := time.Now()
 		err := s.w.WriteMessages(ctx, msgs...)
 		if err == nil {
+			s.cfg.Metrics.batchWritten(time.Since(start))
 			return nil
 		}
 		if ctx.Err() != nil {
+			s.cfg.Metrics.writeFailed(false)
 			return ctx.Err()
 		}
-		s.cfg.Metrics.writeFailed()
+		s.cfg.Metrics.writeFailed(true)
 		if !blocked {
 			blocked = true
 			s.cfg.Metrics.setBlocked(1)
@@ -136,15 +151,13 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 			}
 			msgs = retry
 		}
+		wait := backoff.Next()
 		if s.cfg.Logger != nil {
-			s.cfg.Logger.Warn("kafka write failed; retrying", "messages", len(msgs), "err", err, "backoff", backoff)
+			s.cfg.Logger.Warn("kafka write failed; retrying", "messages", len(msgs), "err", err, "backoff", wait)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
+		if err := retry.Sleep(ctx, wait); err != nil {
+			return err
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
@@ -179,12 +192,11 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// Stats returns the producer's statistics since the last call.
-func (s *Sink) Stats() kafka.WriterStats { return s.w.Stats() }
-
 // Close flushes and closes the producer.
 func (s *Sink) Close() error {
-	if err := s.w.Close(); err != nil {
+	err := s.w.Close()
+	s.transport.CloseIdleConnections()
+	if err != nil {
 		return fmt.Errorf("kafka producer close: %w", err)
 	}
 	return nil

@@ -1,11 +1,19 @@
-// Package lists loads demand lists from a directory into matcher
-// snapshots, and keeps a current snapshot up to date as the files change
-// and as demands start and expire.
+// Package lists turns a directory of demand list files into the matcher
+// snapshots the pipeline uses, and keeps the current one up to date. It is
+// split the way alertmanager's config/coordinator.go is:
+//   - parse.go reads the files (ParseLists, ParseDemand);
+//   - Load and Loader compile them into a snapshot, and say which files
+//     they read;
+//   - Coordinator holds the current snapshot: it swaps in what loads,
+//     keeps the last good one when a load fails, and sets the metrics;
+//   - Watcher decides when to reload: on a signal, when the files change,
+//     and when a demand starts or expires.
 package lists
 
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"flagstream/matchers"
@@ -14,12 +22,8 @@ import (
 // Load parses every demand file in dir and compiles the demands active at
 // time at. An error names each broken file and line.
 func Load(dir string, at time.Time) (*matchers.Snapshot, []matchers.Warning, error) {
-	demands, warnings, err := Parse(dir)
-	if err != nil {
-		return nil, warnings, err
-	}
-	s, more, err := matchers.Compile(demands, at)
-	return s, append(warnings, more...), err
+	s, w, _, err := Loader{Dir: dir}.Load(at)
+	return s, w, err
 }
 
 // Parse parses every demand file in dir.
@@ -31,9 +35,37 @@ func Parse(dir string) ([]matchers.Demand, []matchers.Warning, error) {
 	if !info.IsDir() {
 		return nil, nil, fmt.Errorf("lists directory: %s is not a directory", dir)
 	}
-	demands, warnings, err := matchers.ParseLists(os.DirFS(dir), dir)
+	demands, warnings, err := ParseLists(os.DirFS(dir), dir)
 	if err == nil && len(demands) == 0 {
 		warnings = append(warnings, matchers.Warning{File: dir, Msg: "no demand files (*.yaml): nothing can match"})
 	}
 	return demands, warnings, err
+}
+
+// Loader loads a lists directory.
+type Loader struct {
+	Dir string
+}
+
+// Load parses and compiles the lists as active at time at, and returns
+// the entry files the demands read beside the demand files (for a watcher
+// to look at). An error names each broken file and line.
+func (l Loader) Load(at time.Time) (s *matchers.Snapshot, warnings []matchers.Warning, entryFiles []string, err error) {
+	demands, warnings, err := Parse(l.Dir)
+	if err != nil {
+		return nil, warnings, nil, err
+	}
+	s, more, err := matchers.Compile(demands, at)
+	warnings = append(warnings, more...)
+	if err != nil {
+		return nil, warnings, nil, err
+	}
+	for _, d := range demands {
+		for _, f := range d.Entries.Files() {
+			if f != d.File && !slices.Contains(entryFiles, f) {
+				entryFiles = append(entryFiles, f)
+			}
+		}
+	}
+	return s, warnings, entryFiles, nil
 }

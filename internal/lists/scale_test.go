@@ -118,7 +118,7 @@ func BenchmarkLoad(b *testing.B) {
 func BenchmarkReloadStall(b *testing.B) {
 	dir := b.TempDir()
 	writeBigDemand(b, dir, 1_000_000)
-	r := NewReloader(dir, nil, nil, nil)
+	r := NewCoordinator(dir, nil, nil)
 	if _, err := r.Reload(); err != nil {
 		b.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package decode_test
 import (
 	"testing"
 
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/synth"
 	"flagstream/pipeline/decode"
 )
 

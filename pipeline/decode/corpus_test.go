@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"flagstream/internal/sharedfiles"
+	"flagstream/internal/testkit"
 	"flagstream/pipeline/decode"
 )
 
@@ -31,7 +31,7 @@ var corpora = []corpus{
 // corpusRecords returns the records of c, or skips when it is absent.
 func corpusRecords(tb testing.TB, c corpus) [][]byte {
 	tb.Helper()
-	data, err := os.ReadFile(sharedfiles.Path(tb, "corpora/"+c.name))
+	data, err := os.ReadFile(testkit.SharedPath(tb, "corpora/"+c.name))
 	if err != nil {
 		tb.Fatalf("read corpus: %v", err)
 	}

@@ -237,15 +237,15 @@ func (d *Decoder) str(v *fastjson.Value, field path) []byte {
 	return nil
 }
 
-// id returns an id field given as a string or a number, as digits.
+// id returns an id field given as a string or a number, as digits; null
+// and absent give nil. Another type fails the record.
 func (d *Decoder) id(v *fastjson.Value, field path) []byte {
 	if v == nil {
 		return nil
 	}
 	switch v.Type() {
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		return b
+	case fastjson.TypeString, fastjson.TypeNull:
+		return d.str(v, field)
 	case fastjson.TypeNumber:
 		start := len(d.texts)
 		d.texts = v.MarshalTo(d.texts)
@@ -257,8 +257,6 @@ func (d *Decoder) id(v *fastjson.Value, field path) []byte {
 			}
 		}
 		return digits
-	case fastjson.TypeNull:
-		return nil
 	}
 	d.fail(ReasonWrongType, "%s: expected an id, got %s", field, v.Type())
 	return nil

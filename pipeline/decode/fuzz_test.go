@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/synth"
 	"flagstream/matchers"
 	"flagstream/pipeline/decode"
 )

@@ -80,8 +80,8 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 	default:
 		t.Text = d.text(text, at("text"))
 	}
-	d.entitiesV1(t, entities, "entities")
-	d.entitiesV1(t, extEntities, "extended_tweet.entities")
+	d.entities(t, entities, "entities", &v1Entities)
+	d.entities(t, extEntities, "extended_tweet.entities", &v1Entities)
 	if len(replyHandle) > 0 || len(replyUserID) > 0 {
 		r := d.newPart(matchers.InRepliedTo)
 		r.AuthorHandle, r.AuthorID = replyHandle, replyUserID
@@ -103,28 +103,48 @@ var embedField = [...]string{
 	matchers.InRepliedTo: "tweet",
 }
 
-// entitiesV1 adds a v1.1 entities object's hashtags, mentions and URLs.
-func (d *Decoder) entitiesV1(t *matchers.Tweet, v *fastjson.Value, field string) {
+// entityKeys name the members of an entities object, which the API
+// versions name differently, each with its path for messages.
+type entityKeys struct {
+	hashtags, hashtagsAt, hashtagAt string // the array, the items
+	tag, tagAt                      string // a hashtag's text
+	mentions, mentionsAt, mentionAt string
+	handle, handleAt                string
+	id, idAt                        string
+	numericID, numericIDAt          string // v1.1's number id, when id_str is absent; "" in v2
+}
+
+// v1Entities are the members of a v1.1 entities object.
+var v1Entities = entityKeys{
+	hashtags: "hashtags", hashtagsAt: ".hashtags", hashtagAt: ".hashtags[]", tag: "text", tagAt: ".hashtags[].text",
+	mentions: "user_mentions", mentionsAt: ".user_mentions", mentionAt: ".user_mentions[]",
+	handle: "screen_name", handleAt: ".user_mentions[].screen_name",
+	id: "id_str", idAt: ".user_mentions[].id_str", numericID: "id", numericIDAt: ".user_mentions[].id",
+}
+
+// entities adds the hashtags, mentions and URLs of an entities object
+// (field) whose members k names.
+func (d *Decoder) entities(t *matchers.Tweet, v *fastjson.Value, field string, k *entityKeys) {
 	o := d.object(v, at(field))
 	if o == nil {
 		return
 	}
-	for _, h := range d.array(o.Get("hashtags"), path{field, ".hashtags"}) {
-		if tag := d.str(d.field(h, "text", path{field, ".hashtags[]"}), path{field, ".hashtags[].text"}); len(tag) > 0 {
+	for _, h := range d.array(o.Get(k.hashtags), path{field, k.hashtagsAt}) {
+		if tag := d.str(d.field(h, k.tag, path{field, k.hashtagAt}), path{field, k.tagAt}); len(tag) > 0 {
 			t.Hashtags = append(t.Hashtags, tag)
 		}
 	}
-	for _, m := range d.array(o.Get("user_mentions"), path{field, ".user_mentions"}) {
-		mo := d.object(m, path{field, ".user_mentions[]"})
+	for _, m := range d.array(o.Get(k.mentions), path{field, k.mentionsAt}) {
+		mo := d.object(m, path{field, k.mentionAt})
 		if mo == nil {
 			continue
 		}
 		mn := matchers.Mention{
-			Handle: d.str(mo.Get("screen_name"), path{field, ".user_mentions[].screen_name"}),
-			ID:     d.id(mo.Get("id_str"), path{field, ".user_mentions[].id_str"}),
+			Handle: d.str(mo.Get(k.handle), path{field, k.handleAt}),
+			ID:     d.id(mo.Get(k.id), path{field, k.idAt}),
 		}
-		if len(mn.ID) == 0 {
-			mn.ID = d.id(mo.Get("id"), path{field, ".user_mentions[].id"})
+		if len(mn.ID) == 0 && k.numericID != "" {
+			mn.ID = d.id(mo.Get(k.numericID), path{field, k.numericIDAt})
 		}
 		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
 			t.Mentions = append(t.Mentions, mn)

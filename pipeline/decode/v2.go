@@ -93,8 +93,8 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 	if u := d.user(t.AuthorID); u != nil {
 		t.AuthorHandle = d.str(u.Get("username"), at("includes.users[].username"))
 	}
-	d.entitiesV2(t, entities, "entities")
-	d.entitiesV2(t, noteEntities, "note_tweet.entities")
+	d.entities(t, entities, "entities", &v2Entities)
+	d.entities(t, noteEntities, "note_tweet.entities", &v2Entities)
 
 	// References are followed one level, as the API's expansions
 	// provide them; a referenced tweet's own references are not.
@@ -107,15 +107,8 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		if ro == nil {
 			continue
 		}
-		var where matchers.Where
-		switch typ := d.str(ro.Get("type"), at("referenced_tweets[].type")); string(typ) {
-		case "retweeted":
-			where = matchers.InRetweeted
-		case "quoted":
-			where = matchers.InQuoted
-		case "replied_to":
-			where = matchers.InRepliedTo
-		default:
+		where, ok := references[string(d.str(ro.Get("type"), at("referenced_tweets[].type")))]
+		if !ok {
 			continue
 		}
 		ref := d.includedTweet(d.id(ro.Get("id"), at("referenced_tweets[].id")))
@@ -136,31 +129,19 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 	}
 }
 
-// entitiesV2 adds a v2 entities object's hashtags, mentions and URLs.
-func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string) {
-	o := d.object(v, at(field))
-	if o == nil {
-		return
-	}
-	for _, h := range d.array(o.Get("hashtags"), path{field, ".hashtags"}) {
-		if tag := d.str(d.field(h, "tag", path{field, ".hashtags[]"}), path{field, ".hashtags[].tag"}); len(tag) > 0 {
-			t.Hashtags = append(t.Hashtags, tag)
-		}
-	}
-	for _, m := range d.array(o.Get("mentions"), path{field, ".mentions"}) {
-		mo := d.object(m, path{field, ".mentions[]"})
-		if mo == nil {
-			continue
-		}
-		mn := matchers.Mention{
-			Handle: d.str(mo.Get("username"), path{field, ".mentions[].username"}),
-			ID:     d.id(mo.Get("id"), path{field, ".mentions[].id"}),
-		}
-		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
-			t.Mentions = append(t.Mentions, mn)
-		}
-	}
-	d.urls(t, o.Get("urls"), field)
+// v2Entities are the members of a v2 entities object.
+var v2Entities = entityKeys{
+	hashtags: "hashtags", hashtagsAt: ".hashtags", hashtagAt: ".hashtags[]", tag: "tag", tagAt: ".hashtags[].tag",
+	mentions: "mentions", mentionsAt: ".mentions", mentionAt: ".mentions[]",
+	handle: "username", handleAt: ".mentions[].username",
+	id: "id", idAt: ".mentions[].id",
+}
+
+// references are the places a v2 referenced tweet can be, by its type.
+var references = map[string]matchers.Where{
+	"retweeted":  matchers.InRetweeted,
+	"quoted":     matchers.InQuoted,
+	"replied_to": matchers.InRepliedTo,
 }
 
 // user returns the includes.users object with the given id.

@@ -5,12 +5,13 @@ import (
 	"log"
 	"time"
 
+	"flagstream/internal/lists"
 	"flagstream/matchers"
 	"flagstream/pipeline/review"
 )
 
 func ExampleBuild() {
-	demand, _, err := matchers.ParseDemand("in-meity.yaml", []byte(`
+	demand, _, err := lists.ParseDemand("in-meity.yaml", []byte(`
 id: IN-MEITY-2021-02-04
 authority: Ministry of Electronics and Information Technology, Government of India
 jurisdiction: IN

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"maps"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -15,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"flagstream/internal/lists"
+	"flagstream/internal/testkit"
 	"flagstream/matchers"
 	"flagstream/pipeline/review"
 )
-
-var update = flag.Bool("update", false, "rewrite the testdata/*.golden files with the tasks built now")
 
 // demandFiles are the demands of the test snapshot, as list files.
 var demandFiles = map[string]string{
@@ -78,7 +76,7 @@ func snapshotOf(t testing.TB, files map[string]string) *matchers.Snapshot {
 	}
 	var demands []matchers.Demand
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		d, _, err := matchers.ParseDemand(name, []byte(files[name]), noFiles)
+		d, _, err := lists.ParseDemand(name, []byte(files[name]), noFiles)
 		if err != nil {
 			t.Fatalf("ParseDemand(%s): %v", name, err)
 		}
@@ -185,23 +183,7 @@ func TestBuildGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Append: %v", err)
 			}
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatalf("update golden file: %v", err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden file (run go test ./pipeline/review -update to write it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("task differs from %s (run with -update if the change is intended):\ngot  %s\nwant %s",
-					path, indent(got), indent(want))
-			}
+			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), got)
 		})
 	}
 }

@@ -1,10 +1,9 @@
 // Package bench measures flagstream run's throughput against a baseline on
 // the same broker and data: a bare kafka-go consumer group that only
-// fetches and commits. flagstream runs twice per round, once with each
-// consumer (input.consumer reader and batch). All read the same topic of
-// synthetic tweets from an in-process broker, each run with a fresh
-// consumer group, in an order that rotates every round, so machine noise
-// hits them alike. Beside records per second, each run reports the
+// fetches and commits. Both read the same topic of synthetic tweets from
+// an in-process broker, each run with a fresh consumer group, alternating
+// and in an order that swaps every round, so machine noise hits them
+// alike. Beside records per second, each run reports the
 // process's CPU time per record (broker included), which a busy machine
 // disturbs less than the wall clock.
 package bench
@@ -26,8 +25,8 @@ import (
 
 	"flagstream/config"
 	"flagstream/internal/app"
-	"flagstream/internal/devbroker"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 )
 
 // Options configure a benchmark.
@@ -40,11 +39,10 @@ type Options struct {
 }
 
 // Result holds the throughputs measured, in records per second, and the
-// CPU time per record of each run, in microseconds. Flagstream is run with
-// the reader consumer, Batch with the batch consumer.
+// CPU time per record of each run, in microseconds.
 type Result struct {
-	Baseline, Flagstream, Batch          []float64
-	BaselineCPU, FlagstreamCPU, BatchCPU []float64
+	Baseline, Flagstream       []float64
+	BaselineCPU, FlagstreamCPU []float64
 }
 
 // Median returns the median of xs.
@@ -64,8 +62,9 @@ func Median(xs []float64) float64 {
 func Run(ctx context.Context, opts Options) (Result, error) {
 	var res Result
 	out := opts.Out
+	defaults := config.Default()
 	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: opts.Partitions,
-		Topics: []string{"tweets", "review-tasks", "tweets-dlq"}})
+		Topics: defaults.Topics()})
 	if err != nil {
 		return res, err
 	}
@@ -94,12 +93,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		{"baseline", func(group string) (float64, error) {
 			return baseline(ctx, broker.Addr(), group, opts.Records)
 		}, &res.Baseline, &res.BaselineCPU},
-		{"reader", func(group string) (float64, error) {
-			return flagstream(ctx, broker.Addr(), dir, group, "reader", opts.Records)
+		{"flagstream", func(group string) (float64, error) {
+			return flagstream(ctx, broker.Addr(), dir, group, opts.Records)
 		}, &res.Flagstream, &res.FlagstreamCPU},
-		{"batch", func(group string) (float64, error) {
-			return flagstream(ctx, broker.Addr(), dir, group, "batch", opts.Records)
-		}, &res.Batch, &res.BatchCPU},
 	}
 	for i := range opts.Runs {
 		for k := range contenders {
@@ -112,17 +108,15 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			*c.rate = append(*c.rate, rate)
 			*c.cpu = append(*c.cpu, float64(cpuTime()-before)/float64(time.Microsecond)/float64(opts.Records))
 		}
-		b, f, x := res.Baseline[i], res.Flagstream[i], res.Batch[i]
+		b, f := res.Baseline[i], res.Flagstream[i]
 		fmt.Fprintf(out, "run %d: bare kafka-go consumer group %8.0f records/s (%.2f µs CPU/record)   "+
-			"flagstream run, reader consumer %8.0f records/s (%.2f µs) ratio %.2f   batch consumer %8.0f records/s (%.2f µs) ratio %.2f\n",
-			i+1, b, res.BaselineCPU[i], f, res.FlagstreamCPU[i], f/b, x, res.BatchCPU[i], x/b)
+			"flagstream run %8.0f records/s (%.2f µs) ratio %.2f\n",
+			i+1, b, res.BaselineCPU[i], f, res.FlagstreamCPU[i], f/b)
 	}
 	mb := Median(res.Baseline)
-	fmt.Fprintf(out, "median of %d runs: baseline %.0f records/s (%.2f µs CPU/record); flagstream with the reader consumer %.0f records/s (%.2f µs), ratio %.2f; "+
-		"with the batch consumer %.0f records/s (%.2f µs), ratio %.2f\n",
+	fmt.Fprintf(out, "median of %d runs: baseline %.0f records/s (%.2f µs CPU/record); flagstream run %.0f records/s (%.2f µs), ratio %.2f\n",
 		opts.Runs, mb, Median(res.BaselineCPU),
-		Median(res.Flagstream), Median(res.FlagstreamCPU), Median(res.Flagstream)/mb,
-		Median(res.Batch), Median(res.BatchCPU), Median(res.Batch)/mb)
+		Median(res.Flagstream), Median(res.FlagstreamCPU), Median(res.Flagstream)/mb)
 	return res, nil
 }
 
@@ -195,13 +189,12 @@ func baseline(ctx context.Context, addr, group string, n int) (float64, error) {
 	return float64(n) / time.Since(start).Seconds(), nil
 }
 
-// flagstream runs the real pipeline with a fresh group and the consumer
-// named until it has committed every record.
-func flagstream(ctx context.Context, addr, listsDir, group, consumer string, n int) (float64, error) {
+// flagstream runs the real pipeline with a fresh group until it has
+// committed every record.
+func flagstream(ctx context.Context, addr, listsDir, group string, n int) (float64, error) {
 	cfg := config.Default()
 	cfg.Kafka.Brokers = []string{addr}
 	cfg.Input.Group = group
-	cfg.Input.Consumer = consumer
 	cfg.Lists.Dir = listsDir
 	cfg.Lists.Reload = "off"
 	cfg.HTTP.Listen = ""

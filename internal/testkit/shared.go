@@ -1,7 +1,4 @@
-// Package sharedfiles locates the project's shared test material (the
-// twitter-text conformance suite and real tweet corpora), which lives in
-// ../shared beside the repository and is never copied into it.
-package sharedfiles
+package testkit
 
 import (
 	"os"
@@ -9,9 +6,11 @@ import (
 	"testing"
 )
 
-// Path returns the path of rel inside the shared directory beside the
-// repository root, or skips the test or benchmark when it is absent.
-func Path(tb testing.TB, rel string) string {
+// SharedPath returns the path of rel inside the project's shared test
+// material (the twitter-text conformance suite and real tweet corpora),
+// which lives in ../shared beside the repository root and is never copied
+// into it. It skips the test or benchmark when the material is absent.
+func SharedPath(tb testing.TB, rel string) string {
 	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {

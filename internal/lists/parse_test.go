@@ -1,4 +1,4 @@
-package matchers
+package lists
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"flagstream/matchers"
 )
 
 // mapFS builds an in-memory lists directory from file names and contents.
@@ -84,10 +86,10 @@ func TestParseListsFull(t *testing.T) {
 		{"Reference", d.Reference, "lumen:00000000"},
 		{"Received", d.Received, time.Date(2021, 2, 4, 0, 0, 0, 0, time.UTC)},
 		{"Expires", d.Expires.Equal(time.Date(2021, 8, 4, 12, 0, 0, 0, ist)), true},
-		{"Action", d.Action, ActionWithhold},
-		{"Scope", d.Scope, ScopeUser},
-		{"Priority", d.Priority, PriorityHigh},
-		{"Status", d.Status, StatusRescinded},
+		{"Action", d.Action, matchers.ActionWithhold},
+		{"Scope", d.Scope, matchers.ScopeUser},
+		{"Priority", d.Priority, matchers.PriorityHigh},
+		{"Status", d.Status, matchers.StatusRescinded},
 		{"Tiers", d.Tiers.String(), "exact,loose,lookalike"},
 		{"File", d.File, "lists/in-meity.yaml"},
 		{"Line", d.Line, 2},
@@ -105,33 +107,33 @@ func TestParseListsFull(t *testing.T) {
 		phrases    = "lists/entries/in-phrases.txt"
 		domains    = "lists/entries/in-domains.txt"
 	)
-	want := []Entry{
-		{EntryHandle, "@fict_farmer_01", demandFile, 14},
-		{EntryHandle, "Fict_Farmer_02", demandFile, 14},
-		{EntryHandle, "@fict_farmer_03", handles, 3},
-		{EntryHandle, "fict_farmer_04", handles, 4},
-		{EntryHandle, "fict_farmer_05", handles, 5},
-		{EntryUserID, "1234567890", demandFile, 16},
-		{EntryUserID, "9876543210", ids, 1},
-		{EntryUserID, "00042", ids, 2},
-		{EntryHashtag, "#FarmerGenocide", demandFile, 18},
-		{EntryHashtag, "किसान_आंदोलन", demandFile, 18},
-		{EntryHashtag, "#ModiPlanningFarmerGenocide", hashtags, 2},
-		{EntryHashtag, "#FarmersProtest", hashtags, 3},
-		{EntryHashtag, "FarmerRights", hashtags, 4},
-		{EntryPhrase, "farmer genocide", demandFile, 20},
-		{EntryPhrase, "planned genocide of farmers", phrases, 1},
-		{EntryDomain, "example.org", demandFile, 22},
-		{EntryDomain, "news.example.net", domains, 1},
+	want := []matchers.Entry{
+		{Kind: matchers.EntryHandle, Value: "@fict_farmer_01", File: demandFile, Line: 14},
+		{Kind: matchers.EntryHandle, Value: "Fict_Farmer_02", File: demandFile, Line: 14},
+		{Kind: matchers.EntryHandle, Value: "@fict_farmer_03", File: handles, Line: 3},
+		{Kind: matchers.EntryHandle, Value: "fict_farmer_04", File: handles, Line: 4},
+		{Kind: matchers.EntryHandle, Value: "fict_farmer_05", File: handles, Line: 5},
+		{Kind: matchers.EntryUserID, Value: "1234567890", File: demandFile, Line: 16},
+		{Kind: matchers.EntryUserID, Value: "9876543210", File: ids, Line: 1},
+		{Kind: matchers.EntryUserID, Value: "00042", File: ids, Line: 2},
+		{Kind: matchers.EntryHashtag, Value: "#FarmerGenocide", File: demandFile, Line: 18},
+		{Kind: matchers.EntryHashtag, Value: "किसान_आंदोलन", File: demandFile, Line: 18},
+		{Kind: matchers.EntryHashtag, Value: "#ModiPlanningFarmerGenocide", File: hashtags, Line: 2},
+		{Kind: matchers.EntryHashtag, Value: "#FarmersProtest", File: hashtags, Line: 3},
+		{Kind: matchers.EntryHashtag, Value: "FarmerRights", File: hashtags, Line: 4},
+		{Kind: matchers.EntryPhrase, Value: "farmer genocide", File: demandFile, Line: 20},
+		{Kind: matchers.EntryPhrase, Value: "planned genocide of farmers", File: phrases, Line: 1},
+		{Kind: matchers.EntryDomain, Value: "example.org", File: demandFile, Line: 22},
+		{Kind: matchers.EntryDomain, Value: "news.example.net", File: domains, Line: 1},
 	}
-	var got []Entry
+	var got []matchers.Entry
 	for i := range d.Entries.Len() {
 		got = append(got, d.Entries.At(i))
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("entries:\ngot  %+v\nwant %+v", got, want)
 	}
-	if got, want := d.Entries.Counts(), [numEntryKinds]int{5, 3, 5, 2, 2}; got != want {
+	if got, want := d.Entries.Counts(), []int{5, 3, 5, 2, 2}; !slices.Equal(got[:], want) {
 		t.Errorf("Counts() = %v, want %v", got, want)
 	}
 }
@@ -141,7 +143,7 @@ func TestParseDemandDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseDemand: %v", err)
 	}
-	if d.Action != ActionReview || d.Scope != ScopeTweet || d.Priority != PriorityNormal || d.Status != StatusActive || d.Tiers != DefaultTiers {
+	if d.Action != matchers.ActionReview || d.Scope != matchers.ScopeTweet || d.Priority != matchers.PriorityNormal || d.Status != matchers.StatusActive || d.Tiers != matchers.DefaultTiers {
 		t.Errorf("defaults: action %v scope %v priority %v status %v tiers %v; want review tweet normal active exact,loose",
 			d.Action, d.Scope, d.Priority, d.Status, d.Tiers)
 	}
@@ -350,7 +352,17 @@ func TestParseListsErrors(t *testing.T) {
 		{
 			name:  "empty file",
 			files: map[string]string{"d.yaml": ""},
-			want:  []string{"lists/d.yaml: ", "invalid YAML"},
+			want:  []string{"lists/d.yaml: ", "file is empty"},
+		},
+		{
+			name:  "unknown key in a merge",
+			files: map[string]string{"d.yaml": ok + "<<: {colour: blue}\n"},
+			want:  []string{"lists/d.yaml:4: ", `unknown key "colour"`},
+		},
+		{
+			name:  "circular merge",
+			files: map[string]string{"d.yaml": "&b\n<<: *b\n" + ok},
+			want:  []string{"lists/d.yaml:1: ", "nested more than 16 deep"},
 		},
 		{
 			name:  "missing id",
@@ -454,7 +466,7 @@ func checkListErrors(t testing.TB, err error) {
 		errs = j.Unwrap()
 	}
 	for _, e := range errs {
-		var le *ListError
+		var le *matchers.ListError
 		if !errors.As(e, &le) {
 			t.Errorf("error %q (%T) is not a *ListError", e, e)
 		}

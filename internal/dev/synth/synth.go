@@ -3,6 +3,10 @@
 // some API v2 responses, a chosen share naming listed handles or hashtags
 // (some in evasive spellings), and a few malformed records. Output is
 // deterministic for a seed.
+//
+// synth knows nothing of demand files: it names the entries it is given
+// (demo.NameEntries gives it those of demand lists), so that it, and the
+// test kit built on it, import no other flagstream package.
 package synth
 
 import (
@@ -12,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"flagstream/matchers"
 )
 
 // Kind says what a generated record is.
@@ -385,31 +387,6 @@ func TweetID(record []byte) (string, error) {
 		return v.Data.ID, nil
 	}
 	return "", fmt.Errorf("synth: record has no tweet id")
-}
-
-// NameEntriesOf sets the handles, hashtags, phrases and domains that
-// flagged records name to the entries of the demands active at time at:
-// only those can make a review task.
-func (c *Config) NameEntriesOf(demands []matchers.Demand, at time.Time) {
-	for i := range demands {
-		d := &demands[i]
-		if !d.ActiveAt(at) {
-			continue
-		}
-		for j := 0; j < d.Entries.Len(); j++ {
-			v := string(d.Entries.Value(j))
-			switch d.Entries.Kind(j) {
-			case matchers.EntryHandle:
-				c.Handles = append(c.Handles, strings.TrimPrefix(v, "@"))
-			case matchers.EntryHashtag:
-				c.Hashtags = append(c.Hashtags, strings.TrimPrefix(strings.TrimPrefix(v, "#"), "＃"))
-			case matchers.EntryPhrase:
-				c.Phrases = append(c.Phrases, v)
-			case matchers.EntryDomain:
-				c.Domains = append(c.Domains, v)
-			}
-		}
-	}
 }
 
 // Expectation is what generated records must lead to: how many records of

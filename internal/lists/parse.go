@@ -1,21 +1,21 @@
-package matchers
+package lists
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"flagstream/config/strictyaml"
+	"flagstream/matchers"
 )
 
 // Limits on list files, so that a broken file cannot exhaust memory.
@@ -23,17 +23,8 @@ const (
 	MaxListFileBytes = 1 << 30 // one demand or entry file
 	maxIDLen         = 128
 	maxTextField     = 4096
-	maxPhraseWords   = 16
-	maxPhraseBytes   = 1024
-	maxHashtagBytes  = 1024
-	maxDomainBytes   = 253
-	maxUserIDDigits  = 20
-	maxHandleRunes   = 15
 	maxJurisdictions = 300
 )
-
-// Warning is something odd in a list that does not stop it from loading.
-type Warning = ListError
 
 // ParseLists reads every demand file (*.yaml, *.yml; names starting with a
 // dot are skipped) in the top directory of fsys and the entry files they
@@ -42,21 +33,20 @@ type Warning = ListError
 // A broken file fails the whole call: the error joins every problem found,
 // each as a *ListError naming the file and line. Demand ids must be unique
 // across files.
-func ParseLists(fsys fs.FS, prefix string) ([]Demand, []Warning, error) {
+func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warning, error) {
 	names, err := DemandFiles(fsys)
 	if err != nil {
-		return nil, nil, &ListError{File: displayName(prefix, "."), Msg: err.Error()}
+		return nil, nil, &matchers.ListError{File: displayName(prefix, "."), Msg: err.Error()}
 	}
 	var (
-		demands  []Demand
-		warnings []Warning
+		demands  []matchers.Demand
+		warnings []matchers.Warning
 		errs     []error
-		seen     = map[string]*Demand{}
 	)
 	for _, name := range names {
 		data, err := readLimited(fsys, name)
 		if err != nil {
-			errs = append(errs, &ListError{File: displayName(prefix, name), Msg: err.Error()})
+			errs = append(errs, &matchers.ListError{File: displayName(prefix, name), Msg: err.Error()})
 			continue
 		}
 		d, w, err := ParseDemand(displayName(prefix, name), data, func(rel string) ([]byte, string, error) {
@@ -72,13 +62,10 @@ func ParseLists(fsys fs.FS, prefix string) ([]Demand, []Warning, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if prev, ok := seen[d.ID]; ok {
-			errs = append(errs, &ListError{File: d.File, Line: d.Line,
-				Msg: fmt.Sprintf("demand id %q is already used by %s:%d", d.ID, prev.File, prev.Line)})
-			continue
-		}
 		demands = append(demands, d)
-		seen[d.ID] = &demands[len(demands)-1]
+	}
+	if err := matchers.CheckIDs(demands); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, warnings, errors.Join(errs...)
@@ -138,11 +125,12 @@ type ReadEntryFile func(rel string) (data []byte, display string, err error)
 type demandParser struct {
 	file     string
 	read     ReadEntryFile
-	d        Demand
+	d        matchers.Demand
 	errs     []error
-	warnings []Warning
-	norm     Normalizer
+	warnings []matchers.Warning
+	norm     matchers.Normalizer
 	key      []byte // scratch for validating entries
+	yaml     strictyaml.Reader
 }
 
 var demandIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
@@ -151,70 +139,49 @@ var demandIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
 // fetches the entry files its *_file keys name. Unknown keys, wrong types
 // and invalid values are errors with the line they are on; every problem in
 // the file is reported, joined.
-func ParseDemand(file string, data []byte, read ReadEntryFile) (Demand, []Warning, error) {
+func ParseDemand(file string, data []byte, read ReadEntryFile) (matchers.Demand, []matchers.Warning, error) {
 	p := &demandParser{file: file, read: read}
 	p.d.File = file
-	p.d.Tiers = DefaultTiers
-	p.d.Priority = PriorityNormal
+	p.d.Tiers = matchers.DefaultTiers
+	p.d.Priority = matchers.PriorityNormal
 	p.parse(data)
 	if len(p.errs) > 0 {
-		return Demand{}, p.warnings, errors.Join(p.errs...)
+		return matchers.Demand{}, p.warnings, errors.Join(p.errs...)
 	}
 	return p.d, p.warnings, nil
 }
 
 func (p *demandParser) errorf(line int, format string, args ...any) {
-	p.errs = append(p.errs, &ListError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &matchers.ListError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (p *demandParser) warnf(line int, format string, args ...any) {
-	p.warnings = append(p.warnings, ListError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	p.warnings = append(p.warnings, matchers.ListError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlLineError = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func (p *demandParser) parse(data []byte) {
-	if !utf8.Valid(data) {
-		p.errorf(0, "file is not valid UTF-8")
+	p.yaml.Report = func(line int, msg string) { p.errorf(line, "%s", msg) }
+	root := p.yaml.Parse(data)
+	if root == nil {
+		if len(p.errs) == 0 {
+			p.errorf(0, "file is empty: a demand file is a mapping of keys (id, jurisdiction, handles, …)")
+		}
 		return
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		p.yamlError(err)
-		return
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.errorf(extra.Line, "a demand file holds one YAML document; this is a second one")
-		return
-	} else if err != io.EOF {
-		p.yamlError(err)
-		return
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
 		p.errorf(root.Line, "a demand file must be a mapping of keys (id, jurisdiction, handles, …)")
 		return
 	}
 	present := map[string]int{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], resolve(root.Content[i+1])
-		if prev, ok := present[k.Value]; ok {
-			p.errorf(k.Line, "key %q repeats the one on line %d", k.Value, prev)
-			continue
-		}
+	p.yaml.Each(root, "", func(k, v *yaml.Node) {
 		present[k.Value] = k.Line
 		field, ok := demandFields[k.Value]
 		if !ok {
 			p.errorf(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(demandFieldNames(), ", "))
-			continue
+			return
 		}
 		field(p, v)
-	}
+	})
 	if _, ok := present["id"]; !ok {
 		p.errorf(root.Line, "missing required key \"id\"")
 	}
@@ -236,25 +203,6 @@ func (p *demandParser) parse(data []byte) {
 	}
 }
 
-// yamlError records a YAML syntax error, at its line when the message
-// gives one.
-func (p *demandParser) yamlError(err error) {
-	if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.errorf(line, "invalid YAML: %s", m[2])
-		return
-	}
-	p.errorf(0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-}
-
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
 // demandFields maps each key of a demand file to the code that reads it.
 var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"id": func(p *demandParser, v *yaml.Node) {
@@ -268,15 +216,15 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 		}
 		p.d.ID, p.d.Line = s, v.Line
 	},
-	"authority":   textField(func(d *Demand) *string { return &d.Authority }),
-	"legal_basis": textField(func(d *Demand) *string { return &d.LegalBasis }),
-	"reference":   textField(func(d *Demand) *string { return &d.Reference }),
+	"authority":   textField(func(d *matchers.Demand) *string { return &d.Authority }),
+	"legal_basis": textField(func(d *matchers.Demand) *string { return &d.LegalBasis }),
+	"reference":   textField(func(d *matchers.Demand) *string { return &d.Reference }),
 	"jurisdiction": func(p *demandParser, v *yaml.Node) {
 		for _, n := range p.stringList(v, "jurisdiction") {
 			code := n.Value
-			if !isJurisdiction(code) {
+			if !matchers.IsJurisdiction(code) {
 				hint := ""
-				if up := strings.ToUpper(code); up != code && isJurisdiction(up) {
+				if up := strings.ToUpper(code); up != code && matchers.IsJurisdiction(up) {
 					hint = fmt.Sprintf(" (write %q)", up)
 				}
 				p.errorf(n.Line, "jurisdiction %q is not an ISO 3166-1 alpha-2 country code%s", code, hint)
@@ -292,39 +240,39 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 			p.errorf(v.Line, "more than %d jurisdictions", maxJurisdictions)
 		}
 	},
-	"received": dateField(func(d *Demand) *time.Time { return &d.Received }),
-	"expires":  dateField(func(d *Demand) *time.Time { return &d.Expires }),
-	"action":   enumField(actionNames, func(d *Demand, i uint8) { d.Action = Action(i) }),
-	"scope":    enumField(scopeNames, func(d *Demand, i uint8) { d.Scope = Scope(i) }),
-	"priority": enumField(priorityNames, func(d *Demand, i uint8) { d.Priority = Priority(i) }),
-	"status":   enumField(statusNames, func(d *Demand, i uint8) { d.Status = Status(i) }),
+	"received": parsedField(ParseDate, func(d *matchers.Demand, t time.Time) { d.Received = t }),
+	"expires":  parsedField(ParseDate, func(d *matchers.Demand, t time.Time) { d.Expires = t }),
+	"action":   parsedField(matchers.ParseAction, func(d *matchers.Demand, v matchers.Action) { d.Action = v }),
+	"scope":    parsedField(matchers.ParseScope, func(d *matchers.Demand, v matchers.Scope) { d.Scope = v }),
+	"priority": parsedField(matchers.ParsePriority, func(d *matchers.Demand, v matchers.Priority) { d.Priority = v }),
+	"status":   parsedField(matchers.ParseStatus, func(d *matchers.Demand, v matchers.Status) { d.Status = v }),
 	"tiers": func(p *demandParser, v *yaml.Node) {
-		var set TierSet
+		var set matchers.TierSet
 		for _, n := range p.stringList(v, "tiers") {
-			t, ok := ParseTier(n.Value)
+			t, ok := matchers.ParseTier(n.Value)
 			if !ok {
 				p.errorf(n.Line, "unknown tier %q (known: exact, loose, lookalike)", n.Value)
 				continue
 			}
 			set |= 1 << t
 		}
-		if set != 0 && !set.Has(TierExact) {
+		if set != 0 && !set.Has(matchers.TierExact) {
 			p.errorf(v.Line, "tiers must include exact")
 		}
 		if set != 0 {
 			p.d.Tiers = set
 		}
 	},
-	"handles":       entriesField(EntryHandle),
-	"handles_file":  entryFileField(EntryHandle),
-	"user_ids":      entriesField(EntryUserID),
-	"user_ids_file": entryFileField(EntryUserID),
-	"hashtags":      entriesField(EntryHashtag),
-	"hashtags_file": entryFileField(EntryHashtag),
-	"phrases":       entriesField(EntryPhrase),
-	"phrases_file":  entryFileField(EntryPhrase),
-	"domains":       entriesField(EntryDomain),
-	"domains_file":  entryFileField(EntryDomain),
+	"handles":       entriesField(matchers.EntryHandle),
+	"handles_file":  entryFileField(matchers.EntryHandle),
+	"user_ids":      entriesField(matchers.EntryUserID),
+	"user_ids_file": entryFileField(matchers.EntryUserID),
+	"hashtags":      entriesField(matchers.EntryHashtag),
+	"hashtags_file": entryFileField(matchers.EntryHashtag),
+	"phrases":       entriesField(matchers.EntryPhrase),
+	"phrases_file":  entryFileField(matchers.EntryPhrase),
+	"domains":       entriesField(matchers.EntryDomain),
+	"domains_file":  entryFileField(matchers.EntryDomain),
 }
 
 func demandFieldNames() []string {
@@ -356,7 +304,7 @@ func (p *demandParser) stringList(v *yaml.Node, key string) []*yaml.Node {
 	case yaml.SequenceNode:
 		out := make([]*yaml.Node, 0, len(v.Content))
 		for _, n := range v.Content {
-			n = resolve(n)
+			n = p.yaml.Resolve(n)
 			if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 				p.errorf(n.Line, "%s: each item must be a single value", key)
 				continue
@@ -369,7 +317,7 @@ func (p *demandParser) stringList(v *yaml.Node, key string) []*yaml.Node {
 	return nil
 }
 
-func textField(dst func(*Demand) *string) func(*demandParser, *yaml.Node) {
+func textField(dst func(*matchers.Demand) *string) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "value")
 		if !ok {
@@ -380,21 +328,6 @@ func textField(dst func(*Demand) *string) func(*demandParser, *yaml.Node) {
 			return
 		}
 		*dst(&p.d) = strings.TrimSpace(s)
-	}
-}
-
-func dateField(dst func(*Demand) *time.Time) func(*demandParser, *yaml.Node) {
-	return func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "date")
-		if !ok {
-			return
-		}
-		t, err := ParseDate(s)
-		if err != nil {
-			p.errorf(v.Line, "%v", err)
-			return
-		}
-		*dst(&p.d) = t
 	}
 }
 
@@ -409,22 +342,24 @@ func ParseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date %q is neither YYYY-MM-DD nor RFC 3339 (2021-02-04T00:00:00Z)", s)
 }
 
-func enumField(names enum, set func(*Demand, uint8)) func(*demandParser, *yaml.Node) {
+// parsedField reads a single value with parse (a date, a name of an
+// enumeration) and sets it.
+func parsedField[T any](parse func(string) (T, error), set func(*matchers.Demand, T)) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "value")
 		if !ok {
 			return
 		}
-		i, ok := names.parse(s)
-		if !ok {
-			p.errorf(v.Line, "%q is not one of %s", s, names)
+		x, err := parse(s)
+		if err != nil {
+			p.errorf(v.Line, "%v", err)
 			return
 		}
-		set(&p.d, i)
+		set(&p.d, x)
 	}
 }
 
-func entriesField(kind EntryKind) func(*demandParser, *yaml.Node) {
+func entriesField(kind matchers.EntryKind) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
 		for _, n := range p.stringList(v, kind.String()+"s") {
 			p.addEntry(kind, []byte(n.Value), p.file, n.Line)
@@ -432,7 +367,7 @@ func entriesField(kind EntryKind) func(*demandParser, *yaml.Node) {
 	}
 }
 
-func entryFileField(kind EntryKind) func(*demandParser, *yaml.Node) {
+func entryFileField(kind matchers.EntryKind) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
 		for _, n := range p.stringList(v, kind.String()+"s_file") {
 			if p.read == nil {
@@ -453,12 +388,12 @@ func entryFileField(kind EntryKind) func(*demandParser, *yaml.Node) {
 // lines and lines whose first non-space character is a # followed by a
 // space (or nothing) are comments, and so is the text after " # " on a
 // line. A hashtag entry may start with # as long as a letter follows it.
-func (p *demandParser) readEntryFile(kind EntryKind, display string, data []byte, namedAt int) {
+func (p *demandParser) readEntryFile(kind matchers.EntryKind, display string, data []byte, namedAt int) {
 	if !utf8.Valid(data) {
-		p.errs = append(p.errs, &ListError{File: display, Msg: fmt.Sprintf("not valid UTF-8 (named by %s:%d)", p.file, namedAt)})
+		p.errs = append(p.errs, &matchers.ListError{File: display, Msg: fmt.Sprintf("not valid UTF-8 (named by %s:%d)", p.file, namedAt)})
 		return
 	}
-	p.d.Entries.grow(bytes.Count(data, []byte{'\n'})+1, len(data))
+	p.d.Entries.Grow(bytes.Count(data, []byte{'\n'})+1, len(data))
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -480,119 +415,12 @@ func (p *demandParser) readEntryFile(kind EntryKind, display string, data []byte
 }
 
 // addEntry validates one entry and adds it, or records why not.
-func (p *demandParser) addEntry(kind EntryKind, value []byte, file string, line int) {
+func (p *demandParser) addEntry(kind matchers.EntryKind, value []byte, file string, line int) {
 	value = bytes.TrimSpace(value)
 	var err error
-	if p.key, err = appendEntryKey(p.key[:0], &p.norm, kind, value); err != nil {
-		p.errs = append(p.errs, &ListError{File: file, Line: line, Msg: err.Error()})
+	if p.key, err = matchers.AppendEntryKey(p.key[:0], &p.norm, kind, value); err != nil {
+		p.errs = append(p.errs, &matchers.ListError{File: file, Line: line, Msg: err.Error()})
 		return
 	}
-	p.d.Entries.add(kind, value, file, line)
-}
-
-// appendEntryKey validates an entry of a kind and appends its exact-tier
-// key to dst.
-func appendEntryKey(dst []byte, n *Normalizer, kind EntryKind, value []byte) ([]byte, error) {
-	if len(value) == 0 {
-		return dst, fmt.Errorf("empty %s", kind)
-	}
-	switch kind {
-	case EntryHandle:
-		h := bytes.TrimPrefix(value, []byte("@"))
-		if !isHandle(h) {
-			if len(h) > maxHandleRunes && isHandle(h[:maxHandleRunes]) && isHandle(h[maxHandleRunes:]) {
-				return dst, fmt.Errorf("handle %q is longer than a Twitter handle can be (%d characters)", value, maxHandleRunes)
-			}
-			return dst, fmt.Errorf("handle %q is not a Twitter handle (1-%d letters, digits or _, '@' optional)", value, maxHandleRunes)
-		}
-		return appendLowerASCII(dst, h), nil
-	case EntryUserID:
-		if len(value) > maxUserIDDigits || len(bytes.Trim(value, "0123456789")) > 0 {
-			return dst, fmt.Errorf("user id %q is not a numeric account id", value)
-		}
-		if _, err := strconv.ParseUint(string(value), 10, 64); err != nil || len(bytes.Trim(value, "0")) == 0 {
-			return dst, fmt.Errorf("user id %q is not a numeric account id", value)
-		}
-		return append(dst, bytes.TrimLeft(value, "0")...), nil
-	case EntryHashtag:
-		tag := string(value)
-		if !strings.HasPrefix(tag, "#") && !strings.HasPrefix(tag, "＃") {
-			tag = "#" + tag
-		}
-		if len(tag) > maxHashtagBytes {
-			return dst, fmt.Errorf("hashtag longer than %d bytes", maxHashtagBytes)
-		}
-		toks := Extract(nil, []byte(tag))
-		if len(toks) != 1 || toks[0].Kind != TokenHashtag || toks[0].Start != 0 || toks[0].End != len(tag) {
-			return dst, fmt.Errorf("hashtag %q is not a hashtag: it needs a letter and only letters, digits, marks or _ after the #", value)
-		}
-		return n.Exact(dst, []byte(tag[toks[0].Name:])), nil
-	case EntryPhrase:
-		if len(value) > maxPhraseBytes {
-			return dst, fmt.Errorf("phrase longer than %d bytes", maxPhraseBytes)
-		}
-		var w Words
-		w.Split(n, value)
-		switch {
-		case w.Len() == 0:
-			return dst, fmt.Errorf("phrase %q has no words", value)
-		case w.Len() > maxPhraseWords:
-			return dst, fmt.Errorf("phrase %q has %d words; at most %d", value, w.Len(), maxPhraseWords)
-		}
-		return append(dst, w.Exact(0, w.Len())...), nil
-	case EntryDomain:
-		host, err := domainEntry(n, string(value))
-		if err != nil {
-			return dst, err
-		}
-		return append(dst, host...), nil
-	}
-	return dst, fmt.Errorf("unknown entry kind %d", kind)
-}
-
-// isHandle reports whether h is a Twitter screen name.
-func isHandle(h []byte) bool {
-	if len(h) == 0 || len(h) > maxHandleRunes {
-		return false
-	}
-	for _, c := range h {
-		if !handleByte[c] {
-			return false
-		}
-	}
-	return true
-}
-
-// handleByte marks the bytes a handle is made of: A-Z a-z 0-9 _.
-var handleByte = func() (t [256]bool) {
-	for c := range t {
-		t[c] = isMentionChar(rune(c))
-	}
-	return t
-}()
-
-// domainEntry validates a domain entry and returns its normalized host.
-func domainEntry(n *Normalizer, value string) ([]byte, error) {
-	if strings.Contains(value, "://") || strings.ContainsAny(value, "/?#@: \t") {
-		return nil, fmt.Errorf("domain %q must be a bare host name such as example.org (no scheme, port or path)", value)
-	}
-	host := NormalizeHost(n, nil, []byte(value))
-	if len(host) == 0 || len(host) > maxDomainBytes {
-		return nil, fmt.Errorf("domain %q is not a host name", value)
-	}
-	labels := bytes.Split(host, []byte("."))
-	if len(labels) < 2 {
-		return nil, fmt.Errorf("domain %q needs at least two labels (example.org)", value)
-	}
-	for _, l := range labels {
-		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return nil, fmt.Errorf("domain %q has an invalid label %q", value, l)
-		}
-		for _, r := range string(l) {
-			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) {
-				return nil, fmt.Errorf("domain %q has an invalid character %q", value, r)
-			}
-		}
-	}
-	return host, nil
+	p.d.Entries.Append(kind, value, file, line)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,18 +23,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"go.yaml.in/yaml/v3"
 
-	"flagstream/config"
 	"flagstream/internal/app"
-	"flagstream/internal/devbroker"
-	"flagstream/internal/kafkatest"
-	"flagstream/internal/synth"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/testkit"
 )
 
 // httpClient talks to flagstream's admin server and to Prometheus.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 // repoRoot is the repository root, where deploy/ and README.md are.
-const repoRoot = "../.."
+const repoRoot = "../../.."
 
 var (
 	dashboardPath = filepath.Join(repoRoot, "deploy", "grafana", "flagstream.json")
@@ -281,118 +277,46 @@ func githubAnchor(heading string) string {
 // has consumed a first load of synthetic tweets (flagged and malformed
 // ones among them).
 type instance struct {
-	t      *testing.T
-	broker *devbroker.Broker
-	admin  string // host:port of the admin server
-	lists  string // the lists directory
-	reg    *prometheus.Registry
-	gen    *synth.Generator
+	t     *testing.T
+	kit   *testkit.Kit
+	admin string // host:port of the admin server
+	reg   *prometheus.Registry
 }
-
-const testDemand = `id: PROMTEST-IN-1
-authority: Test Ministry
-jurisdiction: IN
-legal_basis: Test Act, section 1
-action: withhold
-priority: high
-handles: ["@kisan_prom_one", "@tractor_prom_2"]
-hashtags: ["#FarmerGenocideProm"]
-phrases: ["farmer genocide prom"]
-domains: ["genocide-news.example"]
-`
 
 func startFlagstream(t *testing.T) *instance {
 	t.Helper()
-	b, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 4, Topics: []string{"tweets", "review-tasks", "tweets-dlq"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "promtest.yaml"), []byte(testDemand), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{t: t, broker: b, lists: dir, reg: prometheus.NewRegistry(), gen: synth.New(synth.Config{
-		Seed: 11, Handles: []string{"kisan_prom_one", "tractor_prom_2"},
-		Hashtags: []string{"FarmerGenocideProm"}, Phrases: []string{"farmer genocide prom"},
-		Domains:  []string{"genocide-news.example"},
-		FlagRate: 0.05, EvasiveRate: 0.01, MalformedRate: 0.02, V2Rate: 0.2,
-	})}
+	in := &instance{t: t, kit: testkit.New(t, devbroker.Config{}, testkit.Traffic(11, 0.05, 0.01, 0.02)), reg: prometheus.NewRegistry()}
 	in.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	in.produce(1500)
 
-	cfg := config.Default()
-	cfg.Kafka.Brokers = []string{b.Addr()}
-	cfg.Input.Group = "promtest"
-	// kafka-go allows a fetch response a quarter of MaxWait beyond the
-	// broker's wait: 500ms leaves 125ms, enough for a 1 MiB fetch under -race.
-	cfg.Input.MaxWait = 500 * time.Millisecond
-	cfg.Input.FetchMaxBytes = 1 << 20
-	cfg.Input.HeartbeatInterval = 300 * time.Millisecond
-	cfg.Input.SessionTimeout = 3 * time.Second
-	cfg.Input.RebalanceTimeout = 3 * time.Second
-	cfg.Input.CommitInterval = 200 * time.Millisecond
-	cfg.Lists.Dir = dir
+	cfg := in.kit.Config("promtest")
 	cfg.Lists.Reload = "signal" // reloads only on POST /-/reload here
-	cfg.HTTP.Listen = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	started := make(chan string, 1)
-	go func() {
-		done <- app.Run(ctx, cfg, app.Options{
+	in.admin = testkit.Start(t, func(ctx context.Context, started func(string)) error {
+		return app.Run(ctx, cfg, app.Options{
 			Registry: in.reg,
-			Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-			Started:  func(addr string) { started <- addr },
+			Logger:   testkit.Logger(t),
+			Started:  started,
 			Version:  "promtest", Revision: "0000000",
 		})
-	}()
-	select {
-	case in.admin = <-started:
-	case err := <-done:
-		cancel()
-		t.Fatalf("flagstream run stopped at start: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("flagstream run did not start in 20s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("flagstream run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("flagstream run did not stop within 30s")
-		}
-	})
-	waitFor(t, 30*time.Second, "flagstream to be ready", func() bool {
+	}).Addr
+	testkit.WaitFor(t, 30*time.Second, "flagstream to be ready", func() bool {
 		code, _ := in.get("/readyz")
 		return code == http.StatusOK
 	})
-	waitFor(t, 30*time.Second, "every record to be committed", in.caughtUp)
+	testkit.WaitFor(t, 30*time.Second, "every record to be committed", in.caughtUp)
 	return in
 }
 
 // produce writes n synthetic records and two malformed ones.
 func (in *instance) produce(n int) {
-	recs := [][]byte{[]byte("this is not JSON"), {0xff, 0xfe, '{', '}'}}
-	for range n {
-		v, _ := in.gen.Next(nil)
-		recs = append(recs, v)
-	}
-	kafkatest.Produce(in.t, in.broker.Addr(), "tweets", recs)
+	recs := append([][]byte{[]byte("this is not JSON"), {0xff, 0xfe, '{', '}'}}, in.kit.Records(n)...)
+	testkit.Produce(in.t, in.kit.Broker.Addr(), testkit.InputTopic, recs)
 }
 
-func (in *instance) caughtUp() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ok, err := kafkatest.CaughtUp(ctx, in.broker.Addr(), "promtest", "tweets")
-	return err == nil && ok
-}
+func (in *instance) caughtUp() bool { return in.kit.CaughtUp("promtest") }
 
 // get returns the status and body of an admin endpoint.
 func (in *instance) get(path string) (int, string) {
@@ -529,7 +453,7 @@ func TestLiveScrape(t *testing.T) {
 
 	// A failed reload shows in the metrics the reload alerts use, and a
 	// good one clears it.
-	broken := filepath.Join(in.lists, "broken.yaml")
+	broken := filepath.Join(in.kit.ListsDir, "broken.yaml")
 	if err := os.WriteFile(broken, []byte("id: BROKEN\njurisdiction: ZZ\nhandles: [\"@ok\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -592,7 +516,7 @@ func TestPrometheus(t *testing.T) {
 	checkNames(t, text)
 
 	prom := startPrometheus(t, in.admin, rulesFile)
-	waitFor(t, 20*time.Second, "the flagstream target to be up", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the flagstream target to be up", func() bool {
 		var targets struct {
 			ActiveTargets []struct {
 				Health    string            `json:"health"`
@@ -618,11 +542,11 @@ func TestPrometheus(t *testing.T) {
 
 	// More tweets, so that rates over the scrapes are not zero.
 	in.produce(1000)
-	waitFor(t, 30*time.Second, "the second load to be committed", in.caughtUp)
+	testkit.WaitFor(t, 30*time.Second, "the second load to be committed", in.caughtUp)
 
 	wantRules := readRules(t)
 	// Every rule has been evaluated on the scraped data without error.
-	waitFor(t, 20*time.Second, "every rule to be evaluated", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "every rule to be evaluated", func() bool {
 		var rules struct {
 			Groups []struct {
 				File  string `json:"file"`
@@ -667,7 +591,7 @@ func TestPrometheus(t *testing.T) {
 		{`histogram_quantile(0.99, sum by (le) (rate(flagstream_end_to_end_lag_seconds_bucket{job="flagstream"}[30s]))) >= 0`, "end-to-end lag p99"},
 		{`max by (partition) (flagstream_kafka_consumer_lag_records{job="flagstream"})`, "consumer lag by partition"},
 	} {
-		waitFor(t, 15*time.Second, "data for "+q.what, func() bool {
+		testkit.WaitFor(t, 15*time.Second, "data for "+q.what, func() bool {
 			var res struct {
 				ResultType string `json:"resultType"`
 				Result     []struct {
@@ -772,8 +696,8 @@ scrape_configs:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := kafkatest.FreeAddr(t)
-	var log syncBuffer
+	addr := testkit.FreeAddr(t)
+	var log testkit.Buffer
 	cmd := exec.Command("prometheus",
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -801,7 +725,7 @@ scrape_configs:
 		}
 	})
 	p := &prometheusServer{t: t, base: "http://" + addr, config: cfgPath}
-	waitFor(t, 20*time.Second, "Prometheus to be ready", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "Prometheus to be ready", func() bool {
 		select {
 		case err := <-exited:
 			exited <- err
@@ -842,47 +766,4 @@ func (p *prometheusServer) api(path string, query url.Values, out any) error {
 		return fmt.Errorf("%s: %s: %s", u, resp.Status, env.Error)
 	}
 	return json.Unmarshal(env.Data, out)
-}
-
-// waitFor polls cond every 100ms until it holds, or fails the test after
-// timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	start := time.Now()
-	deadline := start.Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Logf("waited %s for %s", d.Round(time.Millisecond), what)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -31,9 +31,9 @@ import (
 	"flagstream/config"
 	"flagstream/deploy/examples"
 	"flagstream/internal/app"
-	"flagstream/internal/devbroker"
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/lists"
-	"flagstream/internal/synth"
 	"flagstream/matchers"
 )
 
@@ -57,12 +57,6 @@ type Result struct {
 	Produced, Flagged, Evasive, Malformed int64
 	Processed, Tasks, DeadLetters         int64
 }
-
-const (
-	inputTopic = "tweets"
-	taskTopic  = "review-tasks"
-	dlqTopic   = "tweets-dlq"
-)
 
 // Run runs the demo until opts.Duration has passed or ctx is done.
 func Run(ctx context.Context, opts Options) (Result, error) {
@@ -89,14 +83,12 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	gen := synth.New(synthConfig(demands))
 
-	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 4,
-		Topics: []string{inputTopic, taskTopic, dlqTopic}})
+	cfg := config.Default()
+	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 4, Topics: cfg.Topics()})
 	if err != nil {
 		return res, err
 	}
 	defer broker.Close()
-
-	cfg := config.Default()
 	cfg.Kafka.Brokers = []string{broker.Addr()}
 	cfg.Input.Group = "flagstream-demo"
 	cfg.Lists.Dir = listsDir
@@ -106,7 +98,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	fmt.Fprintf(out, "flagstream demo: embedded broker on %s (development only), lists from %s\n", broker.Addr(), describeLists(opts.ListsDir))
 	for _, d := range demands {
-		fmt.Fprintf(out, "  demand %-22s %-9s %-8s %s entries\n", d.ID, lists.State(&d, time.Now()), d.JurisdictionList(), entrySummary(&d))
+		fmt.Fprintf(out, "  demand %-22s %-9s %-8s %s entries\n", d.ID, d.StateAt(time.Now()), d.JurisdictionList(), entrySummary(&d))
 	}
 
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
@@ -137,14 +129,14 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	producing := make(chan struct{})
 	go func() { // owned by Run; joined through producing
 		defer close(producing)
-		produce(prodCtx, broker.Addr(), gen, opts.Rate, &produced, &flagged, &evasive, &malformed)
+		produce(prodCtx, broker.Addr(), cfg.Input.Topic, gen, opts.Rate, &produced, &flagged, &evasive, &malformed)
 	}()
 	viewCtx, stopViewing := context.WithCancel(ctx)
 	defer stopViewing()
 	var shown atomic.Int64
 	go func() { // owned by Run; joined by wg
 		defer wg.Done()
-		showTasks(viewCtx, broker.Addr(), out, opts.ShowTasks, &shown)
+		showTasks(viewCtx, broker.Addr(), cfg.Output.Topic, out, opts.ShowTasks, &shown)
 	}()
 
 	start := time.Now()
@@ -242,8 +234,34 @@ func entrySummary(d *matchers.Demand) string {
 // synthConfig makes the generator name the entries of the active demands.
 func synthConfig(demands []matchers.Demand) synth.Config {
 	cfg := synth.Config{Seed: uint64(time.Now().UnixNano()), FlagRate: 0.008, EvasiveRate: 0.004, MalformedRate: 0.002, V2Rate: 0.2}
-	cfg.NameEntriesOf(demands, time.Now())
+	NameEntries(&cfg, demands, time.Now())
 	return cfg
+}
+
+// NameEntries sets the handles, hashtags, phrases and domains that the
+// flagged records of cfg name to the entries of the demands active at time
+// at: only those can make a review task. The demo and flagstream generate
+// point their generators at demand lists with it.
+func NameEntries(cfg *synth.Config, demands []matchers.Demand, at time.Time) {
+	for i := range demands {
+		d := &demands[i]
+		if d.StateAt(at) != matchers.StateActive {
+			continue
+		}
+		for j := 0; j < d.Entries.Len(); j++ {
+			v := string(d.Entries.Value(j))
+			switch d.Entries.Kind(j) {
+			case matchers.EntryHandle:
+				cfg.Handles = append(cfg.Handles, strings.TrimPrefix(v, "@"))
+			case matchers.EntryHashtag:
+				cfg.Hashtags = append(cfg.Hashtags, strings.TrimPrefix(strings.TrimPrefix(v, "#"), "＃"))
+			case matchers.EntryPhrase:
+				cfg.Phrases = append(cfg.Phrases, v)
+			case matchers.EntryDomain:
+				cfg.Domains = append(cfg.Domains, v)
+			}
+		}
+	}
 }
 
 // freeOr returns addr if it can be listened on, else a free loopback port.
@@ -259,10 +277,10 @@ func freeOr(addr string) string {
 	return addr
 }
 
-// produce writes synthetic tweets to the input topic at rate per second
+// produce writes synthetic tweets to topic at rate per second
 // (0: as fast as the broker takes them) until ctx is done.
-func produce(ctx context.Context, addr string, gen *synth.Generator, rate int, produced, flagged, evasive, malformed *atomic.Int64) {
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: inputTopic, Balancer: &kafka.Hash{},
+func produce(ctx context.Context, addr, topic string, gen *synth.Generator, rate int, produced, flagged, evasive, malformed *atomic.Int64) {
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Hash{},
 		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	const chunk = 500
@@ -295,9 +313,9 @@ func produce(ctx context.Context, addr string, gen *synth.Generator, rate int, p
 	}
 }
 
-// showTasks prints the first n review tasks in full.
-func showTasks(ctx context.Context, addr string, out io.Writer, n int, shown *atomic.Int64) {
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, GroupID: "flagstream-demo-viewer", Topic: taskTopic,
+// showTasks prints the first n review tasks of topic in full.
+func showTasks(ctx context.Context, addr, topic string, out io.Writer, n int, shown *atomic.Int64) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, GroupID: "flagstream-demo-viewer", Topic: topic,
 		MaxWait: 250 * time.Millisecond, HeartbeatInterval: time.Second, CommitInterval: time.Second})
 	defer r.Close()
 	for shown.Load() < int64(n) {

@@ -1,0 +1,35 @@
+package app
+
+import (
+	"runtime"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"flagstream/internal/kafkaio"
+	"flagstream/internal/lists"
+	"flagstream/pipeline"
+)
+
+// Metrics are the metrics of flagstream run, beside the Go and process
+// collectors: the pipeline's stages, the Kafka adapters', the lists' and
+// flagstream_build_info.
+type Metrics struct {
+	Pipeline *pipeline.Metrics
+	Kafka    *kafkaio.Metrics
+	Lists    *lists.Metrics
+}
+
+// RegisterMetrics registers every metric of flagstream run with reg; Run
+// calls it, and the metrics lint test checks exactly this set.
+func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metrics {
+	promauto.With(reg).NewGaugeVec(prometheus.GaugeOpts{
+		Name: "flagstream_build_info",
+		Help: "Build information; always 1.",
+	}, []string{"version", "revision", "goversion"}).WithLabelValues(version, revision, runtime.Version()).Set(1)
+	return Metrics{
+		Pipeline: pipeline.NewMetrics(reg),
+		Kafka:    kafkaio.NewMetrics(reg),
+		Lists:    lists.NewMetrics(reg),
+	}
+}
