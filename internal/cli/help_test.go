@@ -402,3 +402,17 @@ func TestReadmeCommandsParse(t *testing.T) {
 		t.Errorf("only %d commands found in README.md", n)
 	}
 }
+
+func TestStatusWriter(t *testing.T) {
+	var b strings.Builder
+	s := &statusWriter{w: &b}
+	s.status("scan: 10%")
+	s.Write([]byte("scan: x:1: rejected\n"))
+	s.Write([]byte("scan: x:2: rejected\n"))
+	s.status("scan: 20%")
+	s.status("")
+	want := "\r\033[Kscan: 10%\r\033[Kscan: x:1: rejected\nscan: x:2: rejected\n\r\033[Kscan: 20%\r\033[K"
+	if b.String() != want {
+		t.Errorf("wrote %q, want %q", b.String(), want)
+	}
+}

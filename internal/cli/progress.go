@@ -17,10 +17,38 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// startProgress rewrites one status line on w every half second until the
+// statusWriter writes to w a status line that it rewrites in place, and
+// ordinary lines, which clear the status line first (the next status
+// redraws it). It serializes the writers of both.
+type statusWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	shown bool
+}
+
+// Write writes ordinary lines.
+func (s *statusWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shown {
+		io.WriteString(s.w, "\r\033[K")
+		s.shown = false
+	}
+	return s.w.Write(p)
+}
+
+// status replaces the status line with line; "" clears it.
+func (s *statusWriter) status(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	io.WriteString(s.w, "\r\033[K"+line)
+	s.shown = line != ""
+}
+
+// startProgress rewrites the status line of w every half second until the
 // returned function is called, which clears it. total is the size of the
 // input when sized.
-func startProgress(w io.Writer, bytesRead func() int64, total int64, sized bool) (stop func()) {
+func startProgress(w *statusWriter, bytesRead func() int64, total int64, sized bool) (stop func()) {
 	start := time.Now()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -32,10 +60,10 @@ func startProgress(w io.Writer, bytesRead func() int64, total int64, sized bool)
 		for {
 			select {
 			case <-done:
-				fmt.Fprint(w, "\r\033[K")
+				w.status("")
 				return
 			case <-t.C:
-				fmt.Fprintf(w, "\r\033[K%s", progressLine(bytesRead(), total, sized, time.Since(start)))
+				w.status(progressLine(bytesRead(), total, sized, time.Since(start)))
 			}
 		}
 	}()

@@ -92,6 +92,12 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	if err != nil {
 		return err
 	}
+	stderr := env.Stderr
+	var status *statusWriter
+	if showProgress {
+		status = &statusWriter{w: env.Stderr}
+		stderr = status
+	}
 
 	snap, warnings, err := lists.Load(o.lists, at)
 	for _, w := range warnings {
@@ -123,20 +129,20 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 		reported++
 		switch {
 		case reported <= maxReportedRejects:
-			fmt.Fprintf(env.Stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
+			fmt.Fprintf(stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
 		case reported == maxReportedRejects+1:
-			fmt.Fprintf(env.Stderr, "scan: further rejections are counted but not shown\n")
+			fmt.Fprintf(stderr, "scan: further rejections are counted but not shown\n")
 		}
 	}
 	total, sized := inputSize(inputs, env.Stdin)
 	if showProgress {
 		job.watch = func(bytesRead func() int64) (stop func()) {
-			return startProgress(env.Stderr, bytesRead, total, sized)
+			return startProgress(status, bytesRead, total, sized)
 		}
 	}
 	res, err := runScanJob(ctx, job)
 	c := res.counts
-	fmt.Fprintf(env.Stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
+	fmt.Fprintf(stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
 		c.Records, c.Tweets, byteSize(res.bytesRead), res.elapsed.Round(time.Millisecond),
 		rate(c.Tweets, res.elapsed), c.Tasks, c.Rejected)
 	if err != nil {
