@@ -41,8 +41,8 @@ type Config struct {
 
 // Kafka is how to reach the cluster.
 type Kafka struct {
-	Brokers  []string `yaml:"brokers" help:"bootstrap brokers, host:port, comma-separated"`
-	ClientID string   `yaml:"client_id" help:"client id sent to the brokers"`
+	Brokers  []string `yaml:"brokers" arg:"HOST:PORT,..." help:"bootstrap brokers, host:port, comma-separated"`
+	ClientID string   `yaml:"client_id" arg:"NAME" help:"client id sent to the brokers"`
 	TLS      TLS      `yaml:"tls"`
 	SASL     SASL     `yaml:"sasl"`
 	// DialTimeout bounds connecting to a broker.
@@ -55,7 +55,7 @@ type TLS struct {
 	CAFile             string `yaml:"ca_file" help:"PEM file of CA certificates to trust (default: the system's)"`
 	CertFile           string `yaml:"cert_file" help:"PEM client certificate, for mutual TLS"`
 	KeyFile            string `yaml:"key_file" help:"PEM key of the client certificate"`
-	ServerName         string `yaml:"server_name" help:"name to verify the brokers' certificates against (default: the broker host)"`
+	ServerName         string `yaml:"server_name" arg:"NAME" help:"name to verify the brokers' certificates against (default: the broker host)"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify" help:"do not verify the brokers' certificates (testing only)"`
 }
 
@@ -63,8 +63,8 @@ type TLS struct {
 // PasswordFile or the FLAGSTREAM_KAFKA_SASL_PASSWORD environment
 // variable, never from the config file itself, and is never printed.
 type SASL struct {
-	Mechanism    string `yaml:"mechanism" help:"plain, scram-sha-256 or scram-sha-512 (empty: no SASL)"`
-	Username     string `yaml:"username" help:"SASL user name"`
+	Mechanism    string `yaml:"mechanism" arg:"MECHANISM" help:"plain, scram-sha-256 or scram-sha-512 (empty: no SASL)"`
+	Username     string `yaml:"username" arg:"NAME" help:"SASL user name"`
 	PasswordFile string `yaml:"password_file" help:"file holding the SASL password"`
 	Password     Secret `yaml:"-" env:"FLAGSTREAM_KAFKA_SASL_PASSWORD"`
 }
@@ -72,12 +72,12 @@ type SASL struct {
 // Input is where tweets come from.
 type Input struct {
 	Topic string `yaml:"topic" help:"topic of tweets (JSON, one per message)"`
-	Group string `yaml:"group" help:"consumer group; instances with the same group share the partitions"`
-	Start string `yaml:"start" help:"where a new group starts: earliest or latest"`
+	Group string `yaml:"group" arg:"GROUP" help:"consumer group; instances with the same group share the partitions"`
+	Start string `yaml:"start" arg:"earliest|latest" help:"where a new group starts: earliest or latest"`
 	// Consumer is deprecated and ignored: flagstream has one consumer,
 	// the batch consumer. A file that still sets it to batch or reader
 	// loads, with a warning (Warnings); another value is an error.
-	Consumer string `yaml:"consumer,omitempty" help:"deprecated and ignored: flagstream has one consumer (the batch consumer); remove it"`
+	Consumer string `yaml:"consumer,omitempty" arg:"batch|reader" help:"deprecated and ignored: flagstream has one consumer (the batch consumer); remove it"`
 	// Tuning of the consumer; the defaults are chosen for throughput and
 	// fast rebalances, see README.
 	MaxWait           time.Duration `yaml:"max_wait" help:"longest a fetch waits for new records (also bounds rebalance time)"`
@@ -95,14 +95,14 @@ type Output struct {
 	DeadLetterTopic string        `yaml:"dead_letter_topic" help:"topic of rejected records (original bytes, reason in headers)"`
 	BatchTimeout    time.Duration `yaml:"batch_timeout" help:"longest the producer waits to fill a batch"`
 	BatchSize       int           `yaml:"batch_size" help:"most messages in one produce batch per partition"`
-	Compression     string        `yaml:"compression" help:"none, gzip, snappy, lz4 or zstd"`
+	Compression     string        `yaml:"compression" arg:"CODEC" help:"none, gzip, snappy, lz4 or zstd"`
 	WriteTimeout    time.Duration `yaml:"write_timeout" help:"timeout of one produce attempt; failed writes are retried until they succeed"`
 }
 
 // Lists is where the demand lists are and how they are reloaded.
 type Lists struct {
 	Dir      string        `yaml:"dir" help:"directory of demand list files (*.yaml)"`
-	Reload   string        `yaml:"reload" help:"watch (poll the files), signal (SIGHUP and POST /-/reload only) or off"`
+	Reload   string        `yaml:"reload" arg:"watch|signal|off" help:"watch (poll the files), signal (SIGHUP and POST /-/reload only) or off"`
 	Interval time.Duration `yaml:"interval" help:"how often reload=watch looks for changed files"`
 }
 
@@ -136,8 +136,8 @@ type Limits struct {
 
 // Log configures logging.
 type Log struct {
-	Level  string `yaml:"level" help:"debug, info, warn or error"`
-	Format string `yaml:"format" help:"json, text, or auto (text on a terminal, else json)"`
+	Level  string `yaml:"level" arg:"LEVEL" help:"debug, info, warn or error"`
+	Format string `yaml:"format" arg:"json|text|auto" help:"json, text, or auto (text on a terminal, else json)"`
 }
 
 // Warnings returns what in the configuration is deprecated: settings that

@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -20,7 +20,11 @@ type Setting struct {
 	Key  string // kafka.brokers
 	Env  string // FLAGSTREAM_KAFKA_BROKERS
 	Help string
-	ptr  reflect.Value
+	// Arg names the value in help, as in --kafka.brokers ADDR,...: the
+	// field's arg tag, else a name for its type (N, DURATION, SIZE, FILE,
+	// TOPIC…); empty for a true-or-false setting.
+	Arg string
+	ptr reflect.Value
 }
 
 // Settings lists every leaf of cfg that a flag or an environment variable
@@ -30,6 +34,19 @@ func Settings(cfg *Config) []Setting {
 	var out []Setting
 	walk(reflect.ValueOf(cfg).Elem(), "", &out)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Sections returns the top-level keys of the config file (kafka, input,
+// …) in the order the file documents them.
+func Sections() []string {
+	var out []string
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
 	return out
 }
 
@@ -57,9 +74,41 @@ func walk(v reflect.Value, prefix string, out *[]Setting) {
 			Key:  key,
 			Env:  "FLAGSTREAM_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
 			Help: f.Tag.Get("help"),
+			Arg:  argName(key, f),
 			ptr:  fv,
 		})
 	}
+}
+
+// argName returns the placeholder of a setting's value in help: the arg
+// tag when the field has one, else one named after the key's last part
+// (a file, directory, topic or address) or the field's type.
+func argName(key string, f reflect.StructField) string {
+	if a := f.Tag.Get("arg"); a != "" {
+		return a
+	}
+	last := key[strings.LastIndexByte(key, '.')+1:]
+	switch t := f.Type; {
+	case t.Kind() == reflect.Bool:
+		return ""
+	case t == reflect.TypeFor[time.Duration]():
+		return "DURATION"
+	case t == reflect.TypeFor[ByteSize]():
+		return "SIZE"
+	case t.Kind() == reflect.Int:
+		return "N"
+	case t.Kind() == reflect.Slice:
+		return "VALUE,..."
+	case last == "file" || strings.HasSuffix(last, "_file"):
+		return "FILE"
+	case last == "dir" || strings.HasSuffix(last, "_dir"):
+		return "DIR"
+	case last == "topic" || strings.HasSuffix(last, "_topic"):
+		return "TOPIC"
+	case last == "listen":
+		return "ADDR"
+	}
+	return "TEXT"
 }
 
 // Set parses s into the setting.
@@ -132,39 +181,51 @@ func ApplyEnv(cfg *Config, getenv func(string) string) error {
 	return errors.Join(errs...)
 }
 
-// flagValue adapts a Setting to flag.Value, recording that it was set.
+// flagValue adapts a Setting to pflag.Value, recording that it was set.
 type flagValue struct {
 	s   Setting
 	set map[string]string
 }
 
-func (f *flagValue) String() string { return "" }
+// String returns the value given, or the default the flag was made with.
+func (f *flagValue) String() string {
+	if v, ok := f.set[f.s.Key]; ok {
+		return v
+	}
+	return f.s.String()
+}
 
-// IsBoolFlag lets a true-or-false setting be given as a bare flag
-// (--kafka.tls.enabled), like any Go bool flag.
-func (f *flagValue) IsBoolFlag() bool { return f.s.ptr.Kind() == reflect.Bool }
+// Type names the value in help (--kafka.brokers ADDR,...); pflag leaves
+// out the name "bool" of a true-or-false flag.
+func (f *flagValue) Type() string {
+	if f.s.ptr.Kind() == reflect.Bool {
+		return "bool"
+	}
+	return f.s.Arg
+}
 
 func (f *flagValue) Set(v string) error {
 	f.set[f.s.Key] = v
 	return nil
 }
 
-// Flags registers one flag per setting on fs (--kafka.brokers …) and
-// returns a function that applies the flags given, to be called after
-// fs.Parse and after the file and environment are applied.
-func Flags(fs *flag.FlagSet) (apply func(cfg *Config) error) {
+// Flags registers one flag per setting on fs (--kafka.brokers …), with
+// its value's placeholder (Setting.Arg) as the flag's type and the
+// default configuration's value as its default, and returns a function
+// that applies the flags given, to be called after fs.Parse and after the
+// file and environment are applied. A true-or-false setting may be given
+// as a bare flag (--kafka.tls.enabled).
+func Flags(fs *pflag.FlagSet) (apply func(cfg *Config) error) {
 	given := map[string]string{}
 	defaults := Default()
 	for _, s := range Settings(&defaults) {
 		if s.Key == "" {
 			continue
 		}
-		help := s.Help
-		if def := s.String(); def != "" && def != "0" && def != "false" {
-			help += fmt.Sprintf(" (default %s)", def)
+		f := fs.VarPF(&flagValue{s: s, set: given}, s.Key, "", s.Help)
+		if s.ptr.Kind() == reflect.Bool {
+			f.NoOptDefVal = "true"
 		}
-		help += fmt.Sprintf(" [$%s]", s.Env)
-		fs.Var(&flagValue{s: s, set: given}, s.Key, help)
 	}
 	return func(cfg *Config) error {
 		var errs []error

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"flagstream/internal/dev/devbroker"
 )
 
@@ -15,72 +17,88 @@ development and tests. Any Kafka client can use it: flagstream run, kcat,
 kafka-go, franz-go. It is NOT a production broker: one node, no replication,
 and everything is lost when it stops unless --data-dir is given.
 
-It runs until interrupted.`
+It prints its address on standard output and runs until interrupted.`
 
-// stringList is a repeatable flag.
-type stringList []string
+const brokerExamples = `
+  flagstream broker --listen 127.0.0.1:9092 --partitions 4
+  flagstream broker --listen 127.0.0.1:0 --topics tweets,review-tasks,tweets-dlq --data-dir /tmp/flagstream-broker
 
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+  # With SASL/SCRAM and TLS, as a production cluster would ask
+  flagstream broker --sasl-user SCRAM-SHA-256:reviewer:s3cret --tls-cert broker.pem --tls-key broker-key.pem`
 
-func brokerCommand(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "broker", "broker --listen ADDR [--partitions N] [--topics a,b]", brokerDescription)
-	listen := fs.String("listen", "127.0.0.1:9092", "host:port to listen on (port 0 picks one)")
-	partitions := fs.Int("partitions", 4, "partitions of each topic created")
-	topics := fs.String("topics", "tweets,review-tasks,tweets-dlq", "topics to create, comma-separated")
-	dataDir := fs.String("data-dir", "", "keep data in this directory so a restart resumes it")
-	var users stringList
-	fs.Var(&users, "sasl-user", "require SASL with this user: MECHANISM:USER:PASSWORD (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); repeatable")
-	certFile := fs.String("tls-cert", "", "serve TLS with this PEM certificate")
-	keyFile := fs.String("tls-key", "", "PEM key of --tls-cert")
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
+func newBrokerCommand(env *Env) *cobra.Command {
+	var (
+		listen, topics, dataDir string
+		certFile, keyFile       string
+		partitions              int
+		users                   []string
+	)
+	cmd := &cobra.Command{
+		Use:     "broker --listen ADDR [--partitions N] [--topics TOPIC,...] [flags]",
+		Short:   "single-node Kafka-protocol broker for development and tests (not durable)",
+		Long:    brokerDescription,
+		Example: brokerExamples,
+		Args:    noArgs,
 	}
-	if *partitions < 1 {
-		return usagef("broker: --partitions must be at least 1")
-	}
-	cfg := devbroker.Config{Listen: *listen, Partitions: *partitions, DataDir: *dataDir}
-	for _, t := range strings.Split(*topics, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			cfg.Topics = append(cfg.Topics, t)
+	fs := cmd.Flags()
+	fs.StringVar(&listen, "listen", "127.0.0.1:9092", "listen on `ADDR`, host:port (port 0 picks one)")
+	fs.IntVar(&partitions, "partitions", 4, "partitions of each topic created")
+	fs.StringVar(&topics, "topics", "tweets,review-tasks,tweets-dlq", "create the topics `TOPIC,...`")
+	fs.StringVar(&dataDir, "data-dir", "", "keep data in `DIR` so a restart resumes it")
+	fs.StringArrayVar(&users, "sasl-user", nil, "require SASL with this user: `MECHANISM:USER:PASSWORD` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); repeatable")
+	fs.StringVar(&certFile, "tls-cert", "", "serve TLS with the PEM certificate in `FILE`")
+	fs.StringVar(&keyFile, "tls-key", "", "PEM key of --tls-cert in `FILE`")
+	cmd.MarkFlagDirname("data-dir")
+	cmd.MarkFlagFilename("tls-cert")
+	cmd.MarkFlagFilename("tls-key")
+	cmd.RunE = runE(func(ctx context.Context, _ []string) error {
+		if partitions < 1 {
+			return usagef("broker: --partitions must be at least 1")
 		}
-	}
-	for _, u := range users {
-		parts := strings.SplitN(u, ":", 3)
-		if len(parts) != 3 {
-			return usagef("broker: --sasl-user %q is not MECHANISM:USER:PASSWORD", u)
+		cfg := devbroker.Config{Listen: listen, Partitions: partitions, DataDir: dataDir}
+		for _, t := range strings.Split(topics, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				cfg.Topics = append(cfg.Topics, t)
+			}
 		}
-		mech := strings.ToUpper(parts[0])
-		switch mech {
-		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-		default:
-			return usagef("broker: --sasl-user mechanism %q is not PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", parts[0])
+		for _, u := range users {
+			parts := strings.SplitN(u, ":", 3)
+			if len(parts) != 3 {
+				return usagef("broker: --sasl-user %q is not MECHANISM:USER:PASSWORD", u)
+			}
+			mech := strings.ToUpper(parts[0])
+			switch mech {
+			case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+			default:
+				return usagef("broker: --sasl-user mechanism %q is not PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", parts[0])
+			}
+			cfg.Users = append(cfg.Users, devbroker.User{Mechanism: mech, Name: parts[1], Password: parts[2]})
 		}
-		cfg.Users = append(cfg.Users, devbroker.User{Mechanism: mech, Name: parts[1], Password: parts[2]})
-	}
-	if (*certFile == "") != (*keyFile == "") {
-		return usagef("broker: --tls-cert and --tls-key go together")
-	}
-	if *certFile != "" {
-		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if (certFile == "") != (keyFile == "") {
+			return usagef("broker: --tls-cert and --tls-key go together")
+		}
+		if certFile != "" {
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				return inputError(fmt.Errorf("broker: %w", err))
+			}
+			cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		b, err := devbroker.Start(cfg)
 		if err != nil {
-			return usagef("broker: %v", err)
+			return err
 		}
-		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	b, err := devbroker.Start(cfg)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	durable := "in memory: data is lost when it stops"
-	if *dataDir != "" {
-		durable = "data in " + *dataDir
-	}
-	fmt.Fprintf(env.Stderr, "flagstream broker: listening on %s (development only: single node, %s); topics %s with %d partitions\n",
-		b.Addr(), durable, strings.Join(cfg.Topics, ","), *partitions)
-	fmt.Fprintf(env.Stdout, "%s\n", b.Addr())
-	<-ctx.Done()
-	fmt.Fprintln(env.Stderr, "flagstream broker: stopping")
-	return nil
+		defer b.Close()
+		durable := "in memory: data is lost when it stops"
+		if dataDir != "" {
+			durable = "data in " + dataDir
+		}
+		fmt.Fprintf(env.Stderr, "flagstream broker: listening on %s (development only: single node, %s); topics %s with %d partitions\n",
+			b.Addr(), durable, strings.Join(cfg.Topics, ","), partitions)
+		fmt.Fprintf(env.Stdout, "%s\n", b.Addr())
+		<-ctx.Done()
+		fmt.Fprintln(env.Stderr, "flagstream broker: stopping")
+		return nil
+	})
+	return cmd
 }

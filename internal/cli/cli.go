@@ -1,17 +1,25 @@
-// Package cli is the flagstream command line: it parses arguments and runs
-// a subcommand. Main takes its context and standard streams as arguments,
-// so the whole program runs inside tests.
+// Package cli is the flagstream command line, built on spf13/cobra and
+// pflag: it parses arguments and runs a subcommand. Main takes its context
+// and standard streams as arguments and builds a fresh command tree on
+// every call (no global flag sets or commands), so the whole program runs
+// inside tests.
+//
+// Flags may come before or after positional arguments; help shows them as
+// --long with a placeholder for their value (--lists DIR) and ends with
+// examples; a mistyped command or flag gets a suggestion.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"flagstream/internal/lists"
 )
@@ -33,41 +41,33 @@ type Env struct {
 	Reload <-chan struct{}
 }
 
-// exitError carries an exit code with an error.
+// exitError carries an exit code with an error. usage marks a mistake in
+// the command line itself, after which Main points to the command's help;
+// quiet an outcome that the exit code alone reports (lists diff
+// --exit-code), which Main does not print.
 type exitError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	usage bool
+	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// usageError marks err as a problem with usage, config or lists (exit 2).
-func usageError(err error) error { return &exitError{code: ExitUsage, err: err} }
+// usageError marks err as a mistake in the command line: a flag, an
+// argument (exit 2, with a pointer to the command's help).
+func usageError(err error) error { return &exitError{code: ExitUsage, err: err, usage: true} }
 
 func usagef(format string, args ...any) error { return usageError(fmt.Errorf(format, args...)) }
 
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, env *Env, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"run", "production: consume tweets from Kafka, emit review tasks, serve metrics", runCommand},
-		{"scan", "offline: NDJSON tweets in, NDJSON review tasks out", scanCommand},
-		{"demo", "self-contained demo: embedded broker, sample lists, synthetic traffic", demoCommand},
-		{"broker", "single-node Kafka-protocol broker for development and tests (not durable)", brokerCommand},
-		{"lists", "lists check DIR: validate demand lists, print entries and version", listsCommand},
-		{"generate", "write synthetic tweets as NDJSON for load tests and end-to-end checks", generateCommand},
-		{"bench", "measure run's throughput against a bare kafka-go consumer on the same broker", benchCommand},
-		{"healthcheck", "exit 0 if a running flagstream's /healthz answers (for container HEALTHCHECK)", healthcheckCommand},
-		{"version", "print the version", versionCommand},
-	}
-}
+// inputError marks err as a problem with the config, lists or another
+// input named on the command line (exit 2).
+func inputError(err error) error { return &exitError{code: ExitUsage, err: err} }
 
 // Main runs the command line args (without the program name) and returns
-// the exit code.
+// the exit code: 0 on success, 1 for an I/O or runtime failure, 2 for bad
+// usage, config or lists. Errors go to env.Stderr as "flagstream: …".
 func Main(ctx context.Context, args []string, env *Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
@@ -75,95 +75,218 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")
 	}
-	err := dispatch(ctx, args, env)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	root := newRoot(env, args)
+	// A nil slice would make cobra read os.Args.
+	root.SetArgs(append([]string{}, args...))
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "flagstream: %v\n", err)
+	// Errors of cobra itself (an unknown command, a bad argument count)
+	// are usage errors; every error of a command's own is an *exitError.
 	var ee *exitError
-	if errors.As(err, &ee) {
+	if !errors.As(err, &ee) {
+		ee = &exitError{code: ExitUsage, err: err, usage: true}
+	}
+	if ee.quiet {
 		return ee.code
 	}
-	return ExitIO
+	fmt.Fprintf(env.Stderr, "flagstream: %v\n", strings.TrimRight(err.Error(), "\n"))
+	if ee.usage && cmd != nil {
+		what := "its flags and examples"
+		if cmd.HasAvailableSubCommands() {
+			what = "the commands"
+		}
+		fmt.Fprintf(env.Stderr, "Usage: %s\nRun '%s --help' for %s.\n", cmd.UseLine(), cmd.CommandPath(), what)
+	}
+	return ee.code
 }
 
-func dispatch(ctx context.Context, args []string, env *Env) error {
-	if len(args) == 0 {
-		printUsage(env.Stderr)
-		return usagef("no command given")
+// The groups of commands in the root help, production ones first.
+const (
+	groupProduction = "production"
+	groupLists      = "lists"
+	groupDev        = "dev"
+	groupOther      = "other"
+)
+
+const rootDescription = `
+flagstream matches tweets against the accounts, hashtags, phrases and domains
+named in legal demands, and emits one review task per flagged tweet: what
+matched, which demand asked for it, under which law and jurisdiction.
+
+Exit status of every command: 0 on success, 2 for bad usage, config or lists
+(the message names the file, line and problem), 1 for an I/O or runtime
+failure.`
+
+const rootExamples = `
+  # Validate the demand lists, then scan a file of tweets with them
+  flagstream lists check deploy/examples/lists
+  flagstream scan tweets.ndjson --lists deploy/examples/lists > tasks.ndjson
+
+  # Explain what a text matches
+  flagstream lists test --lists deploy/examples/lists 'they plan a #FarmerGenocide'
+
+  # Everything end to end, nothing installed
+  flagstream demo --duration 10s
+
+  # Production: Kafka in, review tasks out, metrics on :9464
+  flagstream run --config deploy/examples/config.yaml`
+
+// newRoot builds the command tree. args are the arguments Main runs, for
+// hints on mistyped flags.
+func newRoot(env *Env, args []string) *cobra.Command {
+	root := &cobra.Command{
+		Use:                   "flagstream COMMAND [flags] [ARGS]",
+		Short:                 "match tweets against legal demands and emit review tasks",
+		Long:                  rootDescription,
+		Example:               rootExamples,
+		Version:               versionLine(),
+		SilenceErrors:         true,
+		SilenceUsage:          true,
+		DisableFlagsInUseLine: true,
+		CompletionOptions:     cobra.CompletionOptions{DisableDefaultCmd: true},
+		// Runs only without arguments: cobra answers an unknown command
+		// with a suggestion before it gets here.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			writeHelp(env.Stderr, cmd)
+			return &exitError{code: ExitUsage, err: errors.New("no command given")}
+		},
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		printUsage(env.Stdout)
-		return nil
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, env, args[1:])
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetVersionTemplate("flagstream {{.Version}}\n")
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) { writeHelp(c.OutOrStdout(), c) })
+	root.SetUsageFunc(func(c *cobra.Command) error { writeHelp(c.ErrOrStderr(), c); return nil })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(explainFlagError(c, err, args)) })
+	root.AddGroup(
+		&cobra.Group{ID: groupProduction, Title: "Production:"},
+		&cobra.Group{ID: groupLists, Title: "Demand lists and formats:"},
+		&cobra.Group{ID: groupDev, Title: "Development and testing (not for production):"},
+		&cobra.Group{ID: groupOther, Title: "Other:"},
+	)
+	root.Flags().BoolP("version", "v", false, "print the version and exit")
+	n := 0
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			setOrder(c, n)
+			n++
+			root.AddCommand(c)
 		}
 	}
-	printUsage(env.Stderr)
-	return usagef("unknown command %q", args[0])
+	add(groupProduction, newRunCommand(env), newScanCommand(env), newHealthcheckCommand(env))
+	add(groupLists, newListsCommand(env), newSchemaCommand(env))
+	add(groupDev, newDemoCommand(env), newBrokerCommand(env), newGenerateCommand(env), newBenchCommand(env))
+	help := newHelpCommand(root)
+	root.SetHelpCommand(help)
+	add(groupOther, newCompletionCommand(root), newVersionCommand(env), help)
+	forEachCommand(root, func(c *cobra.Command) { c.DisableFlagsInUseLine = true })
+	return root
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, `flagstream matches tweets against the accounts, hashtags, phrases and domains
-named in legal demands, and emits one review task per flagged tweet.
+// orderAnnotation, on a command, is its place in its parent's help;
+// commands without one come after, by name.
+const orderAnnotation = "flagstream_order"
 
-Usage:
-  flagstream run    --config FILE            consume from Kafka (production)
-  flagstream scan   --lists DIR [--rejects FILE] [FILE|-]...
-  flagstream demo   [--duration D]
-  flagstream broker --listen ADDR [--partitions N] [--topics a,b]
-  flagstream lists  check DIR
-  flagstream generate --lists DIR [--count N] [--expect FILE]
-  flagstream bench  [--records N] [--runs N]
-  flagstream healthcheck [--url URL]
-  flagstream version
-
-Commands:
-`)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+func setOrder(c *cobra.Command, n int) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
 	}
-	fmt.Fprint(w, "\nRun 'flagstream COMMAND --help' for a command's flags.\n")
+	c.Annotations[orderAnnotation] = fmt.Sprintf("%06d", n)
 }
 
-// newFlagSet returns a flag set whose usage prints synopsis, description
-// and the flags to env.Stderr (or Stdout for --help).
-func newFlagSet(env *Env, name, synopsis, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: flagstream %s\n\n%s\n", synopsis, strings.TrimSpace(description))
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprint(w, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
+// forEachCommand calls f for c and every command below it.
+func forEachCommand(c *cobra.Command, f func(*cobra.Command)) {
+	f(c)
+	for _, sub := range c.Commands() {
+		forEachCommand(sub, f)
 	}
-	return fs
 }
 
-// parseFlags parses args, turning errors into usage errors; --help prints
-// the usage to stdout.
-func parseFlags(fs *flag.FlagSet, env *Env, args []string) error {
-	for _, a := range args {
-		if a == "--" {
-			break
+// runE adapts a command's function to cobra: every error it returns that
+// is not already classified is an I/O or runtime failure (exit 1).
+func runE(f func(ctx context.Context, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := f(cmd.Context(), args)
+		var ee *exitError
+		if err == nil || errors.As(err, &ee) {
+			return err
 		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return flag.ErrHelp
-		}
+		return &exitError{code: ExitIO, err: err}
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+}
+
+// noArgs refuses positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s: unexpected argument %q", cmd.Name(), args[0])
 	}
 	return nil
+}
+
+// exactArgs wants n positional arguments, described by what.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s: name %s", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), what)
+		}
+		return nil
+	}
+}
+
+// explainFlagError adds a hint to a flag error: the flag meant when a long
+// flag was written with one dash (-lists), or names close to an unknown
+// one (--lits).
+func explainFlagError(c *cobra.Command, err error, args []string) error {
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) {
+		return err
+	}
+	if ne.GetSpecifiedShortnames() != "" {
+		for _, a := range args {
+			if a == "--" {
+				break
+			}
+			name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+			if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 && c.Flags().Lookup(name) != nil {
+				return fmt.Errorf("%w (a long flag takes two dashes: --%s)", err, name)
+			}
+		}
+		return err
+	}
+	var close []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && (editDistance(f.Name, ne.GetSpecifiedName()) <= 2 || strings.HasPrefix(f.Name, ne.GetSpecifiedName())) {
+			close = append(close, "--"+f.Name)
+		}
+	})
+	if len(close) > 0 {
+		return fmt.Errorf("%w (did you mean %s?)", err, strings.Join(close, " or "))
+	}
+	return err
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // atTime returns the time an --at flag names (YYYY-MM-DD or RFC 3339), or

@@ -152,29 +152,75 @@ func TestExitCodes(t *testing.T) {
 		stderr []string
 	}{
 		{"no command", nil, ExitUsage, []string{"no command"}},
-		{"unknown command", []string{"scna"}, ExitUsage, []string{`unknown command "scna"`}},
+		{"unknown command", []string{"scna"}, ExitUsage, []string{`unknown command "scna"`, "Did you mean this?\n\tscan"}},
 		{"scan without lists", []string{"scan", scanInput}, ExitUsage, []string{"--lists is required", "Usage: flagstream scan"}},
 		{"scan with broken lists", []string{"scan", "--lists", "testdata/broken-lists", scanInput}, ExitUsage,
 			[]string{"testdata/broken-lists/broken.yaml:3:", "ZZZ"}},
 		{"scan with absent lists", []string{"scan", "--lists", "testdata/absent", scanInput}, ExitUsage, []string{"testdata/absent"}},
-		{"scan unknown flag", []string{"scan", "--lits", "testdata/lists", scanInput}, ExitUsage, []string{"-lits"}},
+		{"scan unknown flag", []string{"scan", "--lits", "testdata/lists", scanInput}, ExitUsage,
+			[]string{"unknown flag: --lits", "did you mean --lists?", "Run 'flagstream scan --help'"}},
+		{"scan long flag with one dash", []string{"scan", "-lists", "testdata/lists", scanInput}, ExitUsage,
+			[]string{"two dashes: --lists"}},
+		{"scan flag without value", []string{"scan", scanInput, "--lists"}, ExitUsage, []string{"--lists"}},
 		{"scan bad --at", []string{"scan", "--lists", "testdata/lists", "--at", "yesterday", scanInput}, ExitUsage, []string{"--at"}},
 		{"scan bad --workers", []string{"scan", "--lists", "testdata/lists", "--workers", "0", scanInput}, ExitUsage, []string{"--workers"}},
+		{"scan non-numeric --workers", []string{"scan", "--lists", "testdata/lists", "--workers", "many", scanInput}, ExitUsage, []string{"--workers"}},
 		{"scan bad --progress", []string{"scan", "--lists", "testdata/lists", "--progress", "sometimes", scanInput}, ExitUsage, []string{"--progress"}},
 		{"scan missing input", []string{"scan", "--lists", "testdata/lists", missing}, ExitIO, []string{"absent.ndjson"}},
 		{"scan missing second input", []string{"scan", "--lists", "testdata/lists", scanInput, missing}, ExitIO, []string{"absent.ndjson"}},
 		{"scan rejects in a missing directory", []string{"scan", "--lists", "testdata/lists", "--rejects",
 			filepath.Join(missing, "rejects.ndjson"), scanInput}, ExitIO, []string{"rejects"}},
+		{"lists without a command", []string{"lists"}, ExitUsage, []string{"check, diff or test"}},
 		{"lists without check", []string{"lists", "testdata/lists"}, ExitUsage, []string{"check"}},
+		{"lists with a typo", []string{"lists", "chekc", "testdata/lists"}, ExitUsage, []string{"did you mean check?"}},
 		{"lists check without dir", []string{"lists", "check"}, ExitUsage, []string{"name one directory"}},
+		{"lists check two dirs", []string{"lists", "check", "testdata/lists", "testdata/lists"}, ExitUsage, []string{"name one directory"}},
 		{"lists check bad --at", []string{"lists", "check", "--at", "2021-13-45", "testdata/lists"}, ExitUsage, []string{"--at"}},
+		{"lists check absent dir", []string{"lists", "check", "testdata/absent"}, ExitUsage, []string{"testdata/absent"}},
+		{"lists diff one dir", []string{"lists", "diff", "testdata/lists"}, ExitUsage, []string{"OLD_DIR NEW_DIR"}},
+		{"lists diff broken old", []string{"lists", "diff", "testdata/broken-lists", "testdata/lists"}, ExitUsage,
+			[]string{"testdata/broken-lists/broken.yaml:3:"}},
+		{"lists diff broken new", []string{"lists", "diff", "testdata/lists", "testdata/broken-lists"}, ExitUsage,
+			[]string{"testdata/broken-lists/broken.yaml:3:"}},
+		{"lists test without lists", []string{"lists", "test", "some text"}, ExitUsage, []string{"--lists is required"}},
+		{"lists test without text", []string{"lists", "test", "--lists", "testdata/lists"}, ExitUsage, []string{"TEXT or --tweet FILE"}},
+		{"lists test text and tweet", []string{"lists", "test", "--lists", "testdata/lists", "--tweet", "x.json", "text"}, ExitUsage,
+			[]string{"not both"}},
+		{"lists test unquoted words", []string{"lists", "test", "--lists", "testdata/lists", "farmer", "genocide"}, ExitUsage,
+			[]string{"quoted"}},
+		{"lists test missing tweet", []string{"lists", "test", "--lists", "testdata/lists", "--tweet", missing}, ExitIO,
+			[]string{"absent.ndjson"}},
+		{"lists test broken tweet", []string{"lists", "test", "--lists", "testdata/lists", "--tweet", "testdata/broken-lists/broken.yaml"},
+			ExitUsage, []string{"invalid_json"}},
+		{"lists test broken lists", []string{"lists", "test", "--lists", "testdata/broken-lists", "text"}, ExitUsage,
+			[]string{"broken.yaml:3:"}},
+		{"schema without a name", []string{"schema"}, ExitUsage, []string{"task, case, decision, demand, exemption"}},
+		{"schema unknown", []string{"schema", "tweet"}, ExitUsage, []string{`unknown format "tweet"`}},
+		{"schema case", []string{"schema", "case"}, ExitUsage, []string{"not published in this build"}},
+		{"schema decision", []string{"schema", "decision"}, ExitUsage, []string{"not published in this build"}},
+		{"completion without shell", []string{"completion"}, ExitUsage, []string{"bash, zsh or fish"}},
+		{"completion unknown shell", []string{"completion", "tcsh"}, ExitUsage, []string{"bash, zsh or fish"}},
 		{"generate without lists", []string{"generate"}, ExitUsage, []string{"--lists is required"}},
 		{"generate bad --at", []string{"generate", "--lists", "testdata/lists", "--at", "soon"}, ExitUsage, []string{"--at"}},
 		{"generate with broken lists", []string{"generate", "--lists", "testdata/broken-lists"}, ExitUsage, []string{"broken.yaml:3:"}},
+		{"generate bad --flag-rate", []string{"generate", "--lists", "testdata/lists", "--flag-rate", "lots"}, ExitUsage, []string{"--flag-rate"}},
 		{"run with an unexpected argument", []string{"run", "extra"}, ExitUsage, []string{`unexpected argument "extra"`}},
 		{"run with a bad config", []string{"run", "--config", "testdata/bad-config.yaml", "--print-config"}, ExitUsage,
 			[]string{"bad-config.yaml:3: input.queue_capacity"}},
 		{"run with a missing config", []string{"run", "--config", "testdata/absent.yaml"}, ExitUsage, []string{"absent.yaml"}},
+		{"run with a bad setting", []string{"run", "--print-config", "--input.max_wait", "soon"}, ExitUsage, []string{"--input.max_wait"}},
+		{"run with an unknown setting", []string{"run", "--input.topics", "x"}, ExitUsage, []string{"did you mean --input.topic?"}},
+		{"broker bad partitions", []string{"broker", "--partitions", "0"}, ExitUsage, []string{"--partitions"}},
+		{"broker bad sasl user", []string{"broker", "--sasl-user", "plain:x"}, ExitUsage, []string{"MECHANISM:USER:PASSWORD"}},
+		{"broker cert without key", []string{"broker", "--tls-cert", "c.pem"}, ExitUsage, []string{"go together"}},
+		{"demo bad duration", []string{"demo", "--duration", "0s"}, ExitUsage, []string{"--duration"}},
+		{"demo with an argument", []string{"demo", "now"}, ExitUsage, []string{`unexpected argument "now"`}},
+		{"bench bad records", []string{"bench", "--records", "0"}, ExitUsage, []string{"positive"}},
+		{"healthcheck bad url", []string{"healthcheck", "--url", "::"}, ExitUsage, []string{"healthcheck"}},
+		{"healthcheck nothing listening", []string{"healthcheck", "--url", "http://127.0.0.1:1/healthz", "--timeout", "2s"}, ExitIO,
+			[]string{"healthcheck"}},
+		{"help of an unknown command", []string{"help", "scna"}, ExitUsage, []string{"scna"}},
+		{"version with an argument", []string{"version", "now"}, ExitUsage, []string{"unexpected argument"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,48 +233,10 @@ func TestExitCodes(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 				}
 			}
-		})
-	}
-}
-
-func TestHelp(t *testing.T) {
-	for _, c := range commands() {
-		for _, flagName := range []string{"--help", "-h"} {
-			t.Run(c.name+flagName, func(t *testing.T) {
-				r := runMain(t, nil, c.name, flagName)
-				if r.code != ExitOK {
-					t.Errorf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
-				}
-				if want := "Usage: flagstream " + c.name; !strings.Contains(r.stdout, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
-				}
-				if r.stderr != "" {
-					t.Errorf("stderr = %q, want nothing", r.stderr)
-				}
-			})
-		}
-	}
-	for _, arg := range []string{"--help", "-h", "help"} {
-		t.Run(arg, func(t *testing.T) {
-			r := runMain(t, nil, arg)
-			if r.code != ExitOK {
-				t.Errorf("exit %d, want 0", r.code)
-			}
-			for _, c := range commands() {
-				if !strings.Contains(r.stdout, "  "+c.name) {
-					t.Errorf("usage lacks command %s:\n%s", c.name, r.stdout)
-				}
+			if !strings.Contains(r.stderr, "flagstream: ") {
+				t.Errorf("stderr has no \"flagstream: \" message:\n%s", r.stderr)
 			}
 		})
-	}
-}
-
-func TestHelpListsRunSettings(t *testing.T) {
-	r := runMain(t, nil, "run", "--help")
-	for _, want := range []string{"-kafka.brokers", "FLAGSTREAM_KAFKA_BROKERS", "-kafka.tls.ca_file", "-print-config"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("run --help lacks %q", want)
-		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"flagstream/internal/dev/demo"
 )
 
@@ -16,37 +18,58 @@ synthetic stream of tweets (API v1.1 and v2; about 1% name a listed account,
 hashtag, phrase or domain, some in evasive spellings; a few malformed
 records), the real pipeline, and its metrics on http://127.0.0.1:9464.
 It prints a live summary and the first review tasks, and stops after
---duration or at Ctrl-C.`
+--duration or at Ctrl-C. For development and trying flagstream out, not
+for production.`
 
-func demoCommand(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "demo", "demo [--duration D] [--rate N]", demoDescription)
-	duration := fs.Duration("duration", 20*time.Second, "how long to produce tweets")
-	rate := fs.Int("rate", 20000, "tweets produced per second (0: as fast as possible)")
-	listen := fs.String("http", "127.0.0.1:9464", "admin address for /metrics (a free port if taken)")
-	listsDir := fs.String("lists", "", "demand lists to use instead of the embedded examples")
-	show := fs.Int("show", 2, "review tasks to print in full")
-	verbose := fs.Bool("v", false, "log the pipeline's messages")
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
+const demoExamples = `
+  flagstream demo
+  flagstream demo --duration 1m --rate 50000
+  flagstream demo --lists deploy/examples/lists --show 5 --verbose`
+
+func newDemoCommand(env *Env) *cobra.Command {
+	var (
+		duration   time.Duration
+		rate, show int
+		listen     string
+		listsDir   string
+		verbose    bool
+	)
+	cmd := &cobra.Command{
+		Use:     "demo [--duration DURATION] [--rate N] [flags]",
+		Short:   "self-contained demo: embedded broker, sample lists, synthetic traffic",
+		Long:    demoDescription,
+		Example: demoExamples,
+		Args:    noArgs,
 	}
-	if *duration <= 0 || *rate < 0 {
-		return usagef("demo: --duration must be positive and --rate not negative")
-	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelInfo
-	}
-	_, err := demo.Run(ctx, demo.Options{
-		Duration:   *duration,
-		Rate:       *rate,
-		HTTPListen: *listen,
-		ListsDir:   *listsDir,
-		ShowTasks:  *show,
-		Out:        env.Stdout,
-		Logger:     slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+	fs := cmd.Flags()
+	fs.DurationVar(&duration, "duration", 20*time.Second, "how long to produce tweets")
+	fs.IntVar(&rate, "rate", 20000, "tweets produced per second (0: as fast as possible)")
+	fs.StringVar(&listen, "http", "127.0.0.1:9464", "serve /metrics on `ADDR` (a free port if taken)")
+	fs.StringVar(&listsDir, "lists", "", "use the demand lists in `DIR` instead of the embedded examples")
+	fs.IntVar(&show, "show", 2, "review tasks to print in full")
+	fs.BoolVarP(&verbose, "verbose", "v", false, "log the pipeline's messages")
+	cmd.MarkFlagDirname("lists")
+	cmd.RunE = runE(func(ctx context.Context, _ []string) error {
+		if duration <= 0 || rate < 0 {
+			return usagef("demo: --duration must be positive and --rate not negative")
+		}
+		level := slog.LevelWarn
+		if verbose {
+			level = slog.LevelInfo
+		}
+		_, err := demo.Run(ctx, demo.Options{
+			Duration:   duration,
+			Rate:       rate,
+			HTTPListen: listen,
+			ListsDir:   listsDir,
+			ShowTasks:  show,
+			Out:        env.Stdout,
+			Logger:     slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+		})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	return nil
+	return cmd
 }

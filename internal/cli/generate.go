@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"flagstream/internal/dev/demo"
 	"flagstream/internal/dev/synth"
 	"flagstream/internal/lists"
@@ -24,58 +26,78 @@ wrote and the ids of the tweets that name a listed entry: every one of them
 must get a review task from a scan at the same --at time. Only the demands
 active at that time (not rescinded, pending or expired) are named.`
 
-func generateCommand(_ context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "generate", "generate --lists DIR [--count N] [--expect FILE]", generateDescription)
-	listsDir := fs.String("lists", "", "demand lists whose entries flagged tweets name (required)")
-	count := fs.Int("count", 10000, "records to write")
-	seed := fs.Uint64("seed", 1, "random seed")
-	flagRate := fs.Float64("flag-rate", 0.01, "share of tweets naming a listed entry plainly")
-	evasiveRate := fs.Float64("evasive-rate", 0.005, "share naming one in an evasive spelling")
-	malformedRate := fs.Float64("malformed-rate", 0.005, "share of malformed records")
-	v2Rate := fs.Float64("v2-rate", 0.2, "share of well-formed records written as API v2 responses")
-	expect := fs.String("expect", "", "write the expected outcome here as JSON")
-	atFlag := fs.String("at", "", "name only the demands active at this time (YYYY-MM-DD or RFC 3339) instead of now")
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
+const generateExamples = `
+  flagstream generate --lists deploy/examples/lists --count 100000 > tweets.ndjson
+
+  # A reproducible sample and what a scan of it must flag
+  flagstream generate --lists deploy/examples/lists --seed 7 --flag-rate 0.05 --expect expect.json > tweets.ndjson`
+
+func newGenerateCommand(env *Env) *cobra.Command {
+	var (
+		listsDir, expect, at                         string
+		count                                        int
+		seed                                         uint64
+		flagRate, evasiveRate, malformedRate, v2Rate float64
+	)
+	cmd := &cobra.Command{
+		Use:     "generate --lists DIR [--count N] [--expect FILE] [flags]",
+		Short:   "write synthetic tweets as NDJSON for load tests and end-to-end checks",
+		Long:    generateDescription,
+		Example: generateExamples,
+		Args:    noArgs,
 	}
-	if *listsDir == "" {
-		fs.Usage()
-		return usagef("generate: --lists is required")
-	}
-	at, err := atTime("generate", *atFlag)
-	if err != nil {
-		return err
-	}
-	demands, _, err := lists.Parse(*listsDir)
-	if err != nil {
-		return usageError(fmt.Errorf("lists: %w", err))
-	}
-	cfg := synth.Config{Seed: *seed, FlagRate: *flagRate, EvasiveRate: *evasiveRate, MalformedRate: *malformedRate, V2Rate: *v2Rate}
-	demo.NameEntries(&cfg, demands, at)
-	gen := synth.New(cfg)
-	w := bufio.NewWriterSize(env.Stdout, 256<<10)
-	var outcome synth.Expectation
-	var buf []byte
-	for range *count {
-		var kind synth.Kind
-		buf, kind = gen.Next(buf[:0])
-		if err := outcome.Note(buf, kind); err != nil {
-			return err
+	fs := cmd.Flags()
+	fs.StringVar(&listsDir, "lists", "", "name the entries of the demand lists in `DIR` (required)")
+	fs.IntVar(&count, "count", 10000, "records to write")
+	fs.Uint64Var(&seed, "seed", 1, "random seed")
+	fs.Float64Var(&flagRate, "flag-rate", 0.01, "share of tweets naming a listed entry plainly, a `FRACTION`")
+	fs.Float64Var(&evasiveRate, "evasive-rate", 0.005, "share naming one in an evasive spelling, a `FRACTION`")
+	fs.Float64Var(&malformedRate, "malformed-rate", 0.005, "share of malformed records, a `FRACTION`")
+	fs.Float64Var(&v2Rate, "v2-rate", 0.2, "share of well-formed records written as API v2 responses, a `FRACTION`")
+	fs.StringVar(&expect, "expect", "", "write the expected outcome to `FILE` as JSON")
+	fs.StringVar(&at, "at", "", "name only the demands active at `TIME` (YYYY-MM-DD or RFC 3339) instead of now")
+	cmd.MarkFlagDirname("lists")
+	cmd.MarkFlagFilename("expect")
+	cmd.RunE = runE(func(_ context.Context, _ []string) error {
+		if listsDir == "" {
+			return usagef("generate: --lists is required")
 		}
-		w.Write(buf)
-		w.WriteByte('\n')
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if *expect != "" {
-		data, err := json.MarshalIndent(outcome, "", "  ")
+		at, err := atTime("generate", at)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*expect, data, 0o644); err != nil {
+		demands, _, err := lists.Parse(listsDir)
+		if err != nil {
+			return inputError(fmt.Errorf("lists: %w", err))
+		}
+		cfg := synth.Config{Seed: seed, FlagRate: flagRate, EvasiveRate: evasiveRate, MalformedRate: malformedRate, V2Rate: v2Rate}
+		demo.NameEntries(&cfg, demands, at)
+		gen := synth.New(cfg)
+		w := bufio.NewWriterSize(env.Stdout, 256<<10)
+		var outcome synth.Expectation
+		var buf []byte
+		for range count {
+			var kind synth.Kind
+			buf, kind = gen.Next(buf[:0])
+			if err := outcome.Note(buf, kind); err != nil {
+				return err
+			}
+			w.Write(buf)
+			w.WriteByte('\n')
+		}
+		if err := w.Flush(); err != nil {
 			return err
 		}
-	}
-	return nil
+		if expect != "" {
+			data, err := json.MarshalIndent(outcome, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(expect, data, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return cmd
 }

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"flagstream/config"
 	"flagstream/internal/app"
@@ -18,10 +22,9 @@ dead-letter topic. Offsets are committed only once the tasks and dead letters
 of a record, and of every record before it, are acknowledged (acks=all).
 Metrics, health and a lists reload endpoint are served on http.listen.
 
-Every setting comes from, in order of precedence: a flag (--kafka.brokers),
-an environment variable (FLAGSTREAM_KAFKA_BROKERS), the config file, the
-default. The SASL password comes only from kafka.sasl.password_file or
-FLAGSTREAM_KAFKA_SASL_PASSWORD.
+Each setting below comes from a flag, an environment variable, the config
+file or its default. The SASL password has no flag: it comes only from
+kafka.sasl.password_file or FLAGSTREAM_KAFKA_SASL_PASSWORD.
 
 SIGTERM or SIGINT stops fetching, finishes and writes the batches in flight,
 commits, leaves the group and exits 0; a second signal exits at once. SIGHUP
@@ -30,50 +33,81 @@ reloads the lists.
 Exit status: 0 after a clean stop, 2 for bad flags, config or lists, 1 for a
 runtime failure.`
 
-func runCommand(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "run", "run [--config FILE] [--print-config] [--KEY VALUE]...", runDescription)
-	configPath := fs.String("config", "", "YAML config file [$FLAGSTREAM_CONFIG]")
-	printConfig := fs.Bool("print-config", false, "print the effective configuration (secrets redacted) and exit")
-	applyFlags := config.Flags(fs)
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
+const runExamples = `
+  # The example config, with settings given as flags
+  flagstream run --config deploy/examples/config.yaml --log.level debug --http.listen :9464
+
+  # Settings from the environment only (FLAGSTREAM_<KEY>), printed, not run
+  FLAGSTREAM_KAFKA_BROKERS=kafka-1:9092,kafka-2:9092 flagstream run --print-config`
+
+const runSettingsTitle = `Settings: every one is also the config file's key and the variable
+FLAGSTREAM_<KEY> (--kafka.brokers: kafka.brokers, FLAGSTREAM_KAFKA_BROKERS);
+a flag wins over the variable, the variable over the file, the file over
+the default.`
+
+func newRunCommand(env *Env) *cobra.Command {
+	var (
+		configPath  string
+		printConfig bool
+	)
+	cmd := &cobra.Command{
+		Use:     "run [--config FILE] [--print-config] [--KEY VALUE]...",
+		Short:   "consume tweets from Kafka, produce review tasks, serve metrics",
+		Long:    runDescription,
+		Example: runExamples,
+		Args:    noArgs,
+		Annotations: map[string]string{
+			sectionAnnotation:      runSettingsTitle,
+			sectionOrderAnnotation: strings.Join(config.Sections(), " "),
+		},
 	}
-	if fs.NArg() > 0 {
-		return usagef("run: unexpected argument %q", fs.Arg(0))
-	}
-	path := *configPath
-	if path == "" {
-		path = env.Getenv("FLAGSTREAM_CONFIG")
-	}
-	cfg, err := config.Load(path, env.Getenv, applyFlags)
-	if err != nil {
-		return usageError(err)
-	}
-	if *printConfig {
-		out, err := config.Marshal(&cfg)
+	fs := cmd.Flags()
+	fs.StringVar(&configPath, "config", "", "read settings from the YAML config `FILE` [$FLAGSTREAM_CONFIG]")
+	fs.BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
+	cmd.MarkFlagFilename("config", "yaml", "yml")
+	settings := pflag.NewFlagSet("settings", pflag.ContinueOnError)
+	applyFlags := config.Flags(settings)
+	settings.VisitAll(func(f *pflag.Flag) {
+		section, _, _ := strings.Cut(f.Name, ".")
+		settings.SetAnnotation(f.Name, sectionAnnotation, []string{section})
+	})
+	fs.AddFlagSet(settings)
+	cmd.RunE = runE(func(ctx context.Context, _ []string) error {
+		path := configPath
+		if path == "" {
+			path = env.Getenv("FLAGSTREAM_CONFIG")
+		}
+		cfg, err := config.Load(path, env.Getenv, applyFlags)
 		if err != nil {
+			return inputError(err)
+		}
+		if printConfig {
+			out, err := config.Marshal(&cfg)
+			if err != nil {
+				return err
+			}
+			_, err = env.Stdout.Write(out)
 			return err
 		}
-		_, err = env.Stdout.Write(out)
-		return err
-	}
-	if cpus := app.ReserveProcs(env.Getenv); cfg.Pipeline.Workers == 0 {
-		cfg.Pipeline.Workers = cpus
-	}
-	v, rev := version()
-	err = app.Run(ctx, cfg, app.Options{
-		Logger:   newLogger(cfg.Log, env.Stderr),
-		Reload:   env.Reload,
-		Version:  v,
-		Revision: rev,
+		if cpus := app.ReserveProcs(env.Getenv); cfg.Pipeline.Workers == 0 {
+			cfg.Pipeline.Workers = cpus
+		}
+		v, rev := version()
+		err = app.Run(ctx, cfg, app.Options{
+			Logger:   newLogger(cfg.Log, env.Stderr),
+			Reload:   env.Reload,
+			Version:  v,
+			Revision: rev,
+		})
+		if app.IsUsage(err) {
+			return inputError(err)
+		}
+		if err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		return nil
 	})
-	if app.IsUsage(err) {
-		return usageError(err)
-	}
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	return nil
+	return cmd
 }
 
 // newLogger returns a slog logger writing JSON, or text on a terminal.

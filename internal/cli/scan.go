@@ -6,8 +6,9 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"flagstream/internal/app"
 	"flagstream/pipeline"
@@ -25,84 +26,119 @@ A line that cannot be processed (broken JSON, invalid UTF-8, not a tweet,
 too large) never stops the scan: it is counted, reported on standard error
 with its file and line, and copied as it was to --rejects when given.
 A summary goes to standard error at the end, with a progress line while
-scanning when standard error is a terminal.
+scanning when standard error is a terminal: percent done and time left when
+every input is a regular file, bytes read and rate otherwise.
 
 Exit status: 0 when the scan completed (rejected lines included), 2 for bad
 usage or broken lists, 1 for an I/O failure.`
 
+const scanExamples = `
+  # Scan a file; flags may come before or after the files
+  flagstream scan tweets.ndjson --lists deploy/examples/lists > tasks.ndjson
+
+  # Several files and standard input, keeping the lines that were rejected
+  cat more.ndjson | flagstream scan --lists deploy/examples/lists --rejects rejects.ndjson tweets.ndjson - > tasks.ndjson
+
+  # Replay old tweets with the demands as they stood on a date
+  flagstream scan --lists deploy/examples/lists --at 2021-03-01 tweets.ndjson`
+
 // maxReportedRejects bounds the rejection messages on standard error.
 const maxReportedRejects = 100
 
-func scanCommand(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "scan", "scan --lists DIR [--rejects FILE] [FILE|-]...", scanDescription)
-	listsDir := fs.String("lists", "", "directory of demand list files (*.yaml) (required)")
-	rejectsPath := fs.String("rejects", "", "write rejected lines, as they were, to this file")
-	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "matching goroutines")
-	atFlag := fs.String("at", "", "evaluate demands' received/expires dates at this time (YYYY-MM-DD or RFC 3339) instead of now")
-	maxRecord := fs.Int("max-record-bytes", 4<<20, "longest line accepted; longer lines are rejected without being held in memory")
-	maxTweets := fs.Int("max-tweets-per-record", decode.DefaultLimits.MaxTweets, "most tweets one line (search response or v2 page) may carry")
-	maxText := fs.Int("max-text-bytes", decode.DefaultLimits.MaxTextBytes, "longest tweet text accepted")
-	progress := fs.String("progress", "auto", "progress line on standard error: auto (when a terminal), always or never")
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
+// scanOptions are scan's flags.
+type scanOptions struct {
+	lists, rejects, at, progress string
+	workers, maxRecord           int
+	maxTweets, maxText           int
+}
+
+func newScanCommand(env *Env) *cobra.Command {
+	var o scanOptions
+	cmd := &cobra.Command{
+		Use:     "scan --lists DIR [--rejects FILE] [flags] [FILE|-]...",
+		Short:   "offline: NDJSON tweets in, NDJSON review tasks out",
+		Long:    scanDescription,
+		Example: scanExamples,
+		RunE:    runE(func(ctx context.Context, args []string) error { return scan(ctx, env, &o, args) }),
 	}
-	if *listsDir == "" {
-		fs.Usage()
+	fs := cmd.Flags()
+	fs.StringVar(&o.lists, "lists", "", "match against the demand lists (*.yaml) in `DIR` (required)")
+	fs.StringVar(&o.rejects, "rejects", "", "copy rejected lines, as they were, to `FILE`")
+	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "matching goroutines")
+	fs.StringVar(&o.at, "at", "", "evaluate demands' received/expires dates at `TIME` (YYYY-MM-DD or RFC 3339) instead of now")
+	fs.IntVar(&o.maxRecord, "max-record-bytes", 4<<20, "longest line accepted; longer lines are rejected without being held in memory")
+	fs.IntVar(&o.maxTweets, "max-tweets-per-record", decode.DefaultLimits.MaxTweets, "most tweets one line (search response or v2 page) may carry")
+	fs.IntVar(&o.maxText, "max-text-bytes", decode.DefaultLimits.MaxTextBytes, "longest tweet text accepted")
+	fs.StringVar(&o.progress, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
+	cmd.MarkFlagDirname("lists")
+	cmd.MarkFlagFilename("rejects")
+	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error {
+	if o.lists == "" {
 		return usagef("scan: --lists is required")
 	}
-	if *workers < 1 || *maxRecord < 1 || *maxTweets < 1 || *maxText < 1 {
+	if o.workers < 1 || o.maxRecord < 1 || o.maxTweets < 1 || o.maxText < 1 {
 		return usagef("scan: --workers, --max-record-bytes, --max-tweets-per-record and --max-text-bytes must be positive")
 	}
-	at, err := atTime("scan", *atFlag)
+	at, err := atTime("scan", o.at)
 	if err != nil {
 		return err
 	}
-	showProgress, err := wantProgress(*progress, env.Stderr)
+	showProgress, err := wantProgress(o.progress, env.Stderr)
 	if err != nil {
 		return err
+	}
+	stderr := env.Stderr
+	var status *statusWriter
+	if showProgress {
+		status = &statusWriter{w: env.Stderr}
+		stderr = status
 	}
 
-	snap, warnings, err := app.LoadLists(*listsDir, at)
+	snap, warnings, err := app.LoadLists(o.lists, at)
 	for _, w := range warnings {
 		fmt.Fprintf(env.Stderr, "flagstream: warning: %v\n", &w)
 	}
 	if err != nil {
-		return usageError(err)
+		return inputError(err)
 	}
-	fmt.Fprintf(env.Stderr, "scan: lists %s: %s\n", *listsDir, snap.Summary())
+	fmt.Fprintf(env.Stderr, "scan: lists %s: %s\n", o.lists, snap.Summary())
 
 	reported := 0
 	scan := app.NewScan(app.ScanOptions{
 		Lists:       snap,
-		Inputs:      fs.Args(),
+		Inputs:      inputs,
 		Stdin:       env.Stdin,
 		Tasks:       env.Stdout,
-		RejectsPath: *rejectsPath,
+		RejectsPath: o.rejects,
 		OnReject: func(r *pipeline.Record, rej pipeline.Rejection) {
 			reported++
 			switch {
 			case reported <= maxReportedRejects:
-				fmt.Fprintf(env.Stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
+				fmt.Fprintf(stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
 			case reported == maxReportedRejects+1:
-				fmt.Fprintf(env.Stderr, "scan: further rejections are counted but not shown\n")
+				fmt.Fprintf(stderr, "scan: further rejections are counted but not shown\n")
 			}
 		},
-		MaxRecordBytes: *maxRecord,
+		MaxRecordBytes: o.maxRecord,
 		Engine: app.Engine{
-			Workers: *workers,
-			Limits:  decode.Limits{MaxTweets: *maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: *maxText},
+			Workers: o.workers,
+			Limits:  decode.Limits{MaxTweets: o.maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: o.maxText},
 		},
 	})
-
+	total, sized := inputSize(inputs, env.Stdin)
 	start := time.Now()
 	stopProgress := func() {}
 	if showProgress {
-		stopProgress = startProgress(env.Stderr, scan.BytesRead, start)
+		stopProgress = startProgress(status, scan.BytesRead, total, sized)
 	}
 	c, err := scan.Run(ctx)
 	stopProgress()
 	elapsed := time.Since(start)
-	fmt.Fprintf(env.Stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
+	fmt.Fprintf(stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
 		c.Records, c.Tweets, byteSize(c.BytesRead), elapsed.Round(time.Millisecond),
 		rate(c.Tweets, elapsed), c.Tasks, c.Rejected)
 	if err != nil {
@@ -123,60 +159,29 @@ func wantProgress(mode string, w io.Writer) (bool, error) {
 	return false, usagef("scan: --progress must be auto, always or never, not %q", mode)
 }
 
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// inputSize returns the total size of the inputs scan reads, and whether
+// it is known: every input a regular file (standard input included).
+func inputSize(names []string, stdin io.Reader) (int64, bool) {
+	if len(names) == 0 {
+		names = []string{"-"}
 	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// startProgress rewrites one status line on w every half second, with
-// the bytes read so far (bytesRead), until the returned function is
-// called, which clears it.
-func startProgress(w io.Writer, bytesRead func() int64, start time.Time) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // owned by startProgress; joined by stop
-		defer wg.Done()
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-				n := bytesRead()
-				el := time.Since(start)
-				fmt.Fprintf(w, "\r\033[Kscan: %s read, %s/s", byteSize(n), byteSize(int64(float64(n)/el.Seconds())))
+	var total int64
+	for _, n := range names {
+		var info os.FileInfo
+		var err error
+		if n == "-" {
+			f, ok := stdin.(*os.File)
+			if !ok {
+				return 0, false
 			}
+			info, err = f.Stat()
+		} else {
+			info, err = os.Stat(n)
 		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
+		if err != nil || !info.Mode().IsRegular() {
+			return 0, false
+		}
+		total += info.Size()
 	}
-}
-
-func rate(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.0f", float64(n)/d.Seconds())
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	return total, true
 }

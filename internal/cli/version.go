@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // Version is set at build time with -ldflags "-X flagstream/internal/cli.Version=…";
@@ -31,12 +34,22 @@ func version() (v, revision string) {
 	return v, revision
 }
 
-func versionCommand(_ context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "version", "version", "Version prints the program's version and source revision.")
-	if err := parseFlags(fs, env, args); err != nil {
-		return err
-	}
+// versionLine is the version and revision, as version prints them.
+func versionLine() string {
 	v, rev := version()
-	_, err := fmt.Fprintf(env.Stdout, "flagstream %s %s\n", v, rev)
-	return err
+	return strings.TrimSpace(v + " " + rev)
+}
+
+func newVersionCommand(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "print the version",
+		Long:    "Version prints the program's version and source revision (also: flagstream --version).",
+		Example: "  flagstream version",
+		Args:    noArgs,
+		RunE: runE(func(context.Context, []string) error {
+			_, err := fmt.Fprintf(env.Stdout, "flagstream %s\n", versionLine())
+			return err
+		}),
+	}
 }

@@ -1,0 +1,431 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"flagstream/matchers"
+)
+
+const listsDiffDescription = `
+lists diff compares two directories of demand lists, the ones live now
+(OLD_DIR) and a proposed change (NEW_DIR), so that the change can be
+reviewed before it goes live. It prints the demands added and removed, the
+demands whose metadata changed (each field, old -> new), and per demand the
+entries added and removed. Entries are compared as matching compares them
+(case folded, '@' and '#' optional, a domain in IDNA form), so an entry whose
+spelling changed but that matches the same things is not an add and a
+remove: it is shown as respelled, old -> new.
+
+Lines start with + (added), - (removed) or ~ (changed), as in a diff, so
+the output reads in a terminal and in a code review. With --json it prints
+one JSON object instead (schema flagstream.lists_diff/v1, see README).
+
+Exit status: 0 whether or not the lists differ, unless --exit-code is given:
+then 0 when they are the same and 1 when they differ, as with diff(1) and
+git diff --exit-code. 2 for bad usage or broken lists on either side (each
+problem as FILE:LINE: what is wrong).`
+
+const listsDiffExamples = `
+  flagstream lists diff lists-live lists-proposed
+
+  # In CI: fail when a change would alter the live lists, and keep the JSON
+  flagstream lists diff --exit-code --json lists-live lists-proposed > lists-diff.json`
+
+func newListsDiffCommand(env *Env) *cobra.Command {
+	var (
+		at               string
+		asJSON, exitCode bool
+	)
+	cmd := &cobra.Command{
+		Use:               "diff OLD_DIR NEW_DIR [--json] [--exit-code]",
+		Short:             "entries and demands added, removed and changed between two list directories",
+		Long:              listsDiffDescription,
+		Example:           listsDiffExamples,
+		Args:              exactArgs(2, "two directories: OLD_DIR NEW_DIR"),
+		ValidArgsFunction: dirCompletion(2),
+	}
+	cmd.Flags().StringVar(&at, "at", "", "evaluate demands' states at `TIME` (YYYY-MM-DD or RFC 3339) instead of now")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object (flagstream.lists_diff/v1) instead of text")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when the lists differ, 0 when they do not")
+	cmd.RunE = runE(func(_ context.Context, args []string) error {
+		t, err := atTime("lists diff", at)
+		if err != nil {
+			return err
+		}
+		d, err := diffLists(args[0], args[1], t)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			err = writeJSON(env.Stdout, d)
+		} else {
+			err = writeDiffText(env.Stdout, d)
+		}
+		if err != nil {
+			return err
+		}
+		if exitCode && !d.Identical {
+			return &exitError{code: ExitIO, err: fmt.Errorf("lists diff: %s", d.Summary), quiet: true}
+		}
+		return nil
+	})
+	return cmd
+}
+
+// listsDiff is the output of `lists diff --json`.
+type listsDiff struct {
+	Schema string   `json:"schema"` // flagstream.lists_diff/v1
+	Old    diffSide `json:"old"`
+	New    diffSide `json:"new"`
+	// At is the instant the demands' states and the versions are
+	// evaluated at.
+	At string `json:"at"`
+	// Identical is true when no demand was added, removed or changed.
+	Identical bool `json:"identical"`
+	// Demands are the demands added, removed or changed, by id; the
+	// unchanged ones are left out.
+	Demands []demandDiff `json:"demands"`
+	Summary diffSummary  `json:"summary"`
+}
+
+// diffSide is one of the two directories compared.
+type diffSide struct {
+	Dir          string `json:"dir"`
+	ListsVersion string `json:"lists_version"`
+	Demands      int    `json:"demands"`
+}
+
+// demandDiff is how one demand changed.
+type demandDiff struct {
+	ID     string `json:"id"`
+	Change string `json:"change"` // added | removed | changed
+	// OldFile and NewFile name the demand's file on each side; "" on
+	// the side it is missing from.
+	OldFile string `json:"old_file"`
+	NewFile string `json:"new_file"`
+	// Fields are the metadata that changed (for a changed demand), or
+	// all of it (for an added or removed one, on its side). A demand that
+	// moved to another file has the field "file", its name inside the
+	// lists directory.
+	Fields  []fieldChange `json:"fields"`
+	Entries entryChanges  `json:"entries"`
+}
+
+// fieldChange is one metadata field of a demand, before and after; ""
+// stands for not set.
+type fieldChange struct {
+	Name string `json:"name"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+// entryChanges are a demand's entries added, removed and respelled,
+// each list ordered by kind and then by the entry's key.
+type entryChanges struct {
+	Added     []diffEntry    `json:"added"`
+	Removed   []diffEntry    `json:"removed"`
+	Respelled []respellEntry `json:"respelled"`
+}
+
+// diffEntry is an entry as written, where it was written.
+type diffEntry struct {
+	Kind  string `json:"kind"`
+	Entry string `json:"entry"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+}
+
+// respellEntry is an entry written differently on the two sides that
+// matches the same things; File and Line are the new side's.
+type respellEntry struct {
+	Kind string `json:"kind"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// diffSummary counts the changes.
+type diffSummary struct {
+	DemandsAdded     int `json:"demands_added"`
+	DemandsRemoved   int `json:"demands_removed"`
+	DemandsChanged   int `json:"demands_changed"`
+	EntriesAdded     int `json:"entries_added"`
+	EntriesRemoved   int `json:"entries_removed"`
+	EntriesRespelled int `json:"entries_respelled"`
+}
+
+func (s diffSummary) String() string {
+	return fmt.Sprintf("%d %s added, %d removed, %d changed; entries: %d added, %d removed, %d respelled",
+		s.DemandsAdded, plural(s.DemandsAdded, "demand", "demands"), s.DemandsRemoved, s.DemandsChanged,
+		s.EntriesAdded, s.EntriesRemoved, s.EntriesRespelled)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// diffListSide is one directory, parsed and compiled.
+type diffListSide struct {
+	dir     string
+	snap    *matchers.Snapshot
+	demands map[string]*matchers.Demand
+}
+
+func loadDiffSide(dir string, at time.Time) (diffListSide, error) {
+	snap, demands, _, err := loadLists(dir, at)
+	if err != nil {
+		return diffListSide{}, inputError(fmt.Errorf("lists diff: %s:\n%w", dir, err))
+	}
+	s := diffListSide{dir: dir, snap: snap, demands: map[string]*matchers.Demand{}}
+	for i := range demands {
+		s.demands[demands[i].ID] = &demands[i]
+	}
+	return s, nil
+}
+
+// diffLists compares the lists in oldDir and newDir as at time at.
+func diffLists(oldDir, newDir string, at time.Time) (*listsDiff, error) {
+	old, err := loadDiffSide(oldDir, at)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := loadDiffSide(newDir, at)
+	if err != nil {
+		return nil, err
+	}
+	d := &listsDiff{
+		Schema:  "flagstream.lists_diff/v1",
+		Old:     diffSide{Dir: oldDir, ListsVersion: old.snap.Version(), Demands: len(old.demands)},
+		New:     diffSide{Dir: newDir, ListsVersion: cur.snap.Version(), Demands: len(cur.demands)},
+		At:      at.UTC().Format(time.RFC3339),
+		Demands: []demandDiff{},
+	}
+	var ids []string
+	for id := range old.demands {
+		ids = append(ids, id)
+	}
+	for id := range cur.demands {
+		if _, ok := old.demands[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		o, n := old.demands[id], cur.demands[id]
+		dd := demandDiff{ID: id, Fields: []fieldChange{}, Entries: entryChanges{
+			Added: []diffEntry{}, Removed: []diffEntry{}, Respelled: []respellEntry{},
+		}}
+		var oldFields, newFields []fieldChange
+		if o != nil {
+			dd.OldFile = o.File
+			oldFields = demandFields(o, at)
+		}
+		if n != nil {
+			dd.NewFile = n.File
+			newFields = demandFields(n, at)
+		}
+		switch {
+		case o == nil:
+			dd.Change = "added"
+			for _, f := range newFields {
+				if f.New != "" {
+					dd.Fields = append(dd.Fields, f)
+				}
+			}
+			d.Summary.DemandsAdded++
+		case n == nil:
+			dd.Change = "removed"
+			for _, f := range oldFields {
+				if f.New != "" {
+					dd.Fields = append(dd.Fields, fieldChange{Name: f.Name, Old: f.New})
+				}
+			}
+			d.Summary.DemandsRemoved++
+		default:
+			dd.Change = "changed"
+			if of, nf := relativeTo(oldDir, o.File), relativeTo(newDir, n.File); of != nf {
+				dd.Fields = append(dd.Fields, fieldChange{Name: "file", Old: of, New: nf})
+			}
+			for i := range newFields {
+				if oldFields[i].New != newFields[i].New {
+					dd.Fields = append(dd.Fields, fieldChange{Name: newFields[i].Name, Old: oldFields[i].New, New: newFields[i].New})
+				}
+			}
+		}
+		dd.Entries = diffEntries(o, n)
+		if dd.Change == "changed" {
+			if len(dd.Fields) == 0 && len(dd.Entries.Added)+len(dd.Entries.Removed)+len(dd.Entries.Respelled) == 0 {
+				continue
+			}
+			d.Summary.DemandsChanged++
+		}
+		d.Summary.EntriesAdded += len(dd.Entries.Added)
+		d.Summary.EntriesRemoved += len(dd.Entries.Removed)
+		d.Summary.EntriesRespelled += len(dd.Entries.Respelled)
+		d.Demands = append(d.Demands, dd)
+	}
+	d.Identical = len(d.Demands) == 0
+	return d, nil
+}
+
+// demandFields returns a demand's metadata, each field as text in New, in
+// the order diffs show them. The state is the one at time at.
+func demandFields(d *matchers.Demand, at time.Time) []fieldChange {
+	f := func(name, value string) fieldChange { return fieldChange{Name: name, New: value} }
+	return []fieldChange{
+		f("state", d.StateAt(at).String()),
+		f("status", d.Status.String()),
+		f("authority", d.Authority),
+		f("jurisdiction", d.JurisdictionList()),
+		f("legal_basis", d.LegalBasis),
+		f("reference", d.Reference),
+		f("received", formatDate(d.Received)),
+		f("expires", formatDate(d.Expires)),
+		f("action", d.Action.String()),
+		f("scope", d.Scope.String()),
+		f("priority", d.Priority.String()),
+		f("tiers", d.Tiers.String()),
+	}
+}
+
+// keyedEntry is an entry with its lookup key.
+type keyedEntry struct {
+	kind matchers.EntryKind
+	key  string
+	e    matchers.Entry
+}
+
+// keyedEntries returns d's entries by kind and key, the first of repeated
+// ones; nil for no demand.
+func keyedEntries(d *matchers.Demand) map[[2]string]keyedEntry {
+	if d == nil {
+		return nil
+	}
+	out := map[[2]string]keyedEntry{}
+	for i := 0; i < d.Entries.Len(); i++ {
+		e := d.Entries.At(i)
+		key, err := matchers.EntryKey(e.Kind, e.Value)
+		if err != nil { // the parser accepted it, so this does not happen
+			key = e.Value
+		}
+		k := [2]string{e.Kind.String(), key}
+		if _, ok := out[k]; !ok {
+			out[k] = keyedEntry{kind: e.Kind, key: key, e: e}
+		}
+	}
+	return out
+}
+
+// diffEntries compares the entries of o and n (either may be nil).
+func diffEntries(o, n *matchers.Demand) entryChanges {
+	c := entryChanges{Added: []diffEntry{}, Removed: []diffEntry{}, Respelled: []respellEntry{}}
+	oldEntries, newEntries := keyedEntries(o), keyedEntries(n)
+	for _, ne := range sortedEntries(newEntries) {
+		oe, ok := oldEntries[[2]string{ne.kind.String(), ne.key}]
+		switch {
+		case !ok:
+			c.Added = append(c.Added, diffEntry{Kind: ne.kind.String(), Entry: ne.e.Value, File: ne.e.File, Line: ne.e.Line})
+		case oe.e.Value != ne.e.Value:
+			c.Respelled = append(c.Respelled, respellEntry{Kind: ne.kind.String(), Old: oe.e.Value, New: ne.e.Value, File: ne.e.File, Line: ne.e.Line})
+		}
+	}
+	for _, oe := range sortedEntries(oldEntries) {
+		if _, ok := newEntries[[2]string{oe.kind.String(), oe.key}]; !ok {
+			c.Removed = append(c.Removed, diffEntry{Kind: oe.kind.String(), Entry: oe.e.Value, File: oe.e.File, Line: oe.e.Line})
+		}
+	}
+	return c
+}
+
+// sortedEntries orders entries by kind, then key.
+func sortedEntries(m map[[2]string]keyedEntry) []keyedEntry {
+	out := make([]keyedEntry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b keyedEntry) int {
+		if a.kind != b.kind {
+			return int(a.kind) - int(b.kind)
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	return out
+}
+
+// writeDiffText writes d for a terminal or a code review.
+func writeDiffText(w io.Writer, d *listsDiff) error {
+	fmt.Fprintf(w, "--- %s (lists version %s, %d %s)\n", d.Old.Dir, d.Old.ListsVersion, d.Old.Demands, plural(d.Old.Demands, "demand", "demands"))
+	fmt.Fprintf(w, "+++ %s (lists version %s, %d %s)\n", d.New.Dir, d.New.ListsVersion, d.New.Demands, plural(d.New.Demands, "demand", "demands"))
+	if d.Identical {
+		_, err := fmt.Fprintln(w, "\nno differences")
+		return err
+	}
+	for _, dd := range d.Demands {
+		fmt.Fprintln(w)
+		switch dd.Change {
+		case "added":
+			fmt.Fprintf(w, "+ demand %s (%s)\n", dd.ID, dd.NewFile)
+		case "removed":
+			fmt.Fprintf(w, "- demand %s (%s)\n", dd.ID, dd.OldFile)
+		default:
+			fmt.Fprintf(w, "~ demand %s (%s)\n", dd.ID, dd.NewFile)
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range dd.Fields {
+			switch dd.Change {
+			case "added":
+				fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.New)
+			case "removed":
+				fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.Old)
+			default:
+				fmt.Fprintf(tw, "    %s:\t%s -> %s\n", f.Name, orUnset(f.Old), orUnset(f.New))
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, e := range dd.Entries.Added {
+			fmt.Fprintf(tw, "  + %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
+		}
+		for _, e := range dd.Entries.Removed {
+			fmt.Fprintf(tw, "  - %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
+		}
+		for _, e := range dd.Entries.Respelled {
+			fmt.Fprintf(tw, "  ~ %s\t%s -> %s\t%s:%d (respelled: matches the same)\n", e.Kind, e.Old, e.New, e.File, e.Line)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", d.Summary)
+	return err
+}
+
+// relativeTo returns file's name inside the lists directory dir.
+func relativeTo(dir, file string) string {
+	if rel, err := filepath.Rel(dir, file); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return file
+}
+
+func orUnset(s string) string {
+	if s == "" {
+		return "(not set)"
+	}
+	return s
+}
