@@ -89,7 +89,8 @@ type Output struct {
 //     worker cannot tell the account from every post).
 //
 // Replayed evidence is counted again: counts may over-count after a crash,
-// never under-count.
+// never under-count. An input that fails Evidence.Validate, or a decision
+// that ParseDecision would refuse, is an *Error with ReasonInvalidInput.
 func Apply(s *State, in Input, now time.Time, cfg Config) (next *State, out Output, err error) {
 	now = now.UTC()
 	switch {
@@ -102,6 +103,9 @@ func Apply(s *State, in Input, now time.Time, cfg Config) (next *State, out Outp
 }
 
 func applyEvidence(s *State, ev *Evidence, now time.Time, cfg Config) (*State, Output, error) {
+	if err := ev.Validate(); err != nil {
+		return s, Output{}, refuse(ReasonInvalidInput, "evidence of case %s: %v", ev.CaseID, err)
+	}
 	var listed [maxUserIDDigits]byte
 	key, err := appendEntryKey(listed[:0], ev.EntryKind, ev.Entry)
 	if err != nil {
@@ -288,6 +292,12 @@ func sameDemand(a, b *Demand) bool {
 }
 
 func applyDecision(s *State, d *Decision, now time.Time) (*State, Output, error) {
+	if p := d.problems(); len(p) > 0 {
+		return s, Output{}, refuse(ReasonInvalidInput, "decision: %s", joinProblems(p))
+	}
+	if d.CaseID == "" {
+		return s, Output{}, refuse(ReasonInvalidInput, "a decision of task %s is not for cases", d.TaskID)
+	}
 	if s == nil {
 		return nil, Output{}, refuse(ReasonUnknownCase, "no case %s", d.CaseID)
 	}

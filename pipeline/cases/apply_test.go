@@ -447,6 +447,27 @@ func TestApplyRefuses(t *testing.T) {
 	t.Run("an empty input", func(t *testing.T) {
 		play(t, cfg, []step{{in: cases.Input{}, reason: cases.ReasonInvalidInput}})
 	})
+	t.Run("evidence under the case id of another entry", func(t *testing.T) {
+		bad := e
+		bad.CaseID = other.CaseID
+		play(t, cfg, []step{{in: bad.input(), reason: cases.ReasonInvalidInput}})
+	})
+	t.Run("evidence without a tweet id", func(t *testing.T) {
+		play(t, cfg, []step{{in: e.tweet("", t0).input(), reason: cases.ReasonInvalidInput}})
+	})
+	t.Run("a decision without reviewer", func(t *testing.T) {
+		d := decision(e.CaseID, cases.VerdictNoAction)
+		d.Decision.Decision.Reviewer = ""
+		play(t, cfg, []step{
+			{in: e.input(), events: opened, outcome: cases.OutcomeCounted, binding: learnedBinding},
+			{in: d, reason: cases.ReasonInvalidInput},
+		})
+	})
+	t.Run("a task decision", func(t *testing.T) {
+		d := decision("", cases.VerdictNoAction)
+		d.Decision.Decision.TaskID = e.CaseID
+		play(t, cfg, []step{{in: d, reason: cases.ReasonInvalidInput}})
+	})
 	t.Run("an entry that is not one", func(t *testing.T) {
 		bad := e
 		bad.Entry = "not a handle"
