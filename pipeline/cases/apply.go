@@ -207,7 +207,7 @@ func applyEvidence(s *State, ev *Evidence, now time.Time, cfg Config) (*State, O
 			return n.commit(&out, "", now, nil), out, nil
 		}
 		acct.HandleNowHeldBy = id
-		return n.commit(&out, EventReassigned, now, ev.Retro), out, nil
+		return n.commit(&out, EventReassigned, now, utcRetro(ev.Retro)), out, nil
 	}
 
 	own := ev.EntryKind == EntryUserID || (id != "" && id == acct.UserID) || (id == "" && isListed)
@@ -255,7 +255,7 @@ func applyEvidence(s *State, ev *Evidence, now time.Time, cfg Config) (*State, O
 	default:
 		n.UpdatePending = true
 	}
-	return n.commit(&out, event, now, ev.Retro), out, nil
+	return n.commit(&out, event, now, utcRetro(ev.Retro)), out, nil
 }
 
 // commit copies the next state n to the heap and, when event is not "",
@@ -284,6 +284,15 @@ func appendEntryKey(dst []byte, kind EntryKind, value string) ([]byte, error) {
 	return dst, err
 }
 
+// utcRetro returns r with its times in UTC, as events write them; r itself
+// when they are.
+func utcRetro(r *Retro) *Retro {
+	if r == nil || r.Since.Location() == time.UTC && r.Until.Location() == time.UTC {
+		return r
+	}
+	return &Retro{Job: r.Job, Since: r.Since.UTC(), Until: r.Until.UTC()}
+}
+
 // sameDemand reports whether a and b say the same of a demand.
 func sameDemand(a, b *Demand) bool {
 	return a.ID == b.ID && a.Action == b.Action && a.Priority == b.Priority && a.Scope == b.Scope &&
@@ -310,6 +319,7 @@ func applyDecision(s *State, d *Decision, now time.Time) (*State, Output, error)
 	next := new(State)
 	*next = *s
 	r := d.Ruling()
+	r.DecidedAt = r.DecidedAt.UTC()
 	next.Decision = &r
 	next.emitted(now)
 	if d.Verdict == VerdictReopen {

@@ -666,3 +666,23 @@ func TestApplyReplayOverCounts(t *testing.T) {
 		t.Fatalf("true counts %+v, want 12 in all", truth.Evidence)
 	}
 }
+
+// TestApplyTimesInUTC feeds times in another location, as a caller that
+// builds evidence itself may: events and states are in UTC all the same.
+func TestApplyTimesInUTC(t *testing.T) {
+	ist := time.FixedZone("IST", 5*3600+1800)
+	e := handleEvidence(t, meity).tweet("1", time.Time{}).seen(t0.In(ist)).
+		retro(&cases.Retro{Job: "j", Since: t0.Add(-time.Hour).In(ist), Until: t0.In(ist)})
+	d := decision(e.CaseID, cases.VerdictWithhold, "IN")
+	d.Decision.Decision.DecidedAt = d.Decision.Decision.DecidedAt.In(ist)
+	play(t, cfg, []step{
+		{in: e.input(), events: opened, outcome: cases.OutcomeCounted,
+			binding: &cases.Binding{Handle: "Kisan_Ekta", UserID: "1111", FirstSeen: t0, TweetID: "1", Source: cases.BindingLearned},
+			check: func(t *testing.T, s *cases.State, ev []cases.Event) {
+				if s.Evidence.FirstSeen.Location() != time.UTC || ev[0].Retro.Since.Location() != time.UTC {
+					t.Errorf("times not in UTC: %v, %v", s.Evidence.FirstSeen, ev[0].Retro.Since)
+				}
+			}},
+		{in: d, events: decided, outcome: cases.OutcomeDecided},
+	})
+}

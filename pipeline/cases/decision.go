@@ -55,9 +55,10 @@ type Decision struct {
 	DecidedAt time.Time // UTC
 }
 
-// Ruling returns what a case records of the decision.
+// Ruling returns what a case records of the decision, with a copy of its
+// countries.
 func (d *Decision) Ruling() Ruling {
-	countries := d.Countries
+	countries := slices.Clone(d.Countries)
 	if countries == nil {
 		countries = []string{}
 	}

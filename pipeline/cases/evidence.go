@@ -39,7 +39,10 @@ func EvidenceKindOf(k matchers.HitKind) (kind EvidenceKind, ok bool) {
 // Evidence is one match of an account entry of a `scope: user` demand: what
 // a worker emits instead of putting the match in a review task. Workers
 // write it to the case input topic, keyed by CaseID; `scan` hands it to a
-// Processor directly.
+// Processor directly. A case's state keeps the Demand's Jurisdictions and
+// the Exemption of its evidence without copying them: they must not change
+// afterwards (they come from an immutable lists snapshot or a decoded
+// record).
 type Evidence struct {
 	CaseID    string
 	Demand    Demand
@@ -198,9 +201,9 @@ func (e *Evidence) candidate() (id, handle string) {
 // else when it was seen.
 func (e *Evidence) time() time.Time {
 	if !e.TweetCreatedAt.IsZero() {
-		return e.TweetCreatedAt
+		return e.TweetCreatedAt.UTC()
 	}
-	return e.SeenAt
+	return e.SeenAt.UTC()
 }
 
 // Validate reports what is wrong with e, if anything: a record that fails

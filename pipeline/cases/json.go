@@ -37,9 +37,11 @@ func (w *jsonWriter) strs(ss []string) {
 
 func (w *jsonWriter) int(n int64) { w.b = strconv.AppendInt(w.b, n, 10) }
 
-// time appends t as encoding/json does: RFC 3339 with as many fractional
-// digits as needed, quoted.
+// time appends t in UTC as encoding/json does: RFC 3339 with as many
+// fractional digits as needed, quoted. Every time this package writes is
+// in UTC ("Z"), whatever the location of the time.Time it is given.
 func (w *jsonWriter) time(t time.Time) {
+	t = t.UTC()
 	if y := t.Year(); y < 0 || y > 9999 {
 		if w.err == nil {
 			w.err = fmt.Errorf("time %v is outside the years 0-9999 that JSON times can hold", t)
