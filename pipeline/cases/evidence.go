@@ -85,11 +85,13 @@ type Author struct {
 // CaseOf returns the case id of an account entry of a demand, as written in
 // the demand file: CaseID(demandID, EntryKey(kind, entry)).
 func CaseOf(demandID string, kind EntryKind, entry string) (string, error) {
-	key, err := EntryKey(kind, entry)
+	var kb [1 + maxUserIDDigits]byte
+	key, err := appendKey(kb[:0], kind, entry)
 	if err != nil {
 		return "", err
 	}
-	return CaseID(demandID, key), nil
+	var ib [32]byte
+	return string(appendCaseID(ib[:0], demandID, key)), nil
 }
 
 // FromHit returns the evidence that hit h of post p is, with the fields the
@@ -212,12 +214,8 @@ func (e *Evidence) Validate() error {
 	if err := e.Demand.validate(); err != nil {
 		return err
 	}
-	key, err := EntryKey(e.EntryKind, e.Entry)
-	if err != nil {
-		return fmt.Errorf("entry: %w", err)
-	}
-	if want := CaseID(e.Demand.ID, key); e.CaseID != want {
-		return fmt.Errorf("case_id %q, but demand %s entry %s has case %s", e.CaseID, e.Demand.ID, key, want)
+	if err := checkCaseID(e.CaseID, e.Demand.ID, e.EntryKind, e.Entry); err != nil {
+		return err
 	}
 	switch {
 	case e.Kind != EvidencePost && e.Kind != EvidenceMention:

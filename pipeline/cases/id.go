@@ -136,6 +136,14 @@ func NormalizeUserID(id string) (string, error) {
 	return id[i:], nil
 }
 
+// trimZeros returns a user id without its leading zeros.
+func trimZeros(id string) string {
+	for len(id) > 1 && id[0] == '0' {
+		id = id[1:]
+	}
+	return id
+}
+
 // EntryKey returns the normalized key of an account entry: "@" and the
 // normalized handle for a handle ("@kisan_ekta"), the digits without leading
 // zeros for a user id ("1234567890"). The '@' keeps a handle made of digits
@@ -171,14 +179,44 @@ func CaseID(demandID, entryKey string) string {
 	return string(appendCaseID(buf[:0], demandID, entryKey))
 }
 
-func appendCaseID(dst []byte, demandID, entryKey string) []byte {
-	h := sha256.New()
-	h.Write([]byte(caseIDPrefix))
-	h.Write([]byte(demandID))
-	h.Write([]byte{0})
-	h.Write([]byte(entryKey))
-	var sum [sha256.Size]byte
-	return hex.AppendEncode(dst, h.Sum(sum[:0])[:16])
+func appendCaseID[K string | []byte](dst []byte, demandID string, entryKey K) []byte {
+	// Demand ids (128 bytes at most) and entry keys are short: hash them
+	// from a buffer on the stack, which sha256.New would not allow.
+	var buf [256]byte
+	in := append(buf[:0], caseIDPrefix...)
+	in = append(in, demandID...)
+	in = append(in, 0)
+	in = append(in, entryKey...)
+	sum := sha256.Sum256(in)
+	return hex.AppendEncode(dst, sum[:16])
+}
+
+// appendKey appends the key of an account entry (see EntryKey) to dst.
+func appendKey(dst []byte, kind EntryKind, value string) ([]byte, error) {
+	switch kind {
+	case EntryHandle:
+		return appendHandleKey(append(dst, '@'), value)
+	case EntryUserID:
+		id, err := NormalizeUserID(value)
+		return append(dst, id...), err
+	}
+	_, err := EntryKey(kind, value)
+	return dst, err
+}
+
+// checkCaseID returns an error unless caseID is the id of the entry of the
+// demand.
+func checkCaseID(caseID, demandID string, kind EntryKind, entry string) error {
+	var kb [1 + maxUserIDDigits]byte
+	key, err := appendKey(kb[:0], kind, entry)
+	if err != nil {
+		return fmt.Errorf("entry: %w", err)
+	}
+	var ib [32]byte
+	if want := appendCaseID(ib[:0], demandID, key); caseID != string(want) {
+		return fmt.Errorf("case_id %q, but demand %s entry %s has case %s", caseID, demandID, string(key), string(want))
+	}
+	return nil
 }
 
 // isHexID reports whether s is a case or task id: 32 lowercase hex digits.

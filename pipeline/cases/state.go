@@ -156,12 +156,8 @@ func (s *State) Validate() error {
 	if err := s.Demand.validate(); err != nil {
 		return err
 	}
-	key, err := EntryKey(s.EntryKind, s.Entry)
-	if err != nil {
-		return fmt.Errorf("entry: %w", err)
-	}
-	if want := CaseID(s.Demand.ID, key); s.CaseID != want {
-		return fmt.Errorf("case_id %q, but demand %s entry %s has case %s", s.CaseID, s.Demand.ID, key, want)
+	if err := checkCaseID(s.CaseID, s.Demand.ID, s.EntryKind, s.Entry); err != nil {
+		return err
 	}
 	a, e := &s.Account, &s.Evidence
 	switch {
@@ -173,8 +169,8 @@ func (s *State) Validate() error {
 		return fmt.Errorf("open with the decision %s", s.Decision.Decision)
 	case a.Binding != BindingNone && a.Binding != BindingLearned && a.Binding != BindingPinned:
 		return fmt.Errorf("unknown binding %q", a.Binding)
-	case s.EntryKind == EntryUserID && (a.Binding != BindingNone || a.UserID != key):
-		return fmt.Errorf("user id entry %s with account %q bound %s", key, a.UserID, a.Binding)
+	case s.EntryKind == EntryUserID && (a.Binding != BindingNone || a.UserID != trimZeros(s.Entry)):
+		return fmt.Errorf("user id entry %s with account %q bound %s", s.Entry, a.UserID, a.Binding)
 	case s.EntryKind == EntryHandle && (a.Binding == BindingNone) != (a.UserID == ""):
 		return fmt.Errorf("account %q with binding %s", a.UserID, a.Binding)
 	case e.Posts < 0 || e.Mentions < 0:
