@@ -395,7 +395,7 @@ func (d *Demand) append(w *jsonWriter) {
 	w.raw(`{"id":`)
 	w.str(d.ID)
 	w.raw(`,"jurisdictions":`)
-	w.strs(d.Jurisdictions)
+	w.strsOrNull(d.Jurisdictions)
 	w.raw(`,"action":`)
 	w.str(d.Action)
 	w.raw(`,"priority":`)

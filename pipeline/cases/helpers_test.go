@@ -184,8 +184,9 @@ func checkEvents(t testing.TB, events []cases.Event) []byte {
 	return out
 }
 
-// checkState checks that a state survives the state topic: encoded,
-// decoded and encoded again it is the same.
+// checkState checks that a state is valid, that Append writes what
+// encoding/json writes of it, and that it survives the state topic:
+// encoded, decoded and encoded again it is the same.
 func checkState(t testing.TB, s *cases.State) {
 	t.Helper()
 	if s == nil {
@@ -197,6 +198,9 @@ func checkState(t testing.TB, s *cases.State) {
 	b, err := s.Append(nil)
 	if err != nil {
 		t.Fatalf("State.Append: %v", err)
+	}
+	if want := marshalState(t, s); !bytes.Equal(b, want) {
+		t.Errorf("State.Append wrote\n%s\nencoding/json writes\n%s", b, want)
 	}
 	back, err := cases.DecodeState([]byte(s.CaseID), b)
 	if err != nil {

@@ -1,7 +1,6 @@
 package cases
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -96,15 +95,77 @@ type stateWire struct {
 }
 
 // Append appends the state as one line of compact JSON, with a trailing
-// newline, to dst.
+// newline, to dst: the JSON encoding/json writes of the State's fields
+// after "schema", written without reflection, as the processor writes a
+// state for nearly every input.
 func (s *State) Append(dst []byte) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(stateWire{Schema: StateSchemaID, State: s}); err != nil {
-		return dst, fmt.Errorf("encode case state: %w", err)
+	w := jsonWriter{b: dst}
+	w.raw(`{"schema":"` + StateSchemaID + `","case_id":`)
+	w.str(s.CaseID)
+	w.raw(`,"entry":`)
+	w.str(s.Entry)
+	w.raw(`,"entry_kind":`)
+	w.str(string(s.EntryKind))
+	w.raw(`,"demand":`)
+	s.Demand.append(&w)
+	a := &s.Account
+	w.raw(`,"account":{"user_id":`)
+	w.str(a.UserID)
+	w.raw(`,"handle":`)
+	w.str(a.Handle)
+	w.raw(`,"handles_seen":`)
+	w.strsOrNull(a.HandlesSeen)
+	w.raw(`,"binding":`)
+	w.str(string(a.Binding))
+	if a.HandleNowHeldBy != "" {
+		w.raw(`,"handle_now_held_by":`)
+		w.str(a.HandleNowHeldBy)
 	}
-	return buf.Bytes(), nil
+	e := &s.Evidence
+	w.raw(`},"evidence":{"posts":`)
+	w.int(e.Posts)
+	w.raw(`,"mentions":`)
+	w.int(e.Mentions)
+	if !e.FirstSeen.IsZero() {
+		w.raw(`,"first_seen":`)
+		w.time(e.FirstSeen)
+	}
+	if !e.LastSeen.IsZero() {
+		w.raw(`,"last_seen":`)
+		w.time(e.LastSeen)
+	}
+	w.raw(`,"sample_tweet_ids":`)
+	w.strsOrNull(e.SampleTweetIDs)
+	w.raw(`},"status":`)
+	w.str(string(s.Status))
+	w.raw(`,"decision":`)
+	if s.Decision == nil {
+		w.raw(`null`)
+	} else {
+		s.Decision.append(&w)
+	}
+	if s.Exemption != nil {
+		w.raw(`,"exemption":`)
+		s.Exemption.append(&w)
+	}
+	if !s.OpenedAt.IsZero() {
+		w.raw(`,"opened_at":`)
+		w.time(s.OpenedAt)
+	}
+	if !s.LastEventAt.IsZero() {
+		w.raw(`,"last_event_at":`)
+		w.time(s.LastEventAt)
+	}
+	w.raw(`,"update_pending":`)
+	if s.UpdatePending {
+		w.raw(`true}`)
+	} else {
+		w.raw(`false}`)
+	}
+	if w.err != nil {
+		return dst, fmt.Errorf("encode case state: %w", w.err)
+	}
+	return append(w.b, '\n'), nil
 }
 
 // DecodeState decodes a record of the case state topic, given its key (nil

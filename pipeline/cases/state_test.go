@@ -148,6 +148,9 @@ func FuzzDecodeState(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Append of a decoded state: %v", err)
 		}
+		if want := marshalState(t, s); !bytes.Equal(b, want) {
+			t.Fatalf("Append wrote\n%s\nencoding/json writes\n%s", b, want)
+		}
 		back, err := cases.DecodeState(nil, b)
 		if err != nil {
 			t.Fatalf("a decoded state, appended, does not decode: %v\n%s", err, b)
@@ -168,4 +171,43 @@ func FuzzDecodeState(f *testing.F) {
 			}
 		}
 	})
+}
+
+// marshalState is what encoding/json writes of a state record.
+func marshalState(t testing.TB, s *cases.State) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		Schema string `json:"schema"`
+		*cases.State
+	}{cases.StateSchemaID, s}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestStateAppendIsEncodingJSON(t *testing.T) {
+	for i, s := range sampleStates(t) {
+		got, err := s.Append(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := marshalState(t, s); !bytes.Equal(got, want) {
+			t.Errorf("state %d: Append wrote\n%s\nencoding/json writes\n%s", i, got, want)
+		}
+	}
+}
+
+func TestStateAppendAllocatesNothing(t *testing.T) {
+	s := sampleStates(t)[3]
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = s.Append(buf[:0]); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("State.Append allocates %v times", n)
+	}
 }
