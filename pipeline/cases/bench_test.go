@@ -108,9 +108,10 @@ func BenchmarkDecodeInput(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(rec)))
+	var d cases.InputDecoder
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := cases.DecodeInput(rec); err != nil {
+		if _, err := d.Decode(rec); err != nil {
 			b.Fatal(err)
 		}
 	}

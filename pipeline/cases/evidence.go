@@ -446,84 +446,28 @@ func (r *Retro) append(w *jsonWriter) {
 	w.raw(`}`)
 }
 
-// inputWire is the JSON of an input record, for decoding.
-type inputWire struct {
-	Schema         string          `json:"schema"`
-	Type           string          `json:"type"`
-	CaseID         string          `json:"case_id"`
-	Demand         *Demand         `json:"demand"`
-	Entry          string          `json:"entry"`
-	EntryKind      EntryKind       `json:"entry_kind"`
-	Kind           EvidenceKind    `json:"kind"`
-	In             string          `json:"in"`
-	Tier           string          `json:"tier"`
-	Via            string          `json:"via"`
-	TweetID        string          `json:"tweet_id"`
-	TweetCreatedAt *time.Time      `json:"tweet_created_at"`
-	SeenAt         *time.Time      `json:"seen_at"`
-	Author         *Author         `json:"author"`
-	Mention        *Author         `json:"mention"`
-	PinnedUserID   string          `json:"pinned_user_id"`
-	Exemption      *Exemption      `json:"exemption"`
-	Retro          *Retro          `json:"retro"`
-	Decision       json.RawMessage `json:"decision"`
-	Source         *Source         `json:"source"`
+// decisionInputWire is the JSON of a forwarded decision record.
+type decisionInputWire struct {
+	CaseID   string          `json:"case_id"`
+	Decision json.RawMessage `json:"decision"`
+	Source   *Source         `json:"source"`
 }
 
-// DecodeInput decodes a record of the case input topic. It is strict about
-// what the processor relies on (the schema name, every required field, the
-// values, a case_id that is the one of the demand and entry, a forwarded
-// decision that parses) and ignores fields it does not know, so that an
-// instance of a newer version may add some during a rolling upgrade. An
-// error is an *Error with ReasonInvalidInput: the caller dead-letters the
-// record and goes on.
-func DecodeInput(data []byte) (Input, error) {
-	var w inputWire
+// decodeDecisionInput decodes a forwarded decision record.
+func decodeDecisionInput(data []byte) (Input, error) {
+	var w decisionInputWire
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Input{}, refuse(ReasonInvalidInput, "%v", err)
 	}
-	if w.Schema != InputSchemaID {
-		return Input{}, refuse(ReasonInvalidInput, "schema %q, want %q", w.Schema, InputSchemaID)
+	if w.Source == nil || len(w.Decision) == 0 {
+		return Input{}, refuse(ReasonInvalidInput, "forwarded decision without decision or source")
 	}
-	switch w.Type {
-	case "evidence":
-		if w.Demand == nil || w.SeenAt == nil || w.Author == nil {
-			return Input{}, refuse(ReasonInvalidInput, "evidence without demand, seen_at or author")
-		}
-		if w.Via != "" && w.Via != "binding" {
-			return Input{}, refuse(ReasonInvalidInput, "unknown via %q", w.Via)
-		}
-		ev := &Evidence{
-			CaseID: w.CaseID, Demand: *w.Demand, Entry: w.Entry, EntryKind: w.EntryKind,
-			Kind: w.Kind, In: w.In, Tier: w.Tier, ViaBinding: w.Via == "binding",
-			TweetID: w.TweetID, SeenAt: w.SeenAt.UTC(), Author: *w.Author,
-			PinnedUserID: w.PinnedUserID, Exemption: w.Exemption, Retro: w.Retro,
-		}
-		if w.TweetCreatedAt != nil {
-			ev.TweetCreatedAt = w.TweetCreatedAt.UTC()
-		}
-		if w.Mention != nil {
-			ev.Mention = *w.Mention
-		}
-		if ev.Retro != nil {
-			ev.Retro.Since, ev.Retro.Until = ev.Retro.Since.UTC(), ev.Retro.Until.UTC()
-		}
-		if err := ev.Validate(); err != nil {
-			return Input{}, refuse(ReasonInvalidInput, "%v", err)
-		}
-		return Input{Evidence: ev}, nil
-	case "decision":
-		if w.Source == nil || len(w.Decision) == 0 {
-			return Input{}, refuse(ReasonInvalidInput, "forwarded decision without decision or source")
-		}
-		d, err := ParseDecision(w.Decision)
-		if err != nil {
-			return Input{}, refuse(ReasonInvalidInput, "forwarded decision: %v", err)
-		}
-		if d.CaseID == "" || d.CaseID != w.CaseID {
-			return Input{}, refuse(ReasonInvalidInput, "forwarded decision for case %q under case_id %q", d.CaseID, w.CaseID)
-		}
-		return Input{Decision: &ForwardedDecision{Decision: d, Raw: bytes.Clone(w.Decision), Source: *w.Source}}, nil
+	d, err := ParseDecision(w.Decision)
+	if err != nil {
+		return Input{}, refuse(ReasonInvalidInput, "forwarded decision: %v", err)
 	}
-	return Input{}, refuse(ReasonInvalidInput, "unknown input type %q (evidence, decision)", w.Type)
+	if d.CaseID == "" || d.CaseID != w.CaseID {
+		return Input{}, refuse(ReasonInvalidInput, "forwarded decision for case %q under case_id %q", d.CaseID, w.CaseID)
+	}
+	return Input{Decision: &ForwardedDecision{Decision: d, Raw: bytes.Clone(w.Decision), Source: *w.Source}}, nil
 }

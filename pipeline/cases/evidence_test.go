@@ -123,7 +123,15 @@ func TestDecodeInputRefuses(t *testing.T) {
 		return strings.Replace(string(doc), old, new, 1)
 	}
 	for _, tc := range []struct{ name, record, want string }{
-		{"not JSON", "evidence", "invalid character"},
+		{"not JSON", "evidence", "not JSON"},
+		{"not an object", `["evidence"]`, "not a JSON object"},
+		{"invalid UTF-8", edit(good, `"handle":"Kisan_Ekta"}`, "\"handle\":\"Kisan\xff\"}"), "UTF-8"},
+		{"case id a number", edit(good, `"case_id":"49466ec9db82bc9769979fbacb716e2f"`, `"case_id":49466`), "case_id must be a string"},
+		{"jurisdictions a string", edit(good, `"jurisdictions":["IN"]`, `"jurisdictions":"IN"`), "jurisdictions must be an array of strings"},
+		{"jurisdiction a number", edit(good, `"jurisdictions":["IN"]`, `"jurisdictions":[356]`), "jurisdictions must be an array of strings"},
+		{"shadow a string", edit(good, `"lists_version":"a1b2c3d4e5f60718"}`, `"lists_version":"a1b2c3d4e5f60718","shadow":"yes"}`), "shadow must be true or false"},
+		{"demand a string", edit(good, `"demand":{"id":"IN-MEITY-2021-02-04",`, `"demand":"IN-MEITY-2021-02-04","x":{"id":"",`), "not an object"},
+		{"author an array", edit(good, `"author":{"id":"1111","handle":"Kisan_Ekta"}`, `"author":["1111"]`), "not an object"},
 		{"wrong schema", edit(good, "case_input/v1", "case_input/v2"), "schema"},
 		{"unknown type", edit(good, `"type":"evidence"`, `"type":"tweet"`), "unknown input type"},
 		{"case id of another entry", edit(good, `"entry":"@Kisan_Ekta"`, `"entry":"@Kisan"`), "case_id"},
