@@ -66,8 +66,8 @@ type Output struct {
 //   - A handle entry's binding: a pin in the evidence binds the handle to
 //     the pinned id (and replaces a learned binding); without one, the
 //     first user id seen under the listed handle binds it (learned), and
-//     so does an id the matcher found through the bindings table. Output
-//     .Binding is the binding to publish.
+//     so does an id the matcher found through the bindings table.
+//     Output.Binding is the binding to publish.
 //   - Evidence from the bound id counts under any handle. A post (or a
 //     mention entity with an id) under the listed handle from another id
 //     counts nothing and emits `reassigned` when that id is not already

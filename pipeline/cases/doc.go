@@ -19,8 +19,8 @@
 // a case's evidence and decisions form one ordered stream. The internal topic
 // is consumed in a consumer group, Kafka Streams style: the instance that
 // owns a partition restores the states of that partition from the state
-// topic ([DecodeState]), then feeds each record in order to [Apply] (or a
-// [Processor]) and writes what comes out. So one case is processed by
+// topic ([DecodeState]), then decodes each record ([InputDecoder]), feeds
+// it in order to [Apply] (or a [Processor]) and writes what comes out. So one case is processed by
 // exactly one instance at a time, in order, and N instances agree without
 // talking to each other: Kafka's group protocol decides who owns what.
 //
