@@ -115,9 +115,10 @@ type caseDecision struct {
 type caseState struct {
 	demandID   string
 	demand     *demandAgg // nil when the filter leaves the demand out
-	opened     int64      // earliest opened event; 0 when none
-	first      int64      // earliest event of any kind
-	latestAt   int64      // latest event, by updated_at then read order
+	opened     int64      // earliest opened event, when hasOpened
+	hasOpened  bool
+	first      int64 // earliest event of any kind
+	latestAt   int64 // latest event, by updated_at then read order
 	latestSeq  int64
 	class      Class
 	exempt     bool
@@ -344,8 +345,8 @@ func (b *builder) addCase(p *parsedCase, seq int64) error {
 		return fmt.Errorf("demand_id: %q differs from the demand of this case's earlier events", p.DemandID)
 	}
 	c.first = min(c.first, p.at)
-	if p.Event == "opened" && (c.opened == 0 || p.at < c.opened) {
-		c.opened = p.at
+	if p.Event == "opened" && (!c.hasOpened || p.at < c.opened) {
+		c.opened, c.hasOpened = p.at, true
 	}
 	if p.Event == "reassigned" || p.Account.HandleNowHeldBy != nil && *p.Account.HandleNowHeldBy != "" {
 		c.reassigned = true
@@ -370,7 +371,7 @@ func (b *builder) countCases() {
 	in := &b.in.Cases
 	for id, c := range b.cases {
 		in.Cases++
-		if c.opened == 0 {
+		if !c.hasOpened {
 			in.NotOpened++
 		}
 		dec := c.decision
@@ -381,7 +382,7 @@ func (b *builder) countCases() {
 			}
 		}
 		t := c.opened
-		if t == 0 {
+		if !c.hasOpened {
 			t = c.first
 		}
 		if c.demand == nil || !b.inPeriod(t) {
