@@ -98,12 +98,17 @@ func (d *decisionRef) later(o *decisionRef) bool {
 	return d.seq > o.seq
 }
 
-// taskDecision is the latest decision on a task id.
-type taskDecision struct {
-	at      int64
-	seq     int64
+// taskState is what the report keeps of a task id: its latest decision
+// (from the decisions stream, read first), and whether a copy of the task
+// was counted. One map holds both, so a task costs one lookup and at most
+// one store.
+type taskState struct {
+	at      int64 // decided_at of the latest decision
+	seq     int32 // its read order, to break ties
 	outcome outcome
-	used    bool
+	decided bool
+	used    bool // a task read has the id (the decision is not unmatched)
+	counted bool // a copy of the task was counted (later copies are repeats)
 }
 
 type caseDecision struct {
@@ -157,9 +162,8 @@ type builder struct {
 	only    map[string]bool // nil: every demand
 
 	caseDecisions map[string]*caseDecision
-	taskDecisions map[taskKey]taskDecision
+	tasks         map[taskKey]taskState
 	cases         map[string]*caseState
-	tasksSeen     map[taskKey]struct{}
 	tasksRead     uint64
 
 	totals [len(Classes)]counter
@@ -177,9 +181,8 @@ func newBuilder(opt Options) *builder {
 		maxProblems:   opt.MaxProblems,
 		demands:       make(map[string]*demandAgg),
 		caseDecisions: make(map[string]*caseDecision),
-		taskDecisions: make(map[taskKey]taskDecision),
+		tasks:         make(map[taskKey]taskState),
 		cases:         make(map[string]*caseState),
-		tasksSeen:     make(map[taskKey]struct{}),
 		days:          make(map[int64]*Day),
 	}
 	if b.maxProblems == 0 {
@@ -222,20 +225,27 @@ func newBuilder(opt Options) *builder {
 	return b
 }
 
-// demand returns the aggregate of a selected demand, nil for one the
-// filter leaves out. The details of an unlisted demand come from the first
-// record that names it (info).
-func (b *builder) demand(id string, info func() Demand) *demandAgg {
-	if d := b.demands[id]; d != nil {
+// demand returns the aggregate of a demand seen before or listed, nil
+// for one not seen yet or left out by the filter.
+func (b *builder) demand(id string) *demandAgg { return b.demands[id] }
+
+// newDemand adds an unlisted demand, whose details come from the first
+// record that names it. Only without a filter: with one, every demand
+// reported is there from the start.
+func (b *builder) newDemand(info Demand) *demandAgg {
+	d := &demandAgg{info: info}
+	b.demands[info.ID] = d
+	return d
+}
+
+// matchDemand returns the aggregate of a task match's demand, nil when
+// the filter leaves it out.
+func (b *builder) matchDemand(m *fastjson.Value) *demandAgg {
+	id := m.GetStringBytes("demand_id")
+	if d := b.demands[string(id)]; d != nil || b.only != nil {
 		return d
 	}
-	if b.only != nil {
-		return nil
-	}
-	d := &demandAgg{info: info()}
-	d.info.ID = id
-	b.demands[id] = d
-	return d
+	return b.newDemand(matchDetails(m))
 }
 
 func (b *builder) inPeriod(t int64) bool { return t >= b.since && t < b.until }
@@ -269,15 +279,18 @@ func each(ctx context.Context, rs Records, f func(Record)) error {
 }
 
 func (b *builder) readDecisions(ctx context.Context, rs Records) error {
-	var seq int64
+	var (
+		seq    int64
+		parser fastjson.Parser
+	)
 	in := &b.in.Decisions
 	return each(ctx, rs, func(r Record) {
 		in.Records++
 		seq++
 		err := r.Err
 		if err == nil {
-			var p parsedDecision
-			if p, err = parseDecision(r.Value); err == nil {
+			var p decision
+			if p, err = parseDecision(&parser, r.Value); err == nil {
 				b.addDecision(&p, seq)
 			}
 		}
@@ -288,13 +301,13 @@ func (b *builder) readDecisions(ctx context.Context, rs Records) error {
 	})
 }
 
-func (b *builder) addDecision(p *parsedDecision, seq int64) {
+func (b *builder) addDecision(p *decision, seq int64) {
 	if p.at >= b.asOf {
 		b.in.Decisions.Late++
 		return
 	}
 	if p.caseID != "" {
-		ref := decisionRef{at: p.at, stream: true, seq: seq, outcome: p.outcome, countries: p.d.Countries}
+		ref := decisionRef{at: p.at, stream: true, seq: seq, outcome: p.outcome, countries: p.countries}
 		if old := b.caseDecisions[p.caseID]; old == nil {
 			b.caseDecisions[p.caseID] = &caseDecision{decisionRef: ref}
 		} else if ref.later(&old.decisionRef) {
@@ -302,23 +315,25 @@ func (b *builder) addDecision(p *parsedDecision, seq int64) {
 		}
 		return
 	}
-	k := keyOf([]byte(p.taskID))
-	old, ok := b.taskDecisions[k]
-	if !ok || p.at > old.at || p.at == old.at && seq > old.seq {
-		b.taskDecisions[k] = taskDecision{at: p.at, seq: seq, outcome: p.outcome}
+	old, ok := b.tasks[p.taskKey]
+	if !ok || p.at > old.at || p.at == old.at && int32(seq) > old.seq {
+		b.tasks[p.taskKey] = taskState{at: p.at, seq: int32(seq), outcome: p.outcome, decided: true}
 	}
 }
 
 func (b *builder) readCases(ctx context.Context, rs Records) error {
-	var seq int64
+	var (
+		seq    int64
+		parser fastjson.Parser
+	)
 	in := &b.in.Cases
 	return each(ctx, rs, func(r Record) {
 		in.Records++
 		seq++
 		err := r.Err
 		if err == nil {
-			var p parsedCase
-			if p, err = parseCase(r.Value); err == nil {
+			var p caseEvent
+			if p, err = parseCase(&parser, r.Value); err == nil {
 				err = b.addCase(&p, seq)
 			}
 		}
@@ -329,16 +344,17 @@ func (b *builder) readCases(ctx context.Context, rs Records) error {
 	})
 }
 
-func (b *builder) addCase(p *parsedCase, seq int64) error {
+func (b *builder) addCase(p *caseEvent, seq int64) error {
 	if p.at >= b.asOf {
 		b.in.Cases.Late++
 		return nil
 	}
 	c := b.cases[p.CaseID]
 	if c == nil {
-		d := b.demand(p.DemandID, func() Demand {
-			return Demand{Authority: p.Authority, Jurisdictions: p.Jurisdictions, LegalBasis: p.LegalBasis, Reference: p.Reference}
-		})
+		d := b.demand(p.DemandID)
+		if d == nil && b.only == nil {
+			d = b.newDemand(Demand{ID: p.DemandID, Authority: p.Authority, Jurisdictions: p.Jurisdictions, LegalBasis: p.LegalBasis, Reference: p.Reference})
+		}
 		c = &caseState{demandID: p.DemandID, demand: d, first: p.at, latestAt: math.MinInt64}
 		b.cases[p.CaseID] = c
 	} else if p.DemandID != c.demandID {
@@ -348,13 +364,11 @@ func (b *builder) addCase(p *parsedCase, seq int64) error {
 	if p.Event == "opened" && (!c.hasOpened || p.at < c.opened) {
 		c.opened, c.hasOpened = p.at, true
 	}
-	if p.Event == "reassigned" || p.Account.HandleNowHeldBy != nil && *p.Account.HandleNowHeldBy != "" {
-		c.reassigned = true
-	}
+	c.reassigned = c.reassigned || p.reassigned
 	if p.at > c.latestAt || p.at == c.latestAt && seq > c.latestSeq {
 		c.latestAt, c.latestSeq = p.at, seq
 		c.class, c.exempt = p.class, p.exempt
-		c.posts, c.mentions = p.Evidence.Posts, p.Evidence.Mentions
+		c.posts, c.mentions = p.posts, p.mentions
 		c.juris = p.Jurisdictions
 	}
 	if p.decision != nil {
@@ -456,6 +470,7 @@ func (b *builder) readTasks(ctx context.Context, rs Records) error {
 	var (
 		parser  fastjson.Parser
 		demands []*demandAgg
+		scratch []*demandAgg
 	)
 	in := &b.in.Tasks
 	return each(ctx, rs, func(r Record) {
@@ -464,7 +479,7 @@ func (b *builder) readTasks(ctx context.Context, rs Records) error {
 		if err == nil {
 			var t parsedTask
 			if t, err = parseTask(&parser, r.Value); err == nil {
-				demands = b.addTask(&t, demands[:0])
+				demands, scratch = b.addTask(&t, demands[:0], scratch[:0])
 			}
 		}
 		if err != nil {
@@ -474,53 +489,54 @@ func (b *builder) readTasks(ctx context.Context, rs Records) error {
 	})
 }
 
-// addTask counts a task; demands is scratch space, returned for reuse.
-func (b *builder) addTask(t *parsedTask, demands []*demandAgg) []*demandAgg {
-	dec, decided := b.taskDecisions[t.key]
-	if decided && !dec.used {
-		dec.used = true
-		b.taskDecisions[t.key] = dec
+// addTask counts a task. demands and perMatch are scratch space,
+// returned for reuse: the task's distinct demands, and each match's.
+func (b *builder) addTask(t *parsedTask, demands, perMatch []*demandAgg) ([]*demandAgg, []*demandAgg) {
+	st := b.tasks[t.key]
+	if st.decided && !st.used {
+		st.used = true
+		b.tasks[t.key] = st
 	}
 	b.tasksRead++
 	mark := b.tasksRead
 	for _, m := range t.matches {
-		d := b.demand(string(m.GetStringBytes("demand_id")), func() Demand { return matchDemand(m) })
+		d := b.matchDemand(m)
+		perMatch = append(perMatch, d)
 		if d != nil && d.lastTask != mark {
 			d.lastTask = mark
 			demands = append(demands, d)
 		}
 	}
 	if len(demands) == 0 {
-		return demands
+		return demands, perMatch
 	}
-	if _, seen := b.tasksSeen[t.key]; seen {
+	if st.counted {
 		b.in.Tasks.Repeats++
-		return demands
+		return demands, perMatch
 	}
-	b.tasksSeen[t.key] = struct{}{}
+	st.counted = true
+	b.tasks[t.key] = st
 	if !b.inPeriod(t.at) {
-		return demands
+		return demands, perMatch
 	}
 	b.in.Tasks.Reported++
 	o := pending
-	if decided {
-		o = dec.outcome
+	if st.decided {
+		o = st.outcome
 	}
 	countTask(&b.totals[t.class], o, t.exempt)
 	for _, d := range demands {
 		countTask(&d.counts[t.class], o, t.exempt)
 	}
-	for _, m := range t.matches {
-		d := b.demands[string(m.GetStringBytes("demand_id"))]
-		if d == nil || d.lastTask != mark {
-			continue
+	for i, m := range t.matches {
+		if d := perMatch[i]; d != nil {
+			kind := m.GetStringBytes("kind")
+			d.counts[t.class].addKind(kind)
+			b.totals[t.class].addKind(kind)
 		}
-		kind := m.GetStringBytes("kind")
-		d.counts[t.class].addKind(kind)
-		b.totals[t.class].addKind(kind)
 	}
 	b.day(t.at).Tasks.add(t.class, 1)
-	return demands
+	return demands, perMatch
 }
 
 func countTask(k *counter, o outcome, exempt bool) {
@@ -575,8 +591,8 @@ func (b *builder) report() *Report {
 			b.in.Decisions.Unmatched++
 		}
 	}
-	for _, d := range b.taskDecisions {
-		if !d.used {
+	for _, st := range b.tasks {
+		if st.decided && !st.used {
 			b.in.Decisions.Unmatched++
 		}
 	}

@@ -1,10 +1,8 @@
 package report
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,198 +21,217 @@ const (
 	decisionSchema = "flagstream.review_decision/v1"
 )
 
+// The report parses its inputs with fastjson, one parser per stream
+// reused for every record: a report reads millions of records, and
+// encoding/json took four times as long. Each parse fills a minimal
+// struct of the few fields the report needs and checks their types, and
+// ignores the fields it does not know (the formats grow compatibly).
+
 // caseEvent is the part of a case event the report reads.
 type caseEvent struct {
-	Schema        string   `json:"schema"`
-	CaseID        string   `json:"case_id"`
-	Event         string   `json:"event"`
-	DemandID      string   `json:"demand_id"`
-	Jurisdictions []string `json:"jurisdictions"`
-	Authority     string   `json:"authority"`
-	LegalBasis    string   `json:"legal_basis"`
-	Reference     string   `json:"reference"`
-	UpdatedAt     string   `json:"updated_at"`
-	Account       struct {
-		HandleNowHeldBy *string `json:"handle_now_held_by"`
-	} `json:"account"`
-	Evidence struct {
-		Posts    int64 `json:"posts"`
-		Mentions int64 `json:"mentions"`
-	} `json:"evidence"`
-	// Decision is null, or the decision the event carries: an object with
-	// the decision's fields (decision, countries, decided_at, ...), or
-	// only the decision's name as a string.
-	Decision  json.RawMessage `json:"decision"`
-	Shadow    bool            `json:"shadow"`
-	Tripped   bool            `json:"tripped"`
-	Exemption json.RawMessage `json:"exemption"`
-}
-
-// parsedCase is a case event, checked.
-type parsedCase struct {
-	caseEvent
-	at       int64        // updated_at, Unix nanoseconds
-	decision *decisionRef // from a decided or reopened event
-	class    Class
-	exempt   bool
+	CaseID        string
+	Event         string
+	DemandID      string
+	Jurisdictions []string
+	Authority     string
+	LegalBasis    string
+	Reference     string
+	at            int64 // updated_at, Unix nanoseconds
+	// reassigned: the event is reassigned, or its account has a
+	// handle_now_held_by.
+	reassigned bool
+	posts      int64
+	mentions   int64
+	class      Class
+	exempt     bool
+	// decision is what a decided event carries (its decision object, or
+	// only the decision's name as a string), or reopen for a reopened
+	// event.
+	decision *decisionRef
 }
 
 var caseEvents = map[string]bool{"opened": true, "updated": true, "reassigned": true, "decided": true, "reopened": true}
 
-func parseCase(b []byte) (parsedCase, error) {
-	var p parsedCase
-	if err := json.Unmarshal(b, &p.caseEvent); err != nil {
-		return p, fmt.Errorf("not a case event: %w", err)
+func parseCase(p *fastjson.Parser, b []byte) (caseEvent, error) {
+	var e caseEvent
+	v, err := parseObject(p, b, "case event")
+	if err != nil {
+		return e, err
 	}
-	e := &p.caseEvent
-	if err := checkSchema(e.Schema, caseSchema); err != nil {
-		return p, err
+	if err := checkSchema(v, caseSchema); err != nil {
+		return e, err
+	}
+	var updatedAt string
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{
+		{"case_id", &e.CaseID}, {"event", &e.Event}, {"demand_id", &e.DemandID}, {"authority", &e.Authority},
+		{"legal_basis", &e.LegalBasis}, {"reference", &e.Reference}, {"updated_at", &updatedAt},
+	} {
+		if *f.dst, err = stringField(v, f.name); err != nil {
+			return e, err
+		}
 	}
 	switch {
 	case e.CaseID == "":
-		return p, errors.New("case_id: missing")
+		return e, errors.New("case_id: missing")
 	case !caseEvents[e.Event]:
-		return p, fmt.Errorf("event: %q is not opened, updated, reassigned, decided or reopened", e.Event)
+		return e, fmt.Errorf("event: %q is not opened, updated, reassigned, decided or reopened", e.Event)
 	case e.DemandID == "":
-		return p, errors.New("demand_id: missing")
+		return e, errors.New("demand_id: missing")
 	}
-	if err := checkCountries("jurisdictions", e.Jurisdictions); err != nil {
-		return p, err
+	if e.Jurisdictions, err = countriesField(v, "jurisdictions"); err != nil {
+		return e, err
 	}
-	at, err := parseTime("updated_at", e.UpdatedAt)
+	if e.at, err = parseTime("updated_at", updatedAt); err != nil {
+		return e, err
+	}
+	shadow, err := boolField(v, "shadow")
 	if err != nil {
-		return p, err
+		return e, err
 	}
-	p.at = at
-	p.class = classFrom(e.Shadow, e.Tripped)
-	switch ex := bytes.TrimSpace(e.Exemption); {
-	case isObject(ex):
-		p.exempt = true
-	case len(ex) > 0 && string(ex) != "null":
-		return p, errors.New("exemption: not an object")
-	}
-	dec, err := parseEventDecision(e, at)
+	tripped, err := boolField(v, "tripped")
 	if err != nil {
-		return p, err
+		return e, err
 	}
-	p.decision = dec
-	return p, nil
+	e.class = classFrom(shadow, tripped)
+	if e.exempt, err = objectField(v, "exemption"); err != nil {
+		return e, err
+	}
+	if acc := v.Get("account"); acc != nil && acc.Type() == fastjson.TypeObject {
+		held, err := stringField(acc, "handle_now_held_by")
+		if err != nil {
+			return e, fmt.Errorf("account.%w", err)
+		}
+		e.reassigned = held != ""
+	}
+	e.reassigned = e.reassigned || e.Event == "reassigned"
+	if ev := v.Get("evidence"); ev != nil && ev.Type() == fastjson.TypeObject {
+		if e.posts, err = countField(ev, "posts"); err != nil {
+			return e, fmt.Errorf("evidence.%w", err)
+		}
+		if e.mentions, err = countField(ev, "mentions"); err != nil {
+			return e, fmt.Errorf("evidence.%w", err)
+		}
+	}
+	e.decision, err = eventDecision(v.Get("decision"), e.Event, e.at)
+	return e, err
 }
 
-// parseEventDecision returns the decision a case event reports: the one it
-// carries (an object or a name), or reopen for a reopened event.
-func parseEventDecision(e *caseEvent, at int64) (*decisionRef, error) {
-	raw := bytes.TrimSpace(e.Decision)
-	if e.Event == "reopened" {
-		d := &decisionRef{at: at, outcome: pending}
-		if isObject(raw) {
-			var obj struct {
-				DecidedAt string `json:"decided_at"`
-			}
-			if err := json.Unmarshal(raw, &obj); err == nil && obj.DecidedAt != "" {
-				if t, err := parseTime("decision.decided_at", obj.DecidedAt); err == nil {
-					d.at = t
+// eventDecision returns the decision a case event reports: the one it
+// carries (an object or a name), or reopen for a reopened event. A
+// decision without decided_at is dated by the event's updated_at.
+func eventDecision(d *fastjson.Value, event string, at int64) (*decisionRef, error) {
+	ref := &decisionRef{at: at}
+	isNull := d == nil || d.Type() == fastjson.TypeNull
+	if event == "reopened" {
+		if !isNull && d.Type() == fastjson.TypeObject {
+			if s, err := stringField(d, "decided_at"); err == nil && s != "" {
+				if t, err := parseTime("decision.decided_at", s); err == nil {
+					ref.at = t
 				}
 			}
 		}
-		return d, nil
+		return ref, nil
 	}
-	if len(raw) == 0 || string(raw) == "null" {
-		if e.Event == "decided" {
+	if isNull {
+		if event == "decided" {
 			return nil, errors.New("decision: a decided event needs its decision")
 		}
 		return nil, nil
 	}
-	var name string
-	var countries []string
-	decidedAt := ""
-	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &name); err != nil {
-			return nil, fmt.Errorf("decision: %w", err)
+	var name, decidedAt string
+	switch d.Type() {
+	case fastjson.TypeString:
+		name = string(d.GetStringBytes())
+	case fastjson.TypeObject:
+		var err error
+		if name, err = stringField(d, "decision"); err != nil {
+			return nil, fmt.Errorf("decision.%w", err)
 		}
-	} else {
-		var obj struct {
-			Decision  string   `json:"decision"`
-			Countries []string `json:"countries"`
-			DecidedAt string   `json:"decided_at"`
+		if ref.countries, err = countriesField(d, "countries"); err != nil {
+			return nil, fmt.Errorf("decision.%w", err)
 		}
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, fmt.Errorf("decision: %w", err)
+		if decidedAt, err = stringField(d, "decided_at"); err != nil {
+			return nil, fmt.Errorf("decision.%w", err)
 		}
-		name, countries, decidedAt = obj.Decision, obj.Countries, obj.DecidedAt
+	default:
+		return nil, errors.New("decision: not an object, a string or null")
 	}
-	o, reopen, err := parseOutcome(name)
+	o, _, err := parseOutcome(name)
 	if err != nil {
 		return nil, fmt.Errorf("decision.%w", err)
 	}
-	if reopen {
-		o = pending
-	}
-	if err := checkCountries("decision.countries", countries); err != nil {
-		return nil, err
-	}
-	d := &decisionRef{at: at, outcome: o, countries: countries}
+	ref.outcome = o
 	if decidedAt != "" {
-		t, err := parseTime("decision.decided_at", decidedAt)
-		if err != nil {
+		if ref.at, err = parseTime("decision.decided_at", decidedAt); err != nil {
 			return nil, err
 		}
-		d.at = t
 	}
-	return d, nil
+	return ref, nil
 }
 
-// decisionRecord is the part of a decision the report reads.
-type decisionRecord struct {
-	Schema    string   `json:"schema"`
-	CaseID    *string  `json:"case_id"`
-	TaskID    *string  `json:"task_id"`
-	Decision  string   `json:"decision"`
-	Countries []string `json:"countries"`
-	DecidedAt string   `json:"decided_at"`
+// decision is the part of a decision the report reads.
+type decision struct {
+	caseID    string  // set for a decision on a case,
+	taskKey   taskKey // else this is the task's
+	outcome   outcome
+	countries []string
+	at        int64
 }
 
-type parsedDecision struct {
-	caseID  string // exactly one of caseID and taskID is set
-	taskID  string
-	outcome outcome
-	at      int64
-	d       decisionRecord
-}
-
-func parseDecision(b []byte) (parsedDecision, error) {
-	var p parsedDecision
-	d := &p.d
-	if err := json.Unmarshal(b, d); err != nil {
-		return p, fmt.Errorf("not a decision: %w", err)
+func parseDecision(p *fastjson.Parser, b []byte) (decision, error) {
+	var d decision
+	v, err := parseObject(p, b, "decision")
+	if err != nil {
+		return d, err
 	}
-	if err := checkSchema(d.Schema, decisionSchema); err != nil {
-		return p, err
+	if err := checkSchema(v, decisionSchema); err != nil {
+		return d, err
+	}
+	caseID, taskID := v.Get("case_id"), v.Get("task_id")
+	if caseID != nil && caseID.Type() == fastjson.TypeNull {
+		caseID = nil
+	}
+	if taskID != nil && taskID.Type() == fastjson.TypeNull {
+		taskID = nil
 	}
 	switch {
-	case d.CaseID != nil && d.TaskID != nil:
-		return p, errors.New("case_id and task_id: a decision is about one case or one task")
-	case d.CaseID != nil && *d.CaseID != "":
-		p.caseID = *d.CaseID
-	case d.TaskID != nil && *d.TaskID != "":
-		p.taskID = *d.TaskID
-	default:
-		return p, errors.New("case_id or task_id: missing")
+	case caseID != nil && taskID != nil:
+		return d, errors.New("case_id and task_id: a decision is about one case or one task")
+	case caseID != nil:
+		if d.caseID, err = stringField(v, "case_id"); err != nil {
+			return d, err
+		}
+	case taskID != nil:
+		id, err := taskID.StringBytes()
+		if err != nil || len(id) == 0 {
+			return d, errors.New("task_id: empty or not a string")
+		}
+		d.taskKey = keyOf(id)
 	}
-	o, _, err := parseOutcome(d.Decision)
+	if d.caseID == "" && taskID == nil {
+		return d, errors.New("case_id or task_id: missing")
+	}
+	name, err := stringField(v, "decision")
 	if err != nil {
-		return p, err
+		return d, err
 	}
-	p.outcome = o
-	if err := checkCountries("countries", d.Countries); err != nil {
-		return p, err
+	if d.outcome, _, err = parseOutcome(name); err != nil {
+		return d, err
 	}
-	at, err := parseTime("decided_at", d.DecidedAt)
+	if d.countries, err = countriesField(v, "countries"); err != nil {
+		return d, err
+	}
+	decidedAt, err := stringField(v, "decided_at")
 	if err != nil {
-		return p, err
+		return d, err
 	}
-	p.at = at
-	return p, nil
+	if d.at, err = parseTime("decided_at", decidedAt); err != nil {
+		return d, err
+	}
+	return d, nil
 }
 
 // parseOutcome reads a decision's name; reopen is pending.
@@ -249,33 +266,23 @@ type parsedTask struct {
 
 func parseTask(p *fastjson.Parser, b []byte) (parsedTask, error) {
 	var t parsedTask
-	v, err := p.ParseBytes(b)
-	if err != nil {
-		return t, fmt.Errorf("not a review task: %w", err)
-	}
-	if v.Type() != fastjson.TypeObject {
-		return t, errors.New("not a review task: not a JSON object")
-	}
-	schema, err := stringField(v, "schema")
+	v, err := parseObject(p, b, "review task")
 	if err != nil {
 		return t, err
 	}
-	if err := checkSchema(string(schema), taskSchema); err != nil {
+	if err := checkSchema(v, taskSchema); err != nil {
 		return t, err
 	}
-	id, err := stringField(v, "task_id")
-	if err != nil {
-		return t, err
+	id := v.Get("task_id")
+	if id == nil || id.Type() != fastjson.TypeString || len(id.GetStringBytes()) == 0 {
+		return t, errors.New("task_id: missing or not a string")
 	}
-	if len(id) == 0 {
-		return t, errors.New("task_id: missing")
+	t.key = keyOf(id.GetStringBytes())
+	created := v.Get("created_at")
+	if created == nil || created.Type() != fastjson.TypeString {
+		return t, errors.New("created_at: missing or not a string")
 	}
-	t.key = keyOf(id)
-	created, err := stringField(v, "created_at")
-	if err != nil {
-		return t, err
-	}
-	if t.at, err = parseTime("created_at", string(created)); err != nil {
+	if t.at, err = parseTimeBytes("created_at", created.GetStringBytes()); err != nil {
 		return t, err
 	}
 	shadow, err := boolField(v, "shadow")
@@ -287,14 +294,8 @@ func parseTask(p *fastjson.Parser, b []byte) (parsedTask, error) {
 		return t, err
 	}
 	t.class = classFrom(shadow, tripped)
-	if ex := v.Get("exemption"); ex != nil {
-		switch ex.Type() {
-		case fastjson.TypeObject:
-			t.exempt = true
-		case fastjson.TypeNull:
-		default:
-			return t, errors.New("exemption: not an object")
-		}
+	if t.exempt, err = objectField(v, "exemption"); err != nil {
+		return t, err
 	}
 	ms := v.Get("matches")
 	if ms == nil || ms.Type() != fastjson.TypeArray {
@@ -309,8 +310,7 @@ func parseTask(p *fastjson.Parser, b []byte) (parsedTask, error) {
 			return t, fmt.Errorf("matches[%d]: not an object", i)
 		}
 		for _, f := range [...]string{"demand_id", "kind"} {
-			s, err := stringField(m, f)
-			if err != nil || len(s) == 0 {
+			if s := m.Get(f); s == nil || s.Type() != fastjson.TypeString || len(s.GetStringBytes()) == 0 {
 				return t, fmt.Errorf("matches[%d].%s: missing or not a string", i, f)
 			}
 		}
@@ -318,8 +318,8 @@ func parseTask(p *fastjson.Parser, b []byte) (parsedTask, error) {
 	return t, nil
 }
 
-// matchDemand returns the details of a task match's demand.
-func matchDemand(m *fastjson.Value) Demand {
+// matchDetails returns the details of a task match's demand.
+func matchDetails(m *fastjson.Value) Demand {
 	d := Demand{
 		ID:         string(m.GetStringBytes("demand_id")),
 		Authority:  string(m.GetStringBytes("authority")),
@@ -341,17 +341,79 @@ func matchDemand(m *fastjson.Value) Demand {
 	return d
 }
 
-// stringField returns the string member f of v; absent is empty.
-func stringField(v *fastjson.Value, f string) ([]byte, error) {
+// parseObject parses b, which must be a JSON object.
+func parseObject(p *fastjson.Parser, b []byte, what string) (*fastjson.Value, error) {
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "cannot parse JSON: ")
+		msg = strings.TrimSuffix(msg, `; unparsed tail: ""`)
+		return nil, fmt.Errorf("not a %s: invalid JSON (%s)", what, msg)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil, fmt.Errorf("not a %s: not a JSON object", what)
+	}
+	return v, nil
+}
+
+// stringField returns the string member f of v; absent or null is empty.
+func stringField(v *fastjson.Value, f string) (string, error) {
 	m := v.Get(f)
-	if m == nil {
-		return nil, nil
+	if m == nil || m.Type() == fastjson.TypeNull {
+		return "", nil
 	}
 	s, err := m.StringBytes()
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a string", f)
+		return "", fmt.Errorf("%s: not a string", f)
 	}
-	return s, nil
+	return string(s), nil
+}
+
+// countriesField returns the member f of v, an array of ISO 3166-1
+// alpha-2 codes; absent or null is none.
+func countriesField(v *fastjson.Value, f string) ([]string, error) {
+	m := v.Get(f)
+	if m == nil || m.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	a, err := m.Array()
+	if err != nil {
+		return nil, fmt.Errorf("%s: not an array", f)
+	}
+	var out []string
+	for _, c := range a {
+		s, err := c.StringBytes()
+		if err != nil || !validCountry(string(s)) {
+			return nil, fmt.Errorf("%s: %s is not an ISO 3166-1 alpha-2 code", f, c)
+		}
+		out = append(out, string(s))
+	}
+	return out, nil
+}
+
+// countField returns the member f of v, a count; absent or null is 0.
+func countField(v *fastjson.Value, f string) (int64, error) {
+	m := v.Get(f)
+	if m == nil || m.Type() == fastjson.TypeNull {
+		return 0, nil
+	}
+	n, err := m.Int64()
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: not a count", f)
+	}
+	return n, nil
+}
+
+// objectField says whether v has a member f that is an object; absent or
+// null is false, anything else an error.
+func objectField(v *fastjson.Value, f string) (bool, error) {
+	m := v.Get(f)
+	switch {
+	case m == nil || m.Type() == fastjson.TypeNull:
+		return false, nil
+	case m.Type() == fastjson.TypeObject:
+		return true, nil
+	}
+	return false, fmt.Errorf("%s: not an object", f)
 }
 
 // boolField returns the boolean member f of v; absent or null is false.
@@ -392,7 +454,15 @@ func isLowerHex(b []byte) bool {
 	return true
 }
 
-func checkSchema(got, want string) error {
+func checkSchema(v *fastjson.Value, want string) error {
+	m := v.Get("schema")
+	if m != nil && m.Type() == fastjson.TypeString && string(m.GetStringBytes()) == want {
+		return nil
+	}
+	got, err := stringField(v, "schema")
+	if err != nil {
+		return err
+	}
 	switch got {
 	case want:
 		return nil
@@ -400,15 +470,6 @@ func checkSchema(got, want string) error {
 		return fmt.Errorf("schema: missing (want %s)", want)
 	}
 	return fmt.Errorf("schema: %q is not %s", got, want)
-}
-
-func checkCountries(field string, cs []string) error {
-	for _, c := range cs {
-		if !validCountry(c) {
-			return fmt.Errorf("%s: %q is not an ISO 3166-1 alpha-2 code", field, c)
-		}
-	}
-	return nil
 }
 
 func validCountry(s string) bool {
@@ -420,6 +481,63 @@ var (
 	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
+
+// parseTimeBytes is parseTime for the bytes of a JSON string, faster for
+// the form flagstream writes (UTC, "2006-01-02T15:04:05Z" with or without
+// a fraction of a second).
+func parseTimeBytes(field string, b []byte) (int64, error) {
+	if t, ok := parseUTC(b); ok {
+		return t, nil
+	}
+	return parseTime(field, string(b))
+}
+
+// parseUTC reads "YYYY-MM-DDTHH:MM:SS[.fraction]Z" within the report's
+// range; ok is false for anything else.
+func parseUTC(b []byte) (int64, bool) {
+	if len(b) < 20 || b[len(b)-1] != 'Z' || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return 0, false
+	}
+	num := func(s []byte) (int, bool) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	minute, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		hour > 23 || minute > 59 || sec > 59 || year < minTime.Year() || year >= maxTime.Year() {
+		return 0, false // time.Parse says what is wrong
+	}
+	var nanos int
+	if frac := b[19 : len(b)-1]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return 0, false
+		}
+		f, ok := num(frac[1:])
+		if !ok {
+			return 0, false
+		}
+		for range 10 - len(frac) {
+			f *= 10
+		}
+		nanos = f
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC).UnixNano(), true
+}
+
+func daysIn(year, month int) int {
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
 
 // parseTime reads an RFC 3339 time as Unix nanoseconds.
 func parseTime(field, s string) (int64, error) {
@@ -434,11 +552,6 @@ func parseTime(field, s string) (int64, error) {
 		return 0, fmt.Errorf("%s: %q is not between %d and %d", field, s, minTime.Year(), maxTime.Year())
 	}
 	return t.UnixNano(), nil
-}
-
-func isObject(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && raw[0] == '{'
 }
 
 func classFrom(shadow, tripped bool) Class {

@@ -194,15 +194,15 @@ func TestFixtureEveryColumn(t *testing.T) {
 		Tasks:     TaskInput{Records: 14, Bad: 3, Repeats: 1, Reported: 10},
 		Decisions: DecisionInput{Records: 20, Bad: 3, Unmatched: 2},
 		Problems: []Problem{
-			{"cases.ndjson", 5, "not a case event: unexpected end of JSON input"},
+			{"cases.ndjson", 5, `not a case event: invalid JSON (cannot parse object: cannot parse object value: cannot parse string: missing closing '"')`},
 			{"cases.ndjson", 12, `schema: "flagstream.review_case/v0" is not flagstream.review_case/v1`},
 			{"cases.ndjson", 17, `event: "closed" is not opened, updated, reassigned, decided or reopened`},
 			{"decisions.ndjson", 9, `decision: "delete" is not withhold, no_action, terms_of_service, escalate or reopen`},
 			{"decisions.ndjson", 10, "case_id and task_id: a decision is about one case or one task"},
 			{"decisions.ndjson", 18, `decided_at: "yesterday" is not an RFC 3339 time`},
-			{"tasks.ndjson", 4, "not a review task: cannot parse JSON: cannot parse object: cannot parse object value: cannot parse empty string; unparsed tail: \"\""},
+			{"tasks.ndjson", 4, "not a review task: invalid JSON (cannot parse object: cannot parse object value: cannot parse empty string)"},
 			{"tasks.ndjson", 7, "matches: empty"},
-			{"tasks.ndjson", 13, "created_at: missing"},
+			{"tasks.ndjson", 13, "created_at: missing or not a string"},
 		},
 	}
 	diffJSON(t, "inputs", r.Inputs, wantIn)
