@@ -47,9 +47,12 @@ type Options struct {
 	MaxProblems int
 }
 
-// Input is what the report reads. A nil stream is empty. The streams are
-// read in the order decisions, cases, tasks, each to its end, whatever
-// order their records arrived in.
+// Input is what the report reads. A nil stream is empty. The decisions
+// are read first, to their end, then the cases and the tasks, whatever
+// order their records arrived in. Cases and Tasks may each hold both
+// kinds of record (the shadow topic and scan's --shadow file hold a shadow
+// demand's tasks and case events together): a record counts by its
+// schema.
 type Input struct {
 	Cases     Records
 	Tasks     Records
@@ -64,13 +67,14 @@ func Build(ctx context.Context, in Input, opt Options) (*Report, error) {
 	if err := b.readDecisions(ctx, in.Decisions); err != nil {
 		return nil, err
 	}
-	if err := b.readCases(ctx, in.Cases); err != nil {
+	items := &itemReader{b: b}
+	if err := items.read(ctx, in.Cases, false); err != nil {
+		return nil, err
+	}
+	if err := items.read(ctx, in.Tasks, true); err != nil {
 		return nil, err
 	}
 	b.countCases()
-	if err := b.readTasks(ctx, in.Tasks); err != nil {
-		return nil, err
-	}
 	return b.report(), nil
 }
 
@@ -321,27 +325,67 @@ func (b *builder) addDecision(p *decision, seq int64) {
 	}
 }
 
-func (b *builder) readCases(ctx context.Context, rs Records) error {
-	var (
-		seq    int64
-		parser fastjson.Parser
-	)
-	in := &b.in.Cases
+// itemReader reads case events and tasks. The cases and tasks streams may
+// each hold both (the shadow topic, and scan's --shadow file, do): a record
+// counts by its schema, and one of neither counts as bad in the stream's
+// own kind.
+type itemReader struct {
+	b        *builder
+	parser   fastjson.Parser
+	seq      int64 // read order of case events, over both streams
+	demands  []*demandAgg
+	perMatch []*demandAgg
+}
+
+func (ir *itemReader) read(ctx context.Context, rs Records, tasksStream bool) error {
+	b := ir.b
 	return each(ctx, rs, func(r Record) {
-		in.Records++
-		seq++
-		err := r.Err
+		isTask, err := tasksStream, r.Err
 		if err == nil {
-			var p caseEvent
-			if p, err = parseCase(&parser, r.Value); err == nil {
-				err = b.addCase(&p, seq)
-			}
+			isTask, err = ir.add(r.Value, tasksStream)
 		}
+		records, bad := &b.in.Cases.Records, &b.in.Cases.Bad
+		if isTask {
+			records, bad = &b.in.Tasks.Records, &b.in.Tasks.Bad
+		}
+		*records++
 		if err != nil {
-			in.Bad++
+			*bad++
 			b.problem(r, err)
 		}
 	})
+}
+
+// add reads one record of the cases stream or the tasks stream, and says
+// whether it counts as a task (by its schema, else by its stream).
+func (ir *itemReader) add(value []byte, tasksStream bool) (isTask bool, err error) {
+	b := ir.b
+	want, what := caseSchema, "case event"
+	if tasksStream {
+		want, what = taskSchema, "review task"
+	}
+	v, err := parseObject(&ir.parser, value, what)
+	if err != nil {
+		return tasksStream, err
+	}
+	switch string(v.GetStringBytes("schema")) {
+	case taskSchema:
+		t, err := parseTask(v)
+		if err == nil {
+			ir.demands, ir.perMatch = b.addTask(&t, ir.demands[:0], ir.perMatch[:0])
+		}
+		return true, err
+	case caseSchema:
+		ir.seq++
+		e, err := parseCase(v)
+		if err == nil {
+			err = b.addCase(&e, ir.seq)
+		}
+		return false, err
+	case decisionSchema:
+		return tasksStream, errors.New("schema: a decision belongs in the decisions stream")
+	}
+	return tasksStream, checkSchema(v, want)
 }
 
 func (b *builder) addCase(p *caseEvent, seq int64) error {
@@ -464,29 +508,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-func (b *builder) readTasks(ctx context.Context, rs Records) error {
-	var (
-		parser  fastjson.Parser
-		demands []*demandAgg
-		scratch []*demandAgg
-	)
-	in := &b.in.Tasks
-	return each(ctx, rs, func(r Record) {
-		in.Records++
-		err := r.Err
-		if err == nil {
-			var t parsedTask
-			if t, err = parseTask(&parser, r.Value); err == nil {
-				demands, scratch = b.addTask(&t, demands[:0], scratch[:0])
-			}
-		}
-		if err != nil {
-			in.Bad++
-			b.problem(r, err)
-		}
-	})
 }
 
 // addTask counts a task. demands and perMatch are scratch space,

@@ -109,6 +109,9 @@ func niceMax(v int64) (top, step int64) {
 	if v <= 0 {
 		return 1, 1
 	}
+	if v > 1e17 {
+		return v, v // beyond any count of records; no overflow below
+	}
 	step = 1
 	for {
 		for _, m := range [...]int64{1, 2, 5} {

@@ -52,16 +52,13 @@ type caseEvent struct {
 
 var caseEvents = map[string]bool{"opened": true, "updated": true, "reassigned": true, "decided": true, "reopened": true}
 
-func parseCase(p *fastjson.Parser, b []byte) (caseEvent, error) {
-	var e caseEvent
-	v, err := parseObject(p, b, "case event")
-	if err != nil {
-		return e, err
-	}
-	if err := checkSchema(v, caseSchema); err != nil {
-		return e, err
-	}
-	var updatedAt string
+// parseCase reads a case event, v (checked to be an object of its schema).
+func parseCase(v *fastjson.Value) (caseEvent, error) {
+	var (
+		e         caseEvent
+		err       error
+		updatedAt string
+	)
 	for _, f := range [...]struct {
 		name string
 		dst  *string
@@ -264,15 +261,12 @@ type parsedTask struct {
 	matches []*fastjson.Value
 }
 
-func parseTask(p *fastjson.Parser, b []byte) (parsedTask, error) {
-	var t parsedTask
-	v, err := parseObject(p, b, "review task")
-	if err != nil {
-		return t, err
-	}
-	if err := checkSchema(v, taskSchema); err != nil {
-		return t, err
-	}
+// parseTask reads a review task, v (checked to be an object of its schema).
+func parseTask(v *fastjson.Value) (parsedTask, error) {
+	var (
+		t   parsedTask
+		err error
+	)
 	id := v.Get("task_id")
 	if id == nil || id.Type() != fastjson.TypeString || len(id.GetStringBytes()) == 0 {
 		return t, errors.New("task_id: missing or not a string")

@@ -401,3 +401,37 @@ func diffJSON(t *testing.T, what string, got, want any) {
 		}
 	}
 }
+
+// TestMixedStream: the shadow topic (and scan's --shadow file) holds
+// tasks and case events together; read from either stream, every record
+// counts by its schema, and the report is the same.
+func TestMixedStream(t *testing.T) {
+	want := buildFixture(t, Options{})
+	in := fixtureInput(t)
+	mixed := Input{Tasks: Concat(in.Cases, in.Tasks), Decisions: in.Decisions}
+	got, err := Build(context.Background(), mixed, Options{Demands: fixtureDemands, Now: fixtureNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffJSON(t, "demands", got.Demands, want.Demands)
+	diffJSON(t, "totals", got.Totals, want.Totals)
+	diffJSON(t, "days", got.Days, want.Days)
+	// Records that are no case event nor task (invalid JSON, schema v0)
+	// count as bad in the stream they were read from: here the tasks'.
+	g, w := got.Inputs, want.Inputs
+	if g.Cases.Records+g.Tasks.Records != w.Cases.Records+w.Tasks.Records || g.Cases.Bad+g.Tasks.Bad != w.Cases.Bad+w.Tasks.Bad ||
+		g.Cases.Bad != 1 || g.Tasks.Bad != 5 {
+		t.Errorf("inputs %+v %+v, want %+v %+v with the two unreadable case lines among the tasks", g.Cases, g.Tasks, w.Cases, w.Tasks)
+	}
+	g.Cases.Records, g.Cases.Bad, g.Tasks.Records, g.Tasks.Bad = w.Cases.Records, w.Cases.Bad, w.Tasks.Records, w.Tasks.Bad
+	diffJSON(t, "input counts", []any{g.Cases, g.Tasks, g.Decisions}, []any{w.Cases, w.Tasks, w.Decisions})
+
+	dec := `{"schema":"flagstream.review_decision/v1","task_id":"a0000000000000000000000000000001","decision":"withhold","decided_at":"2021-02-04T12:00:00Z"}`
+	r, err := Build(context.Background(), Input{Tasks: NDJSON("t", strings.NewReader(dec))}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Inputs.Tasks.Bad != 1 || len(r.Inputs.Problems) != 1 || !strings.Contains(r.Inputs.Problems[0].Reason, "decisions stream") {
+		t.Errorf("a decision among tasks: %+v", r.Inputs)
+	}
+}
