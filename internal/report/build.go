@@ -108,7 +108,7 @@ func (d *decisionRef) later(o *decisionRef) bool {
 // one store.
 type taskState struct {
 	at      int64 // decided_at of the latest decision
-	seq     int32 // its read order, to break ties
+	seq     int32 // its read order, to break ties of decided_at (wraps past 2^31 decisions)
 	outcome outcome
 	decided bool
 	used    bool // a task read has the id (the decision is not unmatched)
