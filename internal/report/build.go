@@ -102,18 +102,26 @@ func (d *decisionRef) later(o *decisionRef) bool {
 	return d.seq > o.seq
 }
 
-// taskState is what the report keeps of a task id: its latest decision
-// (from the decisions stream, read first), and whether a copy of the task
-// was counted. One map holds both, so a task costs one lookup and at most
-// one store.
-type taskState struct {
-	at      int64 // decided_at of the latest decision
-	seq     int32 // its read order, to break ties of decided_at (wraps past 2^31 decisions)
+// taskDecision is the latest decision on a task id while the decisions
+// are read.
+type taskDecision struct {
+	at      int64 // decided_at
+	seq     int64 // read order, to break ties of decided_at
 	outcome outcome
-	decided bool
-	used    bool // a task read has the id (the decision is not unmatched)
-	counted bool // a copy of the task was counted (later copies are repeats)
 }
+
+// taskState is what the report keeps of a task id once the decisions are
+// read, in one byte: the outcome of its latest decision, and flags. One map
+// holds it, so a task costs one lookup and at most one store, and a
+// million task ids about 30 MB.
+type taskState uint8
+
+const (
+	taskOutcome taskState = 0b0000_0111 // the outcome, when taskDecided
+	taskDecided taskState = 0b0000_1000
+	taskUsed    taskState = 0b0001_0000 // a task read has the id (its decision is not unmatched)
+	taskCounted taskState = 0b0010_0000 // a copy of the task was counted (later copies are repeats)
+)
 
 type caseDecision struct {
 	decisionRef
@@ -166,7 +174,8 @@ type builder struct {
 	only    map[string]bool // nil: every demand
 
 	caseDecisions map[string]*caseDecision
-	tasks         map[taskKey]taskState
+	taskDecisions map[taskKey]taskDecision // while reading decisions
+	tasks         map[taskKey]taskState    // then
 	cases         map[string]*caseState
 	tasksRead     uint64
 
@@ -185,7 +194,7 @@ func newBuilder(opt Options) *builder {
 		maxProblems:   opt.MaxProblems,
 		demands:       make(map[string]*demandAgg),
 		caseDecisions: make(map[string]*caseDecision),
-		tasks:         make(map[taskKey]taskState),
+		taskDecisions: make(map[taskKey]taskDecision),
 		cases:         make(map[string]*caseState),
 		days:          make(map[int64]*Day),
 	}
@@ -282,7 +291,16 @@ func each(ctx context.Context, rs Records, f func(Record)) error {
 	}
 }
 
+// readDecisions reads every decision, then keeps of the tasks' only
+// their latest outcomes.
 func (b *builder) readDecisions(ctx context.Context, rs Records) error {
+	defer func() {
+		b.tasks = make(map[taskKey]taskState, len(b.taskDecisions))
+		for k, d := range b.taskDecisions {
+			b.tasks[k] = taskDecided | taskState(d.outcome)
+		}
+		b.taskDecisions = nil
+	}()
 	var (
 		seq    int64
 		parser fastjson.Parser
@@ -319,9 +337,9 @@ func (b *builder) addDecision(p *decision, seq int64) {
 		}
 		return
 	}
-	old, ok := b.tasks[p.taskKey]
-	if !ok || p.at > old.at || p.at == old.at && int32(seq) > old.seq {
-		b.tasks[p.taskKey] = taskState{at: p.at, seq: int32(seq), outcome: p.outcome, decided: true}
+	old, ok := b.taskDecisions[p.taskKey]
+	if !ok || p.at > old.at || p.at == old.at && seq > old.seq {
+		b.taskDecisions[p.taskKey] = taskDecision{at: p.at, seq: seq, outcome: p.outcome}
 	}
 }
 
@@ -514,8 +532,8 @@ func floorDiv(a, b int64) int64 {
 // returned for reuse: the task's distinct demands, and each match's.
 func (b *builder) addTask(t *parsedTask, demands, perMatch []*demandAgg) ([]*demandAgg, []*demandAgg) {
 	st := b.tasks[t.key]
-	if st.decided && !st.used {
-		st.used = true
+	if st&taskDecided != 0 && st&taskUsed == 0 {
+		st |= taskUsed
 		b.tasks[t.key] = st
 	}
 	b.tasksRead++
@@ -531,19 +549,18 @@ func (b *builder) addTask(t *parsedTask, demands, perMatch []*demandAgg) ([]*dem
 	if len(demands) == 0 {
 		return demands, perMatch
 	}
-	if st.counted {
+	if st&taskCounted != 0 {
 		b.in.Tasks.Repeats++
 		return demands, perMatch
 	}
-	st.counted = true
-	b.tasks[t.key] = st
+	b.tasks[t.key] = st | taskCounted
 	if !b.inPeriod(t.at) {
 		return demands, perMatch
 	}
 	b.in.Tasks.Reported++
 	o := pending
-	if st.decided {
-		o = st.outcome
+	if st&taskDecided != 0 {
+		o = outcome(st & taskOutcome)
 	}
 	countTask(&b.totals[t.class], o, t.exempt)
 	for _, d := range demands {
@@ -613,7 +630,7 @@ func (b *builder) report() *Report {
 		}
 	}
 	for _, st := range b.tasks {
-		if st.decided && !st.used {
+		if st&taskDecided != 0 && st&taskUsed == 0 {
 			b.in.Decisions.Unmatched++
 		}
 	}
