@@ -8,11 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"flagstream/internal/lists"
+	"flagstream/pipeline/cases"
 	"flagstream/pipeline/review"
 )
 
 // publishedSchema is a format whose JSON Schema `flagstream schema NAME`
-// prints. A nil schema is one this build does not publish yet.
+// prints.
 type publishedSchema struct {
 	name, format string
 	schema       func() []byte
@@ -22,8 +23,9 @@ type publishedSchema struct {
 func publishedSchemas() []publishedSchema {
 	return []publishedSchema{
 		{"task", "review task (flagstream.review_task/v1), one per flagged tweet", review.Schema},
-		{"case", "review case event (flagstream.review_case/v1)", nil},
-		{"decision", "review decision (flagstream.review_decision/v1)", nil},
+		{"case", "review case event (flagstream.review_case/v1), on the cases topic", cases.CaseSchema},
+		{"decision", "review decision (flagstream.review_decision/v1), on the decisions topic", cases.DecisionSchema},
+		{"binding", "handle binding (flagstream.binding/v1), on the bindings topic", cases.BindingSchema},
 		{"demand", "demand list file (*.yaml in the lists directory)", lists.DemandSchema},
 		{"exemption", "exemption file (*.yaml with kind: exemption)", lists.ExemptionSchema},
 	}
@@ -42,11 +44,7 @@ func newSchemaCommand(env *Env) *cobra.Command {
 	var formats strings.Builder
 	for _, s := range publishedSchemas() {
 		names = append(names, s.name)
-		note := ""
-		if s.schema == nil {
-			note = " (not published in this build)"
-		}
-		fmt.Fprintf(&formats, "  %-10s %s%s\n", s.name, s.format, note)
+		fmt.Fprintf(&formats, "  %-10s %s\n", s.name, s.format)
 	}
 	return &cobra.Command{
 		Use:   "schema " + strings.Join(names, "|"),
@@ -69,9 +67,6 @@ against:
 			for _, s := range publishedSchemas() {
 				if s.name != args[0] {
 					continue
-				}
-				if s.schema == nil {
-					return usagef("schema: the %s schema is not published in this build", s.name)
 				}
 				_, err := env.Stdout.Write(s.schema())
 				return err
