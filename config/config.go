@@ -32,7 +32,10 @@ type Config struct {
 	Kafka    Kafka    `yaml:"kafka"`
 	Input    Input    `yaml:"input"`
 	Output   Output   `yaml:"output"`
+	Accounts Accounts `yaml:"accounts"`
+	Cases    Cases    `yaml:"cases"`
 	Lists    Lists    `yaml:"lists"`
+	Retro    Retro    `yaml:"retro"`
 	HTTP     HTTP     `yaml:"http"`
 	Pipeline Pipeline `yaml:"pipeline"`
 	Limits   Limits   `yaml:"limits"`
@@ -74,6 +77,9 @@ type Input struct {
 	Topic string `yaml:"topic" help:"topic of tweets (JSON, one per message)"`
 	Group string `yaml:"group" arg:"GROUP" help:"consumer group; instances with the same group share the partitions"`
 	Start string `yaml:"start" arg:"earliest|latest" help:"where a new group starts: earliest or latest"`
+	// DecisionsTopic is where the review tool writes its decisions
+	// (flagstream.review_decision/v1); empty reads none.
+	DecisionsTopic string `yaml:"decisions_topic" arg:"TOPIC" help:"topic of reviewers' decisions on cases and tasks (empty: none)"`
 	// Consumer is deprecated and ignored: flagstream has one consumer,
 	// the batch consumer. A file that still sets it to batch or reader
 	// loads, with a warning (Warnings); another value is an error.
@@ -91,12 +97,43 @@ type Input struct {
 
 // Output is where review tasks and dead letters go.
 type Output struct {
-	Topic           string        `yaml:"topic" help:"topic of review tasks (JSON, key = tweet id)"`
-	DeadLetterTopic string        `yaml:"dead_letter_topic" help:"topic of rejected records (original bytes, reason in headers)"`
+	Topic           string `yaml:"topic" help:"topic of review tasks (JSON, key = tweet id)"`
+	DeadLetterTopic string `yaml:"dead_letter_topic" help:"topic of rejected records (original bytes, reason in headers)"`
+	// ShadowTopic takes the tasks and case events of shadow-mode and
+	// tripped demands, which never reach the review or cases topics.
+	ShadowTopic string `yaml:"shadow_topic" arg:"TOPIC" help:"topic of shadow-mode and tripped demands' tasks and case events"`
+	// EscalationTopic, when set, takes the tasks and case events of exempt
+	// accounts instead of the review and cases topics.
+	EscalationTopic string        `yaml:"escalation_topic" arg:"TOPIC" help:"topic of exempt (escalated) tasks and case events (empty: the review and cases topics)"`
 	BatchTimeout    time.Duration `yaml:"batch_timeout" help:"longest the producer waits to fill a batch"`
 	BatchSize       int           `yaml:"batch_size" help:"most messages in one produce batch per partition"`
 	Compression     string        `yaml:"compression" arg:"CODEC" help:"none, gzip, snappy, lz4 or zstd"`
 	WriteTimeout    time.Duration `yaml:"write_timeout" help:"timeout of one produce attempt; failed writes are retried until they succeed"`
+}
+
+// Accounts configures handle bindings.
+type Accounts struct {
+	// BindingsTopic is compacted and owned by flagstream: handle -> user
+	// id bindings, shared by all instances.
+	BindingsTopic string `yaml:"bindings_topic" arg:"TOPIC" help:"compacted topic of handle -> user id bindings (created when missing)"`
+}
+
+// Cases configures the cases of scope: user demands' account entries.
+type Cases struct {
+	// Topic takes the case events (key = case_id); empty turns cases off:
+	// account matches then make review tasks like every other match.
+	Topic string `yaml:"topic" arg:"TOPIC" help:"topic of case events, key = case_id (empty: no cases, account matches make tasks)"`
+	// StateTopic is compacted and owned by flagstream: the case states,
+	// co-partitioned with EvidenceTopic.
+	StateTopic string `yaml:"state_topic" arg:"TOPIC" help:"compacted topic of case state, so restarts and new instances continue (created when missing)"`
+	// EvidenceTopic is flagstream's internal repartition topic: evidence
+	// and decisions keyed by case_id, consumed by the instance that owns
+	// the case's partition.
+	EvidenceTopic string `yaml:"evidence_topic" arg:"TOPIC" help:"internal topic of case evidence and decisions, key = case_id (created when missing)"`
+	// Partitions of the evidence and state topics when flagstream creates
+	// them; 0 takes the input topic's.
+	Partitions     int           `yaml:"partitions" help:"partitions of the evidence and state topics flagstream creates (0: as many as the input topic)"`
+	UpdateInterval time.Duration `yaml:"update_interval" help:"at most one updated event per case per interval"`
 }
 
 // Lists is where the demand lists are and how they are reloaded.
@@ -104,6 +141,17 @@ type Lists struct {
 	Dir      string        `yaml:"dir" help:"directory of demand list files (*.yaml)"`
 	Reload   string        `yaml:"reload" arg:"watch|signal|off" help:"watch (poll the files), signal (SIGHUP and POST /-/reload only) or off"`
 	Interval time.Duration `yaml:"interval" help:"how often reload=watch looks for changed files"`
+	// RetroWindow, when positive, makes a reload that adds entries start
+	// a retro-hunt job for exactly those entries over that window.
+	RetroWindow time.Duration `yaml:"retro_window" help:"retro-hunt the entries a reload adds over this window back (0: off)"`
+	RetroRate   int           `yaml:"retro_rate" help:"records per second of automatic retro-hunt jobs, so live traffic keeps priority"`
+}
+
+// Retro configures retro-hunt jobs.
+type Retro struct {
+	// ProgressTopic is compacted and owned by flagstream: each job's
+	// progress per partition, so a job resumes after a crash.
+	ProgressTopic string `yaml:"progress_topic" arg:"TOPIC" help:"compacted topic of retro-hunt progress per job and partition (created when missing)"`
 }
 
 // HTTP is the admin listener.
@@ -113,6 +161,9 @@ type HTTP struct {
 	// reach it can take CPU profiles and heap dumps, so it is off by
 	// default.
 	Pprof bool `yaml:"pprof" help:"serve /debug/pprof/ (Go's profiler) on the admin listener"`
+	// WebConfigFile is exporter-toolkit's web configuration: TLS, client
+	// certificates, basic auth of the admin listener.
+	WebConfigFile string `yaml:"web_config_file" help:"TLS and basic auth of the admin listener (exporter-toolkit's web config format)"`
 }
 
 // Pipeline tunes the stream engine.
@@ -132,6 +183,9 @@ type Limits struct {
 	MaxTweetsPerRecord int      `yaml:"max_tweets_per_record" help:"most tweets one record (search response, v2 page) may carry"`
 	MaxEmbedDepth      int      `yaml:"max_embed_depth" help:"deepest nesting of retweeted/quoted tweets"`
 	MaxTextBytes       ByteSize `yaml:"max_text_bytes" help:"longest tweet text"`
+	// DemandTasksPerMinute is the default circuit breaker of a demand on
+	// one instance; a demand's max_tasks_per_minute overrides it.
+	DemandTasksPerMinute int `yaml:"demand_tasks_per_minute" help:"trip a demand on this instance past this many tasks and case events a minute (0: off)"`
 }
 
 // Log configures logging.
@@ -151,10 +205,32 @@ func (c *Config) Warnings() []string {
 	return out
 }
 
-// Topics returns the topics flagstream run reads and writes: input, review
-// tasks, dead letters.
+// Topics returns the topics flagstream run reads and writes but does not
+// own (a development broker creates them): input, decisions, review tasks,
+// dead letters, shadow, escalation and case events, those that are set.
+// The topics flagstream owns (OwnedTopics) it creates itself, with the
+// settings they need.
 func (c *Config) Topics() []string {
-	return []string{c.Input.Topic, c.Output.Topic, c.Output.DeadLetterTopic}
+	var out []string
+	for _, t := range []string{c.Input.Topic, c.Input.DecisionsTopic, c.Output.Topic, c.Output.DeadLetterTopic,
+		c.Output.ShadowTopic, c.Output.EscalationTopic, c.Cases.Topic} {
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// OwnedTopics returns the topics flagstream creates when they are missing:
+// the compacted bindings, case state and retro progress topics and the
+// evidence topic, keyed by config key.
+func (c *Config) OwnedTopics() map[string]string {
+	return map[string]string{
+		"accounts.bindings_topic": c.Accounts.BindingsTopic,
+		"cases.state_topic":       c.Cases.StateTopic,
+		"cases.evidence_topic":    c.Cases.EvidenceTopic,
+		"retro.progress_topic":    c.Retro.ProgressTopic,
+	}
 }
 
 // Default returns the configuration used where nothing else is set.
@@ -162,16 +238,20 @@ func Default() Config {
 	return Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, ClientID: "flagstream", DialTimeout: 10 * time.Second},
 		Input: Input{
-			Topic: "tweets", Group: "flagstream", Start: "earliest",
+			Topic: "tweets", Group: "flagstream", Start: "earliest", DecisionsTopic: "review-decisions",
 			MaxWait: time.Second, FetchMaxBytes: 8 << 20, QueueCapacity: 8192,
 			CommitInterval: time.Second, HeartbeatInterval: time.Second,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second,
 		},
 		Output: Output{
-			Topic: "review-tasks", DeadLetterTopic: "tweets-dlq",
+			Topic: "review-tasks", DeadLetterTopic: "tweets-dlq", ShadowTopic: "review-shadow",
 			BatchTimeout: 2 * time.Millisecond, BatchSize: 1000, Compression: "none", WriteTimeout: 10 * time.Second,
 		},
-		Lists:    Lists{Dir: "./lists", Reload: "watch", Interval: time.Second},
+		Accounts: Accounts{BindingsTopic: "flagstream-bindings"},
+		Cases: Cases{Topic: "review-cases", StateTopic: "flagstream-cases", EvidenceTopic: "flagstream-case-evidence",
+			UpdateInterval: time.Minute},
+		Lists:    Lists{Dir: "./lists", Reload: "watch", Interval: time.Second, RetroRate: 20000},
+		Retro:    Retro{ProgressTopic: "flagstream-retro"},
 		HTTP:     HTTP{Listen: "127.0.0.1:9464"},
 		Pipeline: Pipeline{BatchSize: 2048, BatchLinger: 5 * time.Millisecond, Writers: 4, DrainTimeout: 30 * time.Second},
 		Limits:   Limits{MaxMessageBytes: 4 << 20, MaxTweetsPerRecord: 1000, MaxEmbedDepth: 4, MaxTextBytes: 256 << 10},
@@ -361,16 +441,7 @@ func (c *Config) Validate() error {
 	if (c.Kafka.TLS.CertFile == "") != (c.Kafka.TLS.KeyFile == "") {
 		bad("kafka.tls", "cert_file and key_file go together")
 	}
-	for key, topic := range map[string]string{
-		"input.topic": c.Input.Topic, "output.topic": c.Output.Topic, "output.dead_letter_topic": c.Output.DeadLetterTopic,
-	} {
-		if !topicPattern.MatchString(topic) {
-			bad(key, "%q is not a topic name (1-249 of A-Z a-z 0-9 . _ -)", topic)
-		}
-	}
-	if c.Input.Topic == c.Output.Topic || c.Input.Topic == c.Output.DeadLetterTopic || c.Output.Topic == c.Output.DeadLetterTopic {
-		bad("output.topic", "input, output and dead-letter topics must differ")
-	}
+	c.validateTopics(bad)
 	if c.Input.Group == "" {
 		bad("input.group", "must not be empty")
 	}
@@ -423,7 +494,8 @@ func (c *Config) Validate() error {
 		"pipeline.writers": int64(c.Pipeline.Writers), "pipeline.drain_timeout": int64(c.Pipeline.DrainTimeout),
 		"limits.max_message_bytes": int64(c.Limits.MaxMessageBytes), "limits.max_tweets_per_record": int64(c.Limits.MaxTweetsPerRecord),
 		"limits.max_embed_depth": int64(c.Limits.MaxEmbedDepth), "limits.max_text_bytes": int64(c.Limits.MaxTextBytes),
-		"kafka.dial_timeout": int64(c.Kafka.DialTimeout),
+		"kafka.dial_timeout": int64(c.Kafka.DialTimeout), "cases.update_interval": int64(c.Cases.UpdateInterval),
+		"lists.retro_rate": int64(c.Lists.RetroRate),
 	}
 	for key, v := range positive {
 		if v <= 0 {
@@ -436,8 +508,53 @@ func (c *Config) Validate() error {
 	if c.Pipeline.Workers < 0 || c.Pipeline.Slots < 0 {
 		bad("pipeline", "workers and slots must not be negative")
 	}
+	nonNegative := map[string]int64{
+		"cases.partitions": int64(c.Cases.Partitions), "lists.retro_window": int64(c.Lists.RetroWindow),
+		"limits.demand_tasks_per_minute": int64(c.Limits.DemandTasksPerMinute),
+	}
+	for key, v := range nonNegative {
+		if v < 0 {
+			bad(key, "must not be negative")
+		}
+	}
 	sortErrors(errs)
 	return errors.Join(errs...)
+}
+
+// validateTopics reports topic names that are not valid, required ones
+// that are empty, and two settings naming the same topic.
+func (c *Config) validateTopics(bad func(key, format string, args ...any)) {
+	topics := []struct {
+		key, name string
+		optional  bool
+	}{
+		{"input.topic", c.Input.Topic, false},
+		{"input.decisions_topic", c.Input.DecisionsTopic, true},
+		{"output.topic", c.Output.Topic, false},
+		{"output.dead_letter_topic", c.Output.DeadLetterTopic, false},
+		{"output.shadow_topic", c.Output.ShadowTopic, false},
+		{"output.escalation_topic", c.Output.EscalationTopic, true},
+		{"cases.topic", c.Cases.Topic, true},
+		{"accounts.bindings_topic", c.Accounts.BindingsTopic, false},
+		{"cases.state_topic", c.Cases.StateTopic, false},
+		{"cases.evidence_topic", c.Cases.EvidenceTopic, false},
+		{"retro.progress_topic", c.Retro.ProgressTopic, false},
+	}
+	usedBy := map[string]string{}
+	for _, t := range topics {
+		if t.name == "" && t.optional {
+			continue
+		}
+		if !topicPattern.MatchString(t.name) {
+			bad(t.key, "%q is not a topic name (1-249 of A-Z a-z 0-9 . _ -)", t.name)
+			continue
+		}
+		if other, ok := usedBy[t.name]; ok {
+			bad(t.key, "topic %q is already %s: every topic setting needs a topic of its own", t.name, other)
+			continue
+		}
+		usedBy[t.name] = t.key
+	}
 }
 
 func sortErrors(errs []error) {
