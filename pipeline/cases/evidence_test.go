@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"flagstream/internal/lists"
 	"flagstream/matchers"
 	"flagstream/pipeline/cases"
 )
@@ -233,7 +234,7 @@ func FuzzDecodeInput(f *testing.F) {
 }
 
 func TestFromHit(t *testing.T) {
-	demand, _, err := matchers.ParseDemand("in-meity.yaml", []byte(`
+	demand, _, err := lists.ParseDemand("in-meity.yaml", []byte(`
 id: IN-MEITY-2021-02-04
 authority: Ministry of Electronics and Information Technology, Government of India
 jurisdiction: IN
@@ -295,7 +296,7 @@ hashtags: ["#FarmerGenocide"]
 }
 
 func TestFromHitMentions(t *testing.T) {
-	demand, _, err := matchers.ParseDemand("d.yaml", []byte("id: D\njurisdiction: IN\nscope: user\nhandles: [\"@Kisan_Ekta\"]\nuser_ids: [\"1234567890\"]\n"), nil)
+	demand, _, err := lists.ParseDemand("d.yaml", []byte("id: D\njurisdiction: IN\nscope: user\nhandles: [\"@Kisan_Ekta\"]\nuser_ids: [\"1234567890\"]\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestParseTweetTime(t *testing.T) {
 }
 
 func TestFromDemand(t *testing.T) {
-	d, _, err := matchers.ParseDemand("x.yaml", []byte("id: X\njurisdiction: [DE, AT]\nscope: user\naction: withhold\npriority: critical\nauthority: A\nlegal_basis: L\nreference: R\nhandles: [a]\n"), nil)
+	d, _, err := lists.ParseDemand("x.yaml", []byte("id: X\njurisdiction: [DE, AT]\nscope: user\naction: withhold\npriority: critical\nauthority: A\nlegal_basis: L\nreference: R\nhandles: [a]\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
