@@ -97,6 +97,7 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 	hashtags := s.sets[EntryHashtag][TierExact].Len() > 0
 	domains := s.sets[EntryDomain][TierExact].Len() > 0
 	phrases := s.sets[EntryPhrase][TierExact].Len() > 0
+	phraseTags := phrases && (s.phraseTags[TierLoose].Len() > 0 || s.phraseTags[TierLookalike].Len() > 0)
 	for _, part := range p.Parts {
 		t, in := part.Tweet, part.In
 		if handles && len(t.AuthorHandle) > 0 {
@@ -122,8 +123,11 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 				m.lookupName(s, EntryHashtag, tag, Hit{Kind: HitHashtag, In: in, Sigil: '#', Value: tag})
 			}
 		}
-		if (handles || hashtags) && len(t.Text) > 0 {
-			m.tokens = Extract(m.tokens[:0], t.Text)
+		m.tokens = m.tokens[:0]
+		if (handles || hashtags || phraseTags) && len(t.Text) > 0 {
+			m.tokens = Extract(m.tokens, t.Text)
+		}
+		if handles || hashtags {
 			for _, tok := range m.tokens {
 				name, value := t.Text[tok.Name:tok.NameEnd], t.Text[tok.Start:tok.NameEnd]
 				switch {
@@ -144,7 +148,7 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 			}
 		}
 		if phrases && len(t.Text) > 0 {
-			m.matchPhrases(s, t.Text, in)
+			m.matchPhrases(s, t.Text, in, phraseTags)
 		}
 	}
 	return m.hits
@@ -211,25 +215,55 @@ func (m *Matcher) lookupHost(s *Snapshot, host []byte, h Hit) {
 }
 
 // matchPhrases looks up every run of words of text that could be a phrase.
-func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where) {
+// A run matches a phrase by its exact or loose key, which keep the words
+// apart; inside one hashtag (when tags is set, m.tokens are text's tokens)
+// it may also match a phrase of several words by their run-together key.
+func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where, tags bool) {
 	w := &m.words
 	w.Split(&m.norm, text)
-	lookalike := s.tiers[EntryPhrase].Has(TierLookalike)
+	if tags {
+		w.MarkHashtags(m.tokens)
+	}
+	tiers := s.tiers[EntryPhrase]
+	lookalike := tiers.Has(TierLookalike)
+	// A run longer than every phrase cannot match. At the exact tier a
+	// run has as many words as its phrase; at the loose tier a text may
+	// split a phrase's word further ("f.a.r.m.e.r"), so only the bytes
+	// bound it; at the lookalike tier a skeleton has at least a quarter of
+	// the bytes of its text (each character becomes one or more of at
+	// least one byte, from at most four).
+	maxWords, maxBytes := s.maxPhraseWords, s.maxPhraseBytes
+	if tiers.Has(TierLoose) || lookalike {
+		maxWords = maxBytes
+	}
+	if lookalike {
+		maxWords = 4 * s.maxPhraseLookBytes
+		maxBytes = maxWords
+	}
 	for i := 0; i < w.Len(); i++ {
-		start := w.spans[i].looseStart
 		if !lookalike {
-			b := prefix16(w.loose[start:min(start+2, len(w.loose))])
+			b := w.prefix16(i)
 			if s.phraseStarts[b/64]&(1<<(b%64)) == 0 {
 				continue
 			}
 		}
-		for j := i + 1; j <= w.Len() && j-i <= s.maxPhraseWords; j++ {
-			loose := w.Loose(i, j)
-			if len(loose) > s.maxPhraseBytes && !lookalike {
+		for j := i + 1; j <= w.Len() && j-i <= maxWords; j++ {
+			if w.joinedLen(i, j) > maxBytes {
 				break
 			}
 			a, b := w.Span(i, j)
-			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, Hit{Kind: HitPhrase, In: in, Value: text[a:b]})
+			h := Hit{Kind: HitPhrase, In: in, Value: text[a:b]}
+			loose := w.Loose(i, j)
+			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, h)
+			if tags && w.InHashtag(i, j) {
+				// Inside a hashtag there are no spaces: loose is the
+				// words run together.
+				m.emit(s, s.phraseTags[TierLoose].Lookup(loose), h, TierLoose)
+				if lookalike {
+					m.look = m.norm.Lookalike(m.look[:0], loose)
+					m.emit(s, s.phraseTags[TierLookalike].Lookup(m.look), h, TierLookalike)
+				}
+			}
 		}
 	}
 }
