@@ -62,6 +62,9 @@ const (
 	ReasonTooManyTweets Reason = "too_many_tweets"
 	ReasonTooDeep       Reason = "too_deep"
 	ReasonTextTooLong   Reason = "text_too_long"
+	// ReasonDuplicateKey is an object, among those the decoder reads, that
+	// repeats a member name: parsers disagree on which value counts.
+	ReasonDuplicateKey Reason = "duplicate_key"
 )
 
 // Error is a record the decoder rejects, with the reason class and what
@@ -103,6 +106,11 @@ type Decoder struct {
 	// v2 includes of the record being decoded.
 	users, tweetV included
 
+	// keys finds repeated member names; root is the record's top-level
+	// value, whose object Decode has checked already.
+	keys keySet
+	root *fastjson.Value
+
 	// bigLast is set after a record large enough that the parser's caches
 	// grew with it: they are dropped before the next record, so that one
 	// hostile record does not keep its memory for the decoder's lifetime.
@@ -122,6 +130,7 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 		d.parser = fastjson.Parser{}
 		d.tweets, d.parts, d.posts, d.texts = nil, nil, nil, nil
 		d.users, d.tweetV = included{}, included{}
+		d.keys = keySet{}
 	}
 	d.bigLast = len(record) > bigRecord
 	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
@@ -137,6 +146,10 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 	o, err := v.Object()
 	if err != nil {
 		return nil, reject(ReasonNotATweet, "record is a JSON %s, not an object", v.Type())
+	}
+	d.root = v
+	if d.checkKeys(o, path{}); d.err != nil {
+		return nil, d.err
 	}
 	switch {
 	case o.Get("data") != nil:
@@ -275,6 +288,8 @@ func (d *Decoder) text(raw []byte, field path) []byte {
 	return d.texts[start:len(d.texts):len(d.texts)]
 }
 
+// object returns an object field; null and absent give nil. Another type,
+// or an object that repeats a member name, fails the record.
 func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return nil
@@ -284,7 +299,21 @@ func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
 		d.fail(ReasonWrongType, "%s: expected an object, got %s", field, v.Type())
 		return nil
 	}
+	if v != d.root {
+		d.checkKeys(o, field)
+	}
 	return o
+}
+
+// checkKeys fails the record when o repeats a member name.
+func (d *Decoder) checkKeys(o *fastjson.Object, field path) {
+	if dup := d.keys.repeated(o); dup != nil {
+		where := field.String()
+		if where == "" {
+			where = "record"
+		}
+		d.fail(ReasonDuplicateKey, "%s: member %q appears more than once", where, dup)
+	}
 }
 
 func (d *Decoder) array(v *fastjson.Value, field path) []*fastjson.Value {

@@ -16,6 +16,9 @@ func (d *Decoder) decodeV2(v *fastjson.Value) {
 	if inc := d.object(v.Get("includes"), at("includes")); inc != nil {
 		d.users.values = append(d.users.values, d.array(inc.Get("users"), at("includes.users"))...)
 		d.tweetV.values = append(d.tweetV.values, d.array(inc.Get("tweets"), at("includes.tweets"))...)
+		// Lookups by id read every included object.
+		d.checkIncluded(d.users.values, at("includes.users[]"))
+		d.checkIncluded(d.tweetV.values, at("includes.tweets[]"))
 	}
 	data := v.Get("data")
 	switch data.Type() {
@@ -161,6 +164,16 @@ func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string)
 		}
 	}
 	d.urls(t, o.Get("urls"), field)
+}
+
+// checkIncluded checks the objects among an includes array for repeated
+// member names; other values are skipped, as lookups skip them.
+func (d *Decoder) checkIncluded(values []*fastjson.Value, field path) {
+	for _, v := range values {
+		if o, err := v.Object(); err == nil {
+			d.checkKeys(o, field)
+		}
+	}
 }
 
 // user returns the includes.users object with the given id.
