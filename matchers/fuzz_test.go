@@ -95,6 +95,44 @@ func checkHost(t *testing.T, n *Normalizer, host []byte) {
 	}
 }
 
+// FuzzNormalizeHost checks the IDNA key of any host: stable, free of a
+// trailing dot, ASCII when the host is valid, the same through the cache,
+// and a fixed point for valid hosts; and that its lookalike key can be
+// computed.
+func FuzzNormalizeHost(f *testing.F) {
+	for _, s := range []string{"пример.рф", "XN--E1AFMKFD.XN--P1AI", "straße.de", "exаmple.org", "exam\u200dple.org",
+		"xn--zz.example", "a..b", ".", "", "ｅｘａｍｐｌｅ。ｏｒｇ", "\u0644\u0627.example", "r3---sn.example", "xn--", "ß.ß.ß"} {
+		f.Add(s)
+	}
+	var n, fresh Normalizer
+	f.Fuzz(func(t *testing.T, host string) {
+		key, valid := n.hostKey(nil, []byte(host))
+		again, validAgain := n.hostKey(nil, []byte(host))
+		if !bytes.Equal(key, again) || valid != validAgain {
+			t.Fatalf("hostKey(%+q) = %+q, %v, then %+q, %v", host, key, valid, again, validAgain)
+		}
+		if uncached, v := (&Normalizer{}).hostKey(nil, []byte(host)); !bytes.Equal(key, uncached) || v != valid {
+			t.Fatalf("hostKey(%+q) = %+q, %v cached, %+q, %v fresh", host, key, valid, uncached, v)
+		}
+		if bytes.HasSuffix(key, []byte(".")) {
+			t.Errorf("hostKey(%+q) = %+q ends in a dot", host, key)
+		}
+		if utf8.ValidString(host) && !utf8.Valid(key) {
+			t.Errorf("hostKey(%+q) = %+q is not valid UTF-8", host, key)
+		}
+		if valid {
+			if !isASCII(key) {
+				t.Errorf("hostKey(%+q) = %+q, valid but not ASCII", host, key)
+			}
+			if k2, v2 := fresh.hostKey(nil, key); !bytes.Equal(k2, key) || !v2 {
+				t.Errorf("hostKey(%+q) = %+q, whose own key is %+q (valid %v)", host, key, k2, v2)
+			}
+		}
+		n.AppendHostLookalike(nil, key)
+		checkHost(t, &n, []byte(host))
+	})
+}
+
 func FuzzParseDemand(f *testing.F) {
 	f.Add([]byte(fullDemand), []byte("fict_user_01\n# comment\n#Tag\n"))
 	f.Add([]byte(versionDemandA), []byte(""))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -70,13 +71,14 @@ func TestConfusablesTableMatchesSource(t *testing.T) {
 // TestUnicodeVersionsAgree checks that every Unicode table the normalizer
 // uses is of one version: Go's unicode package (letters, marks, scripts,
 // and the default-ignorable table below), x/text's normalization and case
-// folding, and the confusables table.
+// folding, x/net's IDNA mapping, and the confusables table.
 func TestUnicodeVersionsAgree(t *testing.T) {
 	versions := map[string]string{
 		"unicode":                 unicode.Version,
 		"x/text/unicode/norm":     norm.Version,
 		"x/text/cases":            cases.UnicodeVersion,
 		"confusables (generated)": confusablesVersion,
+		"x/net/idna":              idna.UnicodeVersion,
 	}
 	for name, v := range versions {
 		if v != unicode.Version {

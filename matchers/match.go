@@ -202,7 +202,9 @@ func (m *Matcher) lookupID(s *Snapshot, id []byte, h Hit) {
 	m.emit(s, s.sets[EntryUserID][TierExact].Lookup(id), h, TierExact)
 }
 
-// lookupHost looks up a link's host and each of its parent domains.
+// lookupHost looks up a link's host and each of its parent domains, by
+// their IDNA form and, where demands use the lookalike tier, by the
+// skeletons of their labels.
 func (m *Matcher) lookupHost(s *Snapshot, host []byte, h Hit) {
 	if len(host) == 0 {
 		return
@@ -212,6 +214,13 @@ func (m *Matcher) lookupHost(s *Snapshot, host []byte, h Hit) {
 		m.emit(s, s.sets[EntryDomain][TierExact].Lookup(d), h, TierExact)
 		return true
 	})
+	if s.tiers[EntryDomain].Has(TierLookalike) {
+		m.look = m.norm.AppendHostLookalike(m.look[:0], m.host)
+		ParentDomains(m.look, func(d []byte) bool {
+			m.emit(s, s.sets[EntryDomain][TierLookalike].Lookup(d), h, TierLookalike)
+			return true
+		})
+	}
 }
 
 // matchPhrases looks up every run of words of text that could be a phrase.

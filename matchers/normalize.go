@@ -61,6 +61,9 @@ type Normalizer struct {
 	a, b   []byte
 	c, d   []byte // scratch of appendSkeleton
 	folder cases.Caser
+	// hosts and labels cache IDNA conversions of hosts and A-labels.
+	hosts  map[string]hostEntry
+	labels map[string][]byte
 	iter   norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
 	init   bool
 }

@@ -190,6 +190,13 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			switch {
 			case kind == EntryPhrase:
 				err2 = c.addPhrase(&n, &words, &builders[EntryPhrase], &tagSets, d.Tiers, value, ref)
+			case kind == EntryDomain:
+				// Domains have no loose tier: a host's separators
+				// are part of its name.
+				if d.Tiers.Has(TierLookalike) {
+					look = n.AppendHostLookalike(look[:0], exact)
+					err2 = builders[kind][TierLookalike].Add(look, ref)
+				}
 			case d.Tiers.Has(TierLoose) || d.Tiers.Has(TierLookalike):
 				loose = n.Loose(loose[:0], exact)
 				if d.Tiers.Has(TierLoose) && !bytes.Equal(loose, exact) && len(loose) > 0 {
