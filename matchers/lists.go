@@ -546,6 +546,8 @@ func appendEntryKey(dst []byte, n *Normalizer, kind EntryKind, value []byte) ([]
 		return append(dst, w.Exact(0, w.Len())...), nil
 	case EntryDomain:
 		return appendDomainKey(dst, n, value)
+	case EntryText:
+		return appendTextKey(dst, n, value)
 	}
 	return dst, fmt.Errorf("unknown entry kind %d", kind)
 }

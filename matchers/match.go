@@ -2,6 +2,8 @@ package matchers
 
 import (
 	"bytes"
+	"math"
+	"slices"
 )
 
 // HitKind says what kind of thing in a post matched.
@@ -15,18 +17,21 @@ const (
 	HitAuthorID
 	HitPhrase
 	HitDomain
+	// HitText is a post's text that is a near-duplicate of a listed
+	// text; Similarity says how near.
+	HitText
 
-	numHitKinds = 6
+	numHitKinds = 7
 )
 
-var hitKindNames = enum{"hashtag", "mention", "author", "author_id", "phrase", "domain"}
+var hitKindNames = enum{"hashtag", "mention", "author", "author_id", "phrase", "domain", "text"}
 
 // String returns the kind's name in review tasks and metrics.
 func (k HitKind) String() string { return hitKindNames.name(uint8(k)) }
 
 // HitKinds lists every hit kind in order.
 func HitKinds() []HitKind {
-	return []HitKind{HitHashtag, HitMention, HitAuthor, HitAuthorID, HitPhrase, HitDomain}
+	return []HitKind{HitHashtag, HitMention, HitAuthor, HitAuthorID, HitPhrase, HitDomain, HitText}
 }
 
 // Hit is one list entry matched by one thing in a post.
@@ -41,6 +46,9 @@ type Hit struct {
 	// Value is the matched text as it appeared. It points into the post
 	// or the Matcher and is valid until the Matcher's next Match.
 	Value []byte
+	// Similarity is, for a text hit, the Jaccard index of the shingles
+	// of the post's text and the listed text.
+	Similarity float64
 }
 
 // SameThing reports whether h and o match the same entry by the same text
@@ -82,6 +90,12 @@ type Matcher struct {
 	look   []byte
 	host   []byte
 	hits   []Hit
+
+	// Text matching scratch.
+	shingles shingler
+	sig      [textHashes]uint64
+	band     []byte
+	cands    []uint32
 }
 
 // Match returns the hits of post p against snapshot s, each distinct
@@ -149,6 +163,9 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 		}
 		if phrases && len(t.Text) > 0 {
 			m.matchPhrases(s, t.Text, in, phraseTags)
+		}
+		if s.texts != nil && len(t.Text) > 0 {
+			m.matchTexts(s, t.Text, in)
 		}
 	}
 	return m.hits
@@ -274,6 +291,56 @@ func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where, tags bool) {
 				}
 			}
 		}
+	}
+}
+
+// matchTexts looks up the listed texts that text is a near-duplicate of.
+func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where) {
+	x := s.texts
+	a := m.shingles.shingle(&m.norm, text)
+	// A listed text B within similarity t has t|B| <= |A| and shares at
+	// least t|A| shingles with A, all of them in the filter.
+	if len(a) == 0 || float64(len(a)) < x.minSimilarity*float64(x.minShingles)-1e-9 {
+		return
+	}
+	allowedMisses := len(a) - int(math.Ceil(x.minSimilarity*float64(len(a))-1e-9))
+	misses := 0
+	for _, h := range a {
+		if !x.mayHave(h) {
+			if misses++; misses > allowedMisses {
+				return
+			}
+		}
+	}
+	signature(&m.sig, a)
+	m.cands = m.cands[:0]
+	for b := range textBands {
+		m.band = appendBandKey(m.band[:0], &m.sig, b)
+		refs := x.bands.Lookup(m.band)
+		for i := range refs.Len() {
+			if c := refs.At(i); !slices.Contains(m.cands, c) {
+				m.cands = append(m.cands, c)
+			}
+		}
+	}
+	if len(m.cands) == 0 {
+		return
+	}
+	sorted := append(m.shingles.sorted[:0], a...)
+	slices.Sort(sorted)
+	m.shingles.sorted = sorted
+	for _, c := range m.cands {
+		ref := x.refs[c]
+		d := s.Demand(ref)
+		if !s.active[d] {
+			continue
+		}
+		inter, union := jaccard(sorted, x.textShingles(c))
+		if !similar(inter, union, s.demands[d].TextThreshold()) {
+			continue
+		}
+		m.add(Hit{Kind: HitText, In: in, Tier: TierExact, Entry: ref, Value: text,
+			Similarity: float64(inter) / float64(union)})
 	}
 }
 

@@ -60,6 +60,9 @@ type compiled struct {
 	// tiers[kind] is the union of the tiers of demands with such entries.
 	tiers [numEntryKinds]TierSet
 
+	// texts is the index of the listed texts, nil when there are none.
+	texts *textIndex
+
 	// phraseTags[tier] holds, for the loose and lookalike tiers, the
 	// phrases of several space-separated words under their words run
 	// together ("farmergenocide"): words inside one hashtag may match
@@ -99,6 +102,7 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	var (
 		builders [numEntryKinds][numTiers]SetBuilder
 		tagSets  [numTiers]SetBuilder
+		textRefs []uint32
 		n        Normalizer
 		words    Words
 		exact    []byte
@@ -190,6 +194,10 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			switch {
 			case kind == EntryPhrase:
 				err2 = c.addPhrase(&n, &words, &builders[EntryPhrase], &tagSets, d.Tiers, value, ref)
+			case kind == EntryText:
+				// Texts match by their shingles (buildTextIndex),
+				// at the exact tier's normalization.
+				textRefs = append(textRefs, ref)
 			case kind == EntryDomain:
 				// Domains have no loose tier: a host's separators
 				// are part of its name.
@@ -252,6 +260,18 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	for t := TierLoose; t < numTiers; t++ {
 		c.phraseTags[t], _ = tagSets[t].BuildGrouped(nil, skip)
 	}
+	if skip != nil {
+		textRefs = slices.DeleteFunc(textRefs, skip)
+	}
+	if len(textRefs) > 0 {
+		var sh shingler
+		var err error
+		c.texts, err = buildTextIndex(&n, &sh, textRefs, c.EntryValue,
+			func(ref uint32) float64 { return ds[c.Demand(ref)].TextThreshold() })
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	for di := range ds {
 		d := &ds[di]
 		if d.Status == StatusRescinded {
@@ -289,6 +309,11 @@ func demandHash(d *Demand, entries uint32, entrySum uint64) [sha256.Size]byte {
 	fmt.Fprintf(h, "demand\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00entries\x00%d\x00%016x\x00",
 		d.ID, d.JurisdictionList(), d.Authority, d.LegalBasis, d.Reference,
 		d.Action, d.Scope, d.Priority, d.Tiers, entries, entrySum)
+	if d.TextThreshold() != DefaultTextSimilarity {
+		// Only a threshold other than the default is hashed, so
+		// versions of lists from before texts stay as they were.
+		fmt.Fprintf(h, "text_similarity\x00%g\x00", d.TextThreshold())
+	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return sum
@@ -457,6 +482,9 @@ func (s *Snapshot) Bytes() int {
 	}
 	for t := range s.phraseTags {
 		n += s.phraseTags[t].Bytes()
+	}
+	if s.texts != nil {
+		n += s.texts.Bytes()
 	}
 	return n
 }
