@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
@@ -384,4 +386,38 @@ func appendTextKey(dst []byte, n *Normalizer, value []byte) ([]byte, error) {
 		return dst, fmt.Errorf("text of %d bytes once normalized; at most %d", len(key), maxSetKeyLen)
 	}
 	return append(dst, key...), nil
+}
+
+// EachTextLine calls fn with each text of a texts file and its line
+// number: one text a line, surrounding white space trimmed. Blank lines
+// and lines whose first non-space character is a # followed by a space (or
+// nothing) are comments; unlike other entry files, a # later in a line is
+// part of the text, as texts quote freely.
+func EachTextLine(data []byte, fn func(line int, text []byte)) {
+	for lineNo := 1; len(data) > 0; lineNo++ {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' && (len(line) == 1 || line[1] == ' ' || line[1] == '\t') {
+			continue
+		}
+		fn(lineNo, line)
+	}
+}
+
+// ParseTextSimilarity parses a demand's text_similarity: a number from
+// MinTextSimilarity to 1.
+func ParseTextSimilarity(s string) (float64, error) {
+	t, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(t) {
+		return 0, fmt.Errorf("text_similarity %q is not a number (write a share such as 0.7)", s)
+	}
+	if t < MinTextSimilarity || t > 1 {
+		return 0, fmt.Errorf("text_similarity %v is outside %.1f-1.0: below %.1f, texts that only share a topic would match", t, MinTextSimilarity, MinTextSimilarity)
+	}
+	return t, nil
 }
