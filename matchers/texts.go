@@ -378,7 +378,7 @@ func appendTextKey(dst []byte, n *Normalizer, value []byte) ([]byte, error) {
 	}
 	var sh shingler
 	if words := sh.textWords(n, value); words < TextMinWords {
-		return dst, fmt.Errorf("text %q has %d words; a listed text needs at least %d (shorter ones belong in phrases)", value, words, TextMinWords)
+		return dst, fmt.Errorf("text %q has %d words; a listed text needs at least %d: a shorter one belongs in phrases", value, words, TextMinWords)
 	}
 	sh.words.Split(n, value)
 	key := sh.words.Exact(0, sh.words.Len())
@@ -416,8 +416,11 @@ func ParseTextSimilarity(s string) (float64, error) {
 	if err != nil || math.IsNaN(t) {
 		return 0, fmt.Errorf("text_similarity %q is not a number (write a share such as 0.7)", s)
 	}
-	if t < MinTextSimilarity || t > 1 {
+	switch {
+	case t < MinTextSimilarity:
 		return 0, fmt.Errorf("text_similarity %v is outside %.1f-1.0: below %.1f, texts that only share a topic would match", t, MinTextSimilarity, MinTextSimilarity)
+	case t > 1:
+		return 0, fmt.Errorf("text_similarity %v is outside %.1f-1.0: it is a share of shingles, 1 for identical texts", t, MinTextSimilarity)
 	}
 	return t, nil
 }
