@@ -225,7 +225,7 @@ func (p *demandParser) parse(data []byte) {
 			p.d.Expires.Format(time.RFC3339), p.d.Received.Format(time.RFC3339))
 	}
 	if len(p.errs) == 0 && p.d.Entries.Len() == 0 {
-		p.errorf(root.Line, "demand names no entries (handles, user_ids, hashtags, phrases or domains)")
+		p.errorf(root.Line, "demand names no entries (handles, user_ids, hashtags, phrases, domains or texts)")
 	}
 	if p.d.Authority == "" {
 		p.warnf(root.Line, "no authority: review tasks will not say who made the demand")
@@ -324,6 +324,20 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"phrases_file":  entryFileField(EntryPhrase),
 	"domains":       entriesField(EntryDomain),
 	"domains_file":  entryFileField(EntryDomain),
+	"texts":         entriesField(EntryText),
+	"texts_file":    entryFileField(EntryText),
+	"text_similarity": func(p *demandParser, v *yaml.Node) {
+		s, ok := p.scalar(v, "text_similarity")
+		if !ok {
+			return
+		}
+		t, err := ParseTextSimilarity(s)
+		if err != nil {
+			p.errorf(v.Line, "%v", err)
+			return
+		}
+		p.d.TextSimilarity = t
+	},
 }
 
 func demandFieldNames() []string {
@@ -458,6 +472,10 @@ func (p *demandParser) readEntryFile(kind EntryKind, display string, data []byte
 		return
 	}
 	p.d.Entries.grow(bytes.Count(data, []byte{'\n'})+1, len(data))
+	if kind == EntryText {
+		EachTextLine(data, func(line int, text []byte) { p.addEntry(kind, text, display, line) })
+		return
+	}
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
