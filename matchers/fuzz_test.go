@@ -3,6 +3,8 @@ package matchers
 import (
 	"bytes"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -133,8 +135,68 @@ func FuzzNormalizeHost(f *testing.F) {
 	})
 }
 
+// FuzzTextsFile checks the reading of texts files and the texts in them:
+// every text EachTextLine gives is trimmed, not a comment, on an
+// increasing line that holds it; a text's key, word count and shingles are
+// stable, and a text that is valid compiles into a snapshot where it
+// matches itself at similarity 1.
+func FuzzTextsFile(f *testing.F) {
+	f.Add([]byte("# claims\n\nThe government has secretly added a tracking chemical to the new vaccine\n  We are # 1 in the world and nobody can tell us otherwise ever  \r\n#\n"))
+	f.Add([]byte("RT @x: short one https://t.co/x\n农民抗议农民抗议农民抗议\nकिसान आंदोलन जारी है दिल्ली की सीमाओं पर हज़ारों किसान\n"))
+	f.Add([]byte("\xff\xfe\n#\tcomment\n" + strings.Repeat("word ", 900)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := bytes.Split(data, []byte("\n"))
+		last := 0
+		var (
+			n  Normalizer
+			sh shingler
+		)
+		EachTextLine(data, func(line int, text []byte) {
+			if line <= last || line > len(lines) {
+				t.Fatalf("line %d after %d, of %d", line, last, len(lines))
+			}
+			last = line
+			if len(text) == 0 || !bytes.Equal(text, bytes.TrimSpace(text)) || !bytes.Contains(lines[line-1], text) {
+				t.Fatalf("line %d: text %q is not the trimmed line %q", line, text, lines[line-1])
+			}
+			if text[0] == '#' && (len(text) == 1 || text[1] == ' ' || text[1] == '\t') {
+				t.Fatalf("line %d: comment %q given as a text", line, text)
+			}
+			key, err := appendTextKey(nil, &n, text)
+			again, err2 := appendTextKey(nil, &n, text)
+			if !bytes.Equal(key, again) || (err == nil) != (err2 == nil) {
+				t.Fatalf("appendTextKey(%q) unstable", text)
+			}
+			a := slices.Clone(sh.shingle(&n, text))
+			if b := sh.shingle(&n, text); !slices.Equal(a, b) {
+				t.Fatalf("shingles of %q unstable", text)
+			}
+			if err != nil || !utf8.Valid(text) {
+				return
+			}
+			if w := sh.textWords(&n, text); w < TextMinWords {
+				t.Fatalf("text %q of %d words accepted", text, w)
+			}
+			var d Demand
+			d.ID, d.Jurisdictions = "F-1", []string{"IN"}
+			d.Entries.Add(Entry{Kind: EntryText, Value: string(text)})
+			s, _, err := Compile([]Demand{d}, time.Time{})
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", text, err)
+			}
+			var m Matcher
+			hits := m.Match(s, &Post{Parts: []Part{{In: InTweet, Tweet: &Tweet{Text: text}}}})
+			if len(hits) != 1 || hits[0].Similarity != 1 {
+				t.Fatalf("text %q matching itself: %d hits %+v", text, len(hits), hits)
+			}
+		})
+	})
+}
+
 func FuzzParseDemand(f *testing.F) {
 	f.Add([]byte(fullDemand), []byte("fict_user_01\n# comment\n#Tag\n"))
+	f.Add([]byte("id: T\njurisdiction: IN\ntexts: [\"the government has secretly added a tracking chemical to it\"]\ntexts_file: h.txt\ntext_similarity: 0.75\n"),
+		[]byte("# claims\nBanks will freeze all savings accounts over ten thousand on Monday\nshort text\n"))
 	f.Add([]byte(versionDemandA), []byte(""))
 	f.Add([]byte("id: X\njurisdiction: [IN, in]\nhandles_file: h.txt\nhashtags: [\"#1\"]\n---\nid: Y\n"), []byte("bad-handle\n"))
 	f.Add([]byte("id: &a X\njurisdiction: *a\nphrases: [*a, [b]]\ntiers: [loose]\nexpires: 2020-01-01\nreceived: 2021-01-01\n"), []byte{})
