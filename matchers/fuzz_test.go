@@ -171,6 +171,11 @@ func FuzzTextsFile(f *testing.F) {
 			if b := sh.shingle(&n, text); !slices.Equal(a, b) {
 				t.Fatalf("shingles of %q unstable", text)
 			}
+			var w Words
+			w.Split(&n, text)
+			if b := sh.shingleSplit(&n, text, &w); !slices.Equal(a, b) {
+				t.Fatalf("shingles of %q differ when given it split", text)
+			}
 			if err != nil || !utf8.Valid(text) {
 				return
 			}

@@ -165,7 +165,8 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 			m.matchPhrases(s, t.Text, in, phraseTags)
 		}
 		if s.texts != nil && len(t.Text) > 0 {
-			m.matchTexts(s, t.Text, in)
+			// Phrase matching has split the text into m.words.
+			m.matchTexts(s, t.Text, in, phrases)
 		}
 	}
 	return m.hits
@@ -294,10 +295,15 @@ func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where, tags bool) {
 	}
 }
 
-// matchTexts looks up the listed texts that text is a near-duplicate of.
-func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where) {
+// matchTexts looks up the listed texts that text is a near-duplicate of;
+// split says that m.words holds text split into words.
+func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
 	x := s.texts
-	a := m.shingles.shingle(&m.norm, text)
+	var words *Words
+	if split {
+		words = &m.words
+	}
+	a := m.shingles.shingleSplit(&m.norm, text, words)
 	// A listed text B within similarity t has t|B| <= |A| and shares at
 	// least t|A| shingles with A, all of them in the filter.
 	if len(a) == 0 || float64(len(a)) < x.minSimilarity*float64(x.minShingles)-1e-9 {

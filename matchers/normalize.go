@@ -64,6 +64,8 @@ type Normalizer struct {
 	// hosts and labels cache IDNA conversions of hosts and A-labels.
 	hosts  map[string]hostEntry
 	labels map[string][]byte
+	// texts is the scratch of validating listed texts.
+	texts *shingler
 	iter   norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
 	init   bool
 }

@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -105,10 +106,17 @@ type seenSlot struct {
 	h   uint64
 }
 
-// wordHashes sets sh.hashes to the hashes of text's words.
-func (sh *shingler) wordHashes(n *Normalizer, text []byte) {
+// isChunkSpace reports whether r separates the chunks of a text: white
+// space, except the invisible characters that words step over.
+func isChunkSpace(r rune) bool { return isUnicodeSpace(r) && !IsInvisible(r) }
+
+// wordHashes sets sh.hashes to the hashes of text's words. split, when not
+// nil, holds text already split (Words.Split), which saves splitting its
+// non-ASCII chunks again.
+func (sh *shingler) wordHashes(n *Normalizer, text []byte, split *Words) {
 	sh.hashes = sh.hashes[:0]
 	first := true
+	k := 0 // next word of split
 	for i := 0; i < len(text); {
 		// Chunks are separated by white space.
 		for i < len(text) {
@@ -116,7 +124,7 @@ func (sh *shingler) wordHashes(n *Normalizer, text []byte) {
 			if r >= utf8.RuneSelf {
 				r, size = utf8.DecodeRune(text[i:])
 			}
-			if !isUnicodeSpace(r) {
+			if !isChunkSpace(r) {
 				break
 			}
 			i += size
@@ -129,7 +137,7 @@ func (sh *shingler) wordHashes(n *Normalizer, text []byte) {
 				r, size = utf8.DecodeRune(text[i:])
 				ascii = false
 			}
-			if isUnicodeSpace(r) {
+			if isChunkSpace(r) {
 				break
 			}
 			i += size
@@ -145,6 +153,16 @@ func (sh *shingler) wordHashes(n *Normalizer, text []byte) {
 		}
 		if ascii {
 			sh.asciiWords(chunk)
+			continue
+		}
+		if split != nil {
+			// A word never spans chunks: it has no white space.
+			for k < split.Len() && split.spans[k].start < start {
+				k++
+			}
+			for ; k < split.Len() && split.spans[k].end <= i; k++ {
+				sh.hashes = append(sh.hashes, xxhash.Sum64(split.Exact(k, k+1)))
+			}
 			continue
 		}
 		sh.words.Split(n, chunk)
@@ -197,7 +215,7 @@ func skipTextChunk(chunk []byte, first bool) bool {
 
 // textWords returns the number of words a text has for text matching.
 func (sh *shingler) textWords(n *Normalizer, text []byte) int {
-	sh.wordHashes(n, text)
+	sh.wordHashes(n, text, nil)
 	return len(sh.hashes)
 }
 
@@ -205,7 +223,12 @@ func (sh *shingler) textWords(n *Normalizer, text []byte) int {
 // slice is valid until the next call. A text of fewer words than a shingle
 // has one shingle of all its words.
 func (sh *shingler) shingle(n *Normalizer, text []byte) []uint64 {
-	sh.wordHashes(n, text)
+	return sh.shingleSplit(n, text, nil)
+}
+
+// shingleSplit is shingle with text already split, when split is not nil.
+func (sh *shingler) shingleSplit(n *Normalizer, text []byte, split *Words) []uint64 {
+	sh.wordHashes(n, text, split)
 	sh.shingles = sh.shingles[:0]
 	nw := len(sh.hashes)
 	if nw == 0 {
@@ -335,6 +358,7 @@ func buildTextIndex(n *Normalizer, sh *shingler, refs []uint32, value func(uint3
 		sig   [textHashes]uint64
 		key   []byte
 	)
+	bands.Grow(len(refs)*textBands, len(refs)*textBands*(1+8*textRows))
 	for i, ref := range refs {
 		s := sh.shingle(n, value(ref))
 		if x.minShingles == 0 || len(s) < x.minShingles {
@@ -369,23 +393,27 @@ func buildTextIndex(n *Normalizer, sh *shingler, refs []uint32, value func(uint3
 	return x, nil
 }
 
-// appendTextKey validates a listed text and appends its key to dst: its
-// words' exact keys joined by spaces, so that two spellings of one text
-// are one entry.
+// appendTextKey validates a listed text and appends its key to dst: a
+// 128-bit fingerprint of its words (those text matching reads), so that two
+// spellings of one text, or two copies that differ in a link, are one
+// entry.
 func appendTextKey(dst []byte, n *Normalizer, value []byte) ([]byte, error) {
 	if len(value) > maxTextEntryBytes {
 		return dst, fmt.Errorf("text longer than %d bytes", maxTextEntryBytes)
 	}
-	var sh shingler
+	if n.texts == nil {
+		n.texts = new(shingler)
+	}
+	sh := n.texts
 	if words := sh.textWords(n, value); words < TextMinWords {
 		return dst, fmt.Errorf("text %q has %d words; a listed text needs at least %d: a shorter one belongs in phrases", value, words, TextMinWords)
 	}
-	sh.words.Split(n, value)
-	key := sh.words.Exact(0, sh.words.Len())
-	if len(key) > maxSetKeyLen {
-		return dst, fmt.Errorf("text of %d bytes once normalized; at most %d", len(key), maxSetKeyLen)
+	var a, b uint64 = 0x8A5CD789635D2DFF, 0x121FD2155C472F96
+	for _, h := range sh.hashes {
+		a = mixShingle(a, h)
+		b = mixShingle(b^0xA0761D6478BD642F, h)
 	}
-	return append(dst, key...), nil
+	return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(dst, a), b), nil
 }
 
 // EachTextLine calls fn with each text of a texts file and its line
