@@ -66,8 +66,8 @@ type Normalizer struct {
 	labels map[string][]byte
 	// texts is the scratch of validating listed texts.
 	texts *shingler
-	iter   norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
-	init   bool
+	iter  norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
+	init  bool
 }
 
 // Exact appends the exact-tier key of src to dst: default-ignorable code
