@@ -95,7 +95,7 @@ func readSource(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not confusables.txt version %s", name, sourceVersion)
 	}
 	if unicode.Version != sourceVersion {
-		return nil, fmt.Errorf("Go's unicode package is Unicode %s, the pinned confusables.txt %s: pin the matching version", unicode.Version, sourceVersion)
+		return nil, fmt.Errorf("the unicode package of this Go is Unicode %s, the pinned confusables.txt %s: pin the matching version", unicode.Version, sourceVersion)
 	}
 	return data, nil
 }
