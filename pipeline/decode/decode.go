@@ -106,10 +106,10 @@ type Decoder struct {
 	// v2 includes of the record being decoded.
 	users, tweetV included
 
-	// keys finds repeated member names; root is the record's top-level
-	// value, whose object Decode has checked already.
-	keys keySet
-	root *fastjson.Value
+	// keys finds repeated member names in the objects the decoder reads;
+	// tweetKeys in a tweet object, as its members are visited (which
+	// reads nested objects, with keys, meanwhile).
+	keys, tweetKeys keySet
 
 	// bigLast is set after a record large enough that the parser's caches
 	// grew with it: they are dropped before the next record, so that one
@@ -130,7 +130,7 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 		d.parser = fastjson.Parser{}
 		d.tweets, d.parts, d.posts, d.texts = nil, nil, nil, nil
 		d.users, d.tweetV = included{}, included{}
-		d.keys = keySet{}
+		d.keys, d.tweetKeys = keySet{}, keySet{}
 	}
 	d.bigLast = len(record) > bigRecord
 	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
@@ -147,16 +147,17 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 	if err != nil {
 		return nil, reject(ReasonNotATweet, "record is a JSON %s, not an object", v.Type())
 	}
-	d.root = v
-	if d.checkKeys(o, path{}); d.err != nil {
-		return nil, d.err
-	}
 	switch {
 	case o.Get("data") != nil:
-		d.decodeV2(v)
+		if d.checkKeys(o, path{}); d.err == nil {
+			d.decodeV2(v)
+		}
 	case o.Get("statuses") != nil:
-		d.decodeSearch(v)
+		if d.checkKeys(o, path{}); d.err == nil {
+			d.decodeSearch(v)
+		}
 	case o.Get("id_str") != nil || o.Get("id") != nil:
+		// decodeV1 checks the tweet's members as it reads them.
 		d.newPost()
 		d.decodeV1(v, matchers.InTweet, 0)
 	default:
@@ -288,8 +289,9 @@ func (d *Decoder) text(raw []byte, field path) []byte {
 	return d.texts[start:len(d.texts):len(d.texts)]
 }
 
-// object returns an object field; null and absent give nil. Another type,
-// or an object that repeats a member name, fails the record.
+// object returns an object field; null and absent give nil, another type
+// fails the record. The caller checks its member names, reading them with
+// lookup or through a keySet.
 func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return nil
@@ -299,21 +301,45 @@ func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
 		d.fail(ReasonWrongType, "%s: expected an object, got %s", field, v.Type())
 		return nil
 	}
-	if v != d.root {
-		d.checkKeys(o, field)
-	}
 	return o
+}
+
+// lookup reads the members names of o in one visit of its members, setting
+// vals[i] to the value of names[i] (nil when absent), and fails the record
+// when o repeats a member name. It is object's check and Get's reads in
+// one pass.
+func (d *Decoder) lookup(o *fastjson.Object, field path, names []string, vals []*fastjson.Value) {
+	clear(vals)
+	k := &d.keys
+	k.start(o.Len())
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		k.add(key)
+		for i, n := range names {
+			if string(key) == n {
+				vals[i] = v
+				return
+			}
+		}
+	})
+	if dup := k.finish(); dup != nil {
+		d.duplicateKey(field, dup)
+	}
 }
 
 // checkKeys fails the record when o repeats a member name.
 func (d *Decoder) checkKeys(o *fastjson.Object, field path) {
 	if dup := d.keys.repeated(o); dup != nil {
-		where := field.String()
-		if where == "" {
-			where = "record"
-		}
-		d.fail(ReasonDuplicateKey, "%s: member %q appears more than once", where, dup)
+		d.duplicateKey(field, dup)
 	}
+}
+
+// duplicateKey fails the record for a repeated member name.
+func (d *Decoder) duplicateKey(field path, dup []byte) {
+	where := field.String()
+	if where == "" {
+		where = "record"
+	}
+	d.fail(ReasonDuplicateKey, "%s: member %q appears more than once", where, dup)
 }
 
 func (d *Decoder) array(v *fastjson.Value, field path) []*fastjson.Value {

@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -18,6 +19,12 @@ func FuzzKeySet(f *testing.F) {
 	f.Add([]byte("id|id_str|screen_name|name|screen_name"), true)
 	f.Add(bytes.Repeat([]byte("k|"), 40), false)
 	f.Add([]byte("1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|1"), true)
+	var colliding []byte
+	for i := range 60 {
+		colliding = fmt.Appendf(colliding, "aaaaaaaa%02dbbbbbbbb|", i)
+	}
+	f.Add(colliding, false)
+	f.Add(append(colliding, "aaaaaaaa07bbbbbbbb"...), false)
 	var (
 		k keySet
 		p fastjson.Parser

@@ -1,6 +1,7 @@
 package decode_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -15,10 +16,10 @@ var dupKeyCases = []struct {
 	{"author handle", `{"id_str":"1","text":"hi","user":{"screen_name":"benign","screen_name":"listed_one"}}`,
 		`{"id_str":"1","text":"hi","user":{"screen_name":"listed_one"}}`, "user"},
 	{"top-level text", `{"id_str":"1","text":"harmless","text":"#FarmerGenocide"}`,
-		`{"id_str":"1","text":"#FarmerGenocide"}`, "record"},
+		`{"id_str":"1","text":"#FarmerGenocide"}`, "tweet"},
 	{"escaped repeat", `{"id_str":"1","te\u0078t":"harmless","text":"#FarmerGenocide"}`,
-		`{"id_str":"1","text":"#FarmerGenocide"}`, "record"},
-	{"top-level id", `{"id_str":"1","id_str":"2","text":"x"}`, `{"id_str":"2","text":"x"}`, "record"},
+		`{"id_str":"1","text":"#FarmerGenocide"}`, "tweet"},
+	{"top-level id", `{"id_str":"1","id_str":"2","text":"x"}`, `{"id_str":"2","text":"x"}`, "tweet"},
 	{"user id", `{"id_str":"1","user":{"id_str":"5","id_str":"6"}}`, `{"id_str":"1","user":{"id_str":"6"}}`, "user"},
 	{"entities", `{"id_str":"1","entities":{"hashtags":[],"hashtags":[{"text":"FarmerGenocide"}]}}`,
 		`{"id_str":"1","entities":{"hashtags":[{"text":"FarmerGenocide"}]}}`, "entities"},
@@ -54,7 +55,10 @@ var dupKeyCases = []struct {
 	{"v2 note tweet", `{"data":{"id":"1","note_tweet":{"text":"a","text":"b"}}}`, `{"data":{"id":"1","note_tweet":{"text":"b"}}}`, "note_tweet"},
 	{"v2 mention", `{"data":{"id":"1","entities":{"mentions":[{"username":"a","username":"b"}]}}}`,
 		`{"data":{"id":"1","entities":{"mentions":[{"username":"b"}]}}}`, "entities.mentions[]"},
-	{"large object", `{"id_str":"1",` + manyKeys(300) + `,"k17":0}`, `{"id_str":"1",` + manyKeys(300) + `}`, "record"},
+	{"large object", `{"id_str":"1",` + manyKeys(300) + `,"k17":0}`, `{"id_str":"1",` + manyKeys(300) + `}`, "tweet"},
+	{"large user", `{"id_str":"1","user":{` + manyKeys(40) + `,"k3":1}}`, `{"id_str":"1","user":{` + manyKeys(40) + `}}`, "user"},
+	{"names that collide", `{"id_str":"1","user":{` + collidingKeys(200) + `,"aaaaaaaa150bbbbbbbb":1}}`,
+		`{"id_str":"1","user":{` + collidingKeys(200) + `}}`, "user"},
 }
 
 // manyKeys returns n distinct members k0 … k(n-1).
@@ -65,6 +69,19 @@ func manyKeys(n int) string {
 			b.WriteByte(',')
 		}
 		b.WriteString(`"k` + itoa(i) + `":0`)
+	}
+	return b.String()
+}
+
+// collidingKeys returns n distinct members that differ only in their
+// middle bytes, as a record crafted to make hashes collide would.
+func collidingKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"aaaaaaaa` + fmt.Sprintf("%03d", i) + `bbbbbbbb":0`)
 	}
 	return b.String()
 }

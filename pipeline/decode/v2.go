@@ -14,8 +14,10 @@ import (
 // referenced (retweeted, quoted, replied-to) tweets.
 func (d *Decoder) decodeV2(v *fastjson.Value) {
 	if inc := d.object(v.Get("includes"), at("includes")); inc != nil {
-		d.users.values = append(d.users.values, d.array(inc.Get("users"), at("includes.users"))...)
-		d.tweetV.values = append(d.tweetV.values, d.array(inc.Get("tweets"), at("includes.tweets"))...)
+		var f [2]*fastjson.Value
+		d.lookup(inc, at("includes"), includesNames[:], f[:])
+		d.users.values = append(d.users.values, d.array(f[0], at("includes.users"))...)
+		d.tweetV.values = append(d.tweetV.values, d.array(f[1], at("includes.tweets"))...)
 		// Lookups by id read every included object.
 		d.checkIncluded(d.users.values, at("includes.users[]"))
 		d.checkIncluded(d.tweetV.values, at("includes.tweets[]"))
@@ -59,7 +61,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		refs                   *fastjson.Value
 		replyUserID            []byte
 	)
+	keys := &d.tweetKeys
+	keys.start(o.Len())
 	o.Visit(func(key []byte, f *fastjson.Value) {
+		keys.add(key)
 		switch string(key) {
 		case "id":
 			t.ID = d.id(f, at("id"))
@@ -75,8 +80,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 			entities = f
 		case "note_tweet":
 			if nt := d.object(f, at("note_tweet")); nt != nil {
-				noteText = d.str(nt.Get("text"), at("note_tweet.text"))
-				noteEntities = nt.Get("entities")
+				var v [2]*fastjson.Value
+				d.lookup(nt, at("note_tweet"), noteTweetNames[:], v[:])
+				noteText = d.str(v[0], at("note_tweet.text"))
+				noteEntities = v[1]
 			}
 		case "referenced_tweets":
 			refs = f
@@ -84,6 +91,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 			replyUserID = d.id(f, at("in_reply_to_user_id"))
 		}
 	})
+	if dup := keys.finish(); dup != nil {
+		d.duplicateKey(at("data[]"), dup)
+		return
+	}
 	if len(t.ID) == 0 && d.err == nil {
 		d.fail(ReasonMissingID, "tweet has no id")
 		return
@@ -110,8 +121,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		if ro == nil {
 			continue
 		}
+		var f [2]*fastjson.Value
+		d.lookup(ro, at("referenced_tweets[]"), referenceNames[:], f[:])
 		var where matchers.Where
-		switch typ := d.str(ro.Get("type"), at("referenced_tweets[].type")); string(typ) {
+		switch typ := d.str(f[0], at("referenced_tweets[].type")); string(typ) {
 		case "retweeted":
 			where = matchers.InRetweeted
 		case "quoted":
@@ -121,7 +134,7 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		default:
 			continue
 		}
-		ref := d.includedTweet(d.id(ro.Get("id"), at("referenced_tweets[].id")))
+		ref := d.includedTweet(d.id(f[1], at("referenced_tweets[].id")))
 		if ref == nil {
 			continue
 		}
@@ -145,25 +158,34 @@ func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string)
 	if o == nil {
 		return
 	}
-	for _, h := range d.array(o.Get("hashtags"), path{field, ".hashtags"}) {
-		if tag := d.str(d.field(h, "tag", path{field, ".hashtags[]"}), path{field, ".hashtags[].tag"}); len(tag) > 0 {
-			t.Hashtags = append(t.Hashtags, tag)
+	var e [3]*fastjson.Value
+	if d.lookup(o, at(field), entitiesV2Names[:], e[:]); d.err != nil {
+		return
+	}
+	var f [2]*fastjson.Value
+	for _, h := range d.array(e[0], path{field, ".hashtags"}) {
+		if ho := d.object(h, path{field, ".hashtags[]"}); ho != nil {
+			d.lookup(ho, path{field, ".hashtags[]"}, hashtagV2Names[:], f[:1])
+			if tag := d.str(f[0], path{field, ".hashtags[].tag"}); len(tag) > 0 {
+				t.Hashtags = append(t.Hashtags, tag)
+			}
 		}
 	}
-	for _, m := range d.array(o.Get("mentions"), path{field, ".mentions"}) {
+	for _, m := range d.array(e[1], path{field, ".mentions"}) {
 		mo := d.object(m, path{field, ".mentions[]"})
 		if mo == nil {
 			continue
 		}
+		d.lookup(mo, path{field, ".mentions[]"}, mentionV2Names[:], f[:])
 		mn := matchers.Mention{
-			Handle: d.str(mo.Get("username"), path{field, ".mentions[].username"}),
-			ID:     d.id(mo.Get("id"), path{field, ".mentions[].id"}),
+			Handle: d.str(f[0], path{field, ".mentions[].username"}),
+			ID:     d.id(f[1], path{field, ".mentions[].id"}),
 		}
 		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
 			t.Mentions = append(t.Mentions, mn)
 		}
 	}
-	d.urls(t, o.Get("urls"), field)
+	d.urls(t, e[2], field)
 }
 
 // checkIncluded checks the objects among an includes array for repeated
