@@ -25,11 +25,23 @@ type Demand struct {
 	Priority          Priority
 	Status            Status
 	// Tiers are the normalization tiers the demand's entries match at.
-	Tiers   TierSet
-	Entries EntryList
+	Tiers TierSet
+	// TextSimilarity is the Jaccard index of word shingles at which a
+	// post matches one of the demand's texts; 0 means
+	// DefaultTextSimilarity.
+	TextSimilarity float64
+	Entries        EntryList
 
 	File string // where the demand was read, for messages
 	Line int    // line of its id
+}
+
+// TextThreshold returns the similarity at which the demand's texts match.
+func (d *Demand) TextThreshold() float64 {
+	if d.TextSimilarity == 0 {
+		return DefaultTextSimilarity
+	}
+	return d.TextSimilarity
 }
 
 // JurisdictionList returns the jurisdictions joined by commas.
@@ -127,11 +139,13 @@ const (
 	EntryHashtag
 	EntryPhrase
 	EntryDomain
+	// EntryText is a known text, matched as a near-duplicate.
+	EntryText
 
-	numEntryKinds = 5
+	numEntryKinds = 6
 )
 
-var entryKindNames = [numEntryKinds]string{"handle", "user_id", "hashtag", "phrase", "domain"}
+var entryKindNames = [numEntryKinds]string{"handle", "user_id", "hashtag", "phrase", "domain", "text"}
 
 // String returns the kind's name, as used in metrics and `lists check`.
 func (k EntryKind) String() string {
@@ -143,7 +157,7 @@ func (k EntryKind) String() string {
 
 // EntryKinds lists every entry kind in order.
 func EntryKinds() []EntryKind {
-	return []EntryKind{EntryHandle, EntryUserID, EntryHashtag, EntryPhrase, EntryDomain}
+	return []EntryKind{EntryHandle, EntryUserID, EntryHashtag, EntryPhrase, EntryDomain, EntryText}
 }
 
 // enum is the name table of a small enumeration.

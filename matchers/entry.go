@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // Limits on entries, so that a broken list cannot exhaust memory.
@@ -70,11 +69,9 @@ func AppendEntryKey(dst []byte, n *Normalizer, kind EntryKind, value []byte) ([]
 		}
 		return append(dst, w.Exact(0, w.Len())...), nil
 	case EntryDomain:
-		host, err := domainEntry(n, string(value))
-		if err != nil {
-			return dst, err
-		}
-		return append(dst, host...), nil
+		return appendDomainKey(dst, n, value)
+	case EntryText:
+		return appendTextKey(dst, n, value)
 	}
 	return dst, fmt.Errorf("unknown entry kind %d", kind)
 }
@@ -99,32 +96,6 @@ var handleByte = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// domainEntry validates a domain entry and returns its normalized host.
-func domainEntry(n *Normalizer, value string) ([]byte, error) {
-	if strings.Contains(value, "://") || strings.ContainsAny(value, "/?#@: \t") {
-		return nil, fmt.Errorf("domain %q must be a bare host name such as example.org (no scheme, port or path)", value)
-	}
-	host := NormalizeHost(n, nil, []byte(value))
-	if len(host) == 0 || len(host) > maxDomainBytes {
-		return nil, fmt.Errorf("domain %q is not a host name", value)
-	}
-	labels := bytes.Split(host, []byte("."))
-	if len(labels) < 2 {
-		return nil, fmt.Errorf("domain %q needs at least two labels (example.org)", value)
-	}
-	for _, l := range labels {
-		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return nil, fmt.Errorf("domain %q has an invalid label %q", value, l)
-		}
-		for _, r := range string(l) {
-			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) {
-				return nil, fmt.Errorf("domain %q has an invalid character %q", value, r)
-			}
-		}
-	}
-	return host, nil
-}
 
 // EntryKey returns the exact-tier lookup key of an entry of kind written
 // value (NFKC, case folded, invisible characters removed; a handle without

@@ -2,7 +2,10 @@ package matchers
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -91,4 +94,105 @@ func checkHost(t *testing.T, n *Normalizer, host []byte) {
 	if calls == 0 || calls > bytes.Count(norm, []byte("."))+1 {
 		t.Errorf("ParentDomains(%+q) called fn %d times", norm, calls)
 	}
+}
+
+// FuzzNormalizeHost checks the IDNA key of any host: stable, free of a
+// trailing dot, ASCII when the host is valid, the same through the cache,
+// and a fixed point for valid hosts; and that its lookalike key can be
+// computed.
+func FuzzNormalizeHost(f *testing.F) {
+	for _, s := range []string{"пример.рф", "XN--E1AFMKFD.XN--P1AI", "straße.de", "exаmple.org", "exam\u200dple.org",
+		"xn--zz.example", "a..b", ".", "", "ｅｘａｍｐｌｅ。ｏｒｇ", "\u0644\u0627.example", "r3---sn.example", "xn--", "ß.ß.ß"} {
+		f.Add(s)
+	}
+	var n, fresh Normalizer
+	f.Fuzz(func(t *testing.T, host string) {
+		key, valid := n.hostKey(nil, []byte(host))
+		again, validAgain := n.hostKey(nil, []byte(host))
+		if !bytes.Equal(key, again) || valid != validAgain {
+			t.Fatalf("hostKey(%+q) = %+q, %v, then %+q, %v", host, key, valid, again, validAgain)
+		}
+		if uncached, v := (&Normalizer{}).hostKey(nil, []byte(host)); !bytes.Equal(key, uncached) || v != valid {
+			t.Fatalf("hostKey(%+q) = %+q, %v cached, %+q, %v fresh", host, key, valid, uncached, v)
+		}
+		if bytes.HasSuffix(key, []byte(".")) {
+			t.Errorf("hostKey(%+q) = %+q ends in a dot", host, key)
+		}
+		if utf8.ValidString(host) && !utf8.Valid(key) {
+			t.Errorf("hostKey(%+q) = %+q is not valid UTF-8", host, key)
+		}
+		if valid {
+			if !isASCII(key) {
+				t.Errorf("hostKey(%+q) = %+q, valid but not ASCII", host, key)
+			}
+			if k2, v2 := fresh.hostKey(nil, key); !bytes.Equal(k2, key) || !v2 {
+				t.Errorf("hostKey(%+q) = %+q, whose own key is %+q (valid %v)", host, key, k2, v2)
+			}
+		}
+		n.AppendHostLookalike(nil, key)
+		checkHost(t, &n, []byte(host))
+	})
+}
+
+// FuzzTextsFile checks the reading of texts files and the texts in them:
+// every text EachTextLine gives is trimmed, not a comment, on an
+// increasing line that holds it; a text's key, word count and shingles are
+// stable, and a text that is valid compiles into a snapshot where it
+// matches itself at similarity 1.
+func FuzzTextsFile(f *testing.F) {
+	f.Add([]byte("# claims\n\nThe government has secretly added a tracking chemical to the new vaccine\n  We are # 1 in the world and nobody can tell us otherwise ever  \r\n#\n"))
+	f.Add([]byte("RT @x: short one https://t.co/x\n农民抗议农民抗议农民抗议\nकिसान आंदोलन जारी है दिल्ली की सीमाओं पर हज़ारों किसान\n"))
+	f.Add([]byte("\xff\xfe\n#\tcomment\n" + strings.Repeat("word ", 900)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := bytes.Split(data, []byte("\n"))
+		last := 0
+		var (
+			n  Normalizer
+			sh shingler
+		)
+		EachTextLine(data, func(line int, text []byte) {
+			if line <= last || line > len(lines) {
+				t.Fatalf("line %d after %d, of %d", line, last, len(lines))
+			}
+			last = line
+			if len(text) == 0 || !bytes.Equal(text, bytes.TrimSpace(text)) || !bytes.Contains(lines[line-1], text) {
+				t.Fatalf("line %d: text %q is not the trimmed line %q", line, text, lines[line-1])
+			}
+			if text[0] == '#' && (len(text) == 1 || text[1] == ' ' || text[1] == '\t') {
+				t.Fatalf("line %d: comment %q given as a text", line, text)
+			}
+			key, err := appendTextKey(nil, &n, text)
+			again, err2 := appendTextKey(nil, &n, text)
+			if !bytes.Equal(key, again) || (err == nil) != (err2 == nil) {
+				t.Fatalf("appendTextKey(%q) unstable", text)
+			}
+			a := slices.Clone(sh.shingle(&n, text))
+			if b := sh.shingle(&n, text); !slices.Equal(a, b) {
+				t.Fatalf("shingles of %q unstable", text)
+			}
+			var w Words
+			w.Split(&n, text)
+			if b := sh.shingleSplit(&n, text, &w); !slices.Equal(a, b) {
+				t.Fatalf("shingles of %q differ when given it split", text)
+			}
+			if err != nil || !utf8.Valid(text) {
+				return
+			}
+			if w := sh.textWords(&n, text); w < TextMinWords {
+				t.Fatalf("text %q of %d words accepted", text, w)
+			}
+			var d Demand
+			d.ID, d.Jurisdictions = "F-1", []string{"IN"}
+			d.Entries.Add(Entry{Kind: EntryText, Value: string(text)})
+			s, _, err := Compile([]Demand{d}, time.Time{})
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", text, err)
+			}
+			var m Matcher
+			hits := m.Match(s, &Post{Parts: []Part{{In: InTweet, Tweet: &Tweet{Text: text}}}})
+			if len(hits) != 1 || hits[0].Similarity != 1 {
+				t.Fatalf("text %q matching itself: %d hits %+v", text, len(hits), hits)
+			}
+		})
+	})
 }

@@ -163,21 +163,6 @@ func isDot(r rune) bool {
 	return r == '.' || r == '。' || r == '．' || r == '｡'
 }
 
-// NormalizeHost appends the normalized form of a host name to dst: exact
-// key (NFKC, case folded, invisible characters removed) with IDNA's full
-// stops as dots and any trailing dot removed.
-func NormalizeHost(n *Normalizer, dst, host []byte) []byte {
-	start := len(dst)
-	dst = n.Exact(dst, host)
-	if !isASCII(dst[start:]) {
-		dst = append(dst[:start], bytes.ReplaceAll(dst[start:], []byte("。"), []byte("."))...)
-	}
-	for len(dst) > start && dst[len(dst)-1] == '.' {
-		dst = dst[:len(dst)-1]
-	}
-	return dst
-}
-
 // HostOfURL returns the host of an absolute URL (scheme://[user@]host[:port]/…),
 // or of a scheme-less one (host/…), as written.
 func HostOfURL(url []byte) []byte {

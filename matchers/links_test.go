@@ -92,7 +92,7 @@ func TestNormalizeHost(t *testing.T) {
 		{"example｡org", "example.org"},
 		{"ｅｘａｍｐｌｅ．ｏｒｇ", "example.org"},
 		{"exam\u200bple.org", "example.org"},
-		{"उदाहरण.भारत", "उदाहरण.भारत"},
+		{"उदाहरण.भारत", "xn--p1b6ci4b4b3a.xn--h2brj9c"},
 		{"", ""},
 	}
 	var n Normalizer

@@ -2,6 +2,8 @@ package matchers
 
 import (
 	"bytes"
+	"math"
+	"slices"
 )
 
 // HitKind says what kind of thing in a post matched.
@@ -15,18 +17,21 @@ const (
 	HitAuthorID
 	HitPhrase
 	HitDomain
+	// HitText is a post's text that is a near-duplicate of a listed
+	// text; Similarity says how near.
+	HitText
 
-	numHitKinds = 6
+	numHitKinds = 7
 )
 
-var hitKindNames = enum{"hashtag", "mention", "author", "author_id", "phrase", "domain"}
+var hitKindNames = enum{"hashtag", "mention", "author", "author_id", "phrase", "domain", "text"}
 
 // String returns the kind's name in review tasks and metrics.
 func (k HitKind) String() string { return hitKindNames.name(uint8(k)) }
 
 // HitKinds lists every hit kind in order.
 func HitKinds() []HitKind {
-	return []HitKind{HitHashtag, HitMention, HitAuthor, HitAuthorID, HitPhrase, HitDomain}
+	return []HitKind{HitHashtag, HitMention, HitAuthor, HitAuthorID, HitPhrase, HitDomain, HitText}
 }
 
 // Hit is one list entry matched by one thing in a post.
@@ -41,6 +46,9 @@ type Hit struct {
 	// Value is the matched text as it appeared. It points into the post
 	// or the Matcher and is valid until the Matcher's next Match.
 	Value []byte
+	// Similarity is, for a text hit, the Jaccard index of the shingles
+	// of the post's text and the listed text.
+	Similarity float64
 }
 
 // SameThing reports whether h and o match the same entry by the same text
@@ -82,6 +90,12 @@ type Matcher struct {
 	look   []byte
 	host   []byte
 	hits   []Hit
+
+	// Text matching scratch.
+	shingles shingler
+	sig      [textHashes]uint64
+	band     []byte
+	cands    []uint32
 }
 
 // Match returns the hits of post p against snapshot s, each distinct
@@ -97,6 +111,7 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 	hashtags := s.sets[EntryHashtag][TierExact].Len() > 0
 	domains := s.sets[EntryDomain][TierExact].Len() > 0
 	phrases := s.sets[EntryPhrase][TierExact].Len() > 0
+	phraseTags := phrases && (s.phraseTags[TierLoose].Len() > 0 || s.phraseTags[TierLookalike].Len() > 0)
 	for _, part := range p.Parts {
 		t, in := part.Tweet, part.In
 		if handles && len(t.AuthorHandle) > 0 {
@@ -122,8 +137,11 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 				m.lookupName(s, EntryHashtag, tag, Hit{Kind: HitHashtag, In: in, Sigil: '#', Value: tag})
 			}
 		}
-		if (handles || hashtags) && len(t.Text) > 0 {
-			m.tokens = Extract(m.tokens[:0], t.Text)
+		m.tokens = m.tokens[:0]
+		if (handles || hashtags || phraseTags) && len(t.Text) > 0 {
+			m.tokens = Extract(m.tokens, t.Text)
+		}
+		if handles || hashtags {
 			for _, tok := range m.tokens {
 				name, value := t.Text[tok.Name:tok.NameEnd], t.Text[tok.Start:tok.NameEnd]
 				switch {
@@ -144,7 +162,11 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 			}
 		}
 		if phrases && len(t.Text) > 0 {
-			m.matchPhrases(s, t.Text, in)
+			m.matchPhrases(s, t.Text, in, phraseTags)
+		}
+		if s.texts != nil && len(t.Text) > 0 {
+			// Phrase matching has split the text into m.words.
+			m.matchTexts(s, t.Text, in, phrases)
 		}
 	}
 	return m.hits
@@ -198,7 +220,9 @@ func (m *Matcher) lookupID(s *Snapshot, id []byte, h Hit) {
 	m.emit(s, s.sets[EntryUserID][TierExact].Lookup(id), h, TierExact)
 }
 
-// lookupHost looks up a link's host and each of its parent domains.
+// lookupHost looks up a link's host and each of its parent domains, by
+// their IDNA form and, where demands use the lookalike tier, by the
+// skeletons of their labels.
 func (m *Matcher) lookupHost(s *Snapshot, host []byte, h Hit) {
 	if len(host) == 0 {
 		return
@@ -208,29 +232,121 @@ func (m *Matcher) lookupHost(s *Snapshot, host []byte, h Hit) {
 		m.emit(s, s.sets[EntryDomain][TierExact].Lookup(d), h, TierExact)
 		return true
 	})
+	if s.tiers[EntryDomain].Has(TierLookalike) {
+		m.look = m.norm.AppendHostLookalike(m.look[:0], m.host)
+		ParentDomains(m.look, func(d []byte) bool {
+			m.emit(s, s.sets[EntryDomain][TierLookalike].Lookup(d), h, TierLookalike)
+			return true
+		})
+	}
 }
 
 // matchPhrases looks up every run of words of text that could be a phrase.
-func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where) {
+// A run matches a phrase by its exact or loose key, which keep the words
+// apart; inside one hashtag (when tags is set, m.tokens are text's tokens)
+// it may also match a phrase of several words by their run-together key.
+func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where, tags bool) {
 	w := &m.words
 	w.Split(&m.norm, text)
-	lookalike := s.tiers[EntryPhrase].Has(TierLookalike)
+	if tags {
+		w.MarkHashtags(m.tokens)
+	}
+	tiers := s.tiers[EntryPhrase]
+	lookalike := tiers.Has(TierLookalike)
+	// A run longer than every phrase cannot match. At the exact tier a
+	// run has as many words as its phrase; at the loose tier a text may
+	// split a phrase's word further ("f.a.r.m.e.r"), so only the bytes
+	// bound it; at the lookalike tier a skeleton has at least a quarter of
+	// the bytes of its text (each character becomes one or more of at
+	// least one byte, from at most four).
+	maxWords, maxBytes := s.maxPhraseWords, s.maxPhraseBytes
+	if tiers.Has(TierLoose) || lookalike {
+		maxWords = maxBytes
+	}
+	if lookalike {
+		maxWords = 4 * s.maxPhraseLookBytes
+		maxBytes = maxWords
+	}
 	for i := 0; i < w.Len(); i++ {
-		start := w.spans[i].looseStart
 		if !lookalike {
-			b := prefix16(w.loose[start:min(start+2, len(w.loose))])
+			b := w.prefix16(i)
 			if s.phraseStarts[b/64]&(1<<(b%64)) == 0 {
 				continue
 			}
 		}
-		for j := i + 1; j <= w.Len() && j-i <= s.maxPhraseWords; j++ {
-			loose := w.Loose(i, j)
-			if len(loose) > s.maxPhraseBytes && !lookalike {
+		for j := i + 1; j <= w.Len() && j-i <= maxWords; j++ {
+			if w.joinedLen(i, j) > maxBytes {
 				break
 			}
 			a, b := w.Span(i, j)
-			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, Hit{Kind: HitPhrase, In: in, Value: text[a:b]})
+			h := Hit{Kind: HitPhrase, In: in, Value: text[a:b]}
+			loose := w.Loose(i, j)
+			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, h)
+			if tags && w.InHashtag(i, j) {
+				// Inside a hashtag there are no spaces: loose is the
+				// words run together.
+				m.emit(s, s.phraseTags[TierLoose].Lookup(loose), h, TierLoose)
+				if lookalike {
+					m.look = m.norm.Lookalike(m.look[:0], loose)
+					m.emit(s, s.phraseTags[TierLookalike].Lookup(m.look), h, TierLookalike)
+				}
+			}
 		}
+	}
+}
+
+// matchTexts looks up the listed texts that text is a near-duplicate of;
+// split says that m.words holds text split into words.
+func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
+	x := s.texts
+	var words *Words
+	if split {
+		words = &m.words
+	}
+	a := m.shingles.shingleSplit(&m.norm, text, words)
+	// A listed text B within similarity t has t|B| <= |A| and shares at
+	// least t|A| shingles with A, all of them in the filter.
+	if len(a) == 0 || float64(len(a)) < x.minSimilarity*float64(x.minShingles)-1e-9 {
+		return
+	}
+	allowedMisses := len(a) - int(math.Ceil(x.minSimilarity*float64(len(a))-1e-9))
+	misses := 0
+	for _, h := range a {
+		if !x.mayHave(h) {
+			if misses++; misses > allowedMisses {
+				return
+			}
+		}
+	}
+	signature(&m.sig, a)
+	m.cands = m.cands[:0]
+	for b := range textBands {
+		m.band = appendBandKey(m.band[:0], &m.sig, b)
+		refs := x.bands.Lookup(m.band)
+		for i := range refs.Len() {
+			if c := refs.At(i); !slices.Contains(m.cands, c) {
+				m.cands = append(m.cands, c)
+			}
+		}
+	}
+	if len(m.cands) == 0 {
+		return
+	}
+	sorted := append(m.shingles.sorted[:0], a...)
+	slices.Sort(sorted)
+	m.shingles.sorted = sorted
+	for _, c := range m.cands {
+		ref := x.refs[c]
+		d := s.Demand(ref)
+		if !s.Active(int(d)) {
+			continue
+		}
+		inter, union := jaccard(sorted, x.textShingles(c))
+		if !similar(inter, union, s.demands[d].TextThreshold()) {
+			continue
+		}
+		m.add(Hit{Kind: HitText, In: in, Tier: TierExact, Entry: ref, Value: text,
+			Similarity: float64(inter) / float64(union)})
 	}
 }
 

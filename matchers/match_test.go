@@ -436,7 +436,7 @@ func TestHitNames(t *testing.T) {
 	for _, k := range HitKinds() {
 		names = append(names, k.String())
 	}
-	if want := []string{"hashtag", "mention", "author", "author_id", "phrase", "domain"}; !slices.Equal(names, want) {
+	if want := []string{"hashtag", "mention", "author", "author_id", "phrase", "domain", "text"}; !slices.Equal(names, want) {
 		t.Errorf("hit kinds = %q, want %q", names, want)
 	}
 	if len(HitKinds()) != NumHitKinds || HitKind(NumHitKinds).String() != "unknown" {

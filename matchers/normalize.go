@@ -59,9 +59,15 @@ func ParseTier(s string) (Tier, bool) {
 // worker owns one. The zero value is ready to use.
 type Normalizer struct {
 	a, b   []byte
+	c, d   []byte // scratch of appendSkeleton
 	folder cases.Caser
-	iter   norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
-	init   bool
+	// hosts and labels cache IDNA conversions of hosts and A-labels.
+	hosts  map[string]hostEntry
+	labels map[string][]byte
+	// texts is the scratch of validating listed texts.
+	texts *shingler
+	iter  norm.Iter // holds the reorder buffer that norm.Form.Append would allocate
+	init  bool
 }
 
 // Exact appends the exact-tier key of src to dst: default-ignorable code
@@ -113,7 +119,7 @@ func (n *Normalizer) Loose(dst, exact []byte) []byte {
 // confusable skeleton of the key, case folded and renormalized, so that
 // "fаrmer" with a Cyrillic а, "farrner" and "farmer" share one key.
 func (n *Normalizer) Lookalike(dst, loose []byte) []byte {
-	n.a = appendSkeleton(n.a[:0], loose)
+	n.a = n.appendSkeleton(n.a[:0], loose)
 	if isASCII(n.a) {
 		return appendLowerASCII(dst, n.a)
 	}
@@ -142,15 +148,18 @@ func (n *Normalizer) Key(dst, src []byte, t Tier) []byte {
 // allocates nothing, as its reorder buffer is n's, and it normalizes src
 // apart from dst, so a leading mark of src never composes with dst's last
 // character.
-func (n *Normalizer) nfkc(dst, src []byte) []byte {
+func (n *Normalizer) nfkc(dst, src []byte) []byte { return n.normalize(norm.NFKC, dst, src) }
+
+// normalize appends src in normalization form f to dst, as nfkc does.
+func (n *Normalizer) normalize(f norm.Form, dst, src []byte) []byte {
 	// As norm's Append does: copy the prefix that is already normalized
 	// and ends at a segment boundary, and normalize only the rest.
-	p := norm.NFKC.QuickSpan(src)
+	p := f.QuickSpan(src)
 	dst = append(dst, src[:p]...)
 	if p == len(src) {
 		return dst
 	}
-	n.iter.Init(norm.NFKC, src[p:])
+	n.iter.Init(f, src[p:])
 	for !n.iter.Done() {
 		dst = append(dst, n.iter.Next()...)
 	}
@@ -254,7 +263,8 @@ func IsInvisible(r rune) bool {
 }
 
 // defaultIgnorable is DerivedCoreProperties.txt Default_Ignorable_Code_Point
-// (Unicode 15.1).
+// of the Unicode version of Go's unicode package (TestDefaultIgnorableMatchesUnicode
+// derives it from that package's tables).
 var defaultIgnorable = &unicode.RangeTable{
 	R16: []unicode.Range16{
 		{Lo: 0x00AD, Hi: 0x00AD, Stride: 1},

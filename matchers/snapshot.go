@@ -60,12 +60,22 @@ type compiled struct {
 	// tiers[kind] is the union of the tiers of demands with such entries.
 	tiers [numEntryKinds]TierSet
 
+	// texts is the index of the listed texts, nil when there are none.
+	texts *textIndex
+
+	// phraseTags[tier] holds, for the loose and lookalike tiers, the
+	// phrases of several space-separated words under their words run
+	// together ("farmergenocide"): words inside one hashtag may match
+	// them so, words elsewhere never.
+	phraseTags [numTiers]*Set
+
 	// Phrase matching bounds and prefilter: the longest phrase in words and
-	// in loose-key bytes, and a bitmap of the first two bytes of the loose
-	// key of every phrase.
-	maxPhraseWords int
-	maxPhraseBytes int
-	phraseStarts   *[1 << 16 / 64]uint64
+	// in exact-key bytes, and a bitmap of the first two bytes of the
+	// run-together key of every phrase.
+	maxPhraseWords     int
+	maxPhraseBytes     int
+	maxPhraseLookBytes int // the longest lookalike key
+	phraseStarts       *[1 << 16 / 64]uint64
 
 	counts  [][numEntryKinds]int // per demand, entries (repeats counted once)
 	entries int                  // in the sets, repeats counted once
@@ -106,6 +116,8 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	}
 	var (
 		builders [numEntryKinds][numTiers]SetBuilder
+		tagSets  [numTiers]SetBuilder
+		textRefs []uint32
 		n        Normalizer
 		words    Words
 		exact    []byte
@@ -193,22 +205,34 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			c.tiers[kind] |= d.Tiers
 			sums[di] += entryHash(kind, value)
 
-			if d.Tiers.Has(TierLoose) || d.Tiers.Has(TierLookalike) {
+			var err2 error
+			switch {
+			case kind == EntryPhrase:
+				err2 = c.addPhrase(&n, &words, &builders[EntryPhrase], &tagSets, d.Tiers, value, ref)
+			case kind == EntryText:
+				// Texts match by their shingles (buildTextIndex),
+				// at the exact tier's normalization.
+				textRefs = append(textRefs, ref)
+			case kind == EntryDomain:
+				// Domains have no loose tier: a host's separators
+				// are part of its name.
+				if d.Tiers.Has(TierLookalike) {
+					look = n.AppendHostLookalike(look[:0], exact)
+					err2 = builders[kind][TierLookalike].Add(look, ref)
+				}
+			case d.Tiers.Has(TierLoose) || d.Tiers.Has(TierLookalike):
 				loose = n.Loose(loose[:0], exact)
 				if d.Tiers.Has(TierLoose) && !bytes.Equal(loose, exact) && len(loose) > 0 {
-					if err := builders[kind][TierLoose].Add(loose, ref); err != nil {
-						return nil, nil, err
-					}
+					err2 = builders[kind][TierLoose].Add(loose, ref)
 				}
-				if d.Tiers.Has(TierLookalike) && len(loose) > 0 {
+				if d.Tiers.Has(TierLookalike) && len(loose) > 0 && err2 == nil {
 					look = n.Lookalike(look[:0], loose)
-					if err := builders[kind][TierLookalike].Add(look, ref); err != nil {
-						return nil, nil, err
-					}
+					err2 = builders[kind][TierLookalike].Add(look, ref)
 				}
 			}
-			if kind == EntryPhrase {
-				c.notePhrase(&n, &words, value)
+			if err2 != nil {
+				e := d.Entries.At(i)
+				return nil, nil, &ListError{File: e.File, Line: e.Line, Msg: err2.Error()}
 			}
 		}
 	}
@@ -248,6 +272,21 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			c.sets[k][t], _ = builders[k][t].BuildGrouped(nil, skip)
 		}
 	}
+	for t := TierLoose; t < numTiers; t++ {
+		c.phraseTags[t], _ = tagSets[t].BuildGrouped(nil, skip)
+	}
+	if skip != nil {
+		textRefs = slices.DeleteFunc(textRefs, skip)
+	}
+	if len(textRefs) > 0 {
+		var sh shingler
+		var err error
+		c.texts, err = buildTextIndex(&n, &sh, textRefs, c.EntryValue,
+			func(ref uint32) float64 { return ds[c.Demand(ref)].TextThreshold() })
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	for di := range ds {
 		d := &ds[di]
 		if d.Status == StatusRescinded {
@@ -285,28 +324,69 @@ func demandHash(d *Demand, entries uint32, entrySum uint64) [sha256.Size]byte {
 	fmt.Fprintf(h, "demand\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00entries\x00%d\x00%016x\x00",
 		d.ID, d.JurisdictionList(), d.Authority, d.LegalBasis, d.Reference,
 		d.Action, d.Scope, d.Priority, d.Tiers, entries, entrySum)
+	if d.TextThreshold() != DefaultTextSimilarity {
+		// Only a threshold other than the default is hashed, so
+		// versions of lists from before texts stay as they were.
+		fmt.Fprintf(h, "text_similarity\x00%g\x00", d.TextThreshold())
+	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return sum
 }
 
-// notePhrase widens the phrase bounds and prefilter for a phrase entry.
-func (c *compiled) notePhrase(n *Normalizer, words *Words, value []byte) {
+// addPhrase adds the loose-tier, lookalike-tier and hashtag keys of the
+// phrase entry value (reference ref, of a demand with tiers) and widens the
+// phrase bounds and prefilter for it.
+func (c *compiled) addPhrase(n *Normalizer, words *Words, b *[numTiers]SetBuilder, tags *[numTiers]SetBuilder, tiers TierSet, value []byte, ref uint32) error {
 	words.Split(n, value)
-	c.maxPhraseWords = max(c.maxPhraseWords, words.Len())
-	lk := words.Loose(0, words.Len())
-	c.maxPhraseBytes = max(c.maxPhraseBytes, len(lk))
+	nw := words.Len()
+	loose := words.Loose(0, nw)
+	joined := words.AppendJoined(nil, 0, nw)
+	c.notePhrase(len(words.Exact(0, nw)), nw, joined)
+	add := func(b *SetBuilder, key []byte) error {
+		if len(key) == 0 {
+			return nil
+		}
+		return b.Add(key, ref)
+	}
+	var errs []error
+	if tiers.Has(TierLoose) {
+		if !bytes.Equal(loose, words.Exact(0, nw)) {
+			errs = append(errs, add(&b[TierLoose], loose))
+		}
+		if !bytes.Equal(joined, loose) {
+			errs = append(errs, add(&tags[TierLoose], joined))
+		}
+	}
+	if tiers.Has(TierLookalike) {
+		look := n.Lookalike(nil, loose)
+		errs = append(errs, add(&b[TierLookalike], look))
+		c.maxPhraseLookBytes = max(c.maxPhraseLookBytes, len(look))
+		if !bytes.Equal(joined, loose) {
+			look = n.Lookalike(nil, joined)
+			errs = append(errs, add(&tags[TierLookalike], look))
+			c.maxPhraseLookBytes = max(c.maxPhraseLookBytes, len(look))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notePhrase widens the phrase bounds and prefilter for a phrase whose
+// exact key has exactLen bytes, of words words, run together joined.
+func (c *compiled) notePhrase(exactLen, words int, joined []byte) {
+	c.maxPhraseWords = max(c.maxPhraseWords, words)
+	c.maxPhraseBytes = max(c.maxPhraseBytes, exactLen)
 	if c.phraseStarts == nil {
 		c.phraseStarts = new([1 << 16 / 64]uint64)
 	}
-	if len(lk) == 1 { // any second byte may follow in a text
+	if len(joined) == 1 { // any second byte may follow in a text
 		for b := range uint32(256) {
-			b |= uint32(lk[0]) << 8
+			b |= uint32(joined[0]) << 8
 			c.phraseStarts[b/64] |= 1 << (b % 64)
 		}
 		return
 	}
-	b := prefix16(lk)
+	b := prefix16(joined)
 	c.phraseStarts[b/64] |= 1 << (b % 64)
 }
 
@@ -417,6 +497,12 @@ func (s *Snapshot) Bytes() int {
 		for t := range s.sets[k] {
 			n += s.sets[k][t].Bytes()
 		}
+	}
+	for t := range s.phraseTags {
+		n += s.phraseTags[t].Bytes()
+	}
+	if s.texts != nil {
+		n += s.texts.Bytes()
 	}
 	return n
 }

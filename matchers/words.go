@@ -11,10 +11,18 @@ import (
 // Khmer, Myanmar) every character with its marks is a word of its own, so
 // phrases there match character sequences.
 //
-// The exact keys of consecutive words are kept joined by single spaces, and
-// also concatenated without them, so the key of any run of words i..j is
-// one slice: Exact(i, j) for the exact tier and Loose(i, j) for the loose
-// tier. A Words is reused across texts; it is not safe for concurrent use.
+// The key of any run of words i..j is one slice, for each tier:
+//
+//   - Exact(i, j): the words' exact keys joined by single spaces;
+//   - Loose(i, j): the same, but words that only punctuation or symbols
+//     separate (no space) are joined without one, so "f.a.r.m.e.r genocide"
+//     has the loose key "farmer genocide". Words are never run together
+//     across a space: "the rapist" is not "therapist".
+//
+// Words inside one hashtag (MarkHashtags) may also match a phrase written as
+// separate words ("#FarmerGenocide" for "farmer genocide"); InHashtag says
+// whether a run lies inside one. A Words is reused across texts; it is not
+// safe for concurrent use.
 type Words struct {
 	exact, loose []byte
 	spans        []wordSpan
@@ -24,6 +32,9 @@ type wordSpan struct {
 	start, end           int // in the original text
 	exactStart, exactEnd int
 	looseStart, looseEnd int
+	// tag is 1 + the index of the hashtag the word is inside (in the
+	// order MarkHashtags was given them), 0 outside hashtags.
+	tag int32
 }
 
 // Len returns the number of words.
@@ -35,10 +46,62 @@ func (w *Words) Exact(i, j int) []byte {
 	return w.exact[w.spans[i].exactStart:w.spans[j-1].exactEnd]
 }
 
-// Loose returns the loose-tier key of words i to j-1: their exact keys
-// concatenated.
+// Loose returns the loose-tier key of words i to j-1: their exact keys,
+// joined by a space where a space separates them in the text and without
+// one where only other characters do.
 func (w *Words) Loose(i, j int) []byte {
 	return w.loose[w.spans[i].looseStart:w.spans[j-1].looseEnd]
+}
+
+// AppendJoined appends the exact keys of words i to j-1 to dst, run
+// together: the key under which a phrase matches words inside a hashtag.
+func (w *Words) AppendJoined(dst []byte, i, j int) []byte {
+	for k := i; k < j; k++ {
+		dst = append(dst, w.exact[w.spans[k].exactStart:w.spans[k].exactEnd]...)
+	}
+	return dst
+}
+
+// joinedLen returns the length of the joined key of words i to j-1.
+func (w *Words) joinedLen(i, j int) int {
+	return w.spans[j-1].exactEnd - w.spans[i].exactStart - (j - 1 - i)
+}
+
+// prefix16 returns the first two bytes of the joined key of the words from
+// i on, as prefix16 of that key would.
+func (w *Words) prefix16(i int) uint32 {
+	sp := w.spans[i]
+	b := uint32(w.exact[sp.exactStart]) << 8
+	switch {
+	case sp.exactEnd-sp.exactStart > 1:
+		b |= uint32(w.exact[sp.exactStart+1])
+	case i+1 < len(w.spans):
+		b |= uint32(w.exact[w.spans[i+1].exactStart])
+	}
+	return b
+}
+
+// MarkHashtags records which words lie inside the names of the hashtag
+// tokens among toks (from Extract on the same text, so in text order).
+func (w *Words) MarkHashtags(toks []Token) {
+	k, tag := 0, int32(0)
+	for _, t := range toks {
+		if t.Kind != TokenHashtag {
+			continue
+		}
+		tag++
+		for k < len(w.spans) && w.spans[k].start < t.Name {
+			k++
+		}
+		for ; k < len(w.spans) && w.spans[k].end <= t.NameEnd; k++ {
+			w.spans[k].tag = tag
+		}
+	}
+}
+
+// InHashtag reports whether words i to j-1 all lie inside one hashtag.
+func (w *Words) InHashtag(i, j int) bool {
+	return w.spans[i].tag != 0 && w.spans[i].tag == w.spans[j-1].tag
 }
 
 // Span returns where words i to j-1 stand in the original text.
@@ -49,6 +112,7 @@ func (w *Words) Span(i, j int) (start, end int) {
 // Split replaces w's contents with the words of text.
 func (w *Words) Split(n *Normalizer, text []byte) {
 	w.exact, w.loose, w.spans = w.exact[:0], w.loose[:0], w.spans[:0]
+	last := 0 // end of the last word added
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRune(text[i:])
 		if !isWordChar(r) || unicode.IsMark(r) {
@@ -71,12 +135,17 @@ func (w *Words) Split(n *Normalizer, text []byte) {
 			j += size
 			end = j
 		}
-		w.add(n, text, start, end)
+		if w.add(n, text, start, end, hasSpace(text[last:start])) {
+			last = end
+		}
 		i = end
 	}
 }
 
-func (w *Words) add(n *Normalizer, text []byte, start, end int) {
+// add appends the word text[start:end], which a space separates from the
+// previous word when spaced, and reports whether it was added (a word that
+// normalizes to nothing is not).
+func (w *Words) add(n *Normalizer, text []byte, start, end int, spaced bool) bool {
 	if len(w.exact) > 0 {
 		w.exact = append(w.exact, ' ')
 	}
@@ -86,12 +155,35 @@ func (w *Words) add(n *Normalizer, text []byte, start, end int) {
 		if es > 0 {
 			w.exact = w.exact[:es-1]
 		}
-		return
+		return false
+	}
+	if spaced && len(w.loose) > 0 {
+		w.loose = append(w.loose, ' ')
 	}
 	ls := len(w.loose)
 	w.loose = append(w.loose, w.exact[es:]...)
 	w.spans = append(w.spans, wordSpan{start: start, end: end,
 		exactStart: es, exactEnd: len(w.exact), looseStart: ls, looseEnd: len(w.loose)})
+	return true
+}
+
+// hasSpace reports whether b holds a white space character.
+func hasSpace(b []byte) bool {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			if isUnicodeSpace(rune(b[i])) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if isUnicodeSpace(r) {
+			return true
+		}
+		i += size
+	}
+	return false
 }
 
 // isWordChar reports whether r, or its compatibility form, is a letter,

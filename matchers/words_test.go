@@ -78,6 +78,17 @@ func TestWordsRuns(t *testing.T) {
 	text := "Stop the ＦＡＲＭＥＲ-Geno\u200bcide, now!"
 	w.Split(&n, []byte(text))
 	words := []string{"stop", "the", "farmer", "genocide", "now"}
+	spaced := []bool{false, true, true, false, true} // a space before word i
+	looseKey := func(i, j int) string {
+		var b strings.Builder
+		for k := i; k < j; k++ {
+			if k > i && spaced[k] {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[k])
+		}
+		return b.String()
+	}
 	if w.Len() != len(words) {
 		t.Fatalf("Split(%+q): %d words, want %d", text, w.Len(), len(words))
 	}
@@ -86,8 +97,14 @@ func TestWordsRuns(t *testing.T) {
 			if got, want := string(w.Exact(i, j)), strings.Join(words[i:j], " "); got != want {
 				t.Errorf("Exact(%d, %d) = %q, want %q", i, j, got, want)
 			}
-			if got, want := string(w.Loose(i, j)), strings.Join(words[i:j], ""); got != want {
+			if got, want := string(w.Loose(i, j)), looseKey(i, j); got != want {
 				t.Errorf("Loose(%d, %d) = %q, want %q", i, j, got, want)
+			}
+			if got, want := string(w.AppendJoined(nil, i, j)), strings.Join(words[i:j], ""); got != want {
+				t.Errorf("AppendJoined(%d, %d) = %q, want %q", i, j, got, want)
+			}
+			if got, want := w.joinedLen(i, j), len(strings.Join(words[i:j], "")); got != want {
+				t.Errorf("joinedLen(%d, %d) = %d, want %d", i, j, got, want)
 			}
 		}
 	}
@@ -95,10 +112,37 @@ func TestWordsRuns(t *testing.T) {
 	if got, want := text[a:b], "ＦＡＲＭＥＲ-Geno\u200bcide"; got != want {
 		t.Errorf("Span(2, 4) = %+q, want %+q", got, want)
 	}
-	// The words' loose key equals the loose key of their exact key, the
-	// key a phrase entry is stored under.
+	// Words that punctuation alone joins have the loose key of their exact
+	// key.
 	if got, want := string(w.Loose(2, 4)), loose(string(w.Exact(2, 4))); got != want {
 		t.Errorf("Loose(2, 4) = %q, want Loose(Exact(2, 4)) = %q", got, want)
+	}
+}
+
+func TestWordsHashtags(t *testing.T) {
+	var (
+		w Words
+		n Normalizer
+	)
+	text := []byte("stop #Farmer_Genocide now #TheRapist! ＃ｆｕｌｌ ｗｉｄｔｈ")
+	w.Split(&n, text)
+	w.MarkHashtags(Extract(nil, text))
+	// words: stop farmer genocide now therapist full width
+	tests := []struct {
+		i, j int
+		want bool
+	}{
+		{0, 1, false}, {1, 2, true}, {1, 3, true}, {2, 3, true}, {0, 2, false}, {2, 4, false},
+		{3, 4, false}, {4, 5, true}, {3, 5, false}, {5, 6, true}, {6, 7, false}, {5, 7, false},
+	}
+	if w.Len() != 7 {
+		t.Fatalf("%d words, want 7", w.Len())
+	}
+	for _, tt := range tests {
+		if got := w.InHashtag(tt.i, tt.j); got != tt.want {
+			a, b := w.Span(tt.i, tt.j)
+			t.Errorf("InHashtag(%d, %d) (%q) = %v, want %v", tt.i, tt.j, text[a:b], got, tt.want)
+		}
 	}
 }
 

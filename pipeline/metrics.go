@@ -29,7 +29,7 @@ type Metrics struct {
 var RejectReasons = []decode.Reason{
 	decode.ReasonInvalidUTF8, decode.ReasonInvalidJSON, decode.ReasonNotATweet,
 	decode.ReasonMissingID, decode.ReasonWrongType, decode.ReasonTooManyTweets,
-	decode.ReasonTooDeep, decode.ReasonTextTooLong, ReasonTooLarge, ReasonPanic,
+	decode.ReasonTooDeep, decode.ReasonTextTooLong, decode.ReasonDuplicateKey, ReasonTooLarge, ReasonPanic,
 }
 
 // NewMetrics registers the pipeline's metrics with reg.

@@ -11,6 +11,8 @@ import (
 func FuzzParseDemand(f *testing.F) {
 	f.Add([]byte(fullDemand), []byte("fict_user_01\n# comment\n#Tag\n"))
 	f.Add([]byte("id: IN-1\njurisdiction: [IN]\nscope: user\nhandles: [\"@fict_farmer_01\"]\nuser_ids: [\"1234567890\"]\ndomains: [example.org]\n"), []byte(""))
+	f.Add([]byte("id: T\njurisdiction: IN\ntexts: [\"the government has secretly added a tracking chemical to it\"]\ntexts_file: h.txt\ntext_similarity: 0.75\n"),
+		[]byte("# claims\nBanks will freeze all savings accounts over ten thousand on Monday\nshort text\n"))
 	f.Add([]byte("id: X\njurisdiction: [IN, in]\nhandles_file: h.txt\nhashtags: [\"#1\"]\n---\nid: Y\n"), []byte("bad-handle\n"))
 	f.Add([]byte("id: &a X\njurisdiction: *a\nphrases: [*a, [b]]\ntiers: [loose]\nexpires: 2020-01-01\nreceived: 2021-01-01\n"), []byte{})
 	f.Add([]byte("? [a]\n: b\nid: X\nid: Y\n"), []byte("\xff"))

@@ -193,7 +193,7 @@ func (p *demandParser) parse(data []byte) {
 			p.d.Expires.Format(time.RFC3339), p.d.Received.Format(time.RFC3339))
 	}
 	if len(p.errs) == 0 && p.d.Entries.Len() == 0 {
-		p.errorf(root.Line, "demand names no entries (handles, user_ids, hashtags, phrases or domains)")
+		p.errorf(root.Line, "demand names no entries (handles, user_ids, hashtags, phrases, domains or texts)")
 	}
 	if p.d.Authority == "" {
 		p.warnf(root.Line, "no authority: review tasks will not say who made the demand")
@@ -273,6 +273,20 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"phrases_file":  entryFileField(matchers.EntryPhrase),
 	"domains":       entriesField(matchers.EntryDomain),
 	"domains_file":  entryFileField(matchers.EntryDomain),
+	"texts":         entriesField(matchers.EntryText),
+	"texts_file":    entryFileField(matchers.EntryText),
+	"text_similarity": func(p *demandParser, v *yaml.Node) {
+		s, ok := p.scalar(v, "text_similarity")
+		if !ok {
+			return
+		}
+		t, err := matchers.ParseTextSimilarity(s)
+		if err != nil {
+			p.errorf(v.Line, "%v", err)
+			return
+		}
+		p.d.TextSimilarity = t
+	},
 }
 
 func demandFieldNames() []string {
@@ -394,6 +408,10 @@ func (p *demandParser) readEntryFile(kind matchers.EntryKind, display string, da
 		return
 	}
 	p.d.Entries.Grow(bytes.Count(data, []byte{'\n'})+1, len(data))
+	if kind == matchers.EntryText {
+		matchers.EachTextLine(data, func(line int, text []byte) { p.addEntry(kind, text, display, line) })
+		return
+	}
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -421,6 +439,11 @@ func (p *demandParser) addEntry(kind matchers.EntryKind, value []byte, file stri
 	if p.key, err = matchers.AppendEntryKey(p.key[:0], &p.norm, kind, value); err != nil {
 		p.errs = append(p.errs, &matchers.ListError{File: file, Line: line, Msg: err.Error()})
 		return
+	}
+	if kind == matchers.EntryDomain {
+		if w := matchers.DomainWarning(p.key); w != "" {
+			p.warnings = append(p.warnings, matchers.ListError{File: file, Line: line, Msg: w})
+		}
 	}
 	p.d.Entries.Append(kind, value, file, line)
 }

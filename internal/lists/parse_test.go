@@ -133,7 +133,7 @@ func TestParseListsFull(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("entries:\ngot  %+v\nwant %+v", got, want)
 	}
-	if got, want := d.Entries.Counts(), []int{5, 3, 5, 2, 2}; !slices.Equal(got[:], want) {
+	if got, want := d.Entries.Counts(), []int{5, 3, 5, 2, 2, 0}; !slices.Equal(got[:], want) {
 		t.Errorf("Counts() = %v, want %v", got, want)
 	}
 }

@@ -62,6 +62,9 @@ const (
 	ReasonTooManyTweets Reason = "too_many_tweets"
 	ReasonTooDeep       Reason = "too_deep"
 	ReasonTextTooLong   Reason = "text_too_long"
+	// ReasonDuplicateKey is an object, among those the decoder reads, that
+	// repeats a member name: parsers disagree on which value counts.
+	ReasonDuplicateKey Reason = "duplicate_key"
 )
 
 // Error is a record the decoder rejects, with the reason class and what
@@ -103,6 +106,11 @@ type Decoder struct {
 	// v2 includes of the record being decoded.
 	users, tweetV included
 
+	// keys finds repeated member names in the objects the decoder reads;
+	// tweetKeys in a tweet object, as its members are visited (which
+	// reads nested objects, with keys, meanwhile).
+	keys, tweetKeys keySet
+
 	// bigLast is set after a record large enough that the parser's caches
 	// grew with it: they are dropped before the next record, so that one
 	// hostile record does not keep its memory for the decoder's lifetime.
@@ -122,6 +130,7 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 		d.parser = fastjson.Parser{}
 		d.tweets, d.parts, d.posts, d.texts = nil, nil, nil, nil
 		d.users, d.tweetV = included{}, included{}
+		d.keys, d.tweetKeys = keySet{}, keySet{}
 	}
 	d.bigLast = len(record) > bigRecord
 	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
@@ -140,10 +149,15 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 	}
 	switch {
 	case o.Get("data") != nil:
-		d.decodeV2(v)
+		if d.checkKeys(o, path{}); d.err == nil {
+			d.decodeV2(v)
+		}
 	case o.Get("statuses") != nil:
-		d.decodeSearch(v)
+		if d.checkKeys(o, path{}); d.err == nil {
+			d.decodeSearch(v)
+		}
 	case o.Get("id_str") != nil || o.Get("id") != nil:
+		// decodeV1 checks the tweet's members as it reads them.
 		d.newPost()
 		d.decodeV1(v, matchers.InTweet, 0)
 	default:
@@ -273,6 +287,9 @@ func (d *Decoder) text(raw []byte, field path) []byte {
 	return d.texts[start:len(d.texts):len(d.texts)]
 }
 
+// object returns an object field; null and absent give nil, another type
+// fails the record. The caller checks its member names, reading them with
+// lookup or through a keySet.
 func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return nil
@@ -283,6 +300,44 @@ func (d *Decoder) object(v *fastjson.Value, field path) *fastjson.Object {
 		return nil
 	}
 	return o
+}
+
+// lookup reads the members names of o in one visit of its members, setting
+// vals[i] to the value of names[i] (nil when absent), and fails the record
+// when o repeats a member name. It is object's check and Get's reads in
+// one pass.
+func (d *Decoder) lookup(o *fastjson.Object, field path, names []string, vals []*fastjson.Value) {
+	clear(vals)
+	k := &d.keys
+	k.start(o.Len())
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		k.add(key)
+		for i, n := range names {
+			if string(key) == n {
+				vals[i] = v
+				return
+			}
+		}
+	})
+	if dup := k.finish(); dup != nil {
+		d.duplicateKey(field, dup)
+	}
+}
+
+// checkKeys fails the record when o repeats a member name.
+func (d *Decoder) checkKeys(o *fastjson.Object, field path) {
+	if dup := d.keys.repeated(o); dup != nil {
+		d.duplicateKey(field, dup)
+	}
+}
+
+// duplicateKey fails the record for a repeated member name.
+func (d *Decoder) duplicateKey(field path, dup []byte) {
+	where := field.String()
+	if where == "" {
+		where = "record"
+	}
+	d.fail(ReasonDuplicateKey, "%s: member %q appears more than once", where, dup)
 }
 
 func (d *Decoder) array(v *fastjson.Value, field path) []*fastjson.Value {

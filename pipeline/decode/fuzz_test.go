@@ -1,6 +1,9 @@
 package decode_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"reflect"
 	"testing"
 	"unicode/utf8"
@@ -66,6 +69,56 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// repeatsAName reports whether some object in a JSON value repeats a
+// member name, as encoding/json reads the names; ok is false when
+// encoding/json cannot read the value (fastjson accepts a few invalid
+// escapes that it refuses).
+func repeatsAName(record []byte) (repeats, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(record))
+	type frame struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next string token is a member name
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return false, true
+		}
+		if err != nil {
+			return false, false
+		}
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].key
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, frame{object: true, names: map[string]bool{}, key: true})
+				continue
+			case '[':
+				stack = append(stack, frame{})
+				continue
+			default:
+				stack = stack[:top]
+			}
+		case string:
+			if isKey {
+				if stack[top].names[v] {
+					return true, true
+				}
+				stack[top].names[v] = true
+				stack[top].key = false
+				continue
+			}
+		}
+		if top := len(stack) - 1; top >= 0 && stack[top].object {
+			stack[top].key = true // a value ended: a name comes next
+		}
+	}
+}
+
 // checkDecoded checks the properties every Decode result has.
 func checkDecoded(t *testing.T, limits decode.Limits, record []byte, posts []matchers.Post, err error) {
 	t.Helper()
@@ -75,6 +128,9 @@ func checkDecoded(t *testing.T, limits decode.Limits, record []byte, posts []mat
 		}
 		if decode.ReasonOf(err) == "" {
 			t.Fatalf("Decode(%q): error %v has no reason", record, err)
+		}
+		if repeats, ok := repeatsAName(record); decode.ReasonOf(err) == decode.ReasonDuplicateKey && ok && !repeats {
+			t.Fatalf("Decode(%q): %v, but encoding/json finds no object repeating a name", record, err)
 		}
 		return
 	}

@@ -155,6 +155,13 @@ func hostileCases() []hostileCase {
 		{name: "quotes nested deeper than MaxEmbedDepth", limits: small, record: `{"id_str":"1","quoted_status":{"id_str":"2","quoted_status":{"id_str":"3"}}}`, reason: decode.ReasonTooDeep},
 		{name: "retweets nested deeper than the default limit", record: nestedRetweets(decode.DefaultLimits.MaxEmbedDepth + 1), reason: decode.ReasonTooDeep},
 		{name: "retweets nested 250 deep", record: nestedRetweets(250), reason: decode.ReasonTooDeep},
+
+		// Ambiguous: a repeated member name.
+		{name: "repeated screen_name", record: `{"id_str":"1","user":{"screen_name":"benign","screen_name":"listed_one"}}`,
+			reason: decode.ReasonDuplicateKey, field: "user"},
+		{name: "repeated text", record: `{"id_str":"1","text":"a","text":"b"}`, reason: decode.ReasonDuplicateKey},
+		{name: "repeated v2 username", record: `{"data":{"id":"1","author_id":"2"},"includes":{"users":[{"id":"2","username":"a","username":"b"}]}}`,
+			reason: decode.ReasonDuplicateKey, field: "includes.users[]"},
 	}
 }
 

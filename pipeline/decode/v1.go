@@ -25,7 +25,10 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 		replyHandle, replyUserID []byte
 		idStr, idNum             []byte
 	)
+	keys := &d.tweetKeys
+	keys.start(o.Len())
 	o.Visit(func(key []byte, f *fastjson.Value) {
+		keys.add(key)
 		switch string(key) {
 		case "id_str":
 			idStr = d.id(f, at("id_str"))
@@ -41,17 +44,21 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 			fullText = d.str(f, at("full_text"))
 		case "extended_tweet":
 			if et := d.object(f, at("extended_tweet")); et != nil {
-				extText = d.str(et.Get("full_text"), at("extended_tweet.full_text"))
-				extEntities = et.Get("entities")
+				var v [2]*fastjson.Value
+				d.lookup(et, at("extended_tweet"), extendedNames[:], v[:])
+				extText = d.str(v[0], at("extended_tweet.full_text"))
+				extEntities = v[1]
 			}
 		case "entities":
 			entities = f
 		case "user":
 			if u := d.object(f, at("user")); u != nil {
-				t.AuthorHandle = d.str(u.Get("screen_name"), at("user.screen_name"))
-				t.AuthorID = d.id(u.Get("id_str"), at("user.id_str"))
+				var v [3]*fastjson.Value
+				d.lookup(u, at("user"), userNames[:], v[:])
+				t.AuthorHandle = d.str(v[0], at("user.screen_name"))
+				t.AuthorID = d.id(v[1], at("user.id_str"))
 				if len(t.AuthorID) == 0 {
-					t.AuthorID = d.id(u.Get("id"), at("user.id"))
+					t.AuthorID = d.id(v[2], at("user.id"))
 				}
 			}
 		case "retweeted_status":
@@ -64,6 +71,10 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 			replyUserID = d.id(f, at("in_reply_to_user_id_str"))
 		}
 	})
+	if dup := keys.finish(); dup != nil {
+		d.duplicateKey(at(embedField[in]), dup)
+		return
+	}
 	t.ID = idStr
 	if len(t.ID) == 0 {
 		t.ID = idNum
@@ -80,8 +91,8 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 	default:
 		t.Text = d.text(text, at("text"))
 	}
-	d.entities(t, entities, "entities", &v1Entities)
-	d.entities(t, extEntities, "extended_tweet.entities", &v1Entities)
+	d.entitiesV1(t, entities, "entities")
+	d.entitiesV1(t, extEntities, "extended_tweet.entities")
 	if len(replyHandle) > 0 || len(replyUserID) > 0 {
 		r := d.newPart(matchers.InRepliedTo)
 		r.AuthorHandle, r.AuthorID = replyHandle, replyUserID
@@ -103,84 +114,79 @@ var embedField = [...]string{
 	matchers.InRepliedTo: "tweet",
 }
 
-// entityKeys name the members of an entities object, which the API
-// versions name differently, each with its path for messages.
-type entityKeys struct {
-	hashtags, hashtagsAt, hashtagAt string // the array, the items
-	tag, tagAt                      string // a hashtag's text
-	mentions, mentionsAt, mentionAt string
-	handle, handleAt                string
-	id, idAt                        string
-	numericID, numericIDAt          string // v1.1's number id, when id_str is absent; "" in v2
-}
+// The members the decoder reads of each kind of object (v1.1 and v2), in
+// the order of the values lookup gives.
+var (
+	extendedNames   = [...]string{"full_text", "entities"}
+	userNames       = [...]string{"screen_name", "id_str", "id"}
+	entitiesV1Names = [...]string{"hashtags", "user_mentions", "urls"}
+	hashtagV1Names  = [...]string{"text"}
+	mentionV1Names  = [...]string{"screen_name", "id_str", "id"}
+	urlNames        = [...]string{"expanded_url", "unwound_url", "url"}
+	hashtagV2Names  = [...]string{"tag"}
+	mentionV2Names  = [...]string{"username", "id"}
+	entitiesV2Names = [...]string{"hashtags", "mentions", "urls"}
+	noteTweetNames  = [...]string{"text", "entities"}
+	referenceNames  = [...]string{"type", "id"}
+	includesNames   = [...]string{"users", "tweets"}
+)
 
-// v1Entities are the members of a v1.1 entities object.
-var v1Entities = entityKeys{
-	hashtags: "hashtags", hashtagsAt: ".hashtags", hashtagAt: ".hashtags[]", tag: "text", tagAt: ".hashtags[].text",
-	mentions: "user_mentions", mentionsAt: ".user_mentions", mentionAt: ".user_mentions[]",
-	handle: "screen_name", handleAt: ".user_mentions[].screen_name",
-	id: "id_str", idAt: ".user_mentions[].id_str", numericID: "id", numericIDAt: ".user_mentions[].id",
-}
-
-// entities adds the hashtags, mentions and URLs of an entities object
-// (field) whose members k names.
-func (d *Decoder) entities(t *matchers.Tweet, v *fastjson.Value, field string, k *entityKeys) {
+// entitiesV1 adds a v1.1 entities object's hashtags, mentions and URLs.
+func (d *Decoder) entitiesV1(t *matchers.Tweet, v *fastjson.Value, field string) {
 	o := d.object(v, at(field))
 	if o == nil {
 		return
 	}
-	for _, h := range d.array(o.Get(k.hashtags), path{field, k.hashtagsAt}) {
-		if tag := d.str(d.field(h, k.tag, path{field, k.hashtagAt}), path{field, k.tagAt}); len(tag) > 0 {
-			t.Hashtags = append(t.Hashtags, tag)
+	var e [3]*fastjson.Value
+	if d.lookup(o, at(field), entitiesV1Names[:], e[:]); d.err != nil {
+		return
+	}
+	var f [3]*fastjson.Value
+	for _, h := range d.array(e[0], path{field, ".hashtags"}) {
+		if ho := d.object(h, path{field, ".hashtags[]"}); ho != nil {
+			d.lookup(ho, path{field, ".hashtags[]"}, hashtagV1Names[:], f[:1])
+			if tag := d.str(f[0], path{field, ".hashtags[].text"}); len(tag) > 0 {
+				t.Hashtags = append(t.Hashtags, tag)
+			}
 		}
 	}
-	for _, m := range d.array(o.Get(k.mentions), path{field, k.mentionsAt}) {
-		mo := d.object(m, path{field, k.mentionAt})
+	for _, m := range d.array(e[1], path{field, ".user_mentions"}) {
+		mo := d.object(m, path{field, ".user_mentions[]"})
 		if mo == nil {
 			continue
 		}
+		d.lookup(mo, path{field, ".user_mentions[]"}, mentionV1Names[:], f[:])
 		mn := matchers.Mention{
-			Handle: d.str(mo.Get(k.handle), path{field, k.handleAt}),
-			ID:     d.id(mo.Get(k.id), path{field, k.idAt}),
+			Handle: d.str(f[0], path{field, ".user_mentions[].screen_name"}),
+			ID:     d.id(f[1], path{field, ".user_mentions[].id_str"}),
 		}
-		if len(mn.ID) == 0 && k.numericID != "" {
-			mn.ID = d.id(mo.Get(k.numericID), path{field, k.numericIDAt})
+		if len(mn.ID) == 0 {
+			mn.ID = d.id(f[2], path{field, ".user_mentions[].id"})
 		}
 		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
 			t.Mentions = append(t.Mentions, mn)
 		}
 	}
-	d.urls(t, o.Get("urls"), field)
+	d.urls(t, e[2], field)
 }
 
-// urlFields are the forms of a link in a urls entity, in both API versions.
-var urlFields = [...]struct{ key, name string }{
-	{"expanded_url", ".urls[].expanded_url"},
-	{"unwound_url", ".urls[].unwound_url"},
-	{"url", ".urls[].url"},
-}
+// urlFields name the forms of a link in a urls entity (urlNames), in both
+// API versions, for messages.
+var urlFields = [...]string{".urls[].expanded_url", ".urls[].unwound_url", ".urls[].url"}
 
 // urls adds the URL forms of a v1.1 or v2 urls entity array.
 func (d *Decoder) urls(t *matchers.Tweet, v *fastjson.Value, field string) {
+	var f [len(urlNames)]*fastjson.Value
 	for _, u := range d.array(v, path{field, ".urls"}) {
 		uo := d.object(u, path{field, ".urls[]"})
 		if uo == nil {
 			continue
 		}
-		for _, f := range urlFields {
-			if s := d.str(uo.Get(f.key), path{field, f.name}); len(s) > 0 {
+		d.lookup(uo, path{field, ".urls[]"}, urlNames[:], f[:])
+		for i, name := range urlFields {
+			if s := d.str(f[i], path{field, name}); len(s) > 0 {
 				t.URLs = append(t.URLs, s)
 			}
 		}
 	}
-}
-
-// field returns key of an object value, failing the record when v is not
-// an object.
-func (d *Decoder) field(v *fastjson.Value, key string, where path) *fastjson.Value {
-	o := d.object(v, where)
-	if o == nil {
-		return nil
-	}
-	return o.Get(key)
 }

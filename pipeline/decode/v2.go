@@ -14,8 +14,13 @@ import (
 // referenced (retweeted, quoted, replied-to) tweets.
 func (d *Decoder) decodeV2(v *fastjson.Value) {
 	if inc := d.object(v.Get("includes"), at("includes")); inc != nil {
-		d.users.values = append(d.users.values, d.array(inc.Get("users"), at("includes.users"))...)
-		d.tweetV.values = append(d.tweetV.values, d.array(inc.Get("tweets"), at("includes.tweets"))...)
+		var f [2]*fastjson.Value
+		d.lookup(inc, at("includes"), includesNames[:], f[:])
+		d.users.values = append(d.users.values, d.array(f[0], at("includes.users"))...)
+		d.tweetV.values = append(d.tweetV.values, d.array(f[1], at("includes.tweets"))...)
+		// Lookups by id read every included object.
+		d.checkIncluded(d.users.values, at("includes.users[]"))
+		d.checkIncluded(d.tweetV.values, at("includes.tweets[]"))
 	}
 	data := v.Get("data")
 	switch data.Type() {
@@ -56,7 +61,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		refs                   *fastjson.Value
 		replyUserID            []byte
 	)
+	keys := &d.tweetKeys
+	keys.start(o.Len())
 	o.Visit(func(key []byte, f *fastjson.Value) {
+		keys.add(key)
 		switch string(key) {
 		case "id":
 			t.ID = d.id(f, at("id"))
@@ -72,8 +80,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 			entities = f
 		case "note_tweet":
 			if nt := d.object(f, at("note_tweet")); nt != nil {
-				noteText = d.str(nt.Get("text"), at("note_tweet.text"))
-				noteEntities = nt.Get("entities")
+				var v [2]*fastjson.Value
+				d.lookup(nt, at("note_tweet"), noteTweetNames[:], v[:])
+				noteText = d.str(v[0], at("note_tweet.text"))
+				noteEntities = v[1]
 			}
 		case "referenced_tweets":
 			refs = f
@@ -81,6 +91,10 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 			replyUserID = d.id(f, at("in_reply_to_user_id"))
 		}
 	})
+	if dup := keys.finish(); dup != nil {
+		d.duplicateKey(at("data[]"), dup)
+		return
+	}
 	if len(t.ID) == 0 && d.err == nil {
 		d.fail(ReasonMissingID, "tweet has no id")
 		return
@@ -93,8 +107,8 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 	if u := d.user(t.AuthorID); u != nil {
 		t.AuthorHandle = d.str(u.Get("username"), at("includes.users[].username"))
 	}
-	d.entities(t, entities, "entities", &v2Entities)
-	d.entities(t, noteEntities, "note_tweet.entities", &v2Entities)
+	d.entitiesV2(t, entities, "entities")
+	d.entitiesV2(t, noteEntities, "note_tweet.entities")
 
 	// References are followed one level, as the API's expansions
 	// provide them; a referenced tweet's own references are not.
@@ -107,11 +121,20 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		if ro == nil {
 			continue
 		}
-		where, ok := references[string(d.str(ro.Get("type"), at("referenced_tweets[].type")))]
-		if !ok {
+		var f [2]*fastjson.Value
+		d.lookup(ro, at("referenced_tweets[]"), referenceNames[:], f[:])
+		var where matchers.Where
+		switch typ := d.str(f[0], at("referenced_tweets[].type")); string(typ) {
+		case "retweeted":
+			where = matchers.InRetweeted
+		case "quoted":
+			where = matchers.InQuoted
+		case "replied_to":
+			where = matchers.InRepliedTo
+		default:
 			continue
 		}
-		ref := d.includedTweet(d.id(ro.Get("id"), at("referenced_tweets[].id")))
+		ref := d.includedTweet(d.id(f[1], at("referenced_tweets[].id")))
 		if ref == nil {
 			continue
 		}
@@ -129,19 +152,50 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 	}
 }
 
-// v2Entities are the members of a v2 entities object.
-var v2Entities = entityKeys{
-	hashtags: "hashtags", hashtagsAt: ".hashtags", hashtagAt: ".hashtags[]", tag: "tag", tagAt: ".hashtags[].tag",
-	mentions: "mentions", mentionsAt: ".mentions", mentionAt: ".mentions[]",
-	handle: "username", handleAt: ".mentions[].username",
-	id: "id", idAt: ".mentions[].id",
+// entitiesV2 adds a v2 entities object's hashtags, mentions and URLs.
+func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string) {
+	o := d.object(v, at(field))
+	if o == nil {
+		return
+	}
+	var e [3]*fastjson.Value
+	if d.lookup(o, at(field), entitiesV2Names[:], e[:]); d.err != nil {
+		return
+	}
+	var f [2]*fastjson.Value
+	for _, h := range d.array(e[0], path{field, ".hashtags"}) {
+		if ho := d.object(h, path{field, ".hashtags[]"}); ho != nil {
+			d.lookup(ho, path{field, ".hashtags[]"}, hashtagV2Names[:], f[:1])
+			if tag := d.str(f[0], path{field, ".hashtags[].tag"}); len(tag) > 0 {
+				t.Hashtags = append(t.Hashtags, tag)
+			}
+		}
+	}
+	for _, m := range d.array(e[1], path{field, ".mentions"}) {
+		mo := d.object(m, path{field, ".mentions[]"})
+		if mo == nil {
+			continue
+		}
+		d.lookup(mo, path{field, ".mentions[]"}, mentionV2Names[:], f[:])
+		mn := matchers.Mention{
+			Handle: d.str(f[0], path{field, ".mentions[].username"}),
+			ID:     d.id(f[1], path{field, ".mentions[].id"}),
+		}
+		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
+			t.Mentions = append(t.Mentions, mn)
+		}
+	}
+	d.urls(t, e[2], field)
 }
 
-// references are the places a v2 referenced tweet can be, by its type.
-var references = map[string]matchers.Where{
-	"retweeted":  matchers.InRetweeted,
-	"quoted":     matchers.InQuoted,
-	"replied_to": matchers.InRepliedTo,
+// checkIncluded checks the objects among an includes array for repeated
+// member names; other values are skipped, as lookups skip them.
+func (d *Decoder) checkIncluded(values []*fastjson.Value, field path) {
+	for _, v := range values {
+		if o, err := v.Object(); err == nil {
+			d.checkKeys(o, field)
+		}
+	}
 }
 
 // user returns the includes.users object with the given id.

@@ -71,6 +71,7 @@ func TestSchemaValidatesTasks(t *testing.T) {
 	for _, c := range goldenCases() {
 		for srcName, src := range sources {
 			t.Run(c.name+"/"+srcName, func(t *testing.T) {
+				s := c.snapshot(t)
 				task := review.Build(s, c.post, match(t, s, c.post), src, now)
 				line, err := task.Append(nil)
 				if err != nil {
@@ -136,6 +137,8 @@ func TestSchemaRejects(t *testing.T) {
 		{"tweet id empty", func(m map[string]any) { m["tweet"].(map[string]any)["id"] = "" }},
 		{"tweet url elsewhere", func(m map[string]any) { m["tweet"].(map[string]any)["url"] = "https://example.org/x" }},
 		{"unknown kind", func(m map[string]any) { firstMatch(m)["kind"] = "emoji" }},
+		{"similarity on a hashtag match", func(m map[string]any) { firstMatch(m)["similarity"] = 0.9 }},
+		{"text match without similarity", func(m map[string]any) { firstMatch(m)["kind"] = "text" }},
 		{"unknown in", func(m map[string]any) { firstMatch(m)["in"] = "thread" }},
 		{"unknown tier", func(m map[string]any) { firstMatch(m)["tier"] = "fuzzy" }},
 		{"unknown scope", func(m map[string]any) { firstMatch(m)["scope"] = "account" }},

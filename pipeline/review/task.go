@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ type Match struct {
 	Value string `json:"value"`
 	Entry string `json:"entry"`
 	Tier  string `json:"tier"`
+	// Similarity is, for a text match, the Jaccard index of the word
+	// shingles of the tweet's text and the listed text, to two decimals.
+	Similarity *float64 `json:"similarity,omitempty"`
 
 	DemandID string `json:"demand_id"`
 	// Jurisdiction is the demand's jurisdiction; a demand of several
@@ -121,7 +125,13 @@ func Build(s *matchers.Snapshot, p *matchers.Post, hits []matchers.Hit, src Sour
 		if h.Sigil != 0 {
 			value = string(h.Sigil) + value
 		}
+		var similarity *float64
+		if h.Kind == matchers.HitText {
+			sim := math.Round(h.Similarity*100) / 100
+			similarity = &sim
+		}
 		task.Matches = append(task.Matches, Match{
+			Similarity:    similarity,
 			Kind:          h.Kind.String(),
 			In:            h.In.String(),
 			Value:         value,

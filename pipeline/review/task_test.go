@@ -136,6 +136,29 @@ type goldenCase struct {
 	name string
 	post *matchers.Post
 	src  review.Source
+	// files are the demands it is matched against; nil: demandFiles.
+	files map[string]string
+}
+
+// snapshot returns the snapshot the case is matched against.
+func (c goldenCase) snapshot(t testing.TB) *matchers.Snapshot {
+	if c.files == nil {
+		return testSnapshot(t)
+	}
+	return snapshotOf(t, c.files)
+}
+
+// textDemandFiles list a known text.
+var textDemandFiles = map[string]string{
+	"in-pib-texts.yaml": `
+id: IN-PIB-TEXTS-1
+authority: Press Information Bureau Fact Check
+jurisdiction: IN
+legal_basis: IT Rules 2021, rule 3(1)(b)(v)
+action: review
+scope: tweet
+texts: ["Farmers are being told to burn their harvest because a new law will make it illegal to sell grain to anyone except three big companies from next month"]
+`,
 }
 
 func goldenCases() []goldenCase {
@@ -166,6 +189,16 @@ func goldenCases() []goldenCase {
 			src: review.Source{File: "tweets.jsonl", Line: 7},
 		},
 		{
+			name: "text_near_duplicate",
+			post: post(tweet{
+				id: "1357300000000000003", createdAt: "Thu Feb 04 10:00:00 +0000 2021", lang: "en",
+				text:     "RT @fict_news: FARMERS are being told to burn their harvest because the new law will make it illegal to sell grain to anyone except 3 big companies from next month!! 🔥 https://t.co/AbC123",
+				authorID: "3333", handle: "sharer",
+			}),
+			src:   review.KafkaSource("tweets", 1, 99),
+			files: textDemandFiles,
+		},
+		{
 			name: "author_id_no_handle",
 			post: post(tweet{id: "1357300000000000002", text: "nothing to see", authorID: "1234567890"},
 				part(matchers.InRepliedTo, tweet{handle: "kisan_ekta"})),
@@ -175,9 +208,9 @@ func goldenCases() []goldenCase {
 }
 
 func TestBuildGolden(t *testing.T) {
-	s := testSnapshot(t)
 	for _, tc := range goldenCases() {
 		t.Run(tc.name, func(t *testing.T) {
+			s := tc.snapshot(t)
 			task := review.Build(s, tc.post, match(t, s, tc.post), tc.src, now)
 			got, err := task.Append(nil)
 			if err != nil {

@@ -1,0 +1,111 @@
+package decode
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/valyala/fastjson"
+)
+
+// keySet finds a member name that an object repeats. Parsers disagree on
+// which of two values of one name counts (fastjson's Get takes the first,
+// encoding/json and Python the last), so a record with one is rejected
+// rather than read one way.
+//
+// Names are chained into 256 buckets by a cheap hash of their length and
+// three of their bytes, seeded per keySet; a bitmap says which buckets
+// hold names of the current object, so nothing is cleared between objects
+// but the bitmap, and a name is compared only with the earlier names of
+// its bucket. Checking an object costs a few nanoseconds per member and
+// allocates nothing once its scratch has grown. Names crafted to share a
+// bucket make long chains; past a bound, and for objects of more than 255
+// members, the object's names are sorted instead, so no record costs more
+// than n log n.
+//
+// Use: start, add each name, finish. A keySet checks one object at a time.
+type keySet struct {
+	seed   uint32
+	filled [4]uint64 // buckets holding names of the current object
+	head   [256]uint8
+	next   []uint8 // per name: the bucket's previous name, index+1
+	keys   [][]byte
+	sorted bool // finish sorts: too many names or a chain too long
+	dup    []byte
+}
+
+// maxChain is the longest bucket chain compared before an object is
+// checked by sorting.
+const maxChain = 8
+
+// start prepares for an object of n members.
+func (k *keySet) start(n int) {
+	if k.seed == 0 {
+		k.seed = rand.Uint32() | 1
+	}
+	k.filled = [4]uint64{}
+	k.keys, k.next, k.dup = k.keys[:0], k.next[:0], nil
+	k.sorted = n > 255
+}
+
+// add notes a member name of the object. The name must stay valid until
+// finish.
+func (k *keySet) add(key []byte) {
+	if k.dup != nil {
+		return
+	}
+	i := len(k.keys)
+	k.keys = append(k.keys, key)
+	if k.sorted {
+		return
+	}
+	h := uint32(len(key)) * 0x9E3779B1
+	if n := len(key); n > 0 {
+		h ^= uint32(key[0]) | uint32(key[n-1])<<8 | uint32(key[n/2])<<16
+	}
+	h = (h ^ k.seed) * 0x85EBCA6B
+	b := uint8(h >> 24)
+	word, bit := b>>6, uint64(1)<<(b&63)
+	prev := uint8(0)
+	if k.filled[word]&bit != 0 {
+		prev = k.head[b]
+		chain := 0
+		for j := prev; j != 0; j = k.next[j-1] {
+			if bytes.Equal(k.keys[j-1], key) {
+				k.dup = key
+				return
+			}
+			if chain++; chain == maxChain {
+				k.sorted = true
+				return
+			}
+		}
+	}
+	k.filled[word] |= bit
+	k.next = append(k.next, prev)
+	k.head[b] = uint8(i + 1)
+}
+
+// finish returns a member name the object repeats, or nil.
+func (k *keySet) finish() []byte {
+	if k.dup != nil || !k.sorted {
+		return k.dup
+	}
+	slices.SortFunc(k.keys, bytes.Compare)
+	for i := 1; i < len(k.keys); i++ {
+		if bytes.Equal(k.keys[i-1], k.keys[i]) {
+			return k.keys[i]
+		}
+	}
+	return nil
+}
+
+// repeated returns a member name that o has more than once, or nil.
+func (k *keySet) repeated(o *fastjson.Object) []byte {
+	if o.Len() < 2 {
+		return nil
+	}
+	k.start(o.Len())
+	o.Visit(func(key []byte, _ *fastjson.Value) { k.add(key) })
+	return k.finish()
+}
