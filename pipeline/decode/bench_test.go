@@ -36,9 +36,13 @@ func totalBytes(records [][]byte) int {
 	return n
 }
 
-// benchmarkRecords decodes one record per operation, round robin.
-func benchmarkRecords(b *testing.B, records [][]byte) {
+// benchmarkRecords decodes one record per operation, round robin, with
+// Decode as the pipeline uses it, or with the full parse alone (full).
+func benchmarkRecords(b *testing.B, records [][]byte, full bool) {
 	var d decode.Decoder
+	if full {
+		decode.FullParseOnly(&d)
+	}
 	for _, r := range records {
 		if _, err := d.Decode(r); err != nil {
 			b.Fatalf("Decode(%s): %v", r, err)
@@ -58,36 +62,53 @@ func benchmarkRecords(b *testing.B, records [][]byte) {
 	}
 }
 
-func BenchmarkDecodeV1(b *testing.B) { benchmarkRecords(b, synthRecords(1024, 0)) }
+func BenchmarkDecodeV1(b *testing.B) { benchmarkRecords(b, synthRecords(1024, 0), false) }
 
-func BenchmarkDecodeV2(b *testing.B) { benchmarkRecords(b, synthRecords(1024, 1)) }
+func BenchmarkDecodeV2(b *testing.B) { benchmarkRecords(b, synthRecords(1024, 1), false) }
+
+// BenchmarkDecodeFullParseV1 and V2 decode with fastjson alone, the
+// on-demand reader's fallback: the baseline of BenchmarkDecodeV1 and V2.
+func BenchmarkDecodeFullParseV1(b *testing.B) { benchmarkRecords(b, synthRecords(1024, 0), true) }
+
+func BenchmarkDecodeFullParseV2(b *testing.B) { benchmarkRecords(b, synthRecords(1024, 1), true) }
 
 // BenchmarkDecodeCorpus decodes every record of a corpus per operation.
 func BenchmarkDecodeCorpus(b *testing.B) {
 	for _, c := range corpora {
-		b.Run(c.name, func(b *testing.B) {
-			records := corpusRecords(b, c)
-			var d decode.Decoder
-			for _, r := range records {
-				if _, err := d.Decode(r); err != nil {
-					b.Fatal(err)
-				}
+		for _, full := range []bool{false, true} {
+			name := c.name + "/decode"
+			if full {
+				name = c.name + "/full-parse"
 			}
-			b.SetBytes(int64(totalBytes(records)))
-			b.ReportAllocs()
-			tweets := 0
-			for b.Loop() {
-				for _, r := range records {
-					posts, err := d.Decode(r)
-					if err != nil {
-						b.Fatal(err)
-					}
-					tweets += len(posts)
-				}
-			}
-			b.ReportMetric(float64(tweets)/b.Elapsed().Seconds(), "tweets/s")
-		})
+			b.Run(name, func(b *testing.B) { benchmarkCorpus(b, corpusRecords(b, c), full) })
+		}
 	}
+}
+
+// benchmarkCorpus decodes every record of a corpus per operation.
+func benchmarkCorpus(b *testing.B, records [][]byte, full bool) {
+	var d decode.Decoder
+	if full {
+		decode.FullParseOnly(&d)
+	}
+	for _, r := range records {
+		if _, err := d.Decode(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(totalBytes(records)))
+	b.ReportAllocs()
+	tweets := 0
+	for b.Loop() {
+		for _, r := range records {
+			posts, err := d.Decode(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tweets += len(posts)
+		}
+	}
+	b.ReportMetric(float64(tweets)/b.Elapsed().Seconds(), "tweets/s")
 }
 
 // TestDecodeAllocs checks that a warmed-up decoder allocates nothing per

@@ -3,10 +3,15 @@
 // search response ({"statuses":[…]}) or an API v2 response ({"data": tweet
 // or [tweets], "includes": {…}}).
 //
-// Only the fields matching needs are read; everything else is skipped.
-// Strings point into the decoder's buffers, so a Decoder allocates nothing
-// per record once its buffers have grown. A Decoder is not safe for
-// concurrent use: each worker owns one.
+// Only the fields matching needs are read; everything else is skipped. A
+// record is read on demand first (ondemand.go): one pass over its bytes
+// that builds nothing for the members it skips. A record that this reader
+// does not plainly accept, every rejected one among them, is parsed in full
+// with fastjson, which gives the rejection's reason; both read a record
+// the same way (FuzzOnDemand). Strings point into the record or the
+// decoder's buffers, so a Decoder allocates nothing per record once its
+// buffers have grown. A Decoder is not safe for concurrent use: each
+// worker owns one.
 package decode
 
 import (
@@ -111,19 +116,38 @@ type Decoder struct {
 	// reads nested objects, with keys, meanwhile).
 	keys, tweetKeys keySet
 
+	// od is the on-demand reader's state.
+	od onDemand
+	// mode chooses the readers (tests compare them).
+	mode readMode
+
 	// bigLast is set after a record large enough that the parser's caches
 	// grew with it: they are dropped before the next record, so that one
 	// hostile record does not keep its memory for the decoder's lifetime.
 	bigLast bool
 }
 
+// readMode says which readers Decode uses.
+type readMode uint8
+
+const (
+	readBoth         readMode = iota // on demand, else the full parse
+	readFullOnly                     // the full parse alone
+	readOnDemandOnly                 // on demand alone: errNotOnDemand when it gives up
+)
+
+// errNotOnDemand is what Decode returns in readOnDemandOnly mode for a
+// record the on-demand reader gives up on.
+var errNotOnDemand = &Error{Reason: "not_on_demand", Msg: "the on-demand reader gave up"}
+
 // bigRecord is the size past which a record's parse caches are dropped
 // after use.
 const bigRecord = 1 << 20
 
-// Decode parses one record and returns its posts, valid until the next
-// call. A record that is not a tweet, or not well-formed, is rejected with
-// an *Error.
+// Decode parses one record and returns its posts. They are valid until
+// the next call, and may point into record, which must stay unchanged
+// while they are used. A record that is not a tweet, or not well-formed,
+// is rejected with an *Error.
 func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 	d.Limits = d.Limits.withDefaults()
 	if d.bigLast {
@@ -131,13 +155,21 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 		d.tweets, d.parts, d.posts, d.texts = nil, nil, nil, nil
 		d.users, d.tweetV = included{}, included{}
 		d.keys, d.tweetKeys = keySet{}, keySet{}
+		d.od = onDemand{}
 	}
 	d.bigLast = len(record) > bigRecord
-	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
-	d.users.reset()
-	d.tweetV.reset()
+	d.resetOutput()
 	if !utf8.Valid(record) {
 		return nil, reject(ReasonInvalidUTF8, "record is not valid UTF-8")
+	}
+	if d.mode != readFullOnly {
+		if d.readOnDemand(record) {
+			return d.finish(), nil
+		}
+		if d.mode == readOnDemandOnly {
+			return nil, errNotOnDemand
+		}
+		d.resetOutput()
 	}
 	v, err := d.parser.ParseBytes(record)
 	if err != nil {
@@ -166,11 +198,23 @@ func (d *Decoder) Decode(record []byte) ([]matchers.Post, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	return d.finish(), nil
+}
+
+// resetOutput empties the posts and their buffers for the next reading.
+func (d *Decoder) resetOutput() {
+	d.used, d.parts, d.posts, d.bounds, d.texts, d.err = 0, d.parts[:0], d.posts[:0], d.bounds[:0], d.texts[:0], nil
+	d.users.reset()
+	d.tweetV.reset()
+}
+
+// finish points each post at its parts and returns the posts.
+func (d *Decoder) finish() []matchers.Post {
 	d.bounds = append(d.bounds, len(d.parts))
 	for i := range d.posts {
 		d.posts[i].Parts = d.parts[d.bounds[i]:d.bounds[i+1]]
 	}
-	return d.posts, nil
+	return d.posts
 }
 
 // fail records the first problem of the record.
@@ -282,8 +326,17 @@ func (d *Decoder) text(raw []byte, field path) []byte {
 		d.fail(ReasonTextTooLong, "%s: %d bytes, longer than %d", field, len(raw), d.Limits.MaxTextBytes)
 		return nil
 	}
+	return d.unescapeText(raw)
+}
+
+// unescapeText appends raw, HTML references decoded, to the decoder's
+// buffer and returns it there; an empty text is nil.
+func (d *Decoder) unescapeText(raw []byte) []byte {
 	start := len(d.texts)
 	d.texts = AppendUnescapedHTML(d.texts, raw)
+	if len(d.texts) == start {
+		return nil
+	}
 	return d.texts[start:len(d.texts):len(d.texts)]
 }
 

@@ -38,7 +38,7 @@ type keySet struct {
 // checked by sorting.
 const maxChain = 8
 
-// start prepares for an object of n members.
+// start prepares for an object of n members (0 when not known).
 func (k *keySet) start(n int) {
 	if k.seed == 0 {
 		k.seed = rand.Uint32() | 1
@@ -48,16 +48,20 @@ func (k *keySet) start(n int) {
 	k.sorted = n > 255
 }
 
-// add notes a member name of the object. The name must stay valid until
-// finish.
-func (k *keySet) add(key []byte) {
+// add notes a member name of the object and reports whether it is known
+// by now that the object repeats one (finish may still find one). The name
+// must stay valid until finish.
+func (k *keySet) add(key []byte) bool {
 	if k.dup != nil {
-		return
+		return true
 	}
 	i := len(k.keys)
 	k.keys = append(k.keys, key)
+	if i >= 255 {
+		k.sorted = true // more names than the buckets' uint8 indexes reach
+	}
 	if k.sorted {
-		return
+		return false
 	}
 	h := uint32(len(key)) * 0x9E3779B1
 	if n := len(key); n > 0 {
@@ -73,17 +77,18 @@ func (k *keySet) add(key []byte) {
 		for j := prev; j != 0; j = k.next[j-1] {
 			if bytes.Equal(k.keys[j-1], key) {
 				k.dup = key
-				return
+				return true
 			}
 			if chain++; chain == maxChain {
 				k.sorted = true
-				return
+				return false
 			}
 		}
 	}
 	k.filled[word] |= bit
 	k.next = append(k.next, prev)
 	k.head[b] = uint8(i + 1)
+	return false
 }
 
 // finish returns a member name the object repeats, or nil.
@@ -108,4 +113,88 @@ func (k *keySet) repeated(o *fastjson.Object) []byte {
 	k.start(o.Len())
 	o.Visit(func(key []byte, _ *fastjson.Value) { k.add(key) })
 	return k.finish()
+}
+
+// nameSet is keySet for the on-demand reader, whose member names all lie
+// in the record: it keeps each name as its offsets there, so it holds no
+// pointers and adding a name costs no write barrier. It buckets, chains,
+// bounds chains and falls back to sorting as keySet does.
+//
+// Use: start, add each name, finish, with the same record throughout.
+type nameSet struct {
+	seed   uint32
+	filled [4]uint64 // buckets holding names of the current object
+	head   [256]uint8
+	next   []uint8  // per name: the bucket's previous name, index+1
+	names  []uint64 // per name: start<<32 | end, in the record
+	sorted bool     // finish sorts: too many names or a chain too long
+	dup    bool
+}
+
+// start prepares for an object.
+func (s *nameSet) start() {
+	if s.seed == 0 {
+		s.seed = rand.Uint32() | 1
+	}
+	s.filled = [4]uint64{}
+	s.names, s.next, s.dup, s.sorted = s.names[:0], s.next[:0], false, false
+}
+
+// add notes the member name b[start:end] and reports whether it is known
+// by now that the object repeats a name (finish may still find one).
+func (s *nameSet) add(b []byte, start, end int) bool {
+	if s.dup {
+		return true
+	}
+	i := len(s.names)
+	s.names = append(s.names, uint64(start)<<32|uint64(end))
+	if i >= 255 {
+		s.sorted = true
+	}
+	if s.sorted {
+		return false
+	}
+	key := b[start:end]
+	h := uint32(len(key)) * 0x9E3779B1
+	if n := len(key); n > 0 {
+		h ^= uint32(key[0]) | uint32(key[n-1])<<8 | uint32(key[n/2])<<16
+	}
+	h = (h ^ s.seed) * 0x85EBCA6B
+	bk := uint8(h >> 24)
+	word, bit := bk>>6, uint64(1)<<(bk&63)
+	prev := uint8(0)
+	if s.filled[word]&bit != 0 {
+		prev = s.head[bk]
+		chain := 0
+		for j := prev; j != 0; j = s.next[j-1] {
+			n := s.names[j-1]
+			if string(b[n>>32:uint32(n)]) == string(key) {
+				s.dup = true
+				return true
+			}
+			if chain++; chain == maxChain {
+				s.sorted = true
+				return false
+			}
+		}
+	}
+	s.filled[word] |= bit
+	s.next = append(s.next, prev)
+	s.head[bk] = uint8(i + 1)
+	return false
+}
+
+// finish reports whether the object repeats a member name.
+func (s *nameSet) finish(b []byte) bool {
+	if s.dup || !s.sorted {
+		return s.dup
+	}
+	name := func(n uint64) []byte { return b[n>>32 : uint32(n)] }
+	slices.SortFunc(s.names, func(x, y uint64) int { return bytes.Compare(name(x), name(y)) })
+	for i := 1; i < len(s.names); i++ {
+		if bytes.Equal(name(s.names[i-1]), name(s.names[i])) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,9 +25,16 @@ func FuzzKeySet(f *testing.F) {
 	}
 	f.Add(colliding, false)
 	f.Add(append(colliding, "aaaaaaaa07bbbbbbbb"...), false)
+	var many []byte
+	for i := range 300 {
+		many = fmt.Appendf(many, "n%d|", i)
+	}
+	f.Add(append(many, "n7"...), false)
+	f.Add(many[:len(many)-1], false)
 	var (
-		k keySet
-		p fastjson.Parser
+		k  keySet
+		ns nameSet
+		p  fastjson.Parser
 	)
 	f.Fuzz(func(t *testing.T, names []byte, escape bool) {
 		var obj []byte
@@ -67,6 +74,26 @@ func FuzzKeySet(f *testing.F) {
 		}
 		if got != nil && !seen[string(got)] {
 			t.Fatalf("repeated(%s) = %q, not a name of the object", obj, got)
+		}
+		// nameSet, on the names as written (the on-demand reader gives
+		// up on escaped ones), finds a repeat exactly when there is one.
+		var buf []byte
+		var at [][2]int
+		raw := map[string]bool{}
+		rawRepeat := false
+		for _, name := range bytes.Split(names, []byte("|")) {
+			at = append(at, [2]int{len(buf), len(buf) + len(name)})
+			buf = append(buf, name...)
+			rawRepeat = rawRepeat || raw[string(name)]
+			raw[string(name)] = true
+		}
+		ns.start()
+		early := false
+		for _, a := range at {
+			early = ns.add(buf, a[0], a[1]) || early
+		}
+		if got := ns.finish(buf) || early; got != rawRepeat {
+			t.Fatalf("nameSet on %q: repeat %t, want %t", names, got, rawRepeat)
 		}
 	})
 }

@@ -35,6 +35,11 @@ func (d *Decoder) decodeV2(v *fastjson.Value) {
 			return
 		}
 		for _, t := range arr {
+			// A null item would make a post with no parts.
+			if t.Type() != fastjson.TypeObject {
+				d.fail(ReasonWrongType, "data[]: expected a tweet object, got %s", t.Type())
+				return
+			}
 			if !d.newPost() {
 				return
 			}
