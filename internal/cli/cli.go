@@ -178,7 +178,7 @@ func newRoot(env *Env, args []string) *cobra.Command {
 	}
 	add(groupProduction, newRunCommand(env), newScanCommand(env), newHealthcheckCommand(env))
 	add(groupLists, newListsCommand(env), newSchemaCommand(env))
-	add(groupDev, newDemoCommand(env), newBrokerCommand(env), newGenerateCommand(env), newBenchCommand(env))
+	add(groupDev, newDemoCommand(env), newBrokerCommand(env), newGenerateCommand(env), newBenchCommand(env), newBenchConsumerCommand(env))
 	help := newHelpCommand(root)
 	root.SetHelpCommand(help)
 	add(groupOther, newCompletionCommand(root), newVersionCommand(env), help)
