@@ -2,6 +2,8 @@ package matchers
 
 import (
 	"bytes"
+	"encoding/binary"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -97,12 +99,15 @@ func (n *Normalizer) Exact(dst, src []byte) []byte {
 // separators (punctuation and spaces) removed and renormalized.
 func (n *Normalizer) Loose(dst, exact []byte) []byte {
 	if isASCII(exact) {
+		// Written into dst's grown tail: no append per byte.
+		start := len(dst)
+		dst = slices.Grow(dst, len(exact))[:start+len(exact)]
+		out, n := dst[start:], 0
 		for _, c := range exact {
-			if !isASCIISeparator(c) {
-				dst = append(dst, c)
-			}
+			out[n] = c
+			n += int(asciiKept[c])
 		}
-		return dst
+		return dst[:start+n]
 	}
 	n.a = n.a[:0]
 	for i := 0; i < len(exact); {
@@ -212,7 +217,14 @@ func foldCherokee(b []byte) {
 	}
 }
 
+// isASCII reports whether b is all ASCII, looking at eight bytes at a time.
 func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if c >= utf8.RuneSelf {
 			return false
@@ -221,15 +233,32 @@ func isASCII(b []byte) bool {
 	return true
 }
 
+// appendLowerASCII appends the ASCII src to dst in lower case.
 func appendLowerASCII(dst, src []byte) []byte {
-	for _, c := range src {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
+	n := len(dst)
+	dst = slices.Grow(dst, len(src))[:n+len(src)]
+	out := dst[n:]
+	out = out[:len(src)] // no bounds check in the loop
+	for i, c := range src {
+		out[i] = c + asciiUpper[c]
 	}
 	return dst
 }
+
+// asciiUpper[c] is what turns the ASCII byte c into lower case: 'a'-'A' for
+// a capital, 0 otherwise. asciiKept[c] is 0 for the separators the loose
+// tier drops (isASCIISeparator), 1 for every other byte.
+var asciiUpper, asciiKept = func() (upper, kept [256]byte) {
+	for c := range 256 {
+		if 'A' <= c && c <= 'Z' {
+			upper[c] = 'a' - 'A'
+		}
+		if !isASCIISeparator(byte(c)) {
+			kept[c] = 1
+		}
+	}
+	return upper, kept
+}()
 
 // appendWithoutIgnorables appends src to dst without its default-ignorable
 // code points. Invalid UTF-8 bytes are kept as they are.

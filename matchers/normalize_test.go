@@ -407,3 +407,22 @@ func BenchmarkExact(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoose measures the loose key of an exact one, ASCII and not.
+func BenchmarkLoose(b *testing.B) {
+	for _, bc := range []struct{ name, in string }{
+		{"ASCII", "farmer_genocide"},
+		{"Devanagari", "किसान_आंदोलन"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var n Normalizer
+			exact := n.Exact(nil, []byte(bc.in))
+			var dst []byte
+			b.ReportAllocs()
+			b.SetBytes(int64(len(exact)))
+			for b.Loop() {
+				dst = n.Loose(dst[:0], exact)
+			}
+		})
+	}
+}
