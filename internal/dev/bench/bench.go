@@ -57,6 +57,9 @@ type Measure struct {
 	Rate         float64 `json:"rate"`              // records per second
 	CPUPerRecord float64 `json:"cpu_us_per_record"` // µs of the contender's process
 	Records      int     `json:"records"`           // records measured
+	// Startup is the time from the process's start to its measuring: the
+	// baseline's first record, flagstream's first non-zero reading.
+	Startup float64 `json:"startup_seconds"`
 	// Of flagstream run only: review tasks written, most memory resident.
 	Tasks   int64 `json:"tasks,omitempty"`
 	PeakRSS int64 `json:"peak_rss_bytes,omitempty"`
@@ -159,9 +162,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		if !r.BaselineFirst {
 			order = "flagstream first"
 		}
-		fmt.Fprintf(out, "round %d (%s): bare kafka-go consumer %8.0f records/s (%.2f µs CPU/record)   flagstream run %8.0f records/s (%.2f µs CPU/record, %d tasks, peak RSS %d MiB)   ratio %.2f\n",
-			i+1, order, r.Baseline.Rate, r.Baseline.CPUPerRecord, r.Flagstream.Rate, r.Flagstream.CPUPerRecord,
-			r.Flagstream.Tasks, r.Flagstream.PeakRSS>>20, r.Ratio)
+		fmt.Fprintf(out, "round %d (%s): bare kafka-go consumer %8.0f records/s (%.2f µs CPU/record, consuming after %.1fs)   "+
+			"flagstream run %8.0f records/s (%.2f µs CPU/record, consuming after %.1fs, %d tasks, peak RSS %d MiB)   ratio %.2f\n",
+			i+1, order, r.Baseline.Rate, r.Baseline.CPUPerRecord, r.Baseline.Startup, r.Flagstream.Rate, r.Flagstream.CPUPerRecord,
+			r.Flagstream.Startup, r.Flagstream.Tasks, r.Flagstream.PeakRSS>>20, r.Ratio)
 		if r.Flagstream.Tasks == 0 {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("round %d: flagstream run wrote no review task: the lists matched nothing", i+1))
 		}
@@ -259,7 +263,8 @@ func (b *bencher) baseline(ctx context.Context, round int, r *Round) error {
 	if err := json.Unmarshal(stdout.Bytes(), &cr); err != nil {
 		return fmt.Errorf("the baseline's result %q: %w", stdout.String(), err)
 	}
-	r.Baseline = Measure{Rate: cr.Rate, Records: cr.Records, CPUPerRecord: cr.CPUSeconds * 1e6 / float64(cr.Records)}
+	r.Baseline = Measure{Rate: cr.Rate, Records: cr.Records, CPUPerRecord: cr.CPUSeconds * 1e6 / float64(cr.Records),
+		Startup: cr.Startup}
 	return nil
 }
 
@@ -292,6 +297,7 @@ func (b *bencher) flagstream(ctx context.Context, round int, r *Round) error {
 	if err != nil {
 		return err
 	}
+	started := time.Now()
 	c, err := startChild("flagstream run", b.opts.Binary, []string{"run", "--config", cfgPath}, nil)
 	if err != nil {
 		return err
@@ -342,6 +348,7 @@ func (b *bencher) flagstream(ctx context.Context, round int, r *Round) error {
 	m := Measure{
 		Rate:         (n - first.count) / end.Sub(first.t).Seconds(),
 		Records:      int(n - first.count),
+		Startup:      first.t.Sub(started).Seconds(),
 		CPUPerRecord: float64(last.cpu-first.cpu) / float64(time.Microsecond) / (last.count - first.count),
 	}
 	if m.PeakRSS, err = peakRSS(c.pid()); err != nil {

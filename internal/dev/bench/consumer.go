@@ -21,6 +21,9 @@ type ConsumerConfig struct {
 // record on (the first waits for the group to be joined): records read
 // since, the wall time, the rate and the process's CPU time meanwhile.
 type ConsumerResult struct {
+	// Startup is the time from the start of Consume to the first record:
+	// joining the group, the first fetch.
+	Startup    float64 `json:"startup_seconds"`
 	Records    int     `json:"records"`
 	Seconds    float64 `json:"seconds"`
 	Rate       float64 `json:"rate"`
@@ -41,6 +44,7 @@ func Consume(ctx context.Context, cfg ConsumerConfig) (ConsumerResult, error) {
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, GroupID: cfg.Group, Topic: cfg.Topic,
 		MinBytes: 1, MaxBytes: 16 << 20, StartOffset: kafka.FirstOffset, CommitInterval: time.Second})
 	defer r.Close()
+	begin := time.Now()
 	var start time.Time
 	var cpu0 time.Duration
 	for i := range cfg.Records {
@@ -57,7 +61,7 @@ func Consume(ctx context.Context, cfg ConsumerConfig) (ConsumerResult, error) {
 	}
 	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	n := cfg.Records - 1
-	return ConsumerResult{Records: n, Seconds: elapsed.Seconds(), Rate: float64(n) / elapsed.Seconds(),
+	return ConsumerResult{Startup: start.Sub(begin).Seconds(), Records: n, Seconds: elapsed.Seconds(), Rate: float64(n) / elapsed.Seconds(),
 		CPUSeconds: cpu.Seconds()}, nil
 }
 
