@@ -75,6 +75,9 @@ type GroupSource struct {
 	start int64
 
 	chunks chan *chunk // fetched chunks, from the fetchers to Fetch
+	// recsPool holds the records' slices of released chunks
+	// (*[]chunkRecord), for the fetchers' next ones.
+	recsPool sync.Pool
 
 	// Owned by Fetch.
 	cur   *chunk // the chunk Fetch is taking records from
@@ -126,7 +129,8 @@ type chunk struct {
 	partition int32
 	hwm       int64
 	recs      []chunkRecord
-	next      int // index of the next record to take
+	next      int        // index of the next record to take
+	pool      *sync.Pool // of *[]chunkRecord, where release puts recs
 }
 
 type chunkRecord struct {
@@ -354,7 +358,7 @@ func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition i
 	if res.Error != nil {
 		return nil, offset, res.Error
 	}
-	c, next, size, err := newChunk(g, partition, offset, res.HighWatermark, res.Records)
+	c, next, size, err := newChunk(g, partition, offset, res.HighWatermark, res.Records, &s.recsPool)
 	if c != nil {
 		s.cfg.Metrics.fetched(len(c.recs), size)
 		return c, next, nil // a broken tail is fetched again from next
@@ -370,8 +374,17 @@ func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition i
 // skipping control batches. It returns a nil chunk when there are none,
 // the offset after the last record or control record read, and the size
 // of the keys and values.
-func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordReader) (c *chunk, next, size int64, err error) {
-	c = &chunk{gen: g, partition: int32(partition), hwm: hwm}
+//
+// The chunk's records are kept in a slice from pool (nil: a new one),
+// which release puts back, so that a steady stream of fetches does not
+// grow and clear a slice for each.
+func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordReader, pool *sync.Pool) (c *chunk, next, size int64, err error) {
+	c = &chunk{gen: g, partition: int32(partition), hwm: hwm, pool: pool}
+	if pool != nil {
+		if recs, ok := pool.Get().(*[]chunkRecord); ok {
+			c.recs = (*recs)[:0]
+		}
+	}
 	next = offset
 	read := func(rr kafka.RecordReader, keep bool) error {
 		for {
@@ -411,6 +424,7 @@ func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordRe
 		err = read(rr, true)
 	}
 	if len(c.recs) == 0 {
+		c.release()
 		return nil, next, 0, err
 	}
 	return c, next, size, err
@@ -422,11 +436,18 @@ func closeBytes(b kafka.Bytes) {
 	}
 }
 
-// release returns the buffers of the records not taken.
+// release returns the buffers of the records not taken, and the records'
+// slice to the chunk's pool. Taken records are zero already (take), the
+// others are zeroed here: a pooled slice holds no buffer.
 func (c *chunk) release() {
 	for i := c.next; i < len(c.recs); i++ {
 		closeBytes(c.recs[i].key)
 		closeBytes(c.recs[i].value)
+		c.recs[i] = chunkRecord{}
+	}
+	if c.pool != nil && cap(c.recs) > 0 {
+		recs := c.recs[:0]
+		c.pool.Put(&recs)
 	}
 	c.recs, c.next = nil, 0
 }
@@ -546,14 +567,30 @@ func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
 	}
 }
 
-// appendBytes appends src's bytes to dst and closes src.
+// sizedReaderAt is what kafka-go's record values (its page references) are
+// beside kafka.Bytes: they read at an offset and know their whole size.
+type sizedReaderAt interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// appendBytes appends src's bytes to dst and closes src. A value not read
+// yet is copied with one ReadAt, the one copy from the fetch response's
+// pages to the batch; io.ReadFull would go through Read and ReadAtLeast
+// for each record.
 func appendBytes(dst []byte, src kafka.Bytes) []byte {
 	if src == nil {
 		return dst
 	}
 	n := src.Len()
 	dst = slices.Grow(dst, n)
-	m, _ := io.ReadFull(src, dst[len(dst):len(dst)+n])
+	buf := dst[len(dst) : len(dst)+n]
+	var m int
+	if ra, ok := src.(sizedReaderAt); ok && ra.Size() == int64(n) {
+		m, _ = ra.ReadAt(buf, 0)
+	} else {
+		m, _ = io.ReadFull(src, buf)
+	}
 	src.Close()
 	return dst[:len(dst)+m]
 }

@@ -78,7 +78,7 @@ func rec(offset int64, key, value string, headers ...kafka.Header) kafka.Record 
 // source's queue, as a fetcher does.
 func queue(t *testing.T, s *GroupSource, g *generation, partition int, offset int64, records ...kafka.Record) {
 	t.Helper()
-	c, _, _, err := newChunk(g, partition, offset, 100, protocol.NewRecordReader(records...))
+	c, _, _, err := newChunk(g, partition, offset, 100, protocol.NewRecordReader(records...), nil)
 	if err != nil || c == nil {
 		t.Fatalf("newChunk = %v, %v", c, err)
 	}
@@ -199,7 +199,7 @@ func TestGroupSourceFetchSkipsControlBatches(t *testing.T) {
 		&protocol.ControlBatch{Records: protocol.NewRecordReader(rec(2, "", "commit marker"))},
 		&protocol.RecordBatch{Records: protocol.NewRecordReader(rec(3, "", "c"))},
 	}}
-	c, next, size, err := newChunk(nil, 0, 1, 10, stream)
+	c, next, size, err := newChunk(nil, 0, 1, 10, stream, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +217,11 @@ func TestGroupSourceFetchSkipsControlBatches(t *testing.T) {
 	markers := &protocol.RecordStream{Records: []protocol.RecordReader{
 		&protocol.ControlBatch{Records: protocol.NewRecordReader(rec(7, "", "abort marker"))},
 	}}
-	if c, next, _, err := newChunk(nil, 0, 7, 10, markers); c != nil || next != 8 || err != nil {
+	if c, next, _, err := newChunk(nil, 0, 7, 10, markers, nil); c != nil || next != 8 || err != nil {
 		t.Errorf("newChunk of a control batch = %v, next %d, %v; want nil, 8, nil", c, next, err)
 	}
 	empty := protocol.NewRecordReader()
-	if c, next, _, err := newChunk(nil, 0, 9, 10, empty); c != nil || next != 9 || err != nil {
+	if c, next, _, err := newChunk(nil, 0, 9, 10, empty, nil); c != nil || next != 9 || err != nil {
 		t.Errorf("newChunk of no records = %v, next %d, %v; want nil, 9, nil", c, next, err)
 	}
 }
