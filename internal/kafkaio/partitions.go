@@ -1,0 +1,421 @@
+package kafkaio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"golang.org/x/sync/errgroup"
+
+	"flagstream/internal/retry"
+)
+
+// Message is a record read by ReadPartitions. Key, Value and Headers are
+// the caller's: nothing else refers to them.
+type Message struct {
+	Partition int
+	Offset    int64
+	Time      time.Time
+	Key       []byte // nil when null
+	Value     []byte // nil when null (a tombstone)
+	Headers   []kafka.Header
+}
+
+// ReadConfig says what ReadPartitions reads.
+type ReadConfig struct {
+	Topic string
+	// Partitions are the partitions to read; nil: every partition of the
+	// topic.
+	Partitions []int
+	// From is the offset each partition starts at; a partition absent
+	// from it starts at its first offset. kafka.FirstOffset and
+	// kafka.LastOffset may be given.
+	From map[int]int64
+	// Until is the end offset (exclusive) of each partition; a partition
+	// absent from it ends at the end offset found when the read starts.
+	Until map[int]int64
+	// Follow keeps reading past the end offsets, until ctx is done.
+	Follow bool
+	// MaxWait is how long a fetch waits for new records (default 500ms);
+	// MaxBytes bounds one fetch (default 1 MiB).
+	MaxWait  time.Duration
+	MaxBytes int
+	// Started, if set, is called once with the offsets the read starts at
+	// and ends at (for a following read: the end offsets found at start),
+	// before any message; a progress display or a retro-hunt job keeps
+	// them.
+	Started func(from, until map[int]int64)
+	// CaughtUp, if set, is called once every partition has been read up
+	// to its end offset (at once when there was nothing to read), after
+	// the last fn call of those records.
+	CaughtUp func()
+	Logger   *slog.Logger
+}
+
+// ReadPartitions reads the given partitions of a topic from the given
+// offsets, each fetch's records of a partition in offset order, and hands
+// them to fn, one call at a time: the state restore of the case processor,
+// the bindings follower, the report's and the retro-hunt's readers. A
+// bounded read (Follow false) returns nil once every partition has reached
+// its end offset; a following read keeps going until ctx is done and
+// returns ctx.Err(). An error of fn stops the read and is returned.
+//
+// A topic that does not exist is an error wrapping
+// kafka.UnknownTopicOrPartition. Other broker errors are retried with
+// backoff until ctx is done. Control records (of transactions) are
+// skipped; an offset that retention has removed restarts the partition
+// at its first offset, with a warning.
+func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn func([]Message) error) error {
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 500 * time.Millisecond
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 1 << 20
+	}
+	t := conn.transport()
+	defer t.CloseIdleConnections()
+	r := &partitionReader{cfg: cfg, client: conn.client(t), fn: fn}
+	from, until, err := r.bounds(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Started != nil {
+		cfg.Started(from, until)
+	}
+	r.remaining = 0
+	for p := range from {
+		if from[p] < until[p] {
+			r.remaining++
+		}
+	}
+	if r.remaining == 0 {
+		r.caughtUp()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for p := range from {
+		g.Go(func() error { return r.read(gctx, p, from[p], until[p]) })
+	}
+	err = g.Wait()
+	if err == nil && cfg.Follow {
+		err = ctx.Err()
+	}
+	return err
+}
+
+type partitionReader struct {
+	cfg    ReadConfig
+	client *kafka.Client
+
+	mu        sync.Mutex // serializes fn and guards what follows
+	fn        func([]Message) error
+	remaining int // partitions not yet read to their end offset
+	caught    bool
+}
+
+// bounds resolves the partitions and their start and end offsets,
+// retrying broker errors until ctx is done.
+func (r *partitionReader) bounds(ctx context.Context) (from, until map[int]int64, err error) {
+	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
+	for {
+		from, until, err = r.tryBounds(ctx)
+		if err == nil || errors.Is(err, kafka.UnknownTopicOrPartition) {
+			return from, until, err
+		}
+		if r.cfg.Logger != nil {
+			r.cfg.Logger.Warn("kafka read: listing offsets failed; retrying", "topic", r.cfg.Topic, "err", err)
+		}
+		if werr := backoff.Wait(ctx); werr != nil {
+			return nil, nil, fmt.Errorf("read %s: %w (last error: %w)", r.cfg.Topic, werr, err)
+		}
+	}
+}
+
+func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]int64, err error) {
+	parts := r.cfg.Partitions
+	if parts == nil {
+		n, err := partitionCounts(ctx, r.client, []string{r.cfg.Topic})
+		if err != nil {
+			return nil, nil, err
+		}
+		count, ok := n[r.cfg.Topic]
+		if !ok {
+			return nil, nil, fmt.Errorf("read topic %s: %w", r.cfg.Topic, kafka.UnknownTopicOrPartition)
+		}
+		for p := range count {
+			parts = append(parts, p)
+		}
+	}
+	first, err := listOffsets(ctx, r.client, r.cfg.Topic, parts, kafka.FirstOffset)
+	if err != nil {
+		return nil, nil, err
+	}
+	last, err := listOffsets(ctx, r.client, r.cfg.Topic, parts, kafka.LastOffset)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, until = map[int]int64{}, map[int]int64{}
+	for _, p := range parts {
+		f, ok := r.cfg.From[p]
+		switch {
+		case !ok || f == kafka.FirstOffset:
+			f = first[p]
+		case f == kafka.LastOffset:
+			f = last[p]
+		case f < first[p]:
+			f = first[p] // removed by retention
+		}
+		u, ok := r.cfg.Until[p]
+		if !ok {
+			u = last[p]
+		}
+		from[p], until[p] = f, u
+	}
+	return from, until, nil
+}
+
+// listOffsets returns the first or last offset (which) of each partition.
+func listOffsets(ctx context.Context, c *kafka.Client, topic string, parts []int, which int64) (map[int]int64, error) {
+	req := make([]kafka.OffsetRequest, len(parts))
+	for i, p := range parts {
+		req[i] = kafka.OffsetRequest{Partition: p, Timestamp: which}
+	}
+	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	out := map[int]int64{}
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		if which == kafka.FirstOffset {
+			out[p.Partition] = p.FirstOffset
+		} else {
+			out[p.Partition] = p.LastOffset
+		}
+	}
+	for _, p := range parts {
+		if _, ok := out[p]; !ok {
+			return nil, fmt.Errorf("list offsets of %s: no answer for partition %d", topic, p)
+		}
+	}
+	return out, nil
+}
+
+// OffsetsAt returns, for each partition of topic, the offset of its first
+// record written at or after t (Kafka's offsets-for-times), or its end
+// offset when there is none: where a read of the records since t starts.
+func OffsetsAt(ctx context.Context, conn Connection, topic string, partitions []int, t time.Time) (map[int]int64, error) {
+	tr := conn.transport()
+	defer tr.CloseIdleConnections()
+	c := conn.client(tr)
+	req := make([]kafka.OffsetRequest, len(partitions))
+	for i, p := range partitions {
+		req[i] = kafka.TimeOffsetOf(p, t)
+	}
+	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
+	if err != nil {
+		return nil, fmt.Errorf("offsets of %s at %s: %w", topic, t.Format(time.RFC3339), err)
+	}
+	last, err := listOffsets(ctx, c, topic, partitions, kafka.LastOffset)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]int64{}
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("offsets of %s/%d at %s: %w", topic, p.Partition, t.Format(time.RFC3339), p.Error)
+		}
+		off := int64(-1)
+		for o := range p.Offsets {
+			if off < 0 || o < off {
+				off = o
+			}
+		}
+		if off < 0 {
+			off = last[p.Partition]
+		}
+		out[p.Partition] = off
+	}
+	for _, p := range partitions {
+		if _, ok := out[p]; !ok {
+			return nil, fmt.Errorf("offsets of %s at %s: no answer for partition %d", topic, t.Format(time.RFC3339), p)
+		}
+	}
+	return out, nil
+}
+
+// read reads one partition from offset on, up to until unless following.
+func (r *partitionReader) read(ctx context.Context, partition int, offset, until int64) error {
+	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
+	reached := offset >= until
+	for {
+		if reached && !r.cfg.Follow {
+			return nil
+		}
+		msgs, next, err := r.fetch(ctx, partition, offset)
+		switch {
+		case err == nil:
+			backoff.Reset()
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, kafka.OffsetOutOfRange):
+			first, lerr := listOffsets(ctx, r.client, r.cfg.Topic, []int{partition}, kafka.FirstOffset)
+			if lerr == nil {
+				if r.cfg.Logger != nil {
+					r.cfg.Logger.Warn("kafka read: offset removed by retention; going on at the first offset",
+						"topic", r.cfg.Topic, "partition", partition, "offset", offset, "first", first[partition])
+				}
+				offset = first[partition]
+				continue
+			}
+			err = lerr
+			fallthrough
+		default:
+			if r.cfg.Logger != nil {
+				r.cfg.Logger.Warn("kafka read failed; retrying", "topic", r.cfg.Topic, "partition", partition, "err", err)
+			}
+			if backoff.Wait(ctx) != nil {
+				return nil
+			}
+			continue
+		}
+		if !r.cfg.Follow {
+			// A bounded read keeps only the records before until.
+			keep := msgs[:0]
+			for _, m := range msgs {
+				if m.Offset < until {
+					keep = append(keep, m)
+				}
+			}
+			msgs = keep
+		}
+		offset = max(offset, next)
+		if err := r.deliver(msgs, !reached && offset >= until); err != nil {
+			return err
+		}
+		reached = reached || offset >= until
+	}
+}
+
+// deliver hands msgs to fn and, when done says this partition has just
+// reached its end offset, counts it, calling CaughtUp after the last.
+func (r *partitionReader) deliver(msgs []Message, done bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(msgs) > 0 {
+		if err := r.fn(msgs); err != nil {
+			return err
+		}
+	}
+	if done {
+		r.remaining--
+		if r.remaining == 0 {
+			r.caughtUpLocked()
+		}
+	}
+	return nil
+}
+
+func (r *partitionReader) caughtUp() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.caughtUpLocked()
+}
+
+func (r *partitionReader) caughtUpLocked() {
+	if !r.caught {
+		r.caught = true
+		if r.cfg.CaughtUp != nil {
+			r.cfg.CaughtUp()
+		}
+	}
+}
+
+// fetch fetches the records of a partition from offset on and returns
+// them and the offset to fetch next.
+func (r *partitionReader) fetch(ctx context.Context, partition int, offset int64) ([]Message, int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.MaxWait+10*time.Second)
+	defer cancel()
+	res, err := r.client.Fetch(ctx, &kafka.FetchRequest{
+		Topic: r.cfg.Topic, Partition: partition, Offset: offset,
+		MinBytes: 1, MaxBytes: int64(r.cfg.MaxBytes), MaxWait: r.cfg.MaxWait,
+	})
+	if err != nil {
+		return nil, offset, err
+	}
+	if res.Error != nil {
+		return nil, offset, res.Error
+	}
+	return readRecords(partition, offset, res.Records)
+}
+
+// readRecords copies the records at or after offset out of a fetch
+// response, skipping control batches, and returns them and the offset
+// after the last record (or control record) read.
+func readRecords(partition int, offset int64, rr kafka.RecordReader) (msgs []Message, next int64, err error) {
+	next = offset
+	read := func(rr kafka.RecordReader, keep bool) error {
+		for {
+			rec, err := rr.ReadRecord()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+			key, kerr := readBytes(rec.Key)
+			value, verr := readBytes(rec.Value)
+			if rec.Offset < offset {
+				continue
+			}
+			next = max(next, rec.Offset+1)
+			if !keep {
+				continue
+			}
+			if err := errors.Join(kerr, verr); err != nil {
+				return err
+			}
+			m := Message{Partition: partition, Offset: rec.Offset, Time: rec.Time, Key: key, Value: value}
+			if len(rec.Headers) > 0 {
+				m.Headers = make([]kafka.Header, len(rec.Headers))
+				for i, h := range rec.Headers {
+					m.Headers[i] = kafka.Header{Key: h.Key, Value: slices.Clone(h.Value)}
+				}
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	if stream, ok := rr.(*protocol.RecordStream); ok {
+		for _, batch := range stream.Records {
+			_, control := batch.(*protocol.ControlBatch)
+			if err = read(batch, !control); err != nil {
+				break
+			}
+		}
+	} else if rr != nil {
+		err = read(rr, true)
+	}
+	if len(msgs) > 0 {
+		return msgs, next, nil // a broken tail is fetched again from next
+	}
+	return nil, next, err
+}
+
+// readBytes copies b and closes it; nil for a null.
+func readBytes(b kafka.Bytes) ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	defer b.Close()
+	out := make([]byte, b.Len())
+	_, err := io.ReadFull(b, out)
+	return out, err
+}
