@@ -64,8 +64,9 @@ type ReadConfig struct {
 // them to fn, one call at a time: the state restore of the case processor,
 // the bindings follower, the report's and the retro-hunt's readers. A
 // bounded read (Follow false) returns nil once every partition has reached
-// its end offset; a following read keeps going until ctx is done and
-// returns ctx.Err(). An error of fn stops the read and is returned.
+// its end offset; a following read keeps going until ctx is done. Either
+// returns ctx.Err() once ctx is done. An error of fn stops the read and is
+// returned.
 //
 // A topic that does not exist is an error wrapping
 // kafka.UnknownTopicOrPartition. Other broker errors are retried with
@@ -79,9 +80,9 @@ func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn fun
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 1 << 20
 	}
-	t := conn.transport()
-	defer t.CloseIdleConnections()
-	r := &partitionReader{cfg: cfg, client: conn.client(t), fn: fn}
+	f := NewFetcher(conn, cfg.Topic, cfg.MaxWait, cfg.MaxBytes)
+	defer f.Close()
+	r := &partitionReader{cfg: cfg, client: f.client, fetcher: f, fn: fn}
 	from, until, err := r.bounds(ctx)
 	if err != nil {
 		return err
@@ -102,16 +103,13 @@ func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn fun
 	for p := range from {
 		g.Go(func() error { return r.read(gctx, p, from[p], until[p]) })
 	}
-	err = g.Wait()
-	if err == nil && cfg.Follow {
-		err = ctx.Err()
-	}
-	return err
+	return g.Wait()
 }
 
 type partitionReader struct {
-	cfg    ReadConfig
-	client *kafka.Client
+	cfg     ReadConfig
+	client  *kafka.Client
+	fetcher *Fetcher
 
 	mu        sync.Mutex // serializes fn and guards what follows
 	fn        func([]Message) error
@@ -170,6 +168,8 @@ func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]in
 			f = last[p]
 		case f < first[p]:
 			f = first[p] // removed by retention
+		case f > last[p]:
+			f = last[p]
 		}
 		u, ok := r.cfg.Until[p]
 		if !ok {
@@ -260,20 +260,20 @@ func (r *partitionReader) read(ctx context.Context, partition int, offset, until
 		if reached && !r.cfg.Follow {
 			return nil
 		}
-		msgs, next, err := r.fetch(ctx, partition, offset)
+		msgs, next, _, err := r.fetcher.Fetch(ctx, partition, offset)
 		switch {
 		case err == nil:
 			backoff.Reset()
 		case ctx.Err() != nil:
-			return nil
+			return ctx.Err()
 		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, lerr := listOffsets(ctx, r.client, r.cfg.Topic, []int{partition}, kafka.FirstOffset)
+			first, lerr := r.fetcher.Offset(ctx, partition, kafka.FirstOffset)
 			if lerr == nil {
 				if r.cfg.Logger != nil {
 					r.cfg.Logger.Warn("kafka read: offset removed by retention; going on at the first offset",
-						"topic", r.cfg.Topic, "partition", partition, "offset", offset, "first", first[partition])
+						"topic", r.cfg.Topic, "partition", partition, "offset", offset, "first", first)
 				}
-				offset = first[partition]
+				offset = first
 				continue
 			}
 			err = lerr
@@ -282,8 +282,8 @@ func (r *partitionReader) read(ctx context.Context, partition int, offset, until
 			if r.cfg.Logger != nil {
 				r.cfg.Logger.Warn("kafka read failed; retrying", "topic", r.cfg.Topic, "partition", partition, "err", err)
 			}
-			if backoff.Wait(ctx) != nil {
-				return nil
+			if err := backoff.Wait(ctx); err != nil {
+				return err
 			}
 			continue
 		}
@@ -339,22 +339,64 @@ func (r *partitionReader) caughtUpLocked() {
 	}
 }
 
-// fetch fetches the records of a partition from offset on and returns
-// them and the offset to fetch next.
-func (r *partitionReader) fetch(ctx context.Context, partition int, offset int64) ([]Message, int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.MaxWait+10*time.Second)
+// Fetcher fetches the records of partitions of one topic from given
+// offsets: the building block of ReadPartitions and of the case
+// processor's consumer. It is safe for concurrent use.
+type Fetcher struct {
+	client    *kafka.Client
+	transport *kafka.Transport
+	topic     string
+	maxWait   time.Duration
+	maxBytes  int
+}
+
+// NewFetcher returns a fetcher of topic whose fetches wait up to maxWait
+// for records (default 500ms) and return up to maxBytes (default 1 MiB;
+// a larger record batch comes whole). Close releases its connections.
+func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes int) *Fetcher {
+	if maxWait <= 0 {
+		maxWait = 500 * time.Millisecond
+	}
+	if maxBytes <= 0 {
+		maxBytes = 1 << 20
+	}
+	t := conn.transport()
+	return &Fetcher{client: conn.client(t), transport: t, topic: topic, maxWait: maxWait, maxBytes: maxBytes}
+}
+
+// Close closes the fetcher's idle connections.
+func (f *Fetcher) Close() { f.transport.CloseIdleConnections() }
+
+// Fetch returns the records of a partition from offset on (none when no
+// record came within the wait), the offset to fetch next and the
+// partition's high watermark. Control records are skipped. An offset that
+// is no longer (or not yet) in the partition is an error wrapping
+// kafka.OffsetOutOfRange.
+func (f *Fetcher) Fetch(ctx context.Context, partition int, offset int64) (msgs []Message, next, highWatermark int64, err error) {
+	ctx, cancel := context.WithTimeout(ctx, f.maxWait+10*time.Second)
 	defer cancel()
-	res, err := r.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: r.cfg.Topic, Partition: partition, Offset: offset,
-		MinBytes: 1, MaxBytes: int64(r.cfg.MaxBytes), MaxWait: r.cfg.MaxWait,
+	res, err := f.client.Fetch(ctx, &kafka.FetchRequest{
+		Topic: f.topic, Partition: partition, Offset: offset,
+		MinBytes: 1, MaxBytes: int64(f.maxBytes), MaxWait: f.maxWait,
 	})
 	if err != nil {
-		return nil, offset, err
+		return nil, offset, 0, err
 	}
 	if res.Error != nil {
-		return nil, offset, res.Error
+		return nil, offset, 0, res.Error
 	}
-	return readRecords(partition, offset, res.Records)
+	msgs, next, err = readRecords(partition, offset, res.Records)
+	return msgs, next, res.HighWatermark, err
+}
+
+// Offset returns the first or last offset (kafka.FirstOffset or
+// kafka.LastOffset) of a partition.
+func (f *Fetcher) Offset(ctx context.Context, partition int, which int64) (int64, error) {
+	offs, err := listOffsets(ctx, f.client, f.topic, []int{partition}, which)
+	if err != nil {
+		return 0, err
+	}
+	return offs[partition], nil
 }
 
 // readRecords copies the records at or after offset out of a fetch
