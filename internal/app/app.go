@@ -91,6 +91,15 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
 
+	// An owned topic that exists with the wrong settings stops the run:
+	// fatal cancels it with the cause, which Run returns.
+	ctx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	caseSys := startCases(cfg, conn, log, metrics, func(err error) {
+		log.Error("cannot run with the owned topics as they are", "err", err)
+		cancelRun(fmt.Errorf("%w: %w", errConfig, err))
+	})
+
 	var stopping atomic.Bool
 	ready := func() error {
 		switch {
@@ -101,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		case !km.Joined():
 			return errors.New("consumer group not joined yet")
 		}
-		return nil
+		return caseSys.Ready()
 	}
 	var srv *admin.Server
 	if cfg.HTTP.Listen != "" {
@@ -122,6 +131,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		if err != nil {
 			src.Close()
 			sink.Close()
+			caseSys.Close()
 			return err
 		}
 	}
@@ -157,12 +167,19 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
 
 	// Shutdown order: the consumer flushes its commits and leaves the
-	// group, the producer flushes, then the watcher and HTTP stop.
+	// group, the producer flushes, the case processor commits what it
+	// applied and leaves its group, then the watcher and HTTP stop.
 	errs := []error{runErr}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		errs = append(errs, cause)
+	}
 	if err := src.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := sink.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := caseSys.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	close(stopWatch)

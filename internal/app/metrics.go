@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"flagstream/internal/accounts"
+	"flagstream/internal/caseproc"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
 	"flagstream/pipeline"
@@ -13,11 +15,13 @@ import (
 
 // Metrics are the metrics of flagstream run, beside the Go and process
 // collectors: the pipeline's stages, the Kafka adapters', the lists' and
-// flagstream_build_info.
+// flagstream_build_info, the bindings table's and the case processor's.
 type Metrics struct {
 	Pipeline *pipeline.Metrics
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
+	Accounts *accounts.Metrics
+	Cases    *caseproc.Metrics
 }
 
 // RegisterMetrics registers every metric of flagstream run with reg; Run
@@ -31,5 +35,7 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Pipeline: pipeline.NewMetrics(reg),
 		Kafka:    kafkaio.NewMetrics(reg),
 		Lists:    lists.NewMetrics(reg),
+		Accounts: accounts.NewMetrics(reg),
+		Cases:    caseproc.NewMetrics(reg),
 	}
 }
