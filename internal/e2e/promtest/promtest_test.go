@@ -41,13 +41,14 @@ var (
 )
 
 // wantRows are the dashboard's rows, in order (prefixes of their titles).
-var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latency", "Lists"}
+var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latency", "Lists", "Cases"}
 
 // wantAlerts are the alerts the rules must define.
 var wantAlerts = []string{
 	"FlagstreamInstanceDown", "FlagstreamConsumerLagGrowing", "FlagstreamNoTweetsProcessed",
 	"FlagstreamDeadLetterSpike", "FlagstreamTaskWriteErrors", "FlagstreamTaskWritesBlocked",
 	"FlagstreamListsReloadFailing", "FlagstreamListsStale",
+	"FlagstreamCaseStateRestoreStuck", "FlagstreamCaseEvidenceLagGrowing",
 }
 
 func readFile(t *testing.T, path string) []byte {
