@@ -133,6 +133,9 @@ func (k *Kit) RecordsFrom(gen *synth.Generator, n int) [][]byte {
 		if err := k.Exp.Note(v, kind); err != nil {
 			k.tb.Fatal(err)
 		}
+		if a, ok := gen.LastAccount(); ok {
+			k.Exp.NoteAccount(a)
+		}
 	}
 	return out
 }

@@ -50,6 +50,68 @@ type Config struct {
 	// FirstID is the first tweet's id (default 1355000000000000001); give
 	// generators whose tweets meet different ones.
 	FirstID uint64
+	// Rename makes the account of a listed handle post under another
+	// handle from a record on: a listed account that renamed itself, still
+	// the same user id (HandleUserID of the listed handle).
+	Rename Rename
+	// Takeover makes another account post under a listed handle from a
+	// record on: a released handle taken over by someone else.
+	Takeover Takeover
+}
+
+// Rename is a listed account renamed: from record At (counting from 1)
+// on, its posts as an author appear under To.
+type Rename struct {
+	Handle, To string
+	At         uint64
+}
+
+// Takeover is a listed handle taken over: from record At on, its posts as
+// an author come from another account (TakeoverUserID).
+type Takeover struct {
+	Handle string
+	At     uint64
+}
+
+// HandleUserID returns the user id of the account that a listed handle
+// names in generated traffic: the same for every post, so that flagstream
+// can bind the handle to it; far from the ids of other generated users.
+func HandleUserID(handle string) string {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(handle); i++ {
+		c := handle[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return strconv.FormatUint(900_000_000_000+h%1_000_000_000, 10)
+}
+
+// TakeoverUserID returns the user id of the account that takes a listed
+// handle over (Config.Takeover).
+func TakeoverUserID(handle string) string {
+	id, _ := strconv.ParseUint(HandleUserID(handle), 10, 64)
+	return strconv.FormatUint(id+1_000_000_000, 10)
+}
+
+// AccountPost is a generated record that names a listed handle, as its
+// author or in a mention: evidence for the handle's case when flagstream
+// runs with cases on.
+type AccountPost struct {
+	TweetID string `json:"tweet_id"`
+	Handle  string `json:"handle"` // the listed handle, as listed
+	// Mention is true when the handle is mentioned, false when it is the
+	// author.
+	Mention bool `json:"mention,omitempty"`
+	// UserID is the author's id, or the mention entity's (empty for a
+	// mention typed into the text, without an entity).
+	UserID string `json:"user_id,omitempty"`
+	// Renamed: the listed account posting under its new handle (Rename).
+	Renamed bool `json:"renamed,omitempty"`
+	// TakenOver: another account posting under the listed handle
+	// (Takeover); it is not the listed account's post.
+	TakenOver bool `json:"taken_over,omitempty"`
 }
 
 // Generator produces records. It is not safe for concurrent use.
@@ -57,6 +119,9 @@ type Generator struct {
 	cfg Config
 	rng *rand.Rand
 	n   uint64
+	// account is what the last record named of a listed handle, if any.
+	account    AccountPost
+	hasAccount bool
 }
 
 // New returns a generator.
@@ -83,6 +148,7 @@ var (
 // and says what kind it is.
 func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 	g.n++
+	g.hasAccount = false
 	r := g.rng.Float64()
 	kind := Clean
 	switch {
@@ -97,11 +163,18 @@ func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 		return append(dst, g.malformed()...), kind
 	}
 	t := g.tweet(kind)
+	if g.hasAccount {
+		g.account.TweetID = strconv.FormatUint(t.id, 10)
+	}
 	if g.rng.Float64() < g.cfg.V2Rate {
 		return append(dst, t.v2()...), kind
 	}
 	return append(dst, t.v1()...), kind
 }
+
+// LastAccount returns what the record Next returned last names of a
+// listed handle; ok is false when it names none.
+func (g *Generator) LastAccount() (a AccountPost, ok bool) { return g.account, g.hasAccount }
 
 func (g *Generator) listed() bool {
 	return len(g.cfg.Handles)+len(g.cfg.Hashtags)+len(g.cfg.Phrases)+len(g.cfg.Domains) > 0
@@ -113,8 +186,13 @@ type tweet struct {
 	handle, name, text   string
 	lang                 string
 	hashtags             []string
-	mentions             []string
+	mentions             []mention
 	retweets, favourites int
+}
+
+// mention is a mention entity: a handle and its account's id.
+type mention struct {
+	handle, id string
 }
 
 // tweet builds a tweet's fields; a flagged or evasive one names a listed
@@ -142,8 +220,9 @@ func (g *Generator) tweet(kind Kind) tweet {
 	t.hashtags = append(t.hashtags, tag)
 	sb.WriteString(" #" + tag)
 	if g.rng.IntN(3) == 0 {
-		m := "friend" + strconv.Itoa(g.rng.IntN(100000))
-		t.mentions = append(t.mentions, m)
+		n := g.rng.IntN(100000)
+		m := "friend" + strconv.Itoa(n)
+		t.mentions = append(t.mentions, mention{m, strconv.Itoa(200_000_000 + n)})
 		sb.WriteString(" @" + m)
 	}
 	if kind == Flagged || kind == Evasive {
@@ -166,15 +245,26 @@ func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
 	switch kinds[g.rng.IntN(len(kinds))] {
 	case 0:
 		h := pick(g.cfg.Handles)
+		g.hasAccount = true
+		g.account = AccountPost{Handle: h}
 		switch {
 		case !evasive && g.rng.IntN(2) == 0:
-			t.handle = h
+			t.handle, g.account.UserID = h, HandleUserID(h)
+			switch {
+			case g.cfg.Rename.Handle == h && g.cfg.Rename.At > 0 && g.n >= g.cfg.Rename.At:
+				t.handle, g.account.Renamed = g.cfg.Rename.To, true
+			case g.cfg.Takeover.Handle == h && g.cfg.Takeover.At > 0 && g.n >= g.cfg.Takeover.At:
+				g.account.UserID, g.account.TakenOver = TakeoverUserID(h), true
+			}
+			t.userID, _ = strconv.ParseUint(g.account.UserID, 10, 64)
 		case evasive:
 			// Evasive mentions are typed into the text; the platform
 			// would not link them, so they have no entity.
+			g.account.Mention = true
 			sb.WriteString(" " + Evade(g.rng, "@"+h))
 		default:
-			t.mentions = append(t.mentions, h)
+			g.account.Mention, g.account.UserID = true, HandleUserID(h)
+			t.mentions = append(t.mentions, mention{h, HandleUserID(h)})
 			sb.WriteString(" @" + h)
 		}
 	case 1:
@@ -287,7 +377,7 @@ func (t tweet) v1() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"screen_name":%s,"name":%s,"indices":[0,0]}`, jsonString(m), jsonString(m))
+		fmt.Fprintf(&b, `{"screen_name":%s,"name":%s,"id":%s,"id_str":"%s","indices":[0,0]}`, jsonString(m.handle), jsonString(m.handle), m.id, m.id)
 	}
 	b.WriteString(`],"urls":[]},`)
 	b.WriteString(`"source":"\u003ca href=\"http://twitter.com/download/android\" rel=\"nofollow\"\u003eTwitter for Android\u003c/a\u003e",`)
@@ -315,7 +405,7 @@ func (t tweet) v2() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"start":0,"end":0,"username":%s}`, jsonString(m))
+		fmt.Fprintf(&b, `{"start":0,"end":0,"username":%s,"id":"%s"}`, jsonString(m.handle), m.id)
 	}
 	fmt.Fprintf(&b, `]},"public_metrics":{"retweet_count":%d,"like_count":%d}},"includes":{"users":[{"id":"%d","username":%s,"name":%s}]}}`,
 		t.retweets, t.favourites, t.userID, jsonString(t.handle), jsonString(t.name))
@@ -396,9 +486,17 @@ func TweetID(record []byte) (string, error) {
 type Expectation struct {
 	Kinds   map[string]int `json:"kinds"`
 	Flagged []string       `json:"flagged"`
+	// Accounts are the flagged records that name a listed handle (each
+	// flagged record names one listed entry): with cases on, they are
+	// evidence for the handle's case instead of a review task.
+	Accounts []AccountPost `json:"accounts,omitempty"`
 
 	flagged map[string]bool // index of Flagged
 }
+
+// NoteAccount adds what a generated record names of a listed handle (see
+// Generator.LastAccount).
+func (e *Expectation) NoteAccount(a AccountPost) { e.Accounts = append(e.Accounts, a) }
 
 // Note adds a generated record of the given kind.
 func (e *Expectation) Note(record []byte, kind Kind) error {
