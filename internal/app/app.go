@@ -162,7 +162,14 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
-	runErr := pipeline.Run(ctx, pc)
+	// The pipeline starts once the owned topics are there (the consumer
+	// has joined its group and fetches meanwhile, up to its queue).
+	var runErr error
+	select {
+	case <-caseSys.TopicsReady():
+		runErr = pipeline.Run(ctx, pc)
+	case <-ctx.Done():
+	}
 	stopping.Store(true)
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
 

@@ -55,6 +55,7 @@ type caseSystem struct {
 	Table *accounts.Table
 
 	topicsReady atomic.Bool
+	topicsDone  chan struct{} // closed once the owned topics are there
 	follower    *accounts.Follower
 
 	mu   sync.Mutex // guards what the start goroutine sets up
@@ -69,7 +70,7 @@ type caseSystem struct {
 // startCases starts the case system; fatal is called, once at most, with
 // a configuration error (an owned topic misconfigured).
 func startCases(cfg config.Config, conn kafkaio.Connection, log *slog.Logger, m Metrics, fatal func(error)) *caseSystem {
-	c := &caseSystem{cfg: cfg, conn: conn, log: log, m: m, Table: accounts.NewTable()}
+	c := &caseSystem{cfg: cfg, conn: conn, log: log, m: m, Table: accounts.NewTable(), topicsDone: make(chan struct{})}
 	c.follower = accounts.NewFollower(accounts.FollowerConfig{
 		Conn: conn, Topic: cfg.Accounts.BindingsTopic, Table: c.Table, MaxWait: cfg.Input.MaxWait,
 		Logger: log, Metrics: m.Accounts,
@@ -86,6 +87,7 @@ func startCases(cfg config.Config, conn kafkaio.Connection, log *slog.Logger, m 
 			return
 		}
 		c.topicsReady.Store(true)
+		close(c.topicsDone)
 		c.wg.Add(1)
 		go func() { // owned by c; joined by Close
 			defer c.wg.Done()
@@ -137,6 +139,11 @@ func (c *caseSystem) tryEnsureTopics(ctx context.Context) error {
 	c.log.Info("owned topics ready", "partitions", counts)
 	return nil
 }
+
+// TopicsReady returns a channel closed once the owned topics are there:
+// the pipeline writes case evidence only then, so that its first writes do
+// not fail and back off while the evidence topic is being created.
+func (c *caseSystem) TopicsReady() <-chan struct{} { return c.topicsDone }
 
 // startProcessing starts the case processor and the decisions forwarder,
 // when cases are on.
