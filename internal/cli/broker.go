@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"flagstream/config"
 	"flagstream/internal/dev/devbroker"
 )
 
@@ -43,7 +44,9 @@ func newBrokerCommand(env *Env) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&listen, "listen", "127.0.0.1:9092", "listen on `ADDR`, host:port (port 0 picks one)")
 	fs.IntVar(&partitions, "partitions", 4, "partitions of each topic created")
-	fs.StringVar(&topics, "topics", "tweets,review-tasks,tweets-dlq", "create the topics `TOPIC,...`")
+	defaults := config.Default()
+	fs.StringVar(&topics, "topics", strings.Join(defaults.Topics(), ","),
+		"create the topics `TOPIC,...` (default: those flagstream run reads and writes by default; it creates the ones it owns itself)")
 	fs.StringVar(&dataDir, "data-dir", "", "keep data in `DIR` so a restart resumes it")
 	fs.StringArrayVar(&users, "sasl-user", nil, "require SASL with this user: `MECHANISM:USER:PASSWORD` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); repeatable")
 	fs.StringVar(&certFile, "tls-cert", "", "serve TLS with the PEM certificate in `FILE`")

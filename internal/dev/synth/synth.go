@@ -57,20 +57,29 @@ type Config struct {
 	// Takeover makes another account post under a listed handle from a
 	// record on: a released handle taken over by someone else.
 	Takeover Takeover
+	// Introduce are listed handles whose accounts post first, one record
+	// each under the handle, before any other record: flagstream binds
+	// them at once (the demo introduces the accounts it renames and whose
+	// handle it hands over).
+	Introduce []string
 }
 
 // Rename is a listed account renamed: from record At (counting from 1)
-// on, its posts as an author appear under To.
+// on, its posts as an author appear under To, and Share of the records
+// besides are posts by it.
 type Rename struct {
 	Handle, To string
 	At         uint64
+	Share      float64
 }
 
 // Takeover is a listed handle taken over: from record At on, its posts as
-// an author come from another account (TakeoverUserID).
+// an author come from another account (TakeoverUserID), and Share of the
+// records besides are posts by that account under the handle.
 type Takeover struct {
 	Handle string
 	At     uint64
+	Share  float64
 }
 
 // HandleUserID returns the user id of the account that a listed handle
@@ -107,10 +116,11 @@ type AccountPost struct {
 	// UserID is the author's id, or the mention entity's (empty for a
 	// mention typed into the text, without an entity).
 	UserID string `json:"user_id,omitempty"`
-	// Renamed: the listed account posting under its new handle (Rename).
+	// Renamed: the listed account posting, or mentioned, under its new
+	// handle (Rename).
 	Renamed bool `json:"renamed,omitempty"`
-	// TakenOver: another account posting under the listed handle
-	// (Takeover); it is not the listed account's post.
+	// TakenOver: another account posting, or mentioned, under the listed
+	// handle (Takeover); it is not the listed account.
 	TakenOver bool `json:"taken_over,omitempty"`
 }
 
@@ -149,6 +159,15 @@ var (
 func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 	g.n++
 	g.hasAccount = false
+	if g.n <= uint64(len(g.cfg.Introduce)) {
+		return g.accountPost(dst, g.cfg.Introduce[g.n-1])
+	}
+	if r := g.cfg.Rename; r.Share > 0 && g.renamed(r.Handle) && g.rng.Float64() < r.Share {
+		return g.accountPost(dst, r.Handle)
+	}
+	if o := g.cfg.Takeover; o.Share > 0 && g.takenOver(o.Handle) && g.rng.Float64() < o.Share {
+		return g.accountPost(dst, o.Handle)
+	}
 	r := g.rng.Float64()
 	kind := Clean
 	switch {
@@ -170,6 +189,31 @@ func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 		return append(dst, t.v2()...), kind
 	}
 	return append(dst, t.v1()...), kind
+}
+
+// accountPost appends a v1.1 post by the account of listed handle h, as
+// it stands (renamed, taken over or not).
+func (g *Generator) accountPost(dst []byte, h string) ([]byte, Kind) {
+	t := g.plainTweet()
+	g.author(&t, h)
+	t.text += " " + words[g.rng.IntN(len(words))]
+	g.account.TweetID = strconv.FormatUint(t.id, 10)
+	return append(dst, t.v1()...), Flagged
+}
+
+// author makes the account of listed handle h the author of t.
+func (g *Generator) author(t *tweet, h string) {
+	g.hasAccount = true
+	g.account = AccountPost{Handle: h, UserID: HandleUserID(h)}
+	t.handle = h
+	switch {
+	case g.renamed(h):
+		t.handle, g.account.Renamed = g.cfg.Rename.To, true
+	case g.takenOver(h):
+		g.account.UserID, g.account.TakenOver = TakeoverUserID(h), true
+	}
+	t.userID, _ = strconv.ParseUint(g.account.UserID, 10, 64)
+	t.name = strings.ToUpper(t.handle[:1]) + t.handle[1:]
 }
 
 // LastAccount returns what the record Next returned last names of a
@@ -198,6 +242,18 @@ type mention struct {
 // tweet builds a tweet's fields; a flagged or evasive one names a listed
 // entry as its author, in a mention or in a hashtag.
 func (g *Generator) tweet(kind Kind) tweet {
+	t := g.plainTweet()
+	var sb strings.Builder
+	sb.WriteString(t.text)
+	if kind == Flagged || kind == Evasive {
+		g.name(&t, &sb, kind)
+	}
+	t.text = sb.String()
+	return t
+}
+
+// plainTweet builds a tweet that names nothing listed.
+func (g *Generator) plainTweet() tweet {
 	t := tweet{
 		id:         g.cfg.FirstID + g.n - 1,
 		userID:     100000 + g.rng.Uint64N(5_000_000),
@@ -225,9 +281,6 @@ func (g *Generator) tweet(kind Kind) tweet {
 		t.mentions = append(t.mentions, mention{m, strconv.Itoa(200_000_000 + n)})
 		sb.WriteString(" @" + m)
 	}
-	if kind == Flagged || kind == Evasive {
-		g.name(&t, &sb, kind)
-	}
 	t.text = sb.String()
 	return t
 }
@@ -249,22 +302,24 @@ func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
 		g.account = AccountPost{Handle: h}
 		switch {
 		case !evasive && g.rng.IntN(2) == 0:
-			t.handle, g.account.UserID = h, HandleUserID(h)
-			switch {
-			case g.cfg.Rename.Handle == h && g.cfg.Rename.At > 0 && g.n >= g.cfg.Rename.At:
-				t.handle, g.account.Renamed = g.cfg.Rename.To, true
-			case g.cfg.Takeover.Handle == h && g.cfg.Takeover.At > 0 && g.n >= g.cfg.Takeover.At:
-				g.account.UserID, g.account.TakenOver = TakeoverUserID(h), true
-			}
-			t.userID, _ = strconv.ParseUint(g.account.UserID, 10, 64)
+			g.author(t, h)
 		case evasive:
 			// Evasive mentions are typed into the text; the platform
 			// would not link them, so they have no entity.
 			g.account.Mention = true
 			sb.WriteString(" " + Evade(g.rng, "@"+h))
 		default:
+			// A mention entity names whoever holds the handle when the
+			// post is made: the renamed account under its new handle, the
+			// new holder of a handle taken over.
 			g.account.Mention, g.account.UserID = true, HandleUserID(h)
-			t.mentions = append(t.mentions, mention{h, HandleUserID(h)})
+			switch {
+			case g.renamed(h):
+				h, g.account.Renamed = g.cfg.Rename.To, true
+			case g.takenOver(h):
+				g.account.UserID, g.account.TakenOver = TakeoverUserID(h), true
+			}
+			t.mentions = append(t.mentions, mention{h, g.account.UserID})
 			sb.WriteString(" @" + h)
 		}
 	case 1:
@@ -288,6 +343,18 @@ func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
 		}
 		sb.WriteString(" https://" + d + "/story/" + strconv.Itoa(g.rng.IntN(1e6)))
 	}
+}
+
+// renamed reports whether the account of listed handle h has renamed
+// itself by the current record.
+func (g *Generator) renamed(h string) bool {
+	return g.cfg.Rename.Handle == h && g.cfg.Rename.At > 0 && g.n >= g.cfg.Rename.At
+}
+
+// takenOver reports whether another account holds listed handle h by the
+// current record.
+func (g *Generator) takenOver(h string) bool {
+	return g.cfg.Takeover.Handle == h && g.cfg.Takeover.At > 0 && g.n >= g.cfg.Takeover.At
 }
 
 // Evade respells a #hashtag or @handle the way people dodge filters: an

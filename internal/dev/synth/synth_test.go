@@ -49,12 +49,21 @@ func TestAccountPosts(t *testing.T) {
 		}
 		switch {
 		case a.Mention && a.UserID != "":
+			handle, id := a.Handle, HandleUserID(a.Handle)
+			switch {
+			case a.Renamed:
+				handle = "kisan_one_new"
+				seen["renamed mention"]++
+			case a.TakenOver:
+				id = TakeoverUserID(a.Handle)
+				seen["taken-over mention"]++
+			}
 			found := false
 			for _, m := range tw.Entities.Mentions {
-				found = found || m.ScreenName == a.Handle && m.IDStr == HandleUserID(a.Handle)
+				found = found || m.ScreenName == handle && m.IDStr == id && a.UserID == id
 			}
 			if !found {
-				t.Errorf("tweet %s: no mention entity of %s with id %s", tw.IDStr, a.Handle, HandleUserID(a.Handle))
+				t.Errorf("tweet %s: no mention entity of %s with id %s", tw.IDStr, handle, id)
 			}
 			seen["mention"]++
 		case a.Mention:
@@ -76,7 +85,7 @@ func TestAccountPosts(t *testing.T) {
 			seen["author"]++
 		}
 	}
-	for _, k := range []string{"mention", "typed mention", "renamed", "taken over", "author"} {
+	for _, k := range []string{"mention", "renamed mention", "taken-over mention", "typed mention", "renamed", "taken over", "author"} {
 		if seen[k] == 0 {
 			t.Errorf("no %s post in 1000 records: %v", k, seen)
 		}
@@ -86,5 +95,39 @@ func TestAccountPosts(t *testing.T) {
 	}
 	if HandleUserID("Kisan_One") != HandleUserID("kisan_one") {
 		t.Error("HandleUserID depends on case")
+	}
+}
+
+// TestIntroduceAndShares checks that introduced accounts post first, and
+// that the renamed and taken-over accounts post their share of the records
+// from their record on.
+func TestIntroduceAndShares(t *testing.T) {
+	g := New(Config{Seed: 5, Handles: []string{"a_one", "b_two"}, FlagRate: 0.01,
+		Introduce: []string{"a_one", "b_two"},
+		Rename:    Rename{Handle: "a_one", To: "a_one_new", At: 101, Share: 0.1},
+		Takeover:  Takeover{Handle: "b_two", At: 101, Share: 0.1}})
+	for i, h := range []string{"a_one", "b_two"} {
+		rec, kind := g.Next(nil)
+		a, ok := g.LastAccount()
+		var tw v1
+		if err := json.Unmarshal(rec, &tw); err != nil || !ok || kind != Flagged || a.Handle != h || a.Mention ||
+			tw.User.ScreenName != h || tw.User.IDStr != HandleUserID(h) {
+			t.Fatalf("record %d: %+v %v %s", i+1, a, kind, rec)
+		}
+	}
+	renamed, taken := 0, 0
+	for range 1098 {
+		g.Next(nil)
+		if a, ok := g.LastAccount(); ok && !a.Mention {
+			if a.Renamed {
+				renamed++
+			}
+			if a.TakenOver {
+				taken++
+			}
+		}
+	}
+	if renamed < 60 || taken < 60 {
+		t.Errorf("%d renamed and %d taken-over posts in 1000 records at a share of 0.1 each", renamed, taken)
 	}
 }
