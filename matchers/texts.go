@@ -116,12 +116,12 @@ func isChunkSpace(r rune) bool {
 	return isUnicodeSpace(r) && !IsInvisible(r)
 }
 
-// The classes of bytes for splitting texts.
+// The classes of bytes for splitting texts, as bits; 0 is any other
+// ASCII byte.
 const (
-	asciiOther = iota
+	asciiWord  = 1 << iota // a letter or a digit
+	asciiUpper             // an upper-case letter (with asciiWord)
 	asciiSpace
-	asciiLower // a lower-case letter or a digit
-	asciiUpper
 	nonASCII
 )
 
@@ -134,9 +134,9 @@ var byteClass = func() (t [256]uint8) {
 		case isUnicodeSpace(rune(c)):
 			t[c] = asciiSpace
 		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-			t[c] = asciiLower
+			t[c] = asciiWord
 		case 'A' <= c && c <= 'Z':
-			t[c] = asciiUpper
+			t[c] = asciiWord | asciiUpper
 		}
 	}
 	return t
@@ -161,23 +161,23 @@ func (sh *shingler) asciiText(text []byte) bool {
 				first && hasPrefixFold(text[i:], "rt") && (i+2 == len(text) || byteClass[text[i+2]] == asciiSpace)
 			first = false
 		}
-		switch cl {
-		case asciiLower, asciiUpper:
-			start, upper := i, false
+		switch {
+		case cl&asciiWord != 0:
+			start, flags := i, uint8(0)
 			for ; i < len(text); i++ {
 				cl := byteClass[text[i]]
-				if cl != asciiLower && cl != asciiUpper {
+				if cl&asciiWord == 0 {
 					break
 				}
-				upper = upper || cl == asciiUpper
+				flags |= cl
 			}
 			if !skip {
-				sh.asciiWord(text[start:i], upper)
+				sh.asciiWord(text[start:i], flags&asciiUpper != 0)
 			}
 			continue
-		case asciiSpace:
+		case cl == asciiSpace:
 			chunkStart = true
-		case nonASCII:
+		case cl == nonASCII:
 			return false
 		default:
 			if c == ':' && !skip && i+2 < len(text) && text[i+1] == '/' && text[i+2] == '/' {
@@ -287,20 +287,19 @@ func (sh *shingler) anyText(n *Normalizer, text []byte, split *Words) {
 // and digits, lower-cased (what Words.Split and Exact make of them).
 func (sh *shingler) asciiWords(chunk []byte) {
 	for j := 0; j < len(chunk); {
-		cl := asciiClass[chunk[j]]
-		if cl != asciiLower && cl != asciiUpper {
+		if asciiClass[chunk[j]]&asciiWord == 0 {
 			j++
 			continue
 		}
-		start, upper := j, false
+		start, flags := j, uint8(0)
 		for ; j < len(chunk); j++ {
 			cl := asciiClass[chunk[j]]
-			if cl != asciiLower && cl != asciiUpper {
+			if cl&asciiWord == 0 {
 				break
 			}
-			upper = upper || cl == asciiUpper
+			flags |= cl
 		}
-		sh.asciiWord(chunk[start:j], upper)
+		sh.asciiWord(chunk[start:j], flags&asciiUpper != 0)
 	}
 }
 
