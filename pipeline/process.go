@@ -102,7 +102,7 @@ func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time)
 	}
 	for pi := range posts {
 		post := &posts[pi]
-		hits := p.match.Match(s, post)
+		hits := p.match.Match(s, post, nil)
 		if len(hits) == 0 {
 			continue
 		}

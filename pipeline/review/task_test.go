@@ -124,7 +124,7 @@ func part(in matchers.Where, tw tweet) matchers.Part { return matchers.Part{In: 
 func match(t testing.TB, s *matchers.Snapshot, p *matchers.Post) []matchers.Hit {
 	t.Helper()
 	var m matchers.Matcher
-	hits := slices.Clone(m.Match(s, p))
+	hits := slices.Clone(m.Match(s, p, nil))
 	if len(hits) == 0 {
 		t.Fatal("post matches nothing; the test needs a flagged post")
 	}
