@@ -289,3 +289,33 @@ func TestMatchAllocsWithBindings(t *testing.T) {
 		t.Errorf("Match with bindings allocates %v times per call after warm-up, want 0", allocs)
 	}
 }
+
+// BenchmarkMatchBindings measures the cost of a bindings view: the bench
+// posts of BenchmarkMatch with a table that binds none of their ids, and a
+// post by a bound account under a new handle.
+func BenchmarkMatchBindings(b *testing.B) {
+	s := compileAt(b, feb2021, benchLists())
+	table := bind("99", "fict_user_0042", "98", "fict_user_0007")
+	for _, bp := range benchPosts[:1] {
+		b.Run(bp.name+"/no binding hit", func(b *testing.B) {
+			var m Matcher
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Match(s, bp.post, table)
+			}
+		})
+	}
+	renamed := tweetPost(&Tweet{AuthorID: []byte("99"), AuthorHandle: []byte("new_name_42"),
+		Text:     []byte("same account, new name; hello @somebody"),
+		Mentions: []Mention{{Handle: []byte("other_name"), ID: []byte("98")}}})
+	b.Run("renamed", func(b *testing.B) {
+		var m Matcher
+		if hits := m.Match(s, renamed, table); len(hits) != 2 {
+			b.Fatalf("%d hits, want 2", len(hits))
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			m.Match(s, renamed, table)
+		}
+	})
+}
