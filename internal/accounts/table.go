@@ -13,8 +13,11 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"flagstream/matchers"
 	"flagstream/pipeline/cases"
 )
+
+var _ matchers.Bindings = (*Table)(nil)
 
 // Table is the bindings of handles to user ids: those read from the
 // bindings topic, with the pins of the lists (a demand's `accounts:`)

@@ -162,6 +162,10 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	// With cases on, account matches of scope: user demands are evidence
+	// for the case processor; the matchers follow the bindings table.
+	pc.Cases = CasesOn(cfg)
+	pc.Bindings = caseSys.bindings(coordinator.Snapshot)
 	// The pipeline starts once the owned topics are there (the consumer
 	// has joined its group and fetches meanwhile, up to its queue).
 	var runErr error

@@ -16,6 +16,8 @@ import (
 	"flagstream/internal/caseproc"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/retry"
+	"flagstream/matchers"
+	"flagstream/pipeline/cases"
 )
 
 // OwnedTopics returns the specs of the topics flagstream run owns (see
@@ -186,6 +188,47 @@ func (c *caseSystem) startProcessing() error {
 	c.proc, c.fwd = proc, fwd
 	c.mu.Unlock()
 	return nil
+}
+
+// bindings returns the pipeline's view of the bindings (Config.Bindings):
+// the table, with the pins of the lists that snapshot returns set in it
+// whenever the lists change.
+func (c *caseSystem) bindings(snapshot func() *matchers.Snapshot) func() matchers.Bindings {
+	var last atomic.Pointer[matchers.Snapshot]
+	return func() matchers.Bindings {
+		if s := snapshot(); s != nil && last.Swap(s) != s {
+			c.Table.SetPins(Pins(s))
+		}
+		return c.Table
+	}
+}
+
+// Pins returns the pinned accounts of the active demands of s: normalized
+// handle → user id. A handle pinned to two ids by two demands is left out:
+// the table cannot say which is right, and each demand's own pins still
+// apply to its entries in the matcher.
+func Pins(s *matchers.Snapshot) map[string]string {
+	pins := map[string]string{}
+	conflict := map[string]bool{}
+	for i, d := range s.Demands() {
+		if !s.Active(i) {
+			continue
+		}
+		for _, p := range d.Pins {
+			h, err := cases.NormalizeHandle(p.Handle)
+			if err != nil {
+				continue
+			}
+			if id, ok := pins[h]; ok && id != p.UserID {
+				conflict[h] = true
+			}
+			pins[h] = p.UserID
+		}
+	}
+	for h := range conflict {
+		delete(pins, h)
+	}
+	return pins
 }
 
 // Ready returns nil once the owned topics are there, the bindings table
