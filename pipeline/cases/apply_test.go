@@ -517,7 +517,7 @@ func TestApplyTypedSpellingsAreNotHandles(t *testing.T) {
 	e := handleEvidence(t, meity)
 	s, _ := play(t, cfg, []step{
 		{in: e.mention("ｋｉｓａｎ＿ｅｋｔａ", "").input(), events: opened, outcome: cases.OutcomeCounted},
-		{in: e.mention("kisan​_ekta", "").input(), outcome: cases.OutcomeCounted},
+		{in: e.mention("kisan\u200b_ekta", "").input(), outcome: cases.OutcomeCounted},
 		{in: e.input(), outcome: cases.OutcomeCounted, binding: learnedBinding},
 	})
 	if !slices.Equal(s.Account.HandlesSeen, []string{"Kisan_Ekta"}) || s.Account.Handle != "Kisan_Ekta" {
