@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +109,133 @@ func TestRunRefusesMisconfiguredOwnedTopics(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunRenameTakeoverAndDecisions follows listed accounts through run:
+// a listed account bound from its first posts and then renamed is still
+// matched, also after a restart (the new instance reads the binding from
+// the bindings topic); posts by another account under a listed handle give
+// a reassigned event and count nothing; decisions move a case to decided,
+// silence its updates and reopen it; a malformed decision goes to the
+// dead-letter topic while tweets keep flowing.
+func TestRunRenameTakeoverAndDecisions(t *testing.T) {
+	const phase = 1500
+	renamed, taken := testkit.DemandHandles[0], testkit.DemandHandles[1]
+	traffic := testkit.Traffic(21, 0.3, 0.03, 0.01)
+	traffic.Rename = synth.Rename{Handle: renamed, To: "kisan_renamed", At: phase + 1}
+	traffic.Takeover = synth.Takeover{Handle: taken, At: phase + 1}
+	h := testkit.New(t, devbroker.Config{Partitions: 3}, traffic)
+	cfg := h.Config("follow")
+	cfg.Cases.UpdateInterval = 100 * time.Millisecond
+	keyOf := func(handle string) string { return testkit.DemandID + " @" + handle }
+
+	// Phase 1: the listed accounts post under their handles and are bound.
+	h.Produce(phase)
+	a := start(t, cfg)
+	testkit.WaitFor(t, 60*time.Second, "the first phase applied", func() bool {
+		return h.CaughtUp("follow") && h.CasesSettled(h.Cases(""), testkit.DemandID)
+	})
+	if got := a.counter("flagstream_bindings"); got < 3 {
+		t.Fatalf("%v handles bound in the table after the first phase, want the 3 listed", got)
+	}
+	if err := a.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	// Phase 2, on a new instance: a rename and a takeover.
+	b := start(t, cfg)
+	testkit.WaitFor(t, 30*time.Second, "the restarted instance ready", func() bool {
+		return httpStatus(t, "http://"+b.Addr+"/readyz") == http.StatusOK
+	})
+	if got := b.counter("flagstream_bindings"); got < 3 {
+		t.Errorf("the restarted instance has %v bindings at ready, want the 3 from the topic", got)
+	}
+	h.Produce(phase)
+	testkit.WaitFor(t, 60*time.Second, "the second phase applied", func() bool {
+		return h.CaughtUp("follow") && h.CasesSettled(h.Cases(""), testkit.DemandID)
+	})
+	cs := h.Cases("")
+	truth := h.TrueEvidence()
+	h.CheckCases(cs, testkit.DemandID, false)
+
+	r := cs.Last(keyOf(renamed))
+	if !slices.Contains(r.Account.HandlesSeen, "kisan_renamed") || r.Account.UserID != synth.HandleUserID(renamed) || r.Account.Binding != "learned" {
+		t.Errorf("renamed account: %+v; want kisan_renamed among the handles seen, bound (learned) to %s", r.Account, synth.HandleUserID(renamed))
+	}
+	renamedPosts := 0
+	for _, p := range h.Exp.Accounts {
+		if p.Renamed {
+			renamedPosts++
+		}
+	}
+	if renamedPosts == 0 || r.Evidence.Posts != truth[renamed].Posts {
+		t.Errorf("renamed account: %d posts counted, want %d (%d under the new handle)", r.Evidence.Posts, truth[renamed].Posts, renamedPosts)
+	}
+	tk := cs.Last(keyOf(taken))
+	if n := cs.Count(keyOf(taken), "reassigned"); n != 1 {
+		t.Errorf("taken-over handle: %d reassigned events (%s), want 1", n, cs.Kinds(keyOf(taken)))
+	}
+	if held := tk.Account.HandleNowHeldBy; held == nil || *held != synth.TakeoverUserID(taken) {
+		t.Errorf("taken-over handle: handle_now_held_by %v, want %s", held, synth.TakeoverUserID(taken))
+	}
+	if truth[taken].TakenOver == 0 || tk.Evidence.Posts != truth[taken].Posts || tk.Account.UserID != synth.HandleUserID(taken) {
+		t.Errorf("taken-over handle: %d posts of account %s; want the listed account's %d, none of the new holder's %d",
+			tk.Evidence.Posts, tk.Account.UserID, truth[taken].Posts, truth[taken].TakenOver)
+	}
+	h.CheckTasks(h.Tasks(), true)
+
+	// Decisions: withhold the renamed account's case, and a malformed
+	// decision; then more posts, and a reopen.
+	caseID := r.CaseID
+	decided := func(verdict, countries string) kafka.Message {
+		return kafka.Message{Key: []byte(caseID), Value: fmt.Appendf(nil, `{"schema":"flagstream.review_decision/v1","case_id":%q,`+
+			`"decision":%q,"countries":[%s],"reviewer":"reviewer-1","reason":"checked","decided_at":"2021-02-06T10:00:00Z"}`, caseID, verdict, countries)}
+	}
+	malformed := []byte(`{"schema":"flagstream.review_decision/v1","case_id":"` + caseID + `","decision":"withold"}`)
+	produceMessages(t, h.Broker.Addr(), cfg.Input.DecisionsTopic, decided("withhold", `"IN"`), kafka.Message{Key: []byte(caseID), Value: malformed})
+	testkit.WaitFor(t, 30*time.Second, "the case decided", func() bool { return h.Cases("").Last(keyOf(renamed)).Event == "decided" })
+	before := len(h.Cases("")[keyOf(renamed)])
+	processed := b.counter("flagstream_tweets_processed_total")
+	h.Produce(phase)
+	testkit.WaitFor(t, 60*time.Second, "the third phase applied", func() bool { return h.CaughtUp("follow") && b.counter("flagstream_case_evidence_lag_records") == 0 })
+	time.Sleep(300 * time.Millisecond) // three update intervals: no update may come
+	if got := b.counter("flagstream_tweets_processed_total"); got <= processed {
+		t.Error("tweets stopped flowing after a malformed decision")
+	}
+	if es := h.Cases("")[keyOf(renamed)]; len(es) != before {
+		t.Errorf("a decided case emitted %d events (%s) on new evidence, want none until reopened", len(es)-before, h.Cases("").Kinds(keyOf(renamed)))
+	}
+	produceMessages(t, h.Broker.Addr(), cfg.Input.DecisionsTopic, decided("reopen", ""))
+	testkit.WaitFor(t, 30*time.Second, "the case reopened", func() bool {
+		last := h.Cases("").Last(keyOf(renamed))
+		return last.Event == "reopened" && last.Status == "open"
+	})
+	if last := h.Cases("").Last(keyOf(renamed)); last.Evidence.Posts <= r.Evidence.Posts {
+		t.Errorf("the decided case did not count its evidence: %d posts, %d before the decision", last.Evidence.Posts, r.Evidence.Posts)
+	}
+	var dead []kafka.Message
+	for _, m := range h.ReadTopic(cfg.Output.DeadLetterTopic) {
+		if reason, _ := testkit.Header(m, kafkaio.HeaderReason); reason == "invalid_decision" {
+			dead = append(dead, m)
+		}
+	}
+	if len(dead) != 1 || string(dead[0].Value) != string(malformed) {
+		t.Errorf("dead letters of decisions: %d, want the malformed one as written", len(dead))
+	}
+	if err := b.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// produceMessages writes keyed messages to topic (murmur2 of the key, as
+// any Java-compatible producer does).
+func produceMessages(t *testing.T, addr, topic string, msgs ...kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
+		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
 	}
 }
