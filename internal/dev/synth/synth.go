@@ -132,6 +132,7 @@ type Generator struct {
 	// account is what the last record named of a listed handle, if any.
 	account    AccountPost
 	hasAccount bool
+	changed    []string // accounts to post next, after ChangeNow
 }
 
 // New returns a generator.
@@ -161,6 +162,11 @@ func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 	g.hasAccount = false
 	if g.n <= uint64(len(g.cfg.Introduce)) {
 		return g.accountPost(dst, g.cfg.Introduce[g.n-1])
+	}
+	if len(g.changed) > 0 {
+		h := g.changed[0]
+		g.changed = g.changed[1:]
+		return g.accountPost(dst, h)
 	}
 	if r := g.cfg.Rename; r.Share > 0 && g.renamed(r.Handle) && g.rng.Float64() < r.Share {
 		return g.accountPost(dst, r.Handle)
@@ -214,6 +220,25 @@ func (g *Generator) author(t *tweet, h string) {
 	}
 	t.userID, _ = strconv.ParseUint(g.account.UserID, 10, 64)
 	t.name = strings.ToUpper(t.handle[:1]) + t.handle[1:]
+}
+
+// Records returns how many records the generator has made.
+func (g *Generator) Records() uint64 { return g.n }
+
+// ChangeNow makes the configured rename and takeover (those with a handle)
+// start at the next record, whatever their At, and makes the next records
+// a post by each account as it now is: the demo starts them once
+// flagstream has bound the handles.
+func (g *Generator) ChangeNow() {
+	g.changed = g.changed[:0]
+	if g.cfg.Rename.Handle != "" {
+		g.cfg.Rename.At = g.n + 1
+		g.changed = append(g.changed, g.cfg.Rename.Handle)
+	}
+	if g.cfg.Takeover.Handle != "" {
+		g.cfg.Takeover.At = g.n + 1
+		g.changed = append(g.changed, g.cfg.Takeover.Handle)
+	}
 }
 
 // LastAccount returns what the record Next returned last names of a

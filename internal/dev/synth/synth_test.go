@@ -131,3 +131,24 @@ func TestIntroduceAndShares(t *testing.T) {
 		t.Errorf("%d renamed and %d taken-over posts in 1000 records at a share of 0.1 each", renamed, taken)
 	}
 }
+
+// TestChangeNow checks that ChangeNow starts the rename and the takeover at
+// the next record, with a post by each account first.
+func TestChangeNow(t *testing.T) {
+	g := New(Config{Seed: 9, Handles: []string{"a_one", "b_two"}, FlagRate: 0.01,
+		Rename:   Rename{Handle: "a_one", To: "a_one_new", At: 1 << 40},
+		Takeover: Takeover{Handle: "b_two", At: 1 << 40}})
+	for range 10 {
+		g.Next(nil)
+	}
+	g.ChangeNow()
+	for _, want := range []AccountPost{{Handle: "a_one", UserID: HandleUserID("a_one"), Renamed: true},
+		{Handle: "b_two", UserID: TakeoverUserID("b_two"), TakenOver: true}} {
+		g.Next(nil)
+		a, ok := g.LastAccount()
+		a.TweetID = ""
+		if !ok || a != want {
+			t.Errorf("after ChangeNow: %+v, want %+v", a, want)
+		}
+	}
+}
