@@ -161,6 +161,7 @@ func (c *caseSystem) startProcessing() error {
 		CasesTopic: cfg.Cases.Topic, ShadowTopic: cfg.Output.ShadowTopic, EscalationTopic: cfg.Output.EscalationTopic,
 		BindingsTopic: cfg.Accounts.BindingsTopic, DeadLetterTopic: cfg.Output.DeadLetterTopic,
 		UpdateInterval:    cfg.Cases.UpdateInterval,
+		CommitInterval:    max(cfg.Input.CommitInterval, time.Nanosecond), // 0: after every batch
 		HeartbeatInterval: cfg.Input.HeartbeatInterval, SessionTimeout: cfg.Input.SessionTimeout, RebalanceTimeout: cfg.Input.RebalanceTimeout,
 		MaxWait: cfg.Input.MaxWait, FetchMaxBytes: int(cfg.Input.FetchMaxBytes),
 		DrainTimeout: drain, WriteTimeout: cfg.Output.WriteTimeout,

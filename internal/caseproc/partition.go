@@ -26,8 +26,8 @@ type partition struct {
 
 	// committed is the offset last committed; done the offset after the
 	// last input whose outputs are written.
-	committed, done int64
-	nextTick        time.Time
+	committed, done      int64
+	nextTick, nextCommit time.Time
 
 	// Scratch space of a batch.
 	out     []kafka.Message
@@ -112,7 +112,10 @@ func (p *Processor) runPartition(genCtx context.Context, gen *kafka.Generation, 
 				return // abandoned: not committed, applied again by the next owner
 			}
 			part.done = next
+		}
+		if now := p.cfg.Now(); !now.Before(part.nextCommit) && part.done > part.committed {
 			part.commit()
+			part.nextCommit = now.Add(p.cfg.CommitInterval)
 		}
 		offset = next
 		if hwm > 0 {

@@ -46,9 +46,18 @@ type Config struct {
 	// The consumer group's timing; see config.Input.
 	HeartbeatInterval, SessionTimeout, RebalanceTimeout time.Duration
 	// MaxWait bounds a fetch's wait for evidence (default 500ms);
-	// FetchMaxBytes its size (default 1 MiB).
-	MaxWait       time.Duration
-	FetchMaxBytes int
+	// FetchMinBytes is what it waits for (default 64 KiB), so that
+	// evidence, a trickle beside the tweets, is applied in batches, each
+	// making two writes and at most one commit; FetchMaxBytes bounds its
+	// size (default 1 MiB).
+	MaxWait                      time.Duration
+	FetchMinBytes, FetchMaxBytes int
+	// CommitInterval is the least time between two commits of a
+	// partition (default 1s); the offset applied last is committed at the
+	// latest when the partition is revoked. Committing later never loses
+	// anything: the states are written first, and the inputs after the
+	// last commit are applied again (over-counting) only after a crash.
+	CommitInterval time.Duration
 	// DrainTimeout bounds finishing the batch in hand once a partition is
 	// revoked or the processor closes (default 10s); it must be well below
 	// RebalanceTimeout, or the group goes on without this member while it
@@ -79,6 +88,12 @@ func (c *Config) defaults() {
 	}
 	if c.FetchMaxBytes <= 0 {
 		c.FetchMaxBytes = 1 << 20
+	}
+	if c.FetchMinBytes <= 0 {
+		c.FetchMinBytes = 64 << 10
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = time.Second
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 10 * time.Second
@@ -151,6 +166,7 @@ func Start(cfg Config) (*Processor, error) {
 		held:    map[int]int{},
 		done:    make(chan struct{}),
 	}
+	p.fetcher.MinBytes = cfg.FetchMinBytes
 	p.base, p.cancelBase = context.WithCancel(context.Background())
 	ctx, stop := context.WithCancel(context.Background())
 	p.stop = stop

@@ -348,6 +348,11 @@ type Fetcher struct {
 	topic     string
 	maxWait   time.Duration
 	maxBytes  int
+	// MinBytes is how many bytes of records a fetch waits for, up to
+	// maxWait (default 1: it returns as soon as there is one record). A
+	// consumer of a trickle (the case processor) sets more, so that its
+	// batches, and the writes and commits made per batch, are fewer.
+	MinBytes int
 }
 
 // NewFetcher returns a fetcher of topic whose fetches wait up to maxWait
@@ -377,7 +382,7 @@ func (f *Fetcher) Fetch(ctx context.Context, partition int, offset int64) (msgs 
 	defer cancel()
 	res, err := f.client.Fetch(ctx, &kafka.FetchRequest{
 		Topic: f.topic, Partition: partition, Offset: offset,
-		MinBytes: 1, MaxBytes: int64(f.maxBytes), MaxWait: f.maxWait,
+		MinBytes: int64(max(f.MinBytes, 1)), MaxBytes: int64(f.maxBytes), MaxWait: f.maxWait,
 	})
 	if err != nil {
 		return nil, offset, 0, err
