@@ -115,7 +115,8 @@ func (c *Config) defaults() {
 // then applies the partition's inputs in order, per fetched batch: the
 // events (and learned bindings, and refused inputs) are written and
 // acknowledged first, then the last state of each case the batch touched,
-// then the batch's offset is committed. So a crash repeats at most the
+// then the batch's offset is committed (at most every CommitInterval, and
+// when the partition is revoked). So a crash repeats at most the
 // last batch's events and counts (never loses one), and a partition that
 // changes hands (a graceful stop, a rebalance, a new instance) is taken
 // over exactly where it was left. See docs/cases.md.
