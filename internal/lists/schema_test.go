@@ -198,12 +198,23 @@ func glob(t *testing.T, pattern string) []string {
 }
 
 func TestExampleListsValidate(t *testing.T) {
-	s := demandSchema(t)
+	schemas := map[string]*jsonschema.Schema{
+		"demand":    demandSchema(t),
+		"exemption": compile(t, "exemption.schema.json", lists.ExemptionSchema()),
+	}
+	published := map[string][]byte{"demand": lists.DemandSchema(), "exemption": lists.ExemptionSchema()}
 	modeline := regexp.MustCompile(`^# yaml-language-server: \$schema=(\S+)\n`)
+	kinds := map[string]int{}
 	for _, path := range glob(t, "../../deploy/examples/lists/*.yaml") {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			if err := s.Validate(yamlInstance(t, path)); err != nil {
-				t.Errorf("the schema rejects an example list: %v", err)
+			inst := yamlInstance(t, path)
+			kind := "demand"
+			if m, ok := inst.(map[string]any); ok && m["kind"] == "exemption" {
+				kind = "exemption"
+			}
+			kinds[kind]++
+			if err := schemas[kind].Validate(inst); err != nil {
+				t.Errorf("the %s schema rejects an example: %v", kind, err)
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -213,14 +224,17 @@ func TestExampleListsValidate(t *testing.T) {
 			if m == nil {
 				t.Fatalf("the first line is not the yaml-language-server modeline")
 			}
-			published, err := os.ReadFile(filepath.Join(filepath.Dir(path), string(m[1])))
+			named, err := os.ReadFile(filepath.Join(filepath.Dir(path), string(m[1])))
 			if err != nil {
 				t.Fatalf("the modeline names no file: %v", err)
 			}
-			if !bytes.Equal(published, lists.DemandSchema()) {
-				t.Errorf("the modeline names %s, not the demand schema", m[1])
+			if !bytes.Equal(named, published[kind]) {
+				t.Errorf("the modeline names %s, not the %s schema", m[1], kind)
 			}
 		})
+	}
+	if kinds["demand"] == 0 || kinds["exemption"] == 0 {
+		t.Errorf("examples: %v; want demands and an exemption", kinds)
 	}
 	if err := parse("../../deploy/examples/lists"); err != nil {
 		t.Errorf("the parser rejects the examples: %v", err)
