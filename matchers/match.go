@@ -94,7 +94,6 @@ type Matcher struct {
 	// Text matching scratch.
 	shingles shingler
 	sig      [textHashes]uint64
-	band     []byte
 	cands    []uint32
 }
 
@@ -321,13 +320,7 @@ func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
 	signature(&m.sig, a)
 	m.cands = m.cands[:0]
 	for b := range textBands {
-		m.band = appendBandKey(m.band[:0], &m.sig, b)
-		refs := x.bands.Lookup(m.band)
-		for i := range refs.Len() {
-			if c := refs.At(i); !slices.Contains(m.cands, c) {
-				m.cands = append(m.cands, c)
-			}
-		}
+		m.cands = x.bands.appendTexts(m.cands, bandKey(&m.sig, b))
 	}
 	if len(m.cands) == 0 {
 		return

@@ -129,7 +129,7 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 	var (
 		builders [numEntryKinds][numTiers]SetBuilder
 		tagSets  [numTiers]SetBuilder
-		textRefs []uint32
+		texts    textPool
 		n        Normalizer
 		words    Words
 		exact    []byte
@@ -222,9 +222,10 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 			case kind == EntryPhrase:
 				err2 = c.addPhrase(&n, &words, &builders[EntryPhrase], &tagSets, d.Tiers, value, ref)
 			case kind == EntryText:
-				// Texts match by their shingles (buildTextIndex),
-				// at the exact tier's normalization.
-				textRefs = append(textRefs, ref)
+				// Texts match by their shingles (buildTextIndex), at
+				// the exact tier's normalization; appendEntryKey has
+				// left the text's word hashes in n's text scratch.
+				texts.add(ref, n.texts.distinct())
 			case kind == EntryDomain:
 				// Domains have no loose tier: a host's separators
 				// are part of its name.
@@ -287,17 +288,8 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 	for t := TierLoose; t < numTiers; t++ {
 		c.phraseTags[t], _ = tagSets[t].BuildGrouped(nil, skip)
 	}
-	if skip != nil {
-		textRefs = slices.DeleteFunc(textRefs, skip)
-	}
-	if len(textRefs) > 0 {
-		var sh shingler
-		var err error
-		c.texts, err = buildTextIndex(&n, &sh, textRefs, c.EntryValue,
-			func(ref uint32) float64 { return ds[c.Demand(ref)].TextThreshold() })
-		if err != nil {
-			return nil, nil, err
-		}
+	if len(texts.refs) > 0 {
+		c.texts = buildTextIndex(&texts, skip, func(ref uint32) float64 { return ds[c.Demand(ref)].TextThreshold() })
 	}
 	for di := range ds {
 		d := &ds[di]
