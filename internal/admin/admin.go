@@ -52,9 +52,10 @@ type Config struct {
 
 // Server is a running admin server.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
-	log *slog.Logger
+	srv  *http.Server
+	ln   net.Listener
+	log  *slog.Logger
+	done chan struct{} // closed when the serving goroutine returns
 }
 
 // ErrWebConfig marks a web config file that Start cannot use.
@@ -162,10 +163,12 @@ func Start(cfg Config) (*Server, error) {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       60 * time.Second,
 		},
-		ln:  ln,
-		log: log,
+		ln:   ln,
+		log:  log,
+		done: make(chan struct{}),
 	}
-	go func() { // owned by Server; ends on Shutdown
+	go func() { // owned by Server; Shutdown ends and joins it
+		defer close(s.done)
 		var err error
 		if cfg.WebConfigFile != "" {
 			// exporter-toolkit wraps the handler in its basic auth
@@ -208,7 +211,16 @@ func loopback(listen string) bool {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Shutdown stops the server, letting requests in progress finish.
+// Shutdown stops the server, letting requests in progress finish, and
+// waits for its goroutine to end.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.Shutdown(ctx)
+	err := s.srv.Shutdown(ctx)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
 }
