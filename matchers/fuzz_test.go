@@ -196,7 +196,7 @@ func FuzzTextsFile(f *testing.F) {
 				t.Fatalf("Compile(%q): %v", text, err)
 			}
 			var m Matcher
-			hits := m.Match(s, &Post{Parts: []Part{{In: InTweet, Tweet: &Tweet{Text: text}}}})
+			hits := m.Match(s, &Post{Parts: []Part{{In: InTweet, Tweet: &Tweet{Text: text}}}}, nil)
 			if len(hits) != 1 || hits[0].Similarity != 1 {
 				t.Fatalf("text %q matching itself: %d hits %+v", text, len(hits), hits)
 			}

@@ -80,7 +80,7 @@ func TestGovernorSplit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := post(tc.author, tc.text)
-			out := g.split(s, p, m.Match(s, p), now)
+			out := g.split(s, p, m.Match(s, p, nil), now)
 			got := want{
 				live:         demandsOf(s, out.hits[groupLive]),
 				shadow:       demandsOf(s, out.hits[groupShadow]),
@@ -107,7 +107,7 @@ func TestGovernorWithoutBreaker(t *testing.T) {
 	var m matchers.Matcher
 	p := &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte("x"), Text: []byte("#Flood")}}}}
 	for range 10 {
-		if out := g.split(s, p, m.Match(s, p), time.Now()); len(out.hits[groupLive]) != 1 || len(out.hits[groupTripped]) != 0 {
+		if out := g.split(s, p, m.Match(s, p, nil), time.Now()); len(out.hits[groupLive]) != 1 || len(out.hits[groupTripped]) != 0 {
 			t.Fatalf("without a breaker: %+v", out)
 		}
 	}
@@ -120,7 +120,7 @@ func BenchmarkGovernorSplit(b *testing.B) {
 	g := &governor{breaker: br}
 	var m matchers.Matcher
 	p := &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte("someone"), Text: []byte("#Calm #Quiet")}}}}
-	hits := slices.Clone(m.Match(s, p))
+	hits := slices.Clone(m.Match(s, p, nil))
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {

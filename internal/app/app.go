@@ -163,6 +163,11 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	// Run starts no case processor on the evidence topic, so account
+	// matches stay review tasks: evidence nobody consumes would hide them
+	// from reviewers. With the processor, this is pc.Cases = CasesOn(cfg)
+	// and pc.Bindings = the bindings follower's table.
+	pc.Cases = false
 	runErr := pipeline.Run(ctx, pc)
 	stopping.Store(true)
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)

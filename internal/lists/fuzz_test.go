@@ -20,6 +20,7 @@ func FuzzParseDemand(f *testing.F) {
 	f.Add([]byte("\tid: X"), []byte(nil))
 	f.Add([]byte("kind: demand\nid: G\njurisdiction: IN\nmode: shadow\nmax_tasks_per_minute: 50\nhashtags: [\"#T\"]\n"), []byte(nil))
 	f.Add([]byte("id: G\njurisdiction: IN\nmode: dark\nmax_tasks_per_minute: -1\nhandles: [a]\n"), []byte(nil))
+	f.Add([]byte("id: P\njurisdiction: IN\nscope: user\nhandles: [a]\naccounts:\n  - {handle: \"@A\", user_id: \"0042\"}\n  - {handle: b, user_id: 7}\n  - {handle: b, user_id: 8}\n"), []byte(nil))
 	f.Fuzz(func(t *testing.T, data, entries []byte) {
 		read := func(rel string) ([]byte, string, error) {
 			if rel == "missing.txt" {
