@@ -163,6 +163,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	pc.Breaker = fuse
 	// Run starts no case processor on the evidence topic, so account
 	// matches stay review tasks: evidence nobody consumes would hide them
 	// from reviewers. With the processor, this is pc.Cases = CasesOn(cfg)
