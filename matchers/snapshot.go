@@ -650,7 +650,11 @@ func (s *Snapshot) Summary() string {
 		}
 	}
 	exempt := ""
-	if n := len(s.Exemptions()); n > 0 {
+	switch n := len(s.Exemptions()); n {
+	case 0:
+	case 1:
+		exempt = ", 1 exemption"
+	default:
 		exempt = fmt.Sprintf(", %d exemptions", n)
 	}
 	return fmt.Sprintf("%d demands (%d active), %d entries (%d active)%s, lists version %s",

@@ -26,6 +26,10 @@ type Metrics struct {
 	processDuration prometheus.Histogram
 	endToEnd        prometheus.Histogram
 	batches         prometheus.Counter
+
+	// seen is the snapshot whose governance series exist; only the
+	// committer calls observeBatch.
+	seen *matchers.Snapshot
 }
 
 // RejectReasons lists every reason a record can be rejected for, so that
@@ -110,6 +114,7 @@ func (m *Metrics) observeBatch(b *Batch, now time.Time) {
 		m.processDuration.Observe(d)
 	}
 	if s := b.Stats.Snapshot; s != nil {
+		m.governanceSeries(s)
 		demands := s.Demands()
 		for d, n := range evidence {
 			if n > 0 {
@@ -138,6 +143,28 @@ func (m *Metrics) observeBatch(b *Batch, now time.Time) {
 		for i, n := range b.Stats.Matches {
 			if n > 0 {
 				m.matches.WithLabelValues(demands[i/NumHitKinds].ID, kinds[i%NumHitKinds].String()).Add(float64(n))
+			}
+		}
+	}
+}
+
+// governanceSeries makes the governance counters' series of a snapshot's
+// demands exist at 0 (shadow and diverted for every demand, exemptions for
+// each demand an exemption applies to), so that dashboards and alerts see
+// them before the first such task. Bounded: by demands and exemptions.
+func (m *Metrics) governanceSeries(s *matchers.Snapshot) {
+	if s == m.seen {
+		return
+	}
+	m.seen = s
+	for _, d := range s.Demands() {
+		m.shadow.WithLabelValues(d.ID)
+		m.diverted.WithLabelValues(d.ID)
+	}
+	for _, e := range s.Exemptions() {
+		for _, d := range s.Demands() {
+			if e.Applies(d.ID) {
+				m.exemptions.WithLabelValues(e.ID, d.ID)
 			}
 		}
 	}

@@ -259,6 +259,7 @@ func writeCheckTable(w io.Writer, snap *matchers.Snapshot, at time.Time) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintf(w, "%s\n", snap.Summary())
 	return err

@@ -455,7 +455,7 @@ func TestListsCheckExemptions(t *testing.T) {
 	}
 
 	text := runMain(t, nil, "lists", "check", dir)
-	for _, w := range []string{"MODE", "BREAKER", "shadow", "50/min", "off", "EXEMPTION", "EX-PRESS", "journalist", "1 exemptions"} {
+	for _, w := range []string{"MODE", "BREAKER", "shadow", "50/min", "off", "EXEMPTION", "EX-PRESS", "journalist", "1 exemption,"} {
 		if !strings.Contains(text.stdout, w) {
 			t.Errorf("the table lacks %q:\n%s", w, text.stdout)
 		}
