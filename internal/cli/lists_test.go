@@ -468,3 +468,34 @@ func TestListsCheckExemptions(t *testing.T) {
 		t.Errorf("a bad exemption: exit %d, stderr:\n%s", bad.code, bad.stderr)
 	}
 }
+
+// TestListsTestGovernance: lists test says when run would escalate a
+// tweet (its author exempt) and which matches go to the shadow topic.
+func TestListsTestGovernance(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in.yaml"), "id: IN-1\njurisdiction: IN\naction: withhold\nhashtags: [India]\n")
+	writeFile(t, filepath.Join(dir, "quiet.yaml"), "id: QUIET\njurisdiction: DE\nmode: shadow\nhashtags: [Quiet]\n")
+	writeFile(t, filepath.Join(dir, "press.yaml"), "kind: exemption\nid: EX-PRESS\ncategory: journalist\nreason: Accredited journalists\napplies_to: [IN-1]\nhandles: [reporter_one]\n")
+	tweet := filepath.Join(dir, "tweet.json")
+	writeFile(t, tweet, `{"id_str":"42","text":"#India and #Quiet","user":{"id_str":"7","screen_name":"Reporter_One"}}`)
+
+	r := runMain(t, nil, "lists", "test", "--lists", dir, "--tweet", tweet)
+	for _, want := range []string{"escalated: the author is exempt under EX-PRESS (journalist: Accredited journalists)", "shadow mode: the matches of QUIET go to the shadow topic"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lists test output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	js := runMain(t, nil, "lists", "test", "--lists", dir, "--tweet", tweet, "--json")
+	var e explanation
+	if err := json.Unmarshal([]byte(js.stdout), &e); err != nil || len(e.Posts) != 1 {
+		t.Fatalf("--json: %v\n%s", err, js.stdout)
+	}
+	if p := e.Posts[0]; p.Exemption == nil || p.Exemption.ID != "EX-PRESS" || !slices.Equal(p.ShadowDemands, []string{"QUIET"}) {
+		t.Errorf("--json: exemption %+v, shadow demands %q", p.Exemption, p.ShadowDemands)
+	}
+	// A text has no author: nothing is exempt.
+	text := runMain(t, nil, "lists", "test", "--lists", dir, "#India")
+	if strings.Contains(text.stdout, "escalated") {
+		t.Errorf("a text was escalated:\n%s", text.stdout)
+	}
+}
