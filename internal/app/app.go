@@ -27,6 +27,7 @@ import (
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // ErrLists marks a failure to load the lists at start-up: the demand files
@@ -68,6 +69,10 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// The coordinator holds the current lists; the watcher decides when
 	// they are reloaded, and every reload goes through it.
 	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	// The demands' circuit breakers follow the lists: a demand whose file
+	// changes gets a closed one.
+	fuse := breaker.New(cfg.Limits.DemandTasksPerMinute, metrics.Breaker)
+	coordinator.Subscribe(fuse.Update)
 	watcher := lists.NewWatcher(coordinator)
 	if _, err := watcher.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
@@ -116,12 +121,18 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 				}
 				return s.Version(), nil
 			},
-			Pprof:  cfg.HTTP.Pprof,
-			Logger: log,
+			Demands:       func() any { return fuse.States(time.Now()) },
+			ResetDemand:   func(id string) (any, bool) { return fuse.Reset(id, time.Now()) },
+			Pprof:         cfg.HTTP.Pprof,
+			WebConfigFile: cfg.HTTP.WebConfigFile,
+			Logger:        log,
 		})
 		if err != nil {
 			src.Close()
 			sink.Close()
+			if errors.Is(err, admin.ErrWebConfig) {
+				return fmt.Errorf("%w: %w", errConfig, err)
+			}
 			return err
 		}
 	}
@@ -152,6 +163,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	pc.Breaker = fuse
 	// Run starts no case processor on the evidence topic, so account
 	// matches stay review tasks: evidence nobody consumes would hide them
 	// from reviewers. With the processor, this is pc.Cases = CasesOn(cfg)

@@ -9,6 +9,7 @@ import (
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
@@ -18,6 +19,7 @@ type Metrics struct {
 	Pipeline *pipeline.Metrics
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
+	Breaker  *breaker.Metrics
 }
 
 // RegisterMetrics registers every metric of flagstream run with reg; Run
@@ -31,5 +33,6 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Pipeline: pipeline.NewMetrics(reg),
 		Kafka:    kafkaio.NewMetrics(reg),
 		Lists:    lists.NewMetrics(reg),
+		Breaker:  breaker.NewMetrics(reg),
 	}
 }
