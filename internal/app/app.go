@@ -27,6 +27,7 @@ import (
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // ErrLists marks a failure to load the lists at start-up: the demand files
@@ -68,6 +69,10 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// The coordinator holds the current lists; the watcher decides when
 	// they are reloaded, and every reload goes through it.
 	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	// The demands' circuit breakers follow the lists: a demand whose file
+	// changes gets a closed one.
+	fuse := breaker.New(cfg.Limits.DemandTasksPerMinute, metrics.Breaker)
+	coordinator.Subscribe(fuse.Update)
 	watcher := lists.NewWatcher(coordinator)
 	if _, err := watcher.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
@@ -95,7 +100,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// fatal cancels it with the cause, which Run returns.
 	ctx, cancelRun := context.WithCancelCause(ctx)
 	defer cancelRun(nil)
-	caseSys := startCases(cfg, conn, log, metrics, func(err error) {
+	caseSys := startCases(cfg, conn, log, metrics, fuse, func(err error) {
 		log.Error("cannot run with the owned topics as they are", "err", err)
 		cancelRun(fmt.Errorf("%w: %w", errConfig, err))
 	})
@@ -125,13 +130,19 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 				}
 				return s.Version(), nil
 			},
-			Pprof:  cfg.HTTP.Pprof,
-			Logger: log,
+			Demands:       func() any { return fuse.States(time.Now()) },
+			ResetDemand:   func(id string) (any, bool) { return fuse.Reset(id, time.Now()) },
+			Pprof:         cfg.HTTP.Pprof,
+			WebConfigFile: cfg.HTTP.WebConfigFile,
+			Logger:        log,
 		})
 		if err != nil {
 			src.Close()
 			sink.Close()
 			caseSys.Close()
+			if errors.Is(err, admin.ErrWebConfig) {
+				return fmt.Errorf("%w: %w", errConfig, err)
+			}
 			return err
 		}
 	}
@@ -162,6 +173,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	pc.Breaker = fuse
 	// With cases on, account matches of scope: user demands are evidence
 	// for the case processor; the matchers follow the bindings table.
 	pc.Cases = CasesOn(cfg)

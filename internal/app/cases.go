@@ -17,6 +17,7 @@ import (
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/retry"
 	"flagstream/matchers"
+	"flagstream/pipeline"
 	"flagstream/pipeline/cases"
 )
 
@@ -59,6 +60,7 @@ type caseSystem struct {
 	topicsReady atomic.Bool
 	topicsDone  chan struct{} // closed once the owned topics are there
 	follower    *accounts.Follower
+	breaker     pipeline.Breaker // nil: none
 
 	mu   sync.Mutex // guards what the start goroutine sets up
 	proc *caseproc.Processor
@@ -69,10 +71,12 @@ type caseSystem struct {
 	closeOnce sync.Once
 }
 
-// startCases starts the case system; fatal is called, once at most, with
-// a configuration error (an owned topic misconfigured).
-func startCases(cfg config.Config, conn kafkaio.Connection, log *slog.Logger, m Metrics, fatal func(error)) *caseSystem {
-	c := &caseSystem{cfg: cfg, conn: conn, log: log, m: m, Table: accounts.NewTable(), topicsDone: make(chan struct{})}
+// startCases starts the case system; breaker, when set, is the demands'
+// circuit breaker, which counts every live case event as it counts tasks;
+// fatal is called, once at most, with a configuration error (an owned
+// topic misconfigured).
+func startCases(cfg config.Config, conn kafkaio.Connection, log *slog.Logger, m Metrics, breaker pipeline.Breaker, fatal func(error)) *caseSystem {
+	c := &caseSystem{cfg: cfg, conn: conn, log: log, m: m, Table: accounts.NewTable(), topicsDone: make(chan struct{}), breaker: breaker}
 	c.follower = accounts.NewFollower(accounts.FollowerConfig{
 		Conn: conn, Topic: cfg.Accounts.BindingsTopic, Table: c.Table, MaxWait: cfg.Input.MaxWait,
 		Logger: log, Metrics: m.Accounts,
@@ -155,6 +159,10 @@ func (c *caseSystem) startProcessing() error {
 		return nil
 	}
 	drain := min(cfg.Pipeline.DrainTimeout, cfg.Input.RebalanceTimeout/2)
+	var countEvent func(string) bool
+	if c.breaker != nil {
+		countEvent = func(demandID string) bool { return !c.breaker.Allow(demandID, time.Now()) }
+	}
 	proc, err := caseproc.Start(caseproc.Config{
 		Conn: c.conn, Group: cfg.Input.Group + "-cases",
 		EvidenceTopic: cfg.Cases.EvidenceTopic, StateTopic: cfg.Cases.StateTopic,
@@ -165,7 +173,8 @@ func (c *caseSystem) startProcessing() error {
 		HeartbeatInterval: cfg.Input.HeartbeatInterval, SessionTimeout: cfg.Input.SessionTimeout, RebalanceTimeout: cfg.Input.RebalanceTimeout,
 		MaxWait: cfg.Input.MaxWait, FetchMaxBytes: int(cfg.Input.FetchMaxBytes),
 		DrainTimeout: drain, WriteTimeout: cfg.Output.WriteTimeout,
-		Logger: c.log, Metrics: c.m.Cases, KafkaMetrics: c.m.Kafka,
+		CountEvent: countEvent,
+		Logger:     c.log, Metrics: c.m.Cases, KafkaMetrics: c.m.Kafka,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)

@@ -11,6 +11,7 @@ import (
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
@@ -22,6 +23,7 @@ type Metrics struct {
 	Lists    *lists.Metrics
 	Accounts *accounts.Metrics
 	Cases    *caseproc.Metrics
+	Breaker  *breaker.Metrics
 }
 
 // RegisterMetrics registers every metric of flagstream run with reg; Run
@@ -37,5 +39,6 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Lists:    lists.NewMetrics(reg),
 		Accounts: accounts.NewMetrics(reg),
 		Cases:    caseproc.NewMetrics(reg),
+		Breaker:  breaker.NewMetrics(reg),
 	}
 }

@@ -27,8 +27,28 @@ type Coordinator struct {
 
 	current atomic.Pointer[matchers.Snapshot]
 
-	mu    sync.Mutex // serializes loads; guards files
-	files []string   // entry files the last good load read
+	mu          sync.Mutex // serializes loads; guards files and subscribers
+	files       []string   // entry files the last good load read
+	subscribers []func(*matchers.Snapshot)
+}
+
+// Subscribe has fn called with every snapshot the coordinator swaps in,
+// after the swap, by Reload or Advance (one call at a time, in order), and
+// at once with the current one if there is one. fn must not call the
+// coordinator's Reload or Advance.
+func (c *Coordinator) Subscribe(fn func(*matchers.Snapshot)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subscribers = append(c.subscribers, fn)
+	if s := c.current.Load(); s != nil {
+		fn(s)
+	}
+}
+
+func (c *Coordinator) notify(s *matchers.Snapshot) {
+	for _, fn := range c.subscribers {
+		fn(s)
+	}
 }
 
 // NewCoordinator returns a coordinator of the lists in dir; it holds no
@@ -77,6 +97,7 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	}
 	c.files = files
 	prev := c.current.Swap(s)
+	c.notify(s)
 	c.metrics.loaded(s, time.Now())
 	c.log.Info("lists loaded", "dir", c.loader.Dir, "summary", s.Summary(), "lists_version", s.Version(),
 		"previous_version", versionOf(prev), "took", time.Since(start).Round(time.Millisecond))
@@ -97,6 +118,7 @@ func (c *Coordinator) Advance() *matchers.Snapshot {
 	now := time.Now()
 	s := prev.At(now)
 	c.current.Store(s)
+	c.notify(s)
 	c.metrics.loaded(s, now)
 	if prev.Version() != s.Version() {
 		c.log.Info("lists: demands started or expired", "summary", s.Summary(),
