@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -236,6 +237,44 @@ func produceMessages(t *testing.T, addr, topic string, msgs ...kafka.Message) {
 		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunBreakerDivertsCaseEvents: the demands' circuit breaker counts case
+// events as it counts tasks, and once the demand trips its case events go
+// to the shadow topic, marked tripped, never to the cases topic.
+func TestRunBreakerDivertsCaseEvents(t *testing.T) {
+	h := testkit.New(t, devbroker.Config{Partitions: 2}, testkit.Traffic(41, 0.2, 0.02, 0.01))
+	cfg := h.Config("fuse")
+	cfg.Limits.DemandTasksPerMinute = 3
+	cfg.Cases.UpdateInterval = 50 * time.Millisecond
+	h.Produce(1000)
+	in := start(t, cfg)
+	testkit.WaitFor(t, 60*time.Second, "tripped case events on the shadow topic", func() bool {
+		var n int
+		for _, m := range h.ReadTopic(cfg.Output.ShadowTopic) {
+			var e testkit.CaseEvent
+			if json.Unmarshal(m.Value, &e) == nil && e.Schema == "flagstream.review_case/v1" {
+				if !e.Tripped || e.Shadow {
+					t.Fatalf("a case event on the shadow topic with tripped %v, shadow %v", e.Tripped, e.Shadow)
+				}
+				n++
+			}
+		}
+		return n > 0
+	})
+	if got := in.labelled("flagstream_demand_tripped", testkit.DemandID); got != 1 {
+		t.Errorf("flagstream_demand_tripped{demand=%s} = %v, want 1", testkit.DemandID, got)
+	}
+	for _, es := range h.Cases("") {
+		for _, e := range es {
+			if e.Tripped {
+				t.Errorf("a tripped case event on the cases topic: %+v", e)
+			}
+		}
+	}
+	if err := in.Stop(t); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -40,7 +40,8 @@ type CaseEvent struct {
 	Decision *struct {
 		Decision string `json:"decision"`
 	} `json:"decision"`
-	Shadow bool `json:"shadow"`
+	Shadow  bool `json:"shadow"`
+	Tripped bool `json:"tripped"`
 }
 
 // Cases is what a test checks of the case events of a topic: every case's
