@@ -34,6 +34,24 @@ type Task struct {
 	Tweet         Tweet    `json:"tweet"`
 	Matches       []Match  `json:"matches"`
 	Source        Source   `json:"source"`
+	// Retro is set on the tasks of a retro-hunt job, which re-read
+	// retained input; nil (absent) otherwise.
+	Retro *Retro `json:"retro,omitempty"`
+}
+
+// Retro names the retro-hunt job that found a tweet in retained input:
+// its id and the window of record times it read, RFC 3339 in UTC. The
+// task id does not depend on it: a tweet flagged live and by a retro job
+// with the same matches has one task id.
+type Retro struct {
+	Job   string `json:"job"`
+	Since string `json:"since"`
+	Until string `json:"until"`
+}
+
+// NewRetro returns the Retro of job over the window since to until.
+func NewRetro(job string, since, until time.Time) *Retro {
+	return &Retro{Job: job, Since: since.UTC().Format(time.RFC3339Nano), Until: until.UTC().Format(time.RFC3339Nano)}
 }
 
 // Tweet is the flagged tweet as the reviewer sees it.
