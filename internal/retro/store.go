@@ -3,6 +3,7 @@ package retro
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -68,6 +69,9 @@ func (s *KafkaStore) Load(ctx context.Context, job string) (map[int32]Progress, 
 		out[p.Partition] = p
 		return nil
 	})
+	if errors.Is(err, kafkaio.ErrNoTopic) {
+		return out, nil // no job has run yet; Ensure creates it
+	}
 	if err != nil {
 		return nil, fmt.Errorf("retro progress: %w", err)
 	}
