@@ -26,6 +26,8 @@ import (
 	"flagstream/internal/admin"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
+	"flagstream/matchers"
 	"flagstream/pipeline"
 )
 
@@ -68,6 +70,16 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// The coordinator holds the current lists; the watcher decides when
 	// they are reloaded, and every reload goes through it.
 	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	// With lists.retro_window, a reload that adds entries queues a
+	// retro-hunt job for them (auto, set up with the Kafka clients below).
+	var auto atomic.Pointer[retro.Auto]
+	if cfg.Lists.RetroWindow > 0 {
+		coordinator.OnReload(func(prev, cur []matchers.Demand, s *matchers.Snapshot) {
+			if a := auto.Load(); a != nil {
+				a.Reloaded(prev, cur, s)
+			}
+		})
+	}
 	watcher := lists.NewWatcher(coordinator)
 	if _, err := watcher.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
@@ -81,13 +93,31 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
 	km := metrics.Kafka
-	src, err := newConsumer(conn, cfg, log, km)
+	sink, err := newKafkaSink(conn, cfg, log, km)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	sink, err := newKafkaSink(conn, cfg, log, km)
+	// The automatic retro-hunt runs beside the pipeline, through its sink,
+	// over the partitions the consumer is assigned, until the pipeline has
+	// stopped.
+	autoCtx, stopAuto := context.WithCancel(ctx)
+	defer stopAuto()
+	var autoWG sync.WaitGroup
+	var onAssign func([]int)
+	if cfg.Lists.RetroWindow > 0 {
+		a, store, offsets := autoRetro(cfg, conn, sink, log, metrics.Retro)
+		defer store.Close()
+		defer offsets.Close()
+		if err := ensureProgressTopic(ctx, store, log); err != nil {
+			sink.Close()
+			return fmt.Errorf("%w: %w", errConfig, err)
+		}
+		auto.Store(a)
+		onAssign = a.Assigned
+	}
+	src, err := newConsumer(conn, cfg, log, km, onAssign)
 	if err != nil {
-		src.Close()
+		sink.Close()
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
 
@@ -150,10 +180,21 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		opts.Started(adminAddr)
 	}
 
+	if a := auto.Load(); a != nil {
+		autoWG.Add(1)
+		go func() { // owned by Run; joined once the pipeline has stopped, before the sink closes
+			defer autoWG.Done()
+			a.Run(autoCtx)
+		}()
+		log.Info("retro-hunt of reloads on", "window", cfg.Lists.RetroWindow, "rate", cfg.Lists.RetroRate,
+			"progress_topic", cfg.Retro.ProgressTopic)
+	}
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
 	runErr := pipeline.Run(ctx, pc)
 	stopping.Store(true)
+	stopAuto()
+	autoWG.Wait()
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
 
 	// Shutdown order: the consumer flushes its commits and leaves the
@@ -179,6 +220,22 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		log.Info("flagstream stopped cleanly")
 	}
 	return err
+}
+
+// ensureProgressTopic creates the retro progress topic when it is missing
+// and refuses one that is not compacted; a cluster that cannot be reached
+// now is only logged: the first job tries again.
+func ensureProgressTopic(ctx context.Context, store *retro.KafkaStore, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := store.Ensure(ctx)
+	if errors.Is(err, kafkaio.ErrNotCompacted) {
+		return err
+	}
+	if err != nil {
+		log.Warn("retro: cannot check the progress topic now; the first retro job will", "err", err)
+	}
+	return nil
 }
 
 // errConfig marks configuration the Kafka client refused.

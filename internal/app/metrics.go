@@ -8,16 +8,18 @@ import (
 
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
 	"flagstream/pipeline"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
 // collectors: the pipeline's stages, the Kafka adapters', the lists' and
-// flagstream_build_info.
+// flagstream_build_info, and the retro-hunt's.
 type Metrics struct {
 	Pipeline *pipeline.Metrics
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
+	Retro    *retro.Metrics
 }
 
 // RegisterMetrics registers every metric of flagstream run with reg; Run
@@ -31,5 +33,6 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Pipeline: pipeline.NewMetrics(reg),
 		Kafka:    kafkaio.NewMetrics(reg),
 		Lists:    lists.NewMetrics(reg),
+		Retro:    retro.NewMetrics(reg),
 	}
 }

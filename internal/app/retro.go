@@ -149,10 +149,10 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 	if err := r.store.Ensure(ctx); err != nil {
 		return counts, err
 	}
-	if !r.plan.Resumed {
+	if len(r.plan.Fresh) > 0 {
 		// The ranges are saved before anything is read, so a job run
 		// again after a crash reads to the same end offsets.
-		if err := r.store.Save(ctx, r.plan.Partitions...); err != nil {
+		if err := r.store.Save(ctx, r.plan.Fresh...); err != nil {
 			return counts, err
 		}
 	}

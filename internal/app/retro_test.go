@@ -307,3 +307,96 @@ func TestRetroRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestRunRetroWindow adds a demand to a running instance's lists with
+// lists.retro_window set: the past tweets naming it get tasks, marked
+// retro, while live tweets keep flowing; those after the reload are
+// matched live, not again by the job.
+func TestRunRetroWindow(t *testing.T) {
+	k := testkit.New(t, devbroker.Config{Partitions: 4}, synth.Config{})
+	late := lateTraffic()
+	var past synth.Expectation
+	var records [][]byte
+	for i := range 1200 {
+		if i%3 == 2 {
+			v, kind := late.Next(nil)
+			if err := past.Note(v, kind); err != nil {
+				t.Fatal(err)
+			}
+			records = append(records, v)
+			continue
+		}
+		records = append(records, k.Records(1)[0])
+	}
+	testkit.Produce(t, k.Broker.Addr(), testkit.InputTopic, records)
+	cfg := k.Config("live")
+	cfg.Lists.RetroWindow = time.Hour
+	cfg.Lists.RetroRate = 2000
+	in := start(t, cfg)
+	testkit.WaitFor(t, 60*time.Second, "run to commit the past records", func() bool { return k.CaughtUp("live") })
+	before := k.Tasks()
+
+	testkit.WriteFile(t, k.ListsDir, "late.yaml", lateDemand)
+	testkit.WaitFor(t, 20*time.Second, "the lists to reload", func() bool {
+		return in.labelled("flagstream_lists_reloads_total", "success") == 2
+	})
+	// Live tweets keep coming, some naming LATE: those are matched live.
+	var live synth.Expectation
+	done := false
+	testkit.WaitFor(t, 60*time.Second, "every past LATE tweet to have a task", func() bool {
+		if !done {
+			var batch [][]byte
+			for range 20 {
+				v, kind := late.Next(nil)
+				if err := live.Note(v, kind); err != nil {
+					t.Fatal(err)
+				}
+				batch = append(batch, v)
+			}
+			batch = append(batch, k.Records(40)...)
+			testkit.Produce(t, k.Broker.Addr(), testkit.InputTopic, batch)
+		}
+		tasks := k.Tasks()
+		for _, id := range past.Flagged {
+			if len(tasks.ByTweet[id]) == 0 {
+				return false
+			}
+		}
+		done = true
+		return in.labelled("flagstream_retro_jobs_total", "done") == 1
+	})
+	testkit.WaitFor(t, 60*time.Second, "run to commit the live records", func() bool { return k.CaughtUp("live") })
+	if err := in.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := in.counter("flagstream_retro_records_total"); got != 1200 {
+		t.Errorf("flagstream_retro_records_total = %v, want the 1200 past records", got)
+	}
+	if got := in.counter("flagstream_retro_tasks_total"); got != float64(len(past.Flagged)) {
+		t.Errorf("flagstream_retro_tasks_total = %v, want %d", got, len(past.Flagged))
+	}
+	// Every past LATE tweet has one retro task; a live one one live task.
+	byTweet := map[string][]retroTask{}
+	for _, m := range k.ReadTopic(testkit.TaskTopic) {
+		var task retroTask
+		if err := json.Unmarshal(m.Value, &task); err != nil {
+			t.Fatal(err)
+		}
+		byTweet[task.Tweet.ID] = append(byTweet[task.Tweet.ID], task)
+	}
+	for _, id := range past.Flagged {
+		if tasks := byTweet[id]; len(tasks) != 1 || tasks[0].Retro == nil {
+			t.Errorf("past LATE tweet %s: %d tasks (%+v), want one with retro", id, len(tasks), tasks)
+		}
+	}
+	for _, id := range live.Flagged {
+		if tasks := byTweet[id]; len(tasks) != 1 || tasks[0].Retro != nil {
+			t.Errorf("live LATE tweet %s: %d tasks (%+v), want one live task", id, len(tasks), tasks)
+		}
+	}
+	for id, tasks := range before.ByTweet {
+		if len(byTweet[id]) != len(tasks) {
+			t.Errorf("tweet %s had %d tasks before the reload, %d after", id, len(tasks), len(byTweet[id]))
+		}
+	}
+}

@@ -114,6 +114,9 @@ func ReadTopic(ctx context.Context, conn Connection, topic string, fn func(r *pi
 	}
 }
 
+// ErrNotCompacted is a topic that flagstream needs compacted and is not.
+var ErrNotCompacted = errors.New("topic not compacted")
+
 // EnsureCompacted creates topic compacted, with partitions partitions,
 // when the cluster does not have it; it fails, saying so, when the topic
 // exists and is not compacted.
@@ -148,8 +151,8 @@ func EnsureCompacted(ctx context.Context, conn Connection, topic string, partiti
 		}
 		for _, c := range r.ConfigEntries {
 			if c.ConfigName == "cleanup.policy" && !strings.Contains(c.ConfigValue, "compact") {
-				return fmt.Errorf("topic %s has cleanup.policy=%s; flagstream keeps one record per key there and needs it compacted "+
-					"(kafka-configs --alter --entity-type topics --entity-name %s --add-config cleanup.policy=compact)", topic, c.ConfigValue, topic)
+				return fmt.Errorf("%w: topic %s has cleanup.policy=%s; flagstream keeps one record per key there and needs it compacted "+
+					"(kafka-configs --alter --entity-type topics --entity-name %s --add-config cleanup.policy=compact)", ErrNotCompacted, topic, c.ConfigValue, topic)
 			}
 		}
 	}

@@ -29,6 +29,24 @@ type Coordinator struct {
 
 	mu    sync.Mutex // serializes loads; guards files
 	files []string   // entry files the last good load read
+
+	// onReload, when set, is called after each reload that swapped a
+	// snapshot in, with the demands of the last good load before it and
+	// of this one, which are kept for it.
+	onReload func(prev, cur []matchers.Demand, s *matchers.Snapshot)
+	demands  []matchers.Demand
+}
+
+// OnReload has fn called after every Reload that swaps a snapshot in
+// (after the first), with the parsed demands before and after and the new
+// snapshot, one call at a time, under the coordinator's lock: fn must
+// return quickly and not call Reload or Advance. The coordinator keeps the
+// last good load's parsed demands for it. Call OnReload before the first
+// Reload.
+func (c *Coordinator) OnReload(fn func(prev, cur []matchers.Demand, s *matchers.Snapshot)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onReload = fn
 }
 
 // NewCoordinator returns a coordinator of the lists in dir; it holds no
@@ -65,7 +83,7 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	start := time.Now()
-	s, warnings, files, err := c.loader.Load(start)
+	s, demands, warnings, files, err := c.loader.LoadDemands(start)
 	for _, w := range warnings {
 		c.log.Warn("lists: " + w.Error())
 	}
@@ -80,6 +98,12 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	c.metrics.loaded(s, time.Now())
 	c.log.Info("lists loaded", "dir", c.loader.Dir, "summary", s.Summary(), "lists_version", s.Version(),
 		"previous_version", versionOf(prev), "took", time.Since(start).Round(time.Millisecond))
+	if c.onReload != nil {
+		if prev != nil {
+			c.onReload(c.demands, demands, s)
+		}
+		c.demands = demands
+	}
 	return s, nil
 }
 

@@ -51,14 +51,20 @@ type Loader struct {
 // the entry files the demands read beside the demand files (for a watcher
 // to look at). An error names each broken file and line.
 func (l Loader) Load(at time.Time) (s *matchers.Snapshot, warnings []matchers.Warning, entryFiles []string, err error) {
-	demands, warnings, err := Parse(l.Dir)
+	s, _, warnings, entryFiles, err = l.LoadDemands(at)
+	return s, warnings, entryFiles, err
+}
+
+// LoadDemands is Load that also returns the parsed demands.
+func (l Loader) LoadDemands(at time.Time) (s *matchers.Snapshot, demands []matchers.Demand, warnings []matchers.Warning, entryFiles []string, err error) {
+	demands, warnings, err = Parse(l.Dir)
 	if err != nil {
-		return nil, warnings, nil, err
+		return nil, nil, warnings, nil, err
 	}
 	s, more, err := matchers.Compile(demands, at)
 	warnings = append(warnings, more...)
 	if err != nil {
-		return nil, warnings, nil, err
+		return nil, nil, warnings, nil, err
 	}
 	for _, d := range demands {
 		for _, f := range d.Entries.Files() {
@@ -67,5 +73,5 @@ func (l Loader) Load(at time.Time) (s *matchers.Snapshot, warnings []matchers.Wa
 			}
 		}
 	}
-	return s, warnings, entryFiles, nil
+	return s, demands, warnings, entryFiles, nil
 }

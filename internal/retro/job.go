@@ -134,6 +134,10 @@ type Plan struct {
 	// Resumed is true when the progress came from the store: the job ran
 	// before and stopped.
 	Resumed bool
+	// Fresh are the partitions planned now rather than resumed: their
+	// progress is to be saved before anything is read, so that a job run
+	// again reads to the same end offsets.
+	Fresh []Progress
 }
 
 // Remaining returns the offsets left to read.
@@ -173,6 +177,9 @@ type PlanOptions struct {
 	Partitions []int
 	// Now is when the plan is made, for UpdatedAt.
 	Now time.Time
+	// IgnoreRetention plans a window that begins before what a partition
+	// retains from its earliest retained record, instead of refusing it.
+	IgnoreRetention bool
 }
 
 // MakePlan plans job: from the store's progress when the job ran before
@@ -209,11 +216,12 @@ func MakePlan(ctx context.Context, offsets OffsetSource, store Store, job Job, o
 		}
 	}
 	if len(fresh) > 0 {
-		more, err := planPartitions(ctx, offsets, plan.Job, fresh, !plan.Resumed, opts.Now)
+		more, err := planPartitions(ctx, offsets, plan.Job, fresh, !plan.Resumed && !opts.IgnoreRetention, opts.Now)
 		if err != nil {
 			return nil, err
 		}
 		plan.Partitions = append(plan.Partitions, more...)
+		plan.Fresh = more
 	}
 	slices.SortFunc(plan.Partitions, func(a, b Progress) int { return int(a.Partition - b.Partition) })
 	return plan, nil
