@@ -24,6 +24,8 @@ type RetroOptions struct {
 	Selection Selection
 	// Restart ignores the job's stored progress and starts it over.
 	Restart bool
+	// Rate, when positive, bounds the records read per second.
+	Rate float64
 	// Now is when the job starts; default time.Now.
 	Now func() time.Time
 	// BeforeRecord is passed to the pipeline: fault-injection tests use
@@ -164,6 +166,7 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 		Linger:          r.cfg.Pipeline.BatchLinger,
 		FetchMaxBytes:   int(r.cfg.Input.FetchMaxBytes),
 		MaxMessageBytes: int(r.cfg.Limits.MaxMessageBytes),
+		Rate:            r.opts.Rate,
 		Committed:       tracker.Committed,
 		Logger:          r.log,
 	})

@@ -180,6 +180,7 @@ func TestExitCodes(t *testing.T) {
 		{"retro bad until", []string{"retro", "--since", "72h", "--until", "soon"}, ExitUsage, []string{"--until"}},
 		{"retro since after until", []string{"retro", "--since", "2021-02-05", "--until", "2021-02-04T10:00:00Z"}, ExitUsage,
 			[]string{"--since 2021-02-05T00:00:00Z is after --until 2021-02-04T10:00:00Z"}},
+		{"retro negative rate", []string{"retro", "--since", "1h", "--rate", "-5"}, ExitUsage, []string{"--rate"}},
 		{"retro with an argument", []string{"retro", "--since", "1h", "now"}, ExitUsage, []string{`unexpected argument "now"`}},
 		{"retro unknown demand", []string{"retro", "--since", "1h", "--lists.dir", "testdata/lists", "--demand", "NOPE"}, ExitUsage,
 			[]string{`unknown demand id "NOPE"`}},

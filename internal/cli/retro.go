@@ -64,6 +64,7 @@ type retroOptions struct {
 	configPath, since, until, onlyNew, progress string
 	demands                                     []string
 	restart, dryRun                             bool
+	rate                                        int
 }
 
 func newRetroCommand(env *Env) *cobra.Command {
@@ -86,6 +87,7 @@ func newRetroCommand(env *Env) *cobra.Command {
 	fs.StringArrayVar(&o.demands, "demand", nil, "match only the demand with this `ID` (repeatable)")
 	fs.StringVar(&o.onlyNew, "only-new", "", "match only the entries that the lists in `OLD_DIR` lack")
 	fs.BoolVar(&o.restart, "restart", false, "start the job over, ignoring its stored progress")
+	fs.IntVar(&o.rate, "rate", 0, "read at most `N` records a second, to spare the cluster (0: as fast as it goes)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the job's partitions and offsets, read nothing")
 	fs.StringVar(&o.progress, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
 	cmd.MarkFlagFilename("config", "yaml", "yml")
@@ -124,6 +126,9 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 		if d == "" {
 			return usagef("retro: --demand needs a demand id")
 		}
+	}
+	if o.rate < 0 {
+		return usagef("retro: --rate must not be negative")
 	}
 	showProgress, err := wantProgress(o.progress, env.Stderr)
 	if err != nil {
@@ -170,6 +175,7 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 		Window:    w,
 		Selection: app.Selection{Demands: o.demands, OnlyNew: o.onlyNew},
 		Restart:   o.restart,
+		Rate:      float64(o.rate),
 		Now:       func() time.Time { return now },
 	})
 	if app.IsUsage(err) {
