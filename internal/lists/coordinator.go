@@ -31,18 +31,18 @@ type Coordinator struct {
 	files []string   // entry files the last good load read
 
 	// onReload, when set, is called after each reload that swapped a
-	// snapshot in, with the demands of the last good load before it and
-	// of this one, which are kept for it.
+	// snapshot in, with the demands of the last good load before it (nil
+	// at first) and of this one, which are kept for it.
 	onReload func(prev, cur []matchers.Demand, s *matchers.Snapshot)
 	demands  []matchers.Demand
 }
 
-// OnReload has fn called after every Reload that swaps a snapshot in
-// (after the first), with the parsed demands before and after and the new
-// snapshot, one call at a time, under the coordinator's lock: fn must
-// return quickly and not call Reload or Advance. The coordinator keeps the
-// last good load's parsed demands for it. Call OnReload before the first
-// Reload.
+// OnReload has fn called after every Reload that swaps a snapshot in,
+// with the parsed demands before (nil for the first load) and after and
+// the new snapshot, one call at a time, under the coordinator's lock: fn
+// must return quickly and not call Reload or Advance. The coordinator
+// keeps the last good load's parsed demands for it. Call OnReload before
+// the first Reload.
 func (c *Coordinator) OnReload(fn func(prev, cur []matchers.Demand, s *matchers.Snapshot)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -99,9 +99,7 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	c.log.Info("lists loaded", "dir", c.loader.Dir, "summary", s.Summary(), "lists_version", s.Version(),
 		"previous_version", versionOf(prev), "took", time.Since(start).Round(time.Millisecond))
 	if c.onReload != nil {
-		if prev != nil {
-			c.onReload(c.demands, demands, s)
-		}
+		c.onReload(c.demands, demands, s)
 		c.demands = demands
 	}
 	return s, nil

@@ -24,17 +24,20 @@ func TestCoordinatorOnReload(t *testing.T) {
 		if s != c.Snapshot() {
 			t.Error("OnReload called before the snapshot was swapped in")
 		}
-		n := 0
+		n, before := 0, 0
 		for _, d := range matchers.AddedEntries(prev, cur) {
 			n += d.Entries.Len()
 		}
-		calls = append(calls, call{prev[0].Entries.Len(), cur[0].Entries.Len(), n})
+		if prev != nil {
+			before = prev[0].Entries.Len()
+		}
+		calls = append(calls, call{before, cur[0].Entries.Len(), n})
 	})
 	if _, err := c.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if len(calls) != 0 {
-		t.Fatalf("the first load called OnReload: %v", calls)
+	if len(calls) != 1 || calls[0] != (call{0, 1, 1}) {
+		t.Fatalf("the first load called OnReload %v, want once without demands before", calls)
 	}
 	write("id: D\njurisdiction: IN\nhandles: [one, two, three]\n")
 	if _, err := c.Reload(); err != nil {
@@ -51,7 +54,7 @@ func TestCoordinatorOnReload(t *testing.T) {
 	}
 	// The failed load and Advance call nothing; each call compares with
 	// the last good load.
-	if want := []call{{1, 3, 2}, {3, 4, 1}}; len(calls) != 2 || calls[0] != want[0] || calls[1] != want[1] {
+	if want := []call{{0, 1, 1}, {1, 3, 2}, {3, 4, 1}}; len(calls) != 3 || calls[1] != want[1] || calls[2] != want[2] {
 		t.Errorf("OnReload calls %v, want %v", calls, want)
 	}
 }

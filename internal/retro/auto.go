@@ -63,11 +63,18 @@ type Auto struct {
 	gen      uint64
 	cancel   context.CancelFunc // stops the running job
 	prepared bool               // Prepare succeeded
+	current  []matchers.Demand  // the lists now, for recovering jobs
 }
 
 type autoJob struct {
 	job  Job
 	snap *matchers.Snapshot
+	// entries are what it selects, for its job record; omitted counts
+	// those left out past MaxJobEntries. recorded is set once the record
+	// is written (or came from the store).
+	entries  []JobEntry
+	omitted  int
+	recorded bool
 	// doneGen is the assignment generation (from 1) in which it last read
 	// every partition it was assigned; 0 before.
 	doneGen uint64
@@ -96,7 +103,16 @@ func NewAuto(cfg AutoConfig) *Auto {
 // Reloaded queues a job for the entries that cur adds to prev, if any,
 // over the window before now. It is a lists.Coordinator OnReload; s is the
 // new snapshot.
+//
+// The first load (prev nil) queues nothing: it gives the lists that Run
+// resumes unfinished jobs of the progress topic with.
 func (a *Auto) Reloaded(prev, cur []matchers.Demand, s *matchers.Snapshot) {
+	a.mu.Lock()
+	a.current = cur
+	a.mu.Unlock()
+	if prev == nil {
+		return
+	}
 	added := matchers.AddedEntries(prev, cur)
 	if len(added) == 0 {
 		return
@@ -131,7 +147,18 @@ func (a *Auto) Reloaded(prev, cur []matchers.Demand, s *matchers.Snapshot) {
 			return // the same change, reloaded again
 		}
 	}
-	a.jobs = append(a.jobs, &autoJob{job: job, snap: snap})
+	aj := &autoJob{job: job, snap: snap}
+	for i := range added {
+		d := &added[i]
+		for e := 0; e < d.Entries.Len(); e++ {
+			if len(aj.entries) == MaxJobEntries {
+				aj.omitted++
+				continue
+			}
+			aj.entries = append(aj.entries, JobEntry{Demand: d.ID, Kind: d.Entries.Kind(e).String(), Entry: string(d.Entries.Value(e))})
+		}
+	}
+	a.jobs = append(a.jobs, aj)
 	if len(a.jobs) > a.cfg.MaxJobs {
 		a.jobs = slices.Delete(a.jobs, 0, len(a.jobs)-a.cfg.MaxJobs)
 	}
@@ -188,6 +215,18 @@ func (a *Auto) setQueued() {
 // RetryAfter. A job stopped by ctx finishes its batches in flight and
 // saves its progress first.
 func (a *Auto) Run(ctx context.Context) {
+	for {
+		err := a.recover(ctx)
+		if err == nil {
+			break
+		}
+		a.cfg.Logger.Warn("retro: cannot read the progress topic for unfinished jobs; retrying", "err", err, "after", a.cfg.RetryAfter)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(a.cfg.RetryAfter):
+		}
+	}
 	var retry <-chan time.Time
 	for {
 		select {
@@ -237,6 +276,111 @@ func (a *Auto) work(ctx context.Context) bool {
 	return true
 }
 
+// recover queues the automatic jobs of the progress topic that some
+// partition has not finished, with the entries of their job records that
+// the lists still have: a job whose reload no instance running now saw,
+// because every instance restarted meanwhile.
+func (a *Auto) recover(ctx context.Context) error {
+	a.mu.Lock()
+	cur := a.current
+	a.mu.Unlock()
+	if cur == nil {
+		return nil // no lists loaded: nothing to match with
+	}
+	records, progress, err := a.cfg.Store.Jobs(ctx)
+	if err != nil || len(records) == 0 {
+		return err
+	}
+	parts, err := a.cfg.Offsets.Partitions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range records {
+		if rec.Selection.Origin != OriginReload || rec.Topic != a.cfg.Topic {
+			continue
+		}
+		prog := progress[rec.Job]
+		unfinished := len(prog) < len(parts)
+		for _, p := range prog {
+			unfinished = unfinished || !p.Done()
+		}
+		if !unfinished {
+			continue
+		}
+		if rec.Omitted > 0 {
+			a.cfg.Logger.Warn("retro: an unfinished job lists too many entries to resume; finish it with flagstream retro --only-new",
+				"job", rec.Job, "omitted", rec.Omitted)
+			continue
+		}
+		snap, _, err := matchers.Compile(selectEntries(cur, rec.Entries), a.cfg.Now())
+		if err != nil || snap.ActiveEntries() == 0 {
+			a.cfg.Logger.Info("retro: an unfinished job's entries are no longer in the lists; not resumed", "job", rec.Job, "err", err)
+			continue
+		}
+		job := Job{ID: rec.Job, Topic: rec.Topic, Since: rec.Since, Until: rec.Until, Selection: rec.Selection}
+		a.mu.Lock()
+		known := slices.ContainsFunc(a.jobs, func(j *autoJob) bool { return j.job.ID == job.ID })
+		if !known {
+			a.jobs = append(a.jobs, &autoJob{job: job, snap: snap, entries: rec.Entries, recorded: true})
+			if len(a.jobs) > a.cfg.MaxJobs {
+				a.jobs = slices.Delete(a.jobs, 0, len(a.jobs)-a.cfg.MaxJobs)
+			}
+			a.setQueued()
+		}
+		a.mu.Unlock()
+		if !known {
+			a.cfg.Logger.Info("retro job recovered from the progress topic", "job", job.ID, "demands", job.Selection.Demands,
+				"entries", snap.ActiveEntries(), "since", job.Since, "until", job.Until)
+		}
+	}
+	a.poke()
+	return nil
+}
+
+// selectEntries returns the demands of cur restricted to entries, compared
+// by kind and key as AddedEntries compares them.
+func selectEntries(cur []matchers.Demand, entries []JobEntry) []matchers.Demand {
+	kinds := map[string]matchers.EntryKind{}
+	for _, k := range matchers.EntryKinds() {
+		kinds[k.String()] = k
+	}
+	want := map[string]map[string]bool{} // demand id → kind NUL key
+	for _, e := range entries {
+		k, ok := kinds[e.Kind]
+		if !ok {
+			continue
+		}
+		key, err := matchers.EntryKey(k, e.Entry)
+		if err != nil {
+			continue
+		}
+		if want[e.Demand] == nil {
+			want[e.Demand] = map[string]bool{}
+		}
+		want[e.Demand][e.Kind+"\x00"+key] = true
+	}
+	var out []matchers.Demand
+	for i := range cur {
+		d := &cur[i]
+		keys := want[d.ID]
+		if keys == nil || d.Status == matchers.StatusRescinded {
+			continue
+		}
+		sel := d.Entries.Select(func(j int) bool {
+			kind := d.Entries.Kind(j)
+			key, err := matchers.EntryKey(kind, string(d.Entries.Value(j)))
+			return err == nil && keys[kind.String()+"\x00"+key]
+		})
+		if sel.Len() == 0 {
+			continue
+		}
+		nd := *d
+		nd.Entries = sel
+		out = append(out, nd)
+	}
+	return out
+}
+
 // errReassigned is a job stopped because the instance's partitions
 // changed.
 var errReassigned = errors.New("retro: partitions reassigned")
@@ -258,6 +402,15 @@ func (a *Auto) runJob(ctx context.Context, j *autoJob, parts []int, gen uint64) 
 	}
 	if plan.Done() {
 		return nil
+	}
+	if !j.recorded {
+		rec := JobRecord{Job: j.job.ID, Topic: j.job.Topic, Since: plan.Job.Since, Until: plan.Job.Until,
+			Selection: j.job.Selection, Entries: j.entries, Omitted: j.omitted, CreatedAt: now}
+		if err := a.cfg.Store.SaveJob(ctx, rec); err != nil {
+			a.cfg.Metrics.ended(ResultFailed)
+			return err
+		}
+		j.recorded = true
 	}
 	// The partitions planned here for the first time are saved before
 	// anything is read, so their ends stay put.

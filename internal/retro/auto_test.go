@@ -113,6 +113,7 @@ func TestAuto(t *testing.T) {
 	after := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one, two]\n",
 		"b.yaml": "id: B\njurisdiction: DE\nhashtags: [\"#New\"]\n"})
 	snapAfter, _, _ := matchers.Compile(after, now)
+	a.Reloaded(nil, before, snapAfter)    // the first load: no job
 	a.Reloaded(before, before, snapAfter) // adds nothing: no job
 	a.Reloaded(before, after, snapAfter)
 	a.Reloaded(before, after, snapAfter) // the same change again: one job
@@ -210,4 +211,67 @@ func testutilWait(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("condition not met in 2s")
+}
+
+// TestAutoRecovers restarts every instance while a job is unfinished: the
+// new instance, which never saw the reload, resumes it from the job record
+// and the progress of the progress topic, with the entries the lists still
+// have.
+func TestAutoRecovers(t *testing.T) {
+	topic := &fakeTopic{first: map[int]int64{0: 0, 1: 0}, end: map[int]int64{0: 100, 1: 100}}
+	store := &memStore{}
+	now := t0.Add(100 * time.Minute)
+	before := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one]\n"})
+	after := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one, Two, three]\n"})
+	snap, _, _ := matchers.Compile(after, now)
+
+	// The first instance runs the job on partition 0 only, then stops.
+	runs := &autoRun{ran: make(chan struct{}, 16)}
+	first := NewAuto(AutoConfig{Topic: "tweets", Window: time.Hour, Offsets: topic, Store: store, Run: runs.run,
+		Now: func() time.Time { return now }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first.Run(ctx)
+	}()
+	first.Reloaded(nil, before, snap)
+	first.Reloaded(before, after, snap)
+	first.Assigned([]int{0})
+	runs.waitRun(t)
+	testutilWait(t, func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
+	cancel()
+	<-done
+	job := first.jobs[0].job
+
+	// A new instance whose first load already has the entries, one of
+	// them since removed and one respelled.
+	later := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one, two]\n"})
+	runs2 := &autoRun{ran: make(chan struct{}, 16)}
+	second := NewAuto(AutoConfig{Topic: "tweets", Window: time.Hour, Offsets: topic, Store: store, Run: runs2.run,
+		Now: func() time.Time { return now.Add(time.Hour) }})
+	snapLater, _, _ := matchers.Compile(later, now)
+	second.Reloaded(nil, later, snapLater)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan struct{})
+	go func() {
+		defer close(done2)
+		second.Run(ctx2)
+	}()
+	defer func() {
+		cancel2()
+		<-done2
+	}()
+	second.Assigned([]int{0, 1})
+	runs2.waitRun(t)
+	if got := runs2.lastRun(); !slices.Equal(got, []int32{1}) {
+		t.Errorf("the recovered job ran partitions %v, want [1] (0 was done)", got)
+	}
+	if s := runs2.snaps[0]; s.ActiveEntries() != 1 {
+		t.Errorf("the recovered job matches %d entries, want 1 (@two; three was removed)", s.ActiveEntries())
+	}
+	prog, _ := store.Load(context.Background(), job.ID)
+	if p := prog[1]; p.Start != 40 || !p.Since.Equal(job.Since) {
+		t.Errorf("partition 1 progress %+v, want the job's window (from offset 40)", p)
+	}
 }

@@ -99,12 +99,18 @@ type OffsetSource interface {
 
 var _ OffsetSource = (*kafkaio.Offsets)(nil)
 
-// Store keeps the progress records of jobs.
+// Store keeps the progress records of jobs, and the job records of
+// automatic ones.
 type Store interface {
 	// Load returns the progress of job by partition; none for a new job.
 	Load(ctx context.Context, job string) (map[int32]Progress, error)
 	// Save writes progress records and returns once they are durable.
 	Save(ctx context.Context, ps ...Progress) error
+	// SaveJob writes a job record and returns once it is durable.
+	SaveJob(ctx context.Context, r JobRecord) error
+	// Jobs returns every job record, and the progress of every job by job
+	// id and partition.
+	Jobs(ctx context.Context) ([]JobRecord, map[string]map[int32]Progress, error)
 }
 
 // RetentionError is a window that begins before what the topic retains.

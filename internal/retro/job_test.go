@@ -65,7 +65,34 @@ func pick(m map[int]int64, ps []int) map[int]int64 {
 type memStore struct {
 	mu    sync.Mutex
 	saved []Progress
+	jobs  []JobRecord
 	fail  error
+}
+
+func (s *memStore) SaveJob(_ context.Context, r JobRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	q, err := ParseJobRecord(data)
+	if err != nil {
+		return err
+	}
+	s.jobs = append(s.jobs, q)
+	return nil
+}
+
+func (s *memStore) Jobs(ctx context.Context) ([]JobRecord, map[string]map[int32]Progress, error) {
+	s.mu.Lock()
+	jobs := slices.Clone(s.jobs)
+	s.mu.Unlock()
+	progress := map[string]map[int32]Progress{}
+	for _, j := range jobs {
+		progress[j.Job], _ = s.Load(ctx, j.Job)
+	}
+	return jobs, progress, nil
 }
 
 func (s *memStore) Load(_ context.Context, job string) (map[int32]Progress, error) {

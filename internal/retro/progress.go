@@ -126,3 +126,90 @@ func (p *Progress) validate() error {
 	}
 	return nil
 }
+
+// JobSchema names the format of a job record.
+const JobSchema = "flagstream.retro_job/v1"
+
+// JobRecord describes an automatic job (origin reload) in the progress
+// topic, under the key JobKey: what it selects, entry by entry, so that an
+// instance that did not see the reload that made it, because every
+// instance restarted meanwhile, can resume it.
+type JobRecord struct {
+	Schema    string    `json:"schema"`
+	Job       string    `json:"job"`
+	Topic     string    `json:"topic"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+	Selection Selection `json:"selection"`
+	// Entries are the entries the job matches; none when there were more
+	// than MaxJobEntries (Omitted says how many): such a job is not
+	// resumed after a restart of every instance.
+	Entries   []JobEntry `json:"entries"`
+	Omitted   int        `json:"omitted,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// JobEntry is an entry of a demand, as written in the demand file.
+type JobEntry struct {
+	Demand string `json:"demand"`
+	Kind   string `json:"kind"`
+	Entry  string `json:"entry"`
+}
+
+// MaxJobEntries bounds the entries a job record lists (about 50 bytes
+// each, so that a record stays well under Kafka's default 1 MB).
+const MaxJobEntries = 10_000
+
+// JobKey returns the record key of job's job record.
+func JobKey(job string) []byte { return []byte(job + "/job") }
+
+// Marshal returns r as JSON.
+func (r *JobRecord) Marshal() ([]byte, error) {
+	q := *r
+	q.Schema = JobSchema
+	q.Since, q.Until, q.CreatedAt = q.Since.UTC(), q.Until.UTC(), q.CreatedAt.UTC()
+	if q.Entries == nil {
+		q.Entries = []JobEntry{}
+	}
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(&q)
+}
+
+// ParseJobRecord decodes a job record; like ParseProgress, it ignores
+// fields it does not know.
+func ParseJobRecord(data []byte) (JobRecord, error) {
+	var r JobRecord
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return JobRecord{}, fmt.Errorf("retro job record: %w", err)
+	}
+	if dec.More() {
+		return JobRecord{}, errors.New("retro job record: data after the JSON object")
+	}
+	if r.Schema != JobSchema {
+		return JobRecord{}, fmt.Errorf("retro job record: schema %q, want %s", r.Schema, JobSchema)
+	}
+	if err := r.validate(); err != nil {
+		return JobRecord{}, err
+	}
+	return r, nil
+}
+
+func (r *JobRecord) validate() error {
+	switch {
+	case r.Job == "" || strings.Contains(r.Job, "/"):
+		return fmt.Errorf("retro job record: job id %q", r.Job)
+	case r.Topic == "":
+		return fmt.Errorf("retro job record %s: no topic", r.Job)
+	case r.Since.IsZero() || r.Until.IsZero() || r.Until.Before(r.Since):
+		return fmt.Errorf("retro job record %s: bad window", r.Job)
+	}
+	for _, e := range r.Entries {
+		if e.Demand == "" || e.Kind == "" || e.Entry == "" {
+			return fmt.Errorf("retro job record %s: entry %+v lacks a demand, kind or entry", r.Job, e)
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"github.com/segmentio/kafka-go"
@@ -44,38 +45,93 @@ func (s *KafkaStore) Ensure(ctx context.Context) error {
 // job without it starts that partition over, which repeats work but loses
 // none.
 func (s *KafkaStore) Load(ctx context.Context, job string) (map[int32]Progress, error) {
-	prefix := []byte(job + "/")
-	out := map[int32]Progress{}
+	_, progress, err := s.read(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	if p := progress[job]; p != nil {
+		return p, nil
+	}
+	return map[int32]Progress{}, nil
+}
+
+// Jobs reads the whole progress topic.
+func (s *KafkaStore) Jobs(ctx context.Context) ([]JobRecord, map[string]map[int32]Progress, error) {
+	return s.read(ctx, "")
+}
+
+// read reads the whole progress topic, for job only when it is not "".
+func (s *KafkaStore) read(ctx context.Context, job string) ([]JobRecord, map[string]map[int32]Progress, error) {
+	jobs := map[string]JobRecord{}
+	progress := map[string]map[int32]Progress{}
 	err := kafkaio.ReadTopic(ctx, s.conn, s.topic, func(r *pipeline.Record) error {
-		if !bytes.HasPrefix(r.Key, prefix) {
+		id, part, ok := bytes.Cut(r.Key, []byte("/"))
+		if !ok || (job != "" && string(id) != job) {
 			return nil
 		}
-		part, err := strconv.ParseInt(string(r.Key[len(prefix):]), 10, 32)
-		if err != nil {
-			return nil
-		}
-		if len(r.Value) == 0 { // a tombstone
-			delete(out, int32(part))
-			return nil
-		}
-		p, err := ParseProgress(r.Value)
-		if err != nil || p.Job != job || p.Partition != int32(part) {
+		broken := func(err error) error {
 			if s.log != nil {
-				s.log.Warn("retro: ignoring a broken progress record", "topic", s.topic, "partition", r.Partition,
+				s.log.Warn("retro: ignoring a broken record of the progress topic", "topic", s.topic, "partition", r.Partition,
 					"offset", r.Offset, "key", string(r.Key), "err", err)
 			}
 			return nil
 		}
-		out[p.Partition] = p
+		if string(part) == "job" {
+			if len(r.Value) == 0 {
+				delete(jobs, string(id))
+				return nil
+			}
+			jr, err := ParseJobRecord(r.Value)
+			if err != nil || jr.Job != string(id) {
+				return broken(err)
+			}
+			jobs[jr.Job] = jr
+			return nil
+		}
+		n, err := strconv.ParseInt(string(part), 10, 32)
+		if err != nil {
+			return nil
+		}
+		byPart := progress[string(id)]
+		if len(r.Value) == 0 { // a tombstone
+			delete(byPart, int32(n))
+			return nil
+		}
+		p, err := ParseProgress(r.Value)
+		if err != nil || p.Job != string(id) || p.Partition != int32(n) {
+			return broken(err)
+		}
+		if byPart == nil {
+			byPart = map[int32]Progress{}
+			progress[p.Job] = byPart
+		}
+		byPart[p.Partition] = p
 		return nil
 	})
 	if errors.Is(err, kafkaio.ErrNoTopic) {
-		return out, nil // no job has run yet; Ensure creates it
+		return nil, progress, nil // no job has run yet; Ensure creates it
 	}
 	if err != nil {
-		return nil, fmt.Errorf("retro progress: %w", err)
+		return nil, nil, fmt.Errorf("retro progress: %w", err)
 	}
-	return out, nil
+	out := make([]JobRecord, 0, len(jobs))
+	for _, r := range jobs {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b JobRecord) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, progress, nil
+}
+
+// SaveJob writes r and waits for the broker's acknowledgement.
+func (s *KafkaStore) SaveJob(ctx context.Context, r JobRecord) error {
+	v, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := s.w.Write(ctx, kafka.Message{Key: JobKey(r.Job), Value: v}); err != nil {
+		return fmt.Errorf("retro job record: %w", err)
+	}
+	return nil
 }
 
 // Save writes ps and waits for the broker's acknowledgement.
