@@ -31,6 +31,11 @@ type Demand struct {
 	// DefaultTextSimilarity.
 	TextSimilarity float64
 	Entries        EntryList
+	// Pins are the demand's pinned accounts (`accounts:`). The handle of
+	// each is also one of Entries' handle entries: a pin binds that entry
+	// to an account, so that the account's posts match the entry under any
+	// handle.
+	Pins []Pin
 
 	File string // where the demand was read, for messages
 	Line int    // line of its id
@@ -46,6 +51,15 @@ func (d *Demand) TextThreshold() float64 {
 
 // JurisdictionList returns the jurisdictions joined by commas.
 func (d *Demand) JurisdictionList() string { return strings.Join(d.Jurisdictions, ",") }
+
+// Pin is an `accounts:` item of a demand: the account with user id UserID
+// holds the listed handle Handle, whatever handle it posts under later.
+type Pin struct {
+	Handle string // as written, with or without '@'; a handle entry of the demand
+	UserID string // digits, without leading zeros
+	File   string
+	Line   int
+}
 
 // Entry is one thing a demand names.
 type Entry struct {

@@ -63,8 +63,11 @@ func describeIDs(ids []string) string {
 // with an entry of the same kind and key (EntryKey), so an entry whose
 // spelling changed but that matches the same things ("@Example" for
 // "example") is not added, and every entry of a demand that old does not
-// have is. Demands left without entries, and rescinded ones, are dropped;
-// the others keep their metadata. The result shares nothing with cur.
+// have is. A pinned account (Pins) that old lacks is added with its handle
+// entry, since it makes the account's posts match under any handle. Demands
+// left without entries, and rescinded ones, are dropped; the others keep
+// their metadata, and the pins of the handles they keep. The result shares
+// nothing with cur.
 func AddedEntries(old, cur []Demand) []Demand {
 	type entryKey struct {
 		kind EntryKind
@@ -77,7 +80,13 @@ func AddedEntries(old, cur []Demand) []Demand {
 		buf, err = AppendEntryKey(buf[:0], &n, kind, value)
 		return entryKey{kind, string(buf)}, err == nil
 	}
+	pinKey := func(p *Pin) (string, bool) {
+		h, ok := key(EntryHandle, []byte(p.Handle))
+		id, ok2 := key(EntryUserID, []byte(p.UserID))
+		return h.key + "\x00" + id.key, ok && ok2
+	}
 	before := make(map[string]map[entryKey]bool, len(old))
+	pinsBefore := make(map[string]map[string]bool, len(old))
 	for i := range old {
 		d := &old[i]
 		if d.Status == StatusRescinded {
@@ -93,6 +102,14 @@ func AddedEntries(old, cur []Demand) []Demand {
 				keys[k] = true
 			}
 		}
+		for j := range d.Pins {
+			if k, ok := pinKey(&d.Pins[j]); ok {
+				if pinsBefore[d.ID] == nil {
+					pinsBefore[d.ID] = map[string]bool{}
+				}
+				pinsBefore[d.ID][k] = true
+			}
+		}
 	}
 	var out []Demand
 	for i := range cur {
@@ -101,9 +118,21 @@ func AddedEntries(old, cur []Demand) []Demand {
 			continue
 		}
 		keys := before[d.ID]
+		pinned := map[string]bool{} // handle keys of new pins
+		for j := range d.Pins {
+			if k, ok := pinKey(&d.Pins[j]); ok && !pinsBefore[d.ID][k] {
+				h, _ := key(EntryHandle, []byte(d.Pins[j].Handle))
+				pinned[h.key] = true
+			}
+		}
+		handles := map[string]bool{} // handle keys kept
 		added := d.Entries.Select(func(j int) bool {
 			k, ok := key(d.Entries.Kind(j), d.Entries.Value(j))
-			return ok && !keys[k]
+			keep := ok && (!keys[k] || (k.kind == EntryHandle && pinned[k.key]))
+			if keep && k.kind == EntryHandle {
+				handles[k.key] = true
+			}
+			return keep
 		})
 		if added.Len() == 0 {
 			continue
@@ -111,7 +140,19 @@ func AddedEntries(old, cur []Demand) []Demand {
 		nd := *d
 		nd.Jurisdictions = slices.Clone(d.Jurisdictions)
 		nd.Entries = added
+		nd.Pins = KeepPins(d.Pins, handles)
 		out = append(out, nd)
+	}
+	return out
+}
+
+// KeepPins returns the pins whose handle's key (EntryKey) is in handles.
+func KeepPins(pins []Pin, handles map[string]bool) []Pin {
+	var out []Pin
+	for _, p := range pins {
+		if k, err := EntryKey(EntryHandle, p.Handle); err == nil && handles[k] {
+			out = append(out, p)
+		}
 	}
 	return out
 }

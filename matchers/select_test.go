@@ -133,3 +133,36 @@ func TestEntryListSelect(t *testing.T) {
 		}
 	}
 }
+
+func TestAddedEntriesPins(t *testing.T) {
+	old := parseLists(t, map[string]string{"a.yaml": `id: P
+jurisdiction: IN
+scope: user
+handles: [one, two]
+accounts: [{handle: one, user_id: "41"}]
+`})
+	cur := parseLists(t, map[string]string{"a.yaml": `id: P
+jurisdiction: IN
+scope: user
+handles: [one, two, three]
+accounts: [{handle: one, user_id: "41"}, {handle: two, user_id: "42"}, {handle: three, user_id: "43"}]
+`})
+	got := AddedEntries(old, cur)
+	if len(got) != 1 {
+		t.Fatalf("AddedEntries = %d demands, want 1", len(got))
+	}
+	// two is not new, but its pin is: its account's posts now match.
+	if g, w := entryStrings(&got[0]), []string{"handle two", "handle three"}; !slices.Equal(g, w) {
+		t.Errorf("added entries %q, want %q", g, w)
+	}
+	var pins []string
+	for _, p := range got[0].Pins {
+		pins = append(pins, p.Handle+"="+p.UserID)
+	}
+	if w := []string{"two=42", "three=43"}; !slices.Equal(pins, w) {
+		t.Errorf("pins %q, want %q (one's pin is not new)", pins, w)
+	}
+	if _, _, err := Compile(got, feb2021); err != nil {
+		t.Errorf("the added entries do not compile: %v", err)
+	}
+}

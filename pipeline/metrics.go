@@ -18,6 +18,7 @@ type Metrics struct {
 	records         prometheus.Counter
 	rejected        *prometheus.CounterVec
 	tasks           prometheus.Counter
+	evidence        *prometheus.CounterVec
 	matches         *prometheus.CounterVec
 	processDuration prometheus.Histogram
 	endToEnd        prometheus.Histogram
@@ -52,6 +53,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		rejected: counterVec("flagstream_records_rejected_total",
 			"Input records that could not be processed, by reason; each was written to the dead-letter topic (or the rejects file).", "reason"),
 		tasks: counter("flagstream_review_tasks_emitted_total", "Review tasks written and acknowledged."),
+		evidence: counterVec("flagstream_case_evidence_emitted_total",
+			"Case evidence records (matches of the account entries of scope: user demands) written to the evidence topic and acknowledged, by demand id.", "demand"),
 		matches: counterVec("flagstream_matches_total",
 			"List entries matched, by demand id and match kind (hashtag, mention, author, author_id, phrase, domain).", "demand", "kind"),
 		processDuration: histogram("flagstream_process_duration_seconds",
@@ -74,20 +77,36 @@ func (m *Metrics) observeBatch(b *Batch, now time.Time) {
 	m.batches.Inc()
 	m.records.Add(float64(len(b.Records)))
 	m.tweets.Add(float64(b.Stats.Tweets))
-	m.tasks.Add(float64(len(b.Tasks)))
+	tasks := 0
+	var evidence []uint32 // by demand index
+	for i := range b.Outputs {
+		o := &b.Outputs[i]
+		if o.Dest != ToEvidence {
+			tasks++
+			if ts := b.Records[o.Record].Time; !ts.IsZero() {
+				m.endToEnd.Observe(now.Sub(ts).Seconds())
+			}
+			continue
+		}
+		if evidence == nil {
+			evidence = make([]uint32, len(b.Stats.Snapshot.Demands()))
+		}
+		evidence[o.Demand]++
+	}
+	m.tasks.Add(float64(tasks))
 	for _, r := range b.Rejects {
 		m.rejected.WithLabelValues(string(r.Reason)).Inc()
 	}
 	for _, d := range b.Stats.Durations {
 		m.processDuration.Observe(d)
 	}
-	for _, t := range b.Tasks {
-		if ts := b.Records[t.Record].Time; !ts.IsZero() {
-			m.endToEnd.Observe(now.Sub(ts).Seconds())
-		}
-	}
 	if s := b.Stats.Snapshot; s != nil {
 		demands := s.Demands()
+		for d, n := range evidence {
+			if n > 0 {
+				m.evidence.WithLabelValues(demands[d].ID).Add(float64(n))
+			}
+		}
 		kinds := matchers.HitKinds()
 		for i, n := range b.Stats.Matches {
 			if n > 0 {

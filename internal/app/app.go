@@ -191,6 +191,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	pc.Cases = runCases(cfg)
 	runErr := pipeline.Run(ctx, pc)
 	stopping.Store(true)
 	stopAuto()
@@ -237,6 +238,14 @@ func ensureProgressTopic(ctx context.Context, store *retro.KafkaStore, log *slog
 	}
 	return nil
 }
+
+// runCases reports whether run makes case evidence of account matches, as
+// the retro-hunts do too, since they write as run writes. Run starts no
+// case processor on the evidence topic yet, so account matches stay review
+// tasks: evidence nobody consumes would hide them from reviewers. With the
+// processor, this is CasesOn(cfg), and the pipelines' Bindings the bindings
+// follower's table.
+func runCases(config.Config) bool { return false }
 
 // errConfig marks configuration the Kafka client refused.
 var errConfig = errors.New("config")

@@ -13,7 +13,7 @@ import (
 	"flagstream/internal/retro"
 	"flagstream/matchers"
 	"flagstream/pipeline"
-	"flagstream/pipeline/review"
+	"flagstream/pipeline/cases"
 )
 
 // RetroOptions configure a retro-hunt job (flagstream retro).
@@ -183,7 +183,8 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 	snap := r.selected.Snapshot
 	pc := EngineOf(r.cfg).Pipeline(src, counting, func() *matchers.Snapshot { return snap }, nil)
 	pc.BeforeRecord = r.opts.BeforeRecord
-	retroOf(&pc, review.NewRetro(job.ID, job.Since, job.Until))
+	pc.Cases, pc.Bindings = runCases(r.cfg), nil
+	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
 	runErr := pipeline.Run(ctx, pc)
 	src.Close()
 	closeErr := sink.Close()
@@ -216,17 +217,14 @@ func (s *countingSink) Write(ctx context.Context, b *pipeline.Batch) error {
 	if err := s.Sink.Write(ctx, b); err != nil {
 		return err
 	}
+	evidence := b.Count(pipeline.ToEvidence)
 	s.tweets.Add(int64(b.Stats.Tweets))
-	s.tasks.Add(int64(len(b.Tasks)))
+	s.tasks.Add(int64(len(b.Outputs) - evidence))
+	s.evidence.Add(int64(evidence))
 	s.rejected.Add(int64(len(b.Rejects)))
 	return nil
 }
 
 func (s *countingSink) counts() RetroCounts {
 	return RetroCounts{Tweets: s.tweets.Load(), Tasks: s.tasks.Load(), Evidence: s.evidence.Load(), Rejected: s.rejected.Load()}
-}
-
-// retroOf marks the tasks of pc's pipeline as found by a retro job.
-func retroOf(pc *pipeline.Config, r *review.Retro) {
-	_, _ = pc, r // set once the pipeline carries it (pipeline.Config.Retro)
 }

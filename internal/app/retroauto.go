@@ -10,7 +10,7 @@ import (
 	"flagstream/internal/retro"
 	"flagstream/matchers"
 	"flagstream/pipeline"
-	"flagstream/pipeline/review"
+	"flagstream/pipeline/cases"
 )
 
 // autoRetro returns the automatic retro-hunt of run (lists.retro_window),
@@ -53,7 +53,8 @@ func runThrottledJob(ctx context.Context, cfg config.Config, conn kafkaio.Connec
 	engine := EngineOf(cfg)
 	engine.Workers, engine.Writers, engine.Slots = 1, 1, 0
 	pc := engine.Pipeline(src, &retroSink{Sink: sink, metrics: m, src: src}, func() *matchers.Snapshot { return snap }, nil)
-	retroOf(&pc, review.NewRetro(job.ID, job.Since, job.Until))
+	pc.Cases, pc.Bindings = runCases(cfg), nil
+	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
 	if err := pipeline.Run(ctx, pc); err != nil {
 		return fmt.Errorf("retro job %s: %w", job.ID, err)
 	}
@@ -74,6 +75,6 @@ func (s *retroSink) Write(ctx context.Context, b *pipeline.Batch) error {
 	if err := s.Sink.Write(ctx, b); err != nil {
 		return err
 	}
-	s.metrics.Written(len(b.Records), len(b.Tasks), s.src.Remaining())
+	s.metrics.Written(len(b.Records), len(b.Outputs)-b.Count(pipeline.ToEvidence), s.src.Remaining())
 	return nil
 }

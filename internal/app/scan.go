@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"flagstream/internal/files"
 	"flagstream/matchers"
@@ -29,6 +31,20 @@ type ScanOptions struct {
 	// MaxRecordBytes is the longest line accepted; a longer one is
 	// rejected without being held in memory.
 	MaxRecordBytes int
+	// Cases, when set, receives every case event (flagstream.review_case/v1)
+	// as an NDJSON line, in the order they happen. Account matches of
+	// scope: user demands are case evidence, not tasks, whether Cases is
+	// set or not (ScanCounts.Cases counts them); NoCases makes them tasks,
+	// as run does with cases.topic "".
+	Cases   io.Writer
+	NoCases bool
+	// UpdateInterval is cases.update_interval: at most one `updated` per
+	// case per interval of the posts' time; pending updates are emitted
+	// at the end.
+	UpdateInterval time.Duration
+	// OnCaseRefused, when set, is called for evidence the case processor
+	// refuses.
+	OnCaseRefused func(r *pipeline.Record, err error)
 	// Engine tunes the matching; Writers and Slots are ignored: tasks are
 	// written in input order.
 	Engine Engine
@@ -46,6 +62,8 @@ type ScanCounts struct {
 	files.Counts
 	// BytesRead counts the input bytes.
 	BytesRead int64
+	// Cases are the counts of the case processor; zero with NoCases.
+	Cases CaseCounts
 }
 
 // NewScan returns a scan of opts; nothing is opened until Run.
@@ -87,8 +105,21 @@ func (s *Scan) Run(ctx context.Context) (ScanCounts, error) {
 	engine := s.opts.Engine
 	engine.Writers, engine.Slots = 0, 0
 	lists := s.opts.Lists
-	err := pipeline.Run(ctx, engine.Pipeline(s.src, sink, func() *matchers.Snapshot { return lists }, nil))
+	pc := engine.Pipeline(s.src, sink, func() *matchers.Snapshot { return lists }, nil)
+	var caseProc *scanCases
+	if !s.opts.NoCases {
+		// The case processor takes the evidence in input order and
+		// learns the bindings that later lines are matched with.
+		caseProc = newScanCases(s.opts.Cases, s.opts.UpdateInterval, s.opts.OnCaseRefused)
+		pc.Ordered = caseProc
+	}
+	err := pipeline.Run(ctx, pc)
 	counts := ScanCounts{Counts: sink.Counts(), BytesRead: s.BytesRead()}
+	if caseProc != nil {
+		var cerr error
+		counts.Cases, cerr = caseProc.finish()
+		err = errors.Join(err, cerr)
+	}
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted: %w", ctx.Err())
 	}

@@ -177,7 +177,7 @@ func explain(snap *matchers.Snapshot, posts []matchers.Post, at time.Time, text 
 		if !text {
 			pe.TweetID, pe.Author = string(p.Main().ID), string(p.Main().AuthorHandle)
 		}
-		if hits := m.Match(snap, p); len(hits) > 0 {
+		if hits := m.Match(snap, p, nil); len(hits) > 0 {
 			task := review.Build(snap, p, hits, review.Source{}, at)
 			pe.Matched = true
 			pe.Priority, pe.Action, pe.Jurisdictions, pe.Matches = task.Priority, task.Action, task.Jurisdictions, task.Matches

@@ -6,13 +6,16 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"flagstream/config"
 	"flagstream/internal/app"
 	"flagstream/matchers"
 	"flagstream/pipeline"
+	"flagstream/pipeline/cases"
 	"flagstream/pipeline/decode"
 )
 
@@ -28,6 +31,21 @@ matches, and lists_version is the version of the demands selected.
 A line that cannot be processed (broken JSON, invalid UTF-8, not a tweet,
 too large) never stops the scan: it is counted, reported on standard error
 with its file and line, and copied as it was to --rejects when given.
+Demands of scope: user name accounts: a match of one of their account
+entries (handles, user_ids, accounts) is evidence for that entry's case, one
+case per demand and entry, not part of a review task; a tweet whose matches
+are all such evidence makes no task. Scan runs the case processor of
+flagstream run in memory, over the lines in input order, and writes its case
+events (flagstream.review_case/v1: opened, updated, reassigned), with the
+case ids run gives, to --cases FILE; without --cases the cases are only
+counted in the summary. A listed handle first seen with a user id binds the
+handle to that account: later lines by that account match the entry under
+any handle (a rename), and a later post under the listed handle by another
+account counts nothing and gives a reassigned event. Updates are due by the
+posts' time (--update-interval), and those still pending are written at the
+end, so the events depend on the input alone. --no-cases makes account
+matches review tasks instead, as flagstream run does with cases.topic "".
+
 A summary goes to standard error at the end, with a progress line while
 scanning when standard error is a terminal: percent done and time left when
 every input is a regular file, bytes read and rate otherwise.
@@ -45,6 +63,9 @@ const scanExamples = `
   # Replay old tweets with the demands as they stood on a date
   flagstream scan --lists deploy/examples/lists --at 2021-03-01 tweets.ndjson
 
+  # Write the cases of listed accounts beside the tasks
+  flagstream scan --lists deploy/examples/lists --cases cases.ndjson tweets.ndjson > tasks.ndjson
+
   # Only what one demand names (an unknown id is an error, exit 2)
   flagstream scan --lists deploy/examples/lists --demand IN-MEITY-2021-02-04 tweets.ndjson`
 
@@ -55,6 +76,9 @@ const maxReportedRejects = 100
 type scanOptions struct {
 	lists, rejects, at, progress string
 	demands                      []string
+	cases                        string
+	noCases                      bool
+	updateInterval               time.Duration
 	workers, maxRecord           int
 	maxTweets, maxText           int
 }
@@ -62,7 +86,7 @@ type scanOptions struct {
 func newScanCommand(env *Env) *cobra.Command {
 	var o scanOptions
 	cmd := &cobra.Command{
-		Use:     "scan --lists DIR [--rejects FILE] [flags] [FILE|-]...",
+		Use:     "scan --lists DIR [--rejects FILE] [--cases FILE] [flags] [FILE|-]...",
 		Short:   "offline: NDJSON tweets in, NDJSON review tasks out",
 		Long:    scanDescription,
 		Example: scanExamples,
@@ -71,6 +95,9 @@ func newScanCommand(env *Env) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&o.lists, "lists", "", "match against the demand lists (*.yaml) in `DIR` (required)")
 	fs.StringVar(&o.rejects, "rejects", "", "copy rejected lines, as they were, to `FILE`")
+	fs.StringVar(&o.cases, "cases", "", "write the case events of scope: user demands' accounts, as NDJSON, to `FILE`")
+	fs.BoolVar(&o.noCases, "no-cases", false, "make account matches of scope: user demands review tasks, as run with cases.topic \"\"")
+	fs.DurationVar(&o.updateInterval, "update-interval", config.Default().Cases.UpdateInterval, "at most one updated event per case per `INTERVAL` of the posts' time")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "matching goroutines")
 	fs.StringArrayVar(&o.demands, "demand", nil, "match only the demand with this `ID` (repeatable; default every demand)")
 	fs.StringVar(&o.at, "at", "", "evaluate demands' received/expires dates at `TIME` (YYYY-MM-DD or RFC 3339) instead of now")
@@ -80,6 +107,8 @@ func newScanCommand(env *Env) *cobra.Command {
 	fs.StringVar(&o.progress, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
 	cmd.MarkFlagDirname("lists")
 	cmd.MarkFlagFilename("rejects")
+	cmd.MarkFlagFilename("cases")
+	cmd.MarkFlagsMutuallyExclusive("cases", "no-cases")
 	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -87,6 +116,12 @@ func newScanCommand(env *Env) *cobra.Command {
 func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error {
 	if o.lists == "" {
 		return usagef("scan: --lists is required")
+	}
+	if o.cases != "" && o.noCases {
+		return usagef("scan: --cases and --no-cases exclude each other")
+	}
+	if o.updateInterval < 0 {
+		return usagef("scan: --update-interval must not be negative")
 	}
 	if o.workers < 1 || o.maxRecord < 1 || o.maxTweets < 1 || o.maxText < 1 {
 		return usagef("scan: --workers, --max-record-bytes, --max-tweets-per-record and --max-text-bytes must be positive")
@@ -120,7 +155,25 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	}
 	fmt.Fprintf(env.Stderr, "scan: lists %s: %s\n", o.lists, snap.Summary())
 
+	var casesOut io.Writer
+	if o.cases != "" {
+		f, err := os.Create(o.cases)
+		if err != nil {
+			return fmt.Errorf("scan: cases: %w", err)
+		}
+		defer f.Close()
+		casesOut = f
+	}
 	reported := 0
+	report := func(file string, line int64, what, msg string) {
+		reported++
+		switch {
+		case reported <= maxReportedRejects:
+			fmt.Fprintf(stderr, "scan: %s:%d: %s: %s\n", file, line, what, msg)
+		case reported == maxReportedRejects+1:
+			fmt.Fprintf(stderr, "scan: further rejections are counted but not shown\n")
+		}
+	}
 	scan := app.NewScan(app.ScanOptions{
 		Lists:       snap,
 		Inputs:      inputs,
@@ -128,14 +181,14 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 		Tasks:       env.Stdout,
 		RejectsPath: o.rejects,
 		OnReject: func(r *pipeline.Record, rej pipeline.Rejection) {
-			reported++
-			switch {
-			case reported <= maxReportedRejects:
-				fmt.Fprintf(stderr, "scan: %s:%d: rejected (%s): %s\n", r.File, r.Line, rej.Reason, rej.Err)
-			case reported == maxReportedRejects+1:
-				fmt.Fprintf(stderr, "scan: further rejections are counted but not shown\n")
-			}
+			report(r.File, r.Line, "rejected ("+string(rej.Reason)+")", rej.Err)
 		},
+		OnCaseRefused: func(r *pipeline.Record, err error) {
+			report(r.File, r.Line, "case evidence refused", err.Error())
+		},
+		Cases:          casesOut,
+		NoCases:        o.noCases,
+		UpdateInterval: o.updateInterval,
 		MaxRecordBytes: o.maxRecord,
 		Engine: app.Engine{
 			Workers: o.workers,
@@ -154,6 +207,9 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	fmt.Fprintf(stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
 		c.Records, c.Tweets, byteSize(c.BytesRead), elapsed.Round(time.Millisecond),
 		rate(c.Tweets, elapsed), c.Tasks, c.Rejected)
+	if !o.noCases {
+		fmt.Fprintf(stderr, "scan: cases: %s\n", caseSummary(c.Cases, o.cases))
+	}
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
@@ -171,6 +227,31 @@ func scanLists(o *scanOptions, at time.Time) (*matchers.Snapshot, []matchers.War
 		return nil, warnings, err
 	}
 	return sel.Snapshot, warnings, nil
+}
+
+// caseSummary describes what scan's case processor did, and where its
+// events went.
+func caseSummary(c app.CaseCounts, file string) string {
+	var events []string
+	for _, k := range []cases.EventKind{cases.EventOpened, cases.EventUpdated, cases.EventReassigned} {
+		if n := c.Events[k]; n > 0 {
+			events = append(events, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	s := fmt.Sprintf("%d evidence records, %d cases", c.Evidence, c.Cases)
+	if len(events) > 0 {
+		s += " (" + strings.Join(events, ", ") + ")"
+	}
+	if c.Refused > 0 {
+		s += fmt.Sprintf("; %d evidence records refused", c.Refused)
+	}
+	switch {
+	case file != "":
+		s += "; events written to " + file
+	case c.Evidence > 0:
+		s += "; events not written: give --cases FILE"
+	}
+	return s
 }
 
 func wantProgress(mode string, w io.Writer) (bool, error) {

@@ -136,14 +136,23 @@ func TestRetroBlackBox(t *testing.T) {
 			t.Fatalf("run with the old lists made a task for LATE tweet %s", tk.Tweet.ID)
 		}
 	}
-	// retroTasks returns the tasks of job after the first skip, by tweet,
-	// checking that each reports LATE's matches only.
-	retroTasks := func(all []task, skip int, job string) map[string][]task {
+	// retroTasks returns the tasks of job, by tweet, checking that each
+	// reports LATE's matches only, that every LATE tweet has one, and
+	// that the tasks without retro are still run's alone.
+	retroTasks := func(all []task, job string) map[string][]task {
 		t.Helper()
 		out := map[string][]task{}
-		for _, tk := range all[skip:] {
-			if tk.Retro == nil || tk.Retro.Job != job || tk.Retro.Since == "" || tk.Retro.Until == "" {
-				t.Errorf("task %s of tweet %s written by the job has retro %+v, want job %s", tk.TaskID, tk.Tweet.ID, tk.Retro, job)
+		live := 0
+		for _, tk := range all {
+			if tk.Retro == nil {
+				live++
+				continue
+			}
+			if tk.Retro.Job != job {
+				continue
+			}
+			if tk.Retro.Since == "" || tk.Retro.Until == "" {
+				t.Errorf("task %s of tweet %s has retro %+v, want a window", tk.TaskID, tk.Tweet.ID, tk.Retro)
 			}
 			for _, m := range tk.Matches {
 				if m.DemandID != "LATE" {
@@ -152,14 +161,17 @@ func TestRetroBlackBox(t *testing.T) {
 			}
 			out[tk.Tweet.ID] = append(out[tk.Tweet.ID], tk)
 		}
+		if live != len(before) {
+			t.Errorf("%d tasks without retro, want run's %d", live, len(before))
+		}
 		for _, id := range lateExp.Flagged {
 			if len(out[id]) == 0 {
-				t.Errorf("LATE tweet %s has no retro task", id)
+				t.Errorf("LATE tweet %s has no task of job %s", id, job)
 			}
 		}
 		for id := range out {
 			if !lateExp.IsFlagged(id) {
-				t.Errorf("tweet %s does not name LATE but got a retro task", id)
+				t.Errorf("tweet %s does not name LATE but got a task of job %s", id, job)
 			}
 		}
 		return out
@@ -184,7 +196,7 @@ func TestRetroBlackBox(t *testing.T) {
 	// --only-new: exactly one task per LATE tweet.
 	job, _ := retro(retroArgs("--only-new", oldLists)...)
 	afterFirst := tasks()
-	byTweet := retroTasks(afterFirst, len(before), job)
+	byTweet := retroTasks(afterFirst, job)
 	for id, ts := range byTweet {
 		if len(ts) != 1 {
 			t.Errorf("LATE tweet %s has %d retro tasks, want 1", id, len(ts))
@@ -200,9 +212,9 @@ func TestRetroBlackBox(t *testing.T) {
 	// Restarted: only the same task ids.
 	retro(retroArgs("--only-new", oldLists, "--restart")...)
 	afterRestart := tasks()
-	for id, ts := range retroTasks(afterRestart, len(afterFirst), job) {
-		if len(ts) != 1 || ts[0].TaskID != byTweet[id][0].TaskID {
-			t.Errorf("tweet %s after --restart: %d tasks, id %s; want one with id %s", id, len(ts), ts[0].TaskID, byTweet[id][0].TaskID)
+	for id, ts := range retroTasks(afterRestart, job) {
+		if len(ts) != 2 || ts[0].TaskID != ts[1].TaskID || ts[0].TaskID != byTweet[id][0].TaskID {
+			t.Errorf("tweet %s after --restart: %d tasks; want two with the id %s", id, len(ts), byTweet[id][0].TaskID)
 		}
 	}
 
@@ -233,7 +245,7 @@ func TestRetroBlackBox(t *testing.T) {
 	}
 	afterKill := tasks()
 	repeats := 0
-	for id, ts := range retroTasks(afterKill, len(afterRestart), job2) {
+	for id, ts := range retroTasks(afterKill, job2) {
 		for _, tk := range ts {
 			if tk.TaskID != byTweet[id][0].TaskID {
 				t.Errorf("tweet %s: task %s after the kill, want the id %s", id, tk.TaskID, byTweet[id][0].TaskID)

@@ -17,6 +17,7 @@ func FuzzParseDemand(f *testing.F) {
 	f.Add([]byte("id: &a X\njurisdiction: *a\nphrases: [*a, [b]]\ntiers: [loose]\nexpires: 2020-01-01\nreceived: 2021-01-01\n"), []byte{})
 	f.Add([]byte("? [a]\n: b\nid: X\nid: Y\n"), []byte("\xff"))
 	f.Add([]byte("\tid: X"), []byte(nil))
+	f.Add([]byte("id: P\njurisdiction: IN\nscope: user\nhandles: [a]\naccounts:\n  - {handle: \"@A\", user_id: \"0042\"}\n  - {handle: b, user_id: 7}\n  - {handle: b, user_id: 8}\n"), []byte(nil))
 	f.Fuzz(func(t *testing.T, data, entries []byte) {
 		read := func(rel string) ([]byte, string, error) {
 			if rel == "missing.txt" {

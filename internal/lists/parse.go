@@ -129,7 +129,8 @@ type demandParser struct {
 	errs     []error
 	warnings []matchers.Warning
 	norm     matchers.Normalizer
-	key      []byte // scratch for validating entries
+	key      []byte         // scratch for validating entries
+	pinned   map[string]int // handle key → index in d.Pins
 	yaml     strictyaml.Reader
 }
 
@@ -192,8 +193,9 @@ func (p *demandParser) parse(data []byte) {
 		p.errorf(present["expires"], "expires (%s) is not after received (%s)",
 			p.d.Expires.Format(time.RFC3339), p.d.Received.Format(time.RFC3339))
 	}
+	p.addPinnedHandles()
 	if len(p.errs) == 0 && p.d.Entries.Len() == 0 {
-		p.errorf(root.Line, "demand names no entries (handles, user_ids, hashtags, phrases, domains or texts)")
+		p.errorf(root.Line, "demand names no entries (handles, user_ids, accounts, hashtags, phrases, domains or texts)")
 	}
 	if p.d.Authority == "" {
 		p.warnf(root.Line, "no authority: review tasks will not say who made the demand")
@@ -275,6 +277,7 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"domains_file":  entryFileField(matchers.EntryDomain),
 	"texts":         entriesField(matchers.EntryText),
 	"texts_file":    entryFileField(matchers.EntryText),
+	"accounts":      accountsField,
 	"text_similarity": func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "text_similarity")
 		if !ok {
@@ -287,6 +290,96 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 		}
 		p.d.TextSimilarity = t
 	},
+}
+
+// accountsField reads `accounts:`, the pinned accounts: a list of
+// {handle, user_id}. A handle pinned twice to different ids is an error at
+// the later item; the same pin twice is a warning.
+func accountsField(p *demandParser, v *yaml.Node) {
+	v = p.yaml.Resolve(v)
+	switch {
+	case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
+		return
+	case v.Kind != yaml.SequenceNode:
+		p.errorf(v.Line, "accounts must be a list of {handle: …, user_id: …}")
+		return
+	}
+	for _, item := range v.Content {
+		item = p.yaml.Resolve(item)
+		if item.Kind != yaml.MappingNode {
+			p.errorf(item.Line, "accounts: each item must be a mapping {handle: …, user_id: …}, not %s", strictyaml.Describe(item))
+			continue
+		}
+		var handle, id *yaml.Node
+		p.yaml.Each(item, "accounts", func(k, val *yaml.Node) {
+			switch k.Value {
+			case "handle":
+				handle = p.yaml.Resolve(val)
+			case "user_id":
+				id = p.yaml.Resolve(val)
+			default:
+				p.errorf(k.Line, "accounts: unknown key %q (known: handle, user_id)", k.Value)
+			}
+		})
+		if handle == nil || id == nil {
+			p.errorf(item.Line, "accounts: an item needs both handle and user_id (the account that holds the handle)")
+			continue
+		}
+		h, okH := p.scalar(handle, "accounts: handle")
+		u, okU := p.scalar(id, "accounts: user_id")
+		if !okH || !okU {
+			continue
+		}
+		h, u = strings.TrimSpace(h), strings.TrimSpace(u)
+		hk, err := matchers.AppendEntryKey(nil, &p.norm, matchers.EntryHandle, []byte(h))
+		if err != nil {
+			p.errorf(handle.Line, "accounts: %v", err)
+			continue
+		}
+		uid, err := matchers.AppendEntryKey(nil, &p.norm, matchers.EntryUserID, []byte(u))
+		if err != nil {
+			p.errorf(id.Line, "accounts: %v", err)
+			continue
+		}
+		pin := matchers.Pin{Handle: h, UserID: string(uid), File: p.file, Line: item.Line}
+		if i, ok := p.pinned[string(hk)]; ok {
+			prev := &p.d.Pins[i]
+			if prev.UserID != pin.UserID {
+				p.errorf(item.Line, "accounts: handle %q is pinned to %s here and to %s on line %d", h, pin.UserID, prev.UserID, prev.Line)
+			} else {
+				p.warnf(item.Line, "accounts: handle %q is pinned to %s again (line %d); counted once", h, pin.UserID, prev.Line)
+			}
+			continue
+		}
+		if p.pinned == nil {
+			p.pinned = map[string]int{}
+		}
+		p.pinned[string(hk)] = len(p.d.Pins)
+		p.d.Pins = append(p.d.Pins, pin)
+	}
+}
+
+// addPinnedHandles adds a handle entry, at its pin's line, for each pinned
+// handle that the demand does not list among its handles already: a pin is
+// about one of the demand's handle entries.
+func (p *demandParser) addPinnedHandles() {
+	if len(p.d.Pins) == 0 {
+		return
+	}
+	listed := map[string]bool{}
+	var k []byte
+	for i := 0; i < p.d.Entries.Len(); i++ {
+		if p.d.Entries.Kind(i) == matchers.EntryHandle {
+			k, _ = matchers.AppendEntryKey(k[:0], &p.norm, matchers.EntryHandle, p.d.Entries.Value(i))
+			listed[string(k)] = true
+		}
+	}
+	for _, pin := range p.d.Pins {
+		k, _ = matchers.AppendEntryKey(k[:0], &p.norm, matchers.EntryHandle, []byte(pin.Handle))
+		if !listed[string(k)] {
+			p.d.Entries.Append(matchers.EntryHandle, []byte(pin.Handle), pin.File, pin.Line)
+		}
+	}
 }
 
 func demandFieldNames() []string {

@@ -17,7 +17,7 @@ import (
 
 func matches(s *matchers.Snapshot, handle string) int {
 	var m matchers.Matcher
-	return len(m.Match(s, &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{AuthorHandle: []byte(handle)}}}}))
+	return len(m.Match(s, &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{AuthorHandle: []byte(handle)}}}}, nil))
 }
 
 func TestCoordinatorKeepsLastGoodLists(t *testing.T) {

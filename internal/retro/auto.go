@@ -366,16 +366,22 @@ func selectEntries(cur []matchers.Demand, entries []JobEntry) []matchers.Demand 
 		if keys == nil || d.Status == matchers.StatusRescinded {
 			continue
 		}
+		handles := map[string]bool{}
 		sel := d.Entries.Select(func(j int) bool {
 			kind := d.Entries.Kind(j)
 			key, err := matchers.EntryKey(kind, string(d.Entries.Value(j)))
-			return err == nil && keys[kind.String()+"\x00"+key]
+			keep := err == nil && keys[kind.String()+"\x00"+key]
+			if keep && kind == matchers.EntryHandle {
+				handles[key] = true
+			}
+			return keep
 		})
 		if sel.Len() == 0 {
 			continue
 		}
 		nd := *d
 		nd.Entries = sel
+		nd.Pins = matchers.KeepPins(d.Pins, handles)
 		out = append(out, nd)
 	}
 	return out

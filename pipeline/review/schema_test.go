@@ -157,6 +157,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"similarity on a hashtag match", func(m map[string]any) { firstMatch(m)["similarity"] = 0.9 }},
 		{"text match without similarity", func(m map[string]any) { firstMatch(m)["kind"] = "text" }},
 		{"unknown in", func(m map[string]any) { firstMatch(m)["in"] = "thread" }},
+		{"via not binding", func(m map[string]any) { firstMatch(m)["via"] = "handle" }},
 		{"unknown tier", func(m map[string]any) { firstMatch(m)["tier"] = "fuzzy" }},
 		{"unknown scope", func(m map[string]any) { firstMatch(m)["scope"] = "account" }},
 		{"match priority unknown", func(m map[string]any) { firstMatch(m)["priority"] = "p1" }},

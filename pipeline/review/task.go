@@ -80,6 +80,10 @@ type Match struct {
 	// Similarity is, for a text match, the Jaccard index of the word
 	// shingles of the tweet's text and the listed text, to two decimals.
 	Similarity *float64 `json:"similarity,omitempty"`
+	// Via is "binding" for a match of a handle entry found through the
+	// account bound (or pinned) to the handle: the author or mentioned
+	// account has the handle's user id under another handle.
+	Via string `json:"via,omitempty"`
 
 	DemandID string `json:"demand_id"`
 	// Jurisdiction is the demand's jurisdiction; a demand of several
@@ -148,8 +152,13 @@ func Build(s *matchers.Snapshot, p *matchers.Post, hits []matchers.Hit, src Sour
 			sim := math.Round(h.Similarity*100) / 100
 			similarity = &sim
 		}
+		via := ""
+		if h.ViaBinding {
+			via = "binding"
+		}
 		task.Matches = append(task.Matches, Match{
 			Similarity:    similarity,
+			Via:           via,
 			Kind:          h.Kind.String(),
 			In:            h.In.String(),
 			Value:         value,
