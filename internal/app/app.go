@@ -252,7 +252,18 @@ var errConfig = errors.New("config")
 
 // IsUsage reports whether err is a problem with configuration or lists
 // rather than a runtime failure.
-func IsUsage(err error) bool { return errors.Is(err, ErrLists) || errors.Is(err, errConfig) }
+func IsUsage(err error) bool {
+	var u *usageError
+	return errors.Is(err, ErrLists) || errors.Is(err, errConfig) || errors.As(err, &u)
+}
+
+// usageError marks an error of the command's arguments, such as a retro
+// window, without changing its message.
+type usageError struct{ error }
+
+func (e *usageError) Unwrap() error { return e.error }
+
+func usage(err error) error { return &usageError{err} }
 
 func workers(cfg config.Config) int {
 	if cfg.Pipeline.Workers > 0 {

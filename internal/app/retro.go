@@ -60,10 +60,15 @@ type RetroCounts struct {
 	Tasks, Evidence, Rejected int64
 }
 
+// ErrNothingToHunt is returned by NewRetro when the selection has no
+// active entry: --only-new lists that add none, say.
+var ErrNothingToHunt = errors.New("the selection has no active entries: nothing to hunt")
+
 // NewRetro loads the lists and the selection and plans the job, resuming
 // it when it ran before; it reads no record yet. Broken lists, an unknown
 // demand, a window whose since is after its until or before what the
-// topic retains are usage errors (IsUsage).
+// topic retains, or an input topic the cluster lacks are usage errors
+// (IsUsage); a selection without active entries is ErrNothingToHunt.
 func NewRetro(ctx context.Context, cfg config.Config, opts RetroOptions) (*Retro, error) {
 	log := opts.Logger
 	if log == nil {
@@ -80,6 +85,9 @@ func NewRetro(ctx context.Context, cfg config.Config, opts RetroOptions) (*Retro
 	if err != nil {
 		return nil, err
 	}
+	if selected.Snapshot.ActiveEntries() == 0 {
+		return nil, ErrNothingToHunt
+	}
 	sel := retro.Selection{
 		Origin:         retro.OriginCommand,
 		Demands:        opts.Selection.Demands,
@@ -91,7 +99,7 @@ func NewRetro(ctx context.Context, cfg config.Config, opts RetroOptions) (*Retro
 	}
 	job, err := retro.NewJob(cfg.Input.Topic, opts.Window, sel, now)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errConfig, err)
+		return nil, usage(err)
 	}
 	conn, err := kafkaio.NewConnection(cfg.Kafka)
 	if err != nil {
@@ -105,7 +113,7 @@ func NewRetro(ctx context.Context, cfg config.Config, opts RetroOptions) (*Retro
 	switch {
 	case errors.As(err, &re), errors.Is(err, kafkaio.ErrNoTopic):
 		store.Close()
-		return nil, fmt.Errorf("%w: %w", errConfig, err)
+		return nil, usage(err)
 	case err != nil:
 		store.Close()
 		return nil, err

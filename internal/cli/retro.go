@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -178,15 +179,7 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 		Rate:      float64(o.rate),
 		Now:       func() time.Time { return now },
 	})
-	if app.IsUsage(err) {
-		return inputError(fmt.Errorf("retro: %w", err))
-	}
-	if err != nil {
-		return fmt.Errorf("retro: %w", err)
-	}
-	defer job.Close()
-	plan, sel := job.Plan(), job.Selected()
-	if sel.Snapshot.ActiveEntries() == 0 {
+	if errors.Is(err, app.ErrNothingToHunt) {
 		what := "the lists in " + cfg.Lists.Dir + " have no active entries"
 		if o.onlyNew != "" {
 			what = fmt.Sprintf("the lists in %s add no entries to %s", cfg.Lists.Dir, o.onlyNew)
@@ -197,6 +190,14 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 		fmt.Fprintf(stderr, "retro: %s: nothing to hunt\n", what)
 		return nil
 	}
+	if app.IsUsage(err) {
+		return inputError(fmt.Errorf("retro: %w", err))
+	}
+	if err != nil {
+		return fmt.Errorf("retro: %w", err)
+	}
+	defer job.Close()
+	plan, sel := job.Plan(), job.Selected()
 	printRetroPlan(stderr, plan, sel, o.dryRun)
 	switch {
 	case o.dryRun:

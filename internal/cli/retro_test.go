@@ -123,6 +123,14 @@ func TestRetroCommand(t *testing.T) {
 		t.Errorf("running a done job again wrote %d more tasks", n-len(tasks))
 	}
 
+	// A window before what the topic retains is refused, saying how far
+	// back it goes.
+	testkit.DeleteRecords(t, k.Broker.Addr(), testkit.InputTopic, 1, 5)
+	gone := runMain(t, nil, "retro", "--kafka.brokers", k.Broker.Addr(), "--lists.dir", newLists, "--since", "2h", "--demand", "LATE")
+	if gone.code != ExitUsage || !regexp.MustCompile(`flagstream: retro: --since \S+ is before what topic tweets retains: partition 1 goes back only to \S+ \(offset 5; the records before it were deleted\); use --since \S+ or later`).MatchString(gone.stderr) {
+		t.Errorf("a window before retention: exit %d, stderr:\n%s", gone.code, gone.stderr)
+	}
+
 	none := runMain(t, nil, "retro", "--kafka.brokers", k.Broker.Addr(), "--lists.dir", k.ListsDir, "--only-new", k.ListsDir, "--since", "1h")
 	if none.code != ExitOK || !strings.Contains(none.stderr, "add no entries to "+k.ListsDir+": nothing to hunt") {
 		t.Errorf("nothing new: exit %d, stderr:\n%s", none.code, none.stderr)
