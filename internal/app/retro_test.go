@@ -298,6 +298,22 @@ func TestRetroRefuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no input topic", func(t *testing.T) {
+		c := cfg
+		c.Input.Topic = "absent-topic"
+		r, err := NewRetro(ctx, c, RetroOptions{Window: hour})
+		if err == nil {
+			r.Close()
+		}
+		if !IsUsage(err) || !strings.Contains(err.Error(), "topic absent-topic: no such topic") {
+			t.Errorf("NewRetro: %v; want a usage error naming the topic", err)
+		}
+	})
+	t.Run("nothing to hunt", func(t *testing.T) {
+		if err := try(hour, Selection{OnlyNew: newLists}); !errors.Is(err, ErrNothingToHunt) || IsUsage(err) {
+			t.Errorf("NewRetro with lists that add nothing: %v, want ErrNothingToHunt", err)
+		}
+	})
 	t.Run("before retention", func(t *testing.T) {
 		testkit.DeleteRecords(t, k.Broker.Addr(), testkit.InputTopic, 1, 10)
 		err := try(retro.Window{Since: time.Now().Add(-time.Hour)}, Selection{})
