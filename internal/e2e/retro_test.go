@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -261,5 +262,124 @@ func TestRetroBlackBox(t *testing.T) {
 	}
 	if !maps.Equal(after, liveOffsets) {
 		t.Errorf("run's group offsets moved: %v, were %v", after, liveOffsets)
+	}
+}
+
+// TestRetroWindowBlackBox adds a demand to the lists of a running
+// flagstream run with lists.retro_window=1h: within a minute the past
+// tweets naming it have tasks marked retro, while live tweets, produced
+// with kcat all along, keep getting theirs.
+func TestRetroWindowBlackBox(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
+	}
+	dir := t.TempDir()
+	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
+	addr := testkit.FreeAddr(t)
+	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
+	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	produce := func(name string, gen *synth.Generator, exp *synth.Expectation, n int) {
+		t.Helper()
+		var file []byte
+		for range n {
+			v, kind := gen.Next(nil)
+			if exp != nil {
+				if err := exp.Note(v, kind); err != nil {
+					t.Fatal(err)
+				}
+			}
+			file = append(append(file, v...), '\n')
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(kcat, "-b", addr, "-P", "-t", "tweets", "-l", path).CombinedOutput(); err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
+		}
+	}
+	base := synth.New(testkit.Traffic(41, 0.02, 0.005, 0.005))
+	late := synth.New(synth.Config{Seed: 42, Handles: []string{"late_handle_1"}, Hashtags: []string{"LateTag2021"},
+		FlagRate: 0.2, FirstID: 2_000_000_000_000_000_001})
+	var past, live synth.Expectation
+	produce("past-base.ndjson", base, nil, 3000)
+	produce("past-late.ndjson", late, &past, 1000)
+
+	admin := testkit.FreeAddr(t)
+	args := append(runArgs(addr, lists, "live", admin), "--lists.retro_window=1h", "--lists.retro_rate=5000")
+	run := start(t, args...)
+	testkit.WaitFor(t, 60*time.Second, "run to commit the past tweets", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
+
+	testkit.WriteFile(t, lists, "late.yaml", lateDemand)
+	testkit.WaitFor(t, 20*time.Second, "the lists to reload", func() bool { return strings.Contains(run.log(), "retro job queued") })
+	added := time.Now()
+	var tasks map[string][]string // tweet id → the retro job of each task ("" for live)
+	n := 0
+	testkit.WaitFor(t, time.Minute, "every past LATE tweet to have a retro task", func() bool {
+		n++
+		produce(fmt.Sprintf("live-%d.ndjson", n), late, &live, 50)
+		tasks = map[string][]string{}
+		for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
+			var tk struct {
+				Tweet struct {
+					ID string `json:"id"`
+				} `json:"tweet"`
+				Retro *struct{ Job string } `json:"retro"`
+			}
+			if err := json.Unmarshal(m.Value, &tk); err != nil {
+				t.Fatal(err)
+			}
+			job := ""
+			if tk.Retro != nil {
+				job = tk.Retro.Job
+			}
+			tasks[tk.Tweet.ID] = append(tasks[tk.Tweet.ID], job)
+		}
+		for _, id := range past.Flagged {
+			if len(tasks[id]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("the %d past LATE tweets had their tasks %s after the lists changed", len(past.Flagged), time.Since(added).Round(time.Millisecond))
+	testkit.WaitFor(t, 60*time.Second, "run to commit the live tweets", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
+	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := run.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
+	}
+	for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
+		var tk struct {
+			Tweet struct {
+				ID string `json:"id"`
+			} `json:"tweet"`
+			Retro *struct{ Job string } `json:"retro"`
+		}
+		if err := json.Unmarshal(m.Value, &tk); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case past.IsFlagged(tk.Tweet.ID) && tk.Retro == nil:
+			t.Errorf("past LATE tweet %s got a live task", tk.Tweet.ID)
+		case live.IsFlagged(tk.Tweet.ID) && tk.Retro != nil:
+			t.Errorf("live LATE tweet %s got a retro task", tk.Tweet.ID)
+		}
+	}
+	liveTasks := 0
+	for _, id := range live.Flagged {
+		if len(tasks[id]) > 0 {
+			liveTasks++
+		}
+	}
+	if liveTasks == 0 {
+		t.Error("no live LATE tweet had a task while the job ran")
+	}
+	for _, want := range []string{"retro job started", "retro job done"} {
+		if !strings.Contains(run.log(), want) {
+			t.Errorf("run's log lacks %q", want)
+		}
 	}
 }
