@@ -177,7 +177,7 @@ func BenchmarkRunDuringRetroJob(b *testing.B) {
 	n := envInt("FLAGSTREAM_BENCH_RUN_RECORDS", 1_000_000)
 	addr, _, lists := benchInput(b, n)
 	rate := envInt("FLAGSTREAM_BENCH_RETRO_RATE", 20000)
-	var plain, during, ratios, jobRates []float64
+	var plain, during, ratios, jobRates, costRatios []float64
 	round := 0
 	for b.Loop() {
 		round++
@@ -185,29 +185,66 @@ func BenchmarkRunDuringRetroJob(b *testing.B) {
 		if round%2 == 0 {
 			order = []bool{true, false}
 		}
+		var p, d benchResult
 		for _, withJob := range order {
-			live, job := benchRun(b, addr, lists, n, round, withJob, rate)
+			r := benchRun(b, addr, lists, n, round, withJob, rate)
 			if withJob {
-				during, jobRates = append(during, live), append(jobRates, job)
+				d = r
+				during, jobRates = append(during, r.live), append(jobRates, r.job)
 			} else {
-				plain = append(plain, live)
+				p = r
+				plain = append(plain, r.live)
 			}
 		}
-		ratios = append(ratios, during[len(during)-1]/plain[len(plain)-1])
+		ratios = append(ratios, d.live/p.live)
+		// The CPU a retro record costs, beside the live records of the
+		// same measurement at the cost the plain run shows.
+		liveCost := p.cpu / p.liveRecords
+		if d.jobRecords > 0 {
+			costRatios = append(costRatios, (d.cpu-d.liveRecords*liveCost)/d.jobRecords/liveCost)
+		}
 	}
 	b.ReportMetric(median(plain), "run-records/s")
 	b.ReportMetric(median(during), "run-during-job-records/s")
 	b.ReportMetric(median(ratios), "during/plain")
 	b.ReportMetric(median(jobRates), "job-records/s")
 	b.ReportMetric(float64(rate)/median(plain), "throttle-share")
-	b.Logf("%d records, %d rounds, lists.retro_rate %d: run %s records/s, during a job %s, ratio %.3f-%.3f, job read %s records/s",
-		n, len(ratios), rate, spread(plain), spread(during), slices.Min(ratios), slices.Max(ratios), spread(jobRates))
+	b.ReportMetric(median(costRatios), "job/live-cpu-per-record")
+	b.Logf("%d records, %d rounds, lists.retro_rate %d: run %s records/s, during a job %s, ratio %.3f-%.3f, job read %s records/s; "+
+		"CPU of a retro record / a live record %.2f-%.2f",
+		n, len(ratios), rate, spread(plain), spread(during), slices.Min(ratios), slices.Max(ratios), spread(jobRates),
+		slices.Min(costRatios), slices.Max(costRatios))
+}
+
+// benchResult is one run's measurement: the live rate, the job's rate,
+// and over the measurement the records of each and the process's CPU
+// seconds.
+type benchResult struct {
+	live, job               float64
+	liveRecords, jobRecords float64
+	cpu                     float64
+}
+
+// cpuSeconds returns the user and system CPU time of process pid so far,
+// from /proc (clock ticks of 1/100 s).
+func cpuSeconds(b *testing.B, pid int) float64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command, which is in parentheses: utime and stime
+	// are the 12th and 13th.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100
 }
 
 // benchRun runs flagstream run in a fresh group over the whole topic and
 // returns its rate and, withJob, the rate of the retro job its lists
 // change started.
-func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, rate int) (live, job float64) {
+func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, rate int) benchResult {
 	b.Helper()
 	lists := b.TempDir()
 	data, err := os.ReadFile(filepath.Join(baseLists, "test.yaml"))
@@ -234,13 +271,13 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 	// starts about 0.2 s after the lists change) is reading.
 	from := 0.3 * float64(n)
 	var first, last time.Time
-	var c0, r0 float64
+	var c0, r0, cpu0, cpu1, r1 float64
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		c := metric(admin, "flagstream_records_committed_total")
 		now := time.Now()
 		if c >= from && first.IsZero() {
-			first, c0 = now, c
+			first, c0, cpu0 = now, c, cpuSeconds(b, p.cmd.Process.Pid)
 			if withJob {
 				r0 = metric(admin, "flagstream_retro_records_total")
 				if metric(admin, "flagstream_retro_jobs_running") != 1 {
@@ -249,7 +286,10 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 			}
 		}
 		if c >= float64(n) {
-			last = now
+			last, cpu1 = now, cpuSeconds(b, p.cmd.Process.Pid)
+			if withJob {
+				r1 = metric(admin, "flagstream_retro_records_total")
+			}
 			break
 		}
 		if now.After(deadline) {
@@ -257,12 +297,13 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	live = (float64(n) - c0) / last.Sub(first).Seconds()
+	res := benchResult{live: (float64(n) - c0) / last.Sub(first).Seconds(), liveRecords: float64(n) - c0, cpu: cpu1 - cpu0}
 	if withJob {
 		if metric(admin, "flagstream_retro_jobs_running") != 1 {
 			b.Errorf("round %d: the retro job was not running at the end of the measurement", round)
 		}
-		job = (metric(admin, "flagstream_retro_records_total") - r0) / time.Since(first).Seconds()
+		res.jobRecords = r1 - r0
+		res.job = res.jobRecords / last.Sub(first).Seconds()
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -271,5 +312,5 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 	case <-time.After(30 * time.Second):
 		b.Fatal("run did not stop")
 	}
-	return live, job
+	return res
 }
