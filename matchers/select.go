@@ -168,3 +168,26 @@ func (l *EntryList) Select(keep func(i int) bool) EntryList {
 	}
 	return out
 }
+
+// Restrict returns the lists of demands (a selection of l's, such as
+// SelectDemands or AddedEntries give) with l's exemptions, each restricted
+// to the demands it applies to among them: an exemption of every demand
+// stays so, one left applying to none is dropped. A selection so matches
+// with the exemptions that the whole lists would apply.
+func (l Lists) Restrict(demands []Demand) Lists {
+	ids := make(map[string]bool, len(demands))
+	for i := range demands {
+		ids[demands[i].ID] = true
+	}
+	out := Lists{Demands: demands}
+	for _, e := range l.Exemptions {
+		if !e.AllDemands {
+			e.AppliesTo = slices.DeleteFunc(slices.Clone(e.AppliesTo), func(id string) bool { return !ids[id] })
+			if len(e.AppliesTo) == 0 {
+				continue
+			}
+		}
+		out.Exemptions = append(out.Exemptions, e)
+	}
+	return out
+}

@@ -166,3 +166,26 @@ accounts: [{handle: one, user_id: "41"}, {handle: two, user_id: "42"}, {handle: 
 		t.Errorf("the added entries do not compile: %v", err)
 	}
 }
+
+func TestListsRestrict(t *testing.T) {
+	l := Lists{
+		Demands: parseLists(t, map[string]string{"a.yaml": versionDemandA, "b.yaml": versionDemandB}),
+		Exemptions: []Exemption{
+			{ID: "EX-ALL", AllDemands: true},
+			{ID: "EX-DE", AppliesTo: []string{"DE-2"}},
+			{ID: "EX-BOTH", AppliesTo: []string{"IN-1", "DE-2"}},
+		},
+	}
+	in, _ := SelectDemands(l.Demands, []string{"IN-1"})
+	got := l.Restrict(in)
+	var ids []string
+	for _, e := range got.Exemptions {
+		ids = append(ids, e.ID+":"+strings.Join(e.AppliesTo, ","))
+	}
+	if w := []string{"EX-ALL:", "EX-BOTH:IN-1"}; !slices.Equal(ids, w) {
+		t.Errorf("Restrict to IN-1 keeps exemptions %q, want %q", ids, w)
+	}
+	if l.Exemptions[2].AppliesTo[1] != "DE-2" {
+		t.Error("Restrict changed the lists' own exemptions")
+	}
+}

@@ -87,6 +87,9 @@ type compiled struct {
 
 	counts  [][numEntryKinds]int // per demand, entries (repeats counted once)
 	entries int                  // in the sets, repeats counted once
+
+	// exempt holds the exemptions; nil when there are none.
+	exempt *exemptions
 }
 
 // CheckIDs reports every demand whose id an earlier one already uses, as a
@@ -106,11 +109,20 @@ func CheckIDs(demands []Demand) error {
 	return errors.Join(errs...)
 }
 
-// Compile builds the snapshot of demands as active at time at. Demand ids
-// must be unique (CheckIDs). Entries that
-// repeat within a demand are counted once and reported as warnings. The
-// demands' entry lists are copied; the caller may drop them.
+// Compile builds the snapshot of demands as active at time at, without
+// exemptions: CompileLists(Lists{Demands: demands}, at).
 func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
+	return CompileLists(Lists{Demands: demands}, at)
+}
+
+// CompileLists builds the snapshot of the demands and exemptions of l as
+// active at time at. Demand ids must be unique (CheckIDs), exemption ids
+// too (CheckExemptionIDs), and every demand an exemption applies to must
+// be among the demands. Entries that repeat within a demand are counted
+// once and reported as warnings. The entry lists are copied; the caller
+// may drop them.
+func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
+	demands := l.Demands
 	if err := CheckIDs(demands); err != nil {
 		return nil, nil, err
 	}
@@ -309,6 +321,9 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	}
 	slices.SortFunc(c.changes, time.Time.Compare)
 	c.changes = slices.CompactFunc(c.changes, time.Time.Equal)
+	if c.exempt, err = compileExemptions(l.Exemptions, ds); err != nil {
+		return nil, nil, err
+	}
 	return c.at(at), warnings, nil
 }
 
@@ -409,6 +424,13 @@ func demandHash(d *Demand, entries uint32, entrySum, pinSum uint64) [sha256.Size
 		// versions of lists from before texts stay as they were.
 		fmt.Fprintf(h, "text_similarity\x00%g\x00", d.TextThreshold())
 	}
+	// Likewise the governance fields, only when set.
+	if d.Mode != ModeLive {
+		fmt.Fprintf(h, "mode\x00%s\x00", d.Mode)
+	}
+	if d.MaxTasksPerMinute != 0 {
+		fmt.Fprintf(h, "max_tasks_per_minute\x00%d\x00", d.MaxTasksPerMinute)
+	}
 	if len(d.Pins) > 0 {
 		// Likewise pins: only demands that have some hash them.
 		fmt.Fprintf(h, "pins\x00%d\x00%016x\x00", len(d.Pins), pinSum)
@@ -484,6 +506,11 @@ func (c *compiled) at(t time.Time) *Snapshot {
 			version.Write(c.hashes[i][:])
 		}
 	}
+	if c.exempt != nil {
+		// Exemptions change what happens to matches, so they are part
+		// of the version; lists without any keep theirs.
+		version.Write(c.exempt.hash[:])
+	}
 	s.version = hex.EncodeToString(version.Sum(nil)[:8])
 	if i, _ := slices.BinarySearchFunc(c.changes, t, func(a, b time.Time) int {
 		if !a.After(b) {
@@ -531,6 +558,11 @@ func (s *Snapshot) Active(d int) bool { return s.states[d] == StateActive }
 
 // State returns the state of demand d (an index into Demands) at Time.
 func (s *Snapshot) State(d int) State { return s.states[d] }
+
+// DemandHash identifies demand d's metadata and entries, whatever their
+// order: it changes when the demand's file (or an entry file of it) says
+// something else, and only then.
+func (s *Snapshot) DemandHash(d int) [sha256.Size]byte { return s.hashes[d] }
 
 // Counts returns the number of entries of each kind of demand d, repeats
 // counted once.
@@ -603,6 +635,9 @@ func (s *Snapshot) Bytes() int {
 	if s.texts != nil {
 		n += s.texts.Bytes()
 	}
+	if s.exempt != nil {
+		n += s.exempt.handles.Bytes() + s.exempt.ids.Bytes()
+	}
 	return n
 }
 
@@ -614,6 +649,14 @@ func (s *Snapshot) Summary() string {
 			active++
 		}
 	}
-	return fmt.Sprintf("%d demands (%d active), %d entries (%d active), lists version %s",
-		len(s.demands), active, s.Entries(), s.ActiveEntries(), s.version)
+	exempt := ""
+	switch n := len(s.Exemptions()); n {
+	case 0:
+	case 1:
+		exempt = ", 1 exemption"
+	default:
+		exempt = fmt.Sprintf(", %d exemptions", n)
+	}
+	return fmt.Sprintf("%d demands (%d active), %d entries (%d active)%s, lists version %s",
+		len(s.demands), active, s.Entries(), s.ActiveEntries(), exempt, s.version)
 }

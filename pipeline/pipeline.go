@@ -154,6 +154,12 @@ type BatchStats struct {
 	// Matches[d*NumHitKinds+k].
 	Matches   []uint32
 	Durations []float64 // sampled per-record processing times, seconds
+	// Governance, per demand: Shadow counts the tasks of shadow-mode
+	// demands, Diverted the tasks of tripped demands (both to the shadow
+	// topic); Exempt counts escalated tasks by exemption and demand:
+	// Exempt[e*len(Demands)+d]. A task naming several demands counts for
+	// each.
+	Shadow, Diverted, Exempt []uint32
 }
 
 // NumHitKinds is the number of hit kinds, the stride of BatchStats.Matches.
@@ -164,6 +170,7 @@ func (b *Batch) reset() {
 	b.probes, b.at = b.probes[:0], time.Time{}
 	b.Stats.Tweets, b.Stats.Snapshot = 0, nil
 	b.Stats.Matches, b.Stats.Durations = b.Stats.Matches[:0], b.Stats.Durations[:0]
+	b.Stats.Shadow, b.Stats.Diverted, b.Stats.Exempt = b.Stats.Shadow[:0], b.Stats.Diverted[:0], b.Stats.Exempt[:0]
 	b.err = nil
 }
 
@@ -227,6 +234,9 @@ type Config struct {
 	// by this retro-hunt job in retained input (the tasks' "retro" field);
 	// it changes no task or case id.
 	Retro *cases.Retro
+	// Breaker, when set, is the demands' circuit breaker: each live task
+	// asks it once per demand it names (pipeline/breaker.Breaker).
+	Breaker Breaker
 	// Workers is the number of processing goroutines; default GOMAXPROCS.
 	Workers int
 	// Slots is the number of batches in flight; it bounds memory. Default

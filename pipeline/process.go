@@ -45,10 +45,15 @@ type processor struct {
 	retro     *cases.Retro
 	retroTask *review.Retro
 
-	// Per snapshot: the case view of its demands and entries.
-	snap    *matchers.Snapshot
-	demands []cases.Demand // by demand index; ID "" for demands without cases
-	entries map[uint32]caseEntry
+	// Per snapshot: the case view of its demands, entries and
+	// exemptions.
+	snap       *matchers.Snapshot
+	demands    []cases.Demand // by demand index; ID "" for demands without cases
+	entries    map[uint32]caseEntry
+	exemptions []cases.Exemption // by index into the snapshot's Exemptions
+
+	// gov splits a post's task hits by destination.
+	gov governor
 
 	// Scratch, per post.
 	taskHits []matchers.Hit
@@ -87,6 +92,7 @@ func newProcessor(cfg Config) *processor {
 		cases:        cfg.Cases,
 		probing:      cfg.Ordered != nil,
 		beforeRecord: cfg.BeforeRecord,
+		gov:          governor{breaker: cfg.Breaker},
 	}
 	if r := cfg.Retro; r != nil {
 		p.retro = &cases.Retro{Job: r.Job, Since: r.Since.UTC(), Until: r.Until.UTC()}
@@ -129,6 +135,10 @@ func (p *processor) prepare(b *Batch, s *matchers.Snapshot) {
 		}
 		b.Stats.Matches = b.Stats.Matches[:n]
 		clear(b.Stats.Matches)
+		nd := len(s.Demands())
+		b.Stats.Shadow = resize(b.Stats.Shadow, nd)
+		b.Stats.Diverted = resize(b.Stats.Diverted, nd)
+		b.Stats.Exempt = resize(b.Stats.Exempt, nd*len(s.Exemptions()))
 	}
 	if s == p.snap {
 		return
@@ -138,11 +148,18 @@ func (p *processor) prepare(b *Batch, s *matchers.Snapshot) {
 	if s == nil || !p.cases {
 		return
 	}
+	// A new slice, not the old one overwritten: evidence of the previous
+	// snapshot may still point into it.
+	p.exemptions = nil
+	for _, e := range s.Exemptions() {
+		p.exemptions = append(p.exemptions, cases.Exemption{ID: e.ID, Category: e.Category.String(), Reason: e.Reason})
+	}
 	for d := range s.Demands() {
 		dm := &s.Demands()[d]
 		var cd cases.Demand
 		if dm.Scope == matchers.ScopeUser {
 			cd = cases.FromDemand(dm, s.Version())
+			cd.Shadow = dm.Mode == matchers.ModeShadow
 			counts := s.Counts(d)
 			// Bindings are learned only for the handles of cases.
 			p.probe = p.probe || (p.probing && counts[matchers.EntryHandle] > 0)
@@ -215,20 +232,76 @@ func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time)
 		} else {
 			src = review.Source{File: r.File, Line: r.Line}
 		}
-		task := review.Build(s, post, hits, src, now)
-		task.Retro = p.retroTask
-		start := len(b.out)
-		b.out = append(b.out, task.Tweet.ID...)
-		keyEnd := len(b.out)
-		if b.out, err = task.Append(b.out); err != nil {
-			b.Outputs, b.out, b.probes = b.Outputs[:outputs], b.out[:out], b.probes[:probes]
-			b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonPanic, Err: err.Error()})
-			return
+		g := p.gov.split(s, post, hits, now)
+		for gr := range numGroups {
+			if len(g.hits[gr]) == 0 {
+				continue
+			}
+			if err := p.task(b, i, s, post, src, g.hits[gr], gr, g.exemption[gr], now); err != nil {
+				b.Outputs, b.out, b.probes = b.Outputs[:outputs], b.out[:out], b.probes[:probes]
+				b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonPanic, Err: err.Error()})
+				return
+			}
 		}
-		// The task's JSON ends in a newline, which Output leaves out.
-		b.Outputs = append(b.Outputs, Output{Record: i, Dest: ToReview, Demand: -1,
-			key: [2]int{start, keyEnd}, value: [2]int{keyEnd, len(b.out) - 1}})
 	}
+}
+
+// task appends to b the review task of post (record i) made of hits, the
+// hits of one governance group, its author exempt under exemption (an
+// index into s.Exemptions, or -1), and counts it in b's stats.
+func (p *processor) task(b *Batch, i int, s *matchers.Snapshot, post *matchers.Post, src review.Source, hits []matchers.Hit, gr group, exemption int, now time.Time) error {
+	task := review.Build(s, post, hits, src, now)
+	task.Retro = p.retroTask
+	dest := ToReview
+	switch gr {
+	case groupShadow:
+		task.Shadow, dest = true, ToShadow
+	case groupTripped:
+		task.Shadow, task.Tripped, dest = true, true, ToShadow
+	}
+	if exemption >= 0 {
+		task.Escalate(&s.Exemptions()[exemption])
+		if gr == groupLive {
+			dest = ToEscalation
+		}
+	}
+	start := len(b.out)
+	b.out = append(b.out, task.Tweet.ID...)
+	keyEnd := len(b.out)
+	var err error
+	if b.out, err = task.Append(b.out); err != nil {
+		return err
+	}
+	// The task's JSON ends in a newline, which Output leaves out.
+	b.Outputs = append(b.Outputs, Output{Record: i, Dest: dest, Demand: -1,
+		key: [2]int{start, keyEnd}, value: [2]int{keyEnd, len(b.out) - 1}})
+	nd := len(s.Demands())
+	for hi := range hits {
+		d := s.Demand(hits[hi].Entry)
+		if slices.ContainsFunc(hits[:hi], func(h matchers.Hit) bool { return s.Demand(h.Entry) == d }) {
+			continue // once per demand
+		}
+		switch gr {
+		case groupShadow:
+			b.Stats.Shadow[d]++
+		case groupTripped:
+			b.Stats.Diverted[d]++
+		}
+		if exemption >= 0 && s.Exemptions()[exemption].Applies(s.Demands()[d].ID) {
+			b.Stats.Exempt[exemption*nd+d]++
+		}
+	}
+	return nil
+}
+
+// resize returns s with n zeros.
+func resize(s []uint32, n int) []uint32 {
+	if cap(s) < n {
+		return make([]uint32, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // evidence appends to b, as ToEvidence outputs, the case evidence among the
@@ -259,6 +332,7 @@ func (p *processor) evidence(b *Batch, i int, s *matchers.Snapshot, post *matche
 		d := s.Demand(h.Entry)
 		ev.CaseID, ev.Entry, ev.EntryKind, ev.PinnedUserID = c.caseID, c.entry, c.kind, c.pinned
 		ev.Demand = p.demands[d]
+		ev.Exemption = p.evidenceExemption(s, &ev, c, d)
 		ev.ViaBinding = h.ViaBinding
 		ev.SeenAt = now
 		ev.Retro = p.retro
@@ -275,6 +349,35 @@ func (p *processor) evidence(b *Batch, i int, s *matchers.Snapshot, post *matche
 			key: [2]int{start, keyEnd}, value: [2]int{keyEnd, len(b.out) - 1}})
 	}
 	return p.taskHits, nil
+}
+
+// evidenceExemption returns the exemption of the account of evidence ev,
+// of the case of entry c of demand d: the account the post shows (the
+// author for a post, the mentioned account for a mention), else the
+// listed entry itself (its handle, its user id, or its pinned id); nil
+// when it is not exempt from the demand.
+func (p *processor) evidenceExemption(s *matchers.Snapshot, ev *cases.Evidence, c caseEntry, d int) *cases.Exemption {
+	if len(p.exemptions) == 0 {
+		return nil
+	}
+	account := ev.Author
+	if ev.Kind == cases.EvidenceMention {
+		account = ev.Mention
+	}
+	e := s.ExemptionFor([]byte(account.Handle), []byte(account.ID), d)
+	if e < 0 {
+		handle, id := "", c.pinned
+		if c.kind == cases.EntryUserID {
+			id = c.entry
+		} else {
+			handle = c.entry
+		}
+		e = s.ExemptionFor([]byte(handle), []byte(id), d)
+	}
+	if e < 0 {
+		return nil
+	}
+	return &p.exemptions[e]
 }
 
 // caseEntry returns the case view of account entry e of the current

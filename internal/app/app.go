@@ -29,6 +29,7 @@ import (
 	"flagstream/internal/retro"
 	"flagstream/matchers"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // ErrLists marks a failure to load the lists at start-up: the demand files
@@ -70,13 +71,17 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// The coordinator holds the current lists; the watcher decides when
 	// they are reloaded, and every reload goes through it.
 	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	// The demands' circuit breakers follow the lists: a demand whose file
+	// changes gets a closed one.
+	fuse := breaker.New(cfg.Limits.DemandTasksPerMinute, metrics.Breaker)
+	coordinator.Subscribe(fuse.Update)
 	// With lists.retro_window, a reload that adds entries queues a
 	// retro-hunt job for them (auto, set up with the Kafka clients below).
 	var auto atomic.Pointer[retro.Auto]
 	if cfg.Lists.RetroWindow > 0 {
-		coordinator.OnReload(func(prev, cur []matchers.Demand, s *matchers.Snapshot) {
+		coordinator.OnReload(func(prev, cur matchers.Lists, first bool, s *matchers.Snapshot) {
 			if a := auto.Load(); a != nil {
-				a.Reloaded(prev, cur, s)
+				a.Reloaded(prev, cur, first, s)
 			}
 		})
 	}
@@ -105,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	var autoWG sync.WaitGroup
 	var onAssign func([]int)
 	if cfg.Lists.RetroWindow > 0 {
-		a, store, offsets := autoRetro(cfg, conn, sink, log, metrics.Retro)
+		a, store, offsets := autoRetro(cfg, conn, sink, fuse, log, metrics.Retro)
 		defer store.Close()
 		defer offsets.Close()
 		if err := ensureProgressTopic(ctx, store, log); err != nil {
@@ -146,12 +151,18 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 				}
 				return s.Version(), nil
 			},
-			Pprof:  cfg.HTTP.Pprof,
-			Logger: log,
+			Demands:       func() any { return fuse.States(time.Now()) },
+			ResetDemand:   func(id string) (any, bool) { return fuse.Reset(id, time.Now()) },
+			Pprof:         cfg.HTTP.Pprof,
+			WebConfigFile: cfg.HTTP.WebConfigFile,
+			Logger:        log,
 		})
 		if err != nil {
 			src.Close()
 			sink.Close()
+			if errors.Is(err, admin.ErrWebConfig) {
+				return fmt.Errorf("%w: %w", errConfig, err)
+			}
 			return err
 		}
 	}
@@ -191,6 +202,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
+	pc.Breaker = fuse
 	pc.Cases = runCases(cfg)
 	runErr := pipeline.Run(ctx, pc)
 	stopping.Store(true)

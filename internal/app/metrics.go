@@ -10,6 +10,7 @@ import (
 	"flagstream/internal/lists"
 	"flagstream/internal/retro"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
@@ -20,6 +21,7 @@ type Metrics struct {
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
 	Retro    *retro.Metrics
+	Breaker  *breaker.Metrics
 }
 
 // RegisterMetrics registers every metric of flagstream run with reg; Run
@@ -34,5 +36,6 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Kafka:    kafkaio.NewMetrics(reg),
 		Lists:    lists.NewMetrics(reg),
 		Retro:    retro.NewMetrics(reg),
+		Breaker:  breaker.NewMetrics(reg),
 	}
 }

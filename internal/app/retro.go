@@ -13,6 +13,7 @@ import (
 	"flagstream/internal/retro"
 	"flagstream/matchers"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 	"flagstream/pipeline/cases"
 )
 
@@ -192,6 +193,13 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 	pc := EngineOf(r.cfg).Pipeline(src, counting, func() *matchers.Snapshot { return snap }, nil)
 	pc.BeforeRecord = r.opts.BeforeRecord
 	pc.Cases, pc.Bindings = runCases(r.cfg), nil
+	// The job's tasks count in circuit breakers of its own, as a run
+	// instance's do (limits.demand_tasks_per_minute, the demands'
+	// max_tasks_per_minute): a flood of old tweets goes to the shadow
+	// topic marked tripped, not to reviewers.
+	fuse := breaker.New(r.cfg.Limits.DemandTasksPerMinute, nil)
+	fuse.Update(r.selected.All)
+	pc.Breaker = fuse
 	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
 	runErr := pipeline.Run(ctx, pc)
 	src.Close()

@@ -15,7 +15,9 @@ import (
 
 // autoRetro returns the automatic retro-hunt of run (lists.retro_window),
 // writing through sink, and the progress store it uses.
-func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, log *slog.Logger, m *retro.Metrics) (*retro.Auto, *retro.KafkaStore, *kafkaio.Offsets) {
+// Its jobs count in the instance's circuit breakers (fuse), as live tasks
+// do.
+func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker, log *slog.Logger, m *retro.Metrics) (*retro.Auto, *retro.KafkaStore, *kafkaio.Offsets) {
 	store := retro.NewKafkaStore(conn, cfg.Retro.ProgressTopic, log)
 	offsets := kafkaio.NewOffsets(conn, cfg.Input.Topic)
 	auto := retro.NewAuto(retro.AutoConfig{
@@ -25,7 +27,7 @@ func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, l
 		Store:   store,
 		Prepare: store.Ensure,
 		Run: func(ctx context.Context, job retro.Job, snap *matchers.Snapshot, tracker *retro.Tracker) error {
-			return runThrottledJob(ctx, cfg, conn, sink, log, m, job, snap, tracker)
+			return runThrottledJob(ctx, cfg, conn, sink, fuse, log, m, job, snap, tracker)
 		},
 		Logger:  log,
 		Metrics: m,
@@ -36,8 +38,8 @@ func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, l
 // runThrottledJob reads tracker's ranges at lists.retro_rate records a
 // second on one worker, so that live traffic keeps priority, and writes
 // what they match through the live pipeline's sink.
-func runThrottledJob(ctx context.Context, cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, log *slog.Logger,
-	m *retro.Metrics, job retro.Job, snap *matchers.Snapshot, tracker *retro.Tracker) error {
+func runThrottledJob(ctx context.Context, cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker,
+	log *slog.Logger, m *retro.Metrics, job retro.Job, snap *matchers.Snapshot, tracker *retro.Tracker) error {
 	src := kafkaio.NewRangeSource(conn, kafkaio.RangeConfig{
 		Topic:           cfg.Input.Topic,
 		Ranges:          tracker.Ranges(),
@@ -53,7 +55,7 @@ func runThrottledJob(ctx context.Context, cfg config.Config, conn kafkaio.Connec
 	engine := EngineOf(cfg)
 	engine.Workers, engine.Writers, engine.Slots = 1, 1, 0
 	pc := engine.Pipeline(src, &retroSink{Sink: sink, metrics: m, src: src}, func() *matchers.Snapshot { return snap }, nil)
-	pc.Cases, pc.Bindings = runCases(cfg), nil
+	pc.Cases, pc.Bindings, pc.Breaker = runCases(cfg), nil, fuse
 	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
 	if err := pipeline.Run(ctx, pc); err != nil {
 		return fmt.Errorf("retro job %s: %w", job.ID, err)

@@ -22,7 +22,14 @@ type scanCases struct {
 	proc *cases.Processor
 	dec  cases.InputDecoder
 	out  *bufio.Writer // nil: events are counted, not written
-	buf  []byte
+	// shadow and escalation, when set, take the events of shadow-mode and
+	// tripped demands and those of exempt accounts, as run's shadow and
+	// escalation topics do; else they go to out, marked.
+	shadow, escalation *bufio.Writer
+	// breaker, when set, counts the events of live demands with their
+	// tasks; a tripped demand's events are marked and go to shadow.
+	breaker pipeline.Breaker
+	buf     []byte
 	// refused is called for evidence the processor refuses (it is
 	// counted too); scan reports it.
 	refused func(r *pipeline.Record, err error)
@@ -134,20 +141,36 @@ func (c *scanCases) bind(b *cases.Binding) {
 
 func (c *scanCases) write(events []cases.Event) error {
 	for i := range events {
-		c.counts.Events[events[i].Event]++
-		if c.out == nil {
+		e := &events[i]
+		c.counts.Events[e.Event]++
+		// An exempt account's events always reach humans; a shadow
+		// demand's never count against the breaker.
+		if c.breaker != nil && !e.Shadow && e.Exemption == nil && !c.breaker.Allow(e.DemandID, time.Now()) {
+			e.Shadow, e.Tripped = true, true
+		}
+		w := c.out
+		switch {
+		case e.Shadow && c.shadow != nil:
+			w = c.shadow
+		case e.Exemption != nil && c.escalation != nil:
+			w = c.escalation
+		}
+		if w == nil {
 			continue
 		}
 		var err error
-		if c.buf, err = events[i].Append(c.buf[:0]); err != nil {
+		if c.buf, err = e.Append(c.buf[:0]); err != nil {
 			return err
 		}
-		if _, err := c.out.Write(c.buf); err != nil {
+		if _, err := w.Write(c.buf); err != nil {
 			return fmt.Errorf("write cases: %w", err)
 		}
 	}
-	if c.out != nil {
-		if err := c.out.Flush(); err != nil {
+	for _, w := range []*bufio.Writer{c.out, c.shadow, c.escalation} {
+		if w == nil {
+			continue
+		}
+		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write cases: %w", err)
 		}
 	}

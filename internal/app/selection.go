@@ -36,15 +36,18 @@ type Selected struct {
 }
 
 // LoadSelection loads the lists in dir as active at time at and returns
-// the selection sel of them. A broken lists directory (either), an unknown
+// the selection sel of them, with the lists' exemptions of the demands
+// selected (matchers.Lists.Restrict), so that an exempt author's task is
+// escalated as run would. A broken lists directory (either), an unknown
 // demand id or a selected demand that is not active at at is an ErrLists
 // error.
 func LoadSelection(dir string, at time.Time, sel Selection) (*Selected, []matchers.Warning, error) {
-	demands, warnings, err := lists.Parse(dir)
+	parsed, warnings, err := lists.ParseDir(dir)
 	if err != nil {
 		return nil, warnings, fmt.Errorf("%w: %w", ErrLists, err)
 	}
-	all, more, err := matchers.Compile(demands, at)
+	demands := parsed.Demands
+	all, more, err := matchers.CompileLists(parsed, at)
 	warnings = append(warnings, more...)
 	if err != nil {
 		return nil, warnings, fmt.Errorf("%w: %w", ErrLists, err)
@@ -78,8 +81,9 @@ func LoadSelection(dir string, at time.Time, sel Selection) (*Selected, []matche
 		out.OnlyNewVersion = oldSnap.Version()
 		chosen = matchers.AddedEntries(old, chosen)
 	}
-	// The selection's repeats were reported with the whole lists.
-	if out.Snapshot, _, err = matchers.Compile(chosen, at); err != nil {
+	// The selection matches with the exemptions of the whole lists; its
+	// repeats were reported with them.
+	if out.Snapshot, _, err = matchers.CompileLists(parsed.Restrict(chosen), at); err != nil {
 		return nil, warnings, fmt.Errorf("%w: %w", ErrLists, err)
 	}
 	for i := range chosen {

@@ -46,6 +46,19 @@ posts' time (--update-interval), and those still pending are written at the
 end, so the events depend on the input alone. --no-cases makes account
 matches review tasks instead, as flagstream run does with cases.topic "".
 
+Scan governs the demands as flagstream run does. The tasks (and case
+events) of a demand in shadow mode are marked "shadow": true; those of an
+author (or case account) exempt from a demand are escalated: "exemption",
+action escalate, priority critical. A demand that passes its
+max_tasks_per_minute (or --demand-tasks-per-minute), counted on the scan's
+own clock, trips: its further tasks and case events are marked "shadow" and
+"tripped" (so a scan of a backlog trips at once where run would spread the
+same tasks over time; with several workers, which tasks pass before the trip
+follows processing order, not input order). All of them go to standard
+output (and --cases) with the others unless --shadow FILE takes the shadow
+and tripped ones, as run's output.shadow_topic does, and --escalation FILE
+the escalated ones, as output.escalation_topic does.
+
 A summary goes to standard error at the end, with a progress line while
 scanning when standard error is a terminal: percent done and time left when
 every input is a regular file, bytes read and rate otherwise.
@@ -66,6 +79,9 @@ const scanExamples = `
   # Write the cases of listed accounts beside the tasks
   flagstream scan --lists deploy/examples/lists --cases cases.ndjson tweets.ndjson > tasks.ndjson
 
+  # Shadow-mode and tripped demands' tasks apart, every demand tripping past 500 tasks a minute
+  flagstream scan --lists deploy/examples/lists --shadow shadow.ndjson --demand-tasks-per-minute 500 tweets.ndjson > tasks.ndjson
+
   # Only what one demand names (an unknown id is an error, exit 2)
   flagstream scan --lists deploy/examples/lists --demand IN-MEITY-2021-02-04 tweets.ndjson`
 
@@ -76,8 +92,9 @@ const maxReportedRejects = 100
 type scanOptions struct {
 	lists, rejects, at, progress string
 	demands                      []string
-	cases                        string
+	cases, shadow, escalation    string
 	noCases                      bool
+	demandTasksPerMinute         int
 	updateInterval               time.Duration
 	workers, maxRecord           int
 	maxTweets, maxText           int
@@ -96,6 +113,9 @@ func newScanCommand(env *Env) *cobra.Command {
 	fs.StringVar(&o.lists, "lists", "", "match against the demand lists (*.yaml) in `DIR` (required)")
 	fs.StringVar(&o.rejects, "rejects", "", "copy rejected lines, as they were, to `FILE`")
 	fs.StringVar(&o.cases, "cases", "", "write the case events of scope: user demands' accounts, as NDJSON, to `FILE`")
+	fs.StringVar(&o.shadow, "shadow", "", "write the tasks and case events of shadow-mode and tripped demands to `FILE` instead of with the others")
+	fs.StringVar(&o.escalation, "escalation", "", "write the escalated tasks and case events of exempt accounts to `FILE` instead of with the others")
+	fs.IntVar(&o.demandTasksPerMinute, "demand-tasks-per-minute", 0, "trip a demand past `N` tasks and case events a minute unless its max_tasks_per_minute says otherwise (0: none)")
 	fs.BoolVar(&o.noCases, "no-cases", false, "make account matches of scope: user demands review tasks, as run with cases.topic \"\"")
 	fs.DurationVar(&o.updateInterval, "update-interval", config.Default().Cases.UpdateInterval, "at most one updated event per case per `INTERVAL` of the posts' time")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "matching goroutines")
@@ -108,6 +128,8 @@ func newScanCommand(env *Env) *cobra.Command {
 	cmd.MarkFlagDirname("lists")
 	cmd.MarkFlagFilename("rejects")
 	cmd.MarkFlagFilename("cases")
+	cmd.MarkFlagFilename("shadow")
+	cmd.MarkFlagFilename("escalation")
 	cmd.MarkFlagsMutuallyExclusive("cases", "no-cases")
 	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -122,6 +144,9 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	}
 	if o.updateInterval < 0 {
 		return usagef("scan: --update-interval must not be negative")
+	}
+	if o.demandTasksPerMinute < 0 {
+		return usagef("scan: --demand-tasks-per-minute must not be negative")
 	}
 	if o.workers < 1 || o.maxRecord < 1 || o.maxTweets < 1 || o.maxText < 1 {
 		return usagef("scan: --workers, --max-record-bytes, --max-tweets-per-record and --max-text-bytes must be positive")
@@ -155,14 +180,20 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	}
 	fmt.Fprintf(env.Stderr, "scan: lists %s: %s\n", o.lists, snap.Summary())
 
-	var casesOut io.Writer
-	if o.cases != "" {
-		f, err := os.Create(o.cases)
+	var casesOut, shadowOut, escalationOut io.Writer
+	for _, out := range []struct {
+		flag, path string
+		w          *io.Writer
+	}{{"cases", o.cases, &casesOut}, {"shadow", o.shadow, &shadowOut}, {"escalation", o.escalation, &escalationOut}} {
+		if out.path == "" {
+			continue
+		}
+		f, err := os.Create(out.path)
 		if err != nil {
-			return fmt.Errorf("scan: cases: %w", err)
+			return fmt.Errorf("scan: %s: %w", out.flag, err)
 		}
 		defer f.Close()
-		casesOut = f
+		*out.w = f
 	}
 	reported := 0
 	report := func(file string, line int64, what, msg string) {
@@ -186,10 +217,13 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 		OnCaseRefused: func(r *pipeline.Record, err error) {
 			report(r.File, r.Line, "case evidence refused", err.Error())
 		},
-		Cases:          casesOut,
-		NoCases:        o.noCases,
-		UpdateInterval: o.updateInterval,
-		MaxRecordBytes: o.maxRecord,
+		Cases:                casesOut,
+		Shadow:               shadowOut,
+		Escalation:           escalationOut,
+		DemandTasksPerMinute: o.demandTasksPerMinute,
+		NoCases:              o.noCases,
+		UpdateInterval:       o.updateInterval,
+		MaxRecordBytes:       o.maxRecord,
 		Engine: app.Engine{
 			Workers: o.workers,
 			Limits:  decode.Limits{MaxTweets: o.maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: o.maxText},
@@ -204,9 +238,9 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	c, err := scan.Run(ctx)
 	stopProgress()
 	elapsed := time.Since(start)
-	fmt.Fprintf(stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d; rejected %d\n",
+	fmt.Fprintf(stderr, "scan: read %d records (%d tweets, %s) in %s: %s tweets/s; flagged %d%s; rejected %d\n",
 		c.Records, c.Tweets, byteSize(c.BytesRead), elapsed.Round(time.Millisecond),
-		rate(c.Tweets, elapsed), c.Tasks, c.Rejected)
+		rate(c.Tweets, elapsed), c.Tasks, governedSummary(c.ByDestination), c.Rejected)
 	if !o.noCases {
 		fmt.Fprintf(stderr, "scan: cases: %s\n", caseSummary(c.Cases, o.cases))
 	}
@@ -227,6 +261,16 @@ func scanLists(o *scanOptions, at time.Time) (*matchers.Snapshot, []matchers.War
 		return nil, warnings, err
 	}
 	return sel.Snapshot, warnings, nil
+}
+
+// governedSummary says how many of the tasks went to the shadow and were
+// escalated, when any did.
+func governedSummary(byDest [4]int64) string {
+	shadow, escalated := byDest[pipeline.ToShadow], byDest[pipeline.ToEscalation]
+	if shadow == 0 && escalated == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d shadow or tripped, %d escalated)", shadow, escalated)
 }
 
 // caseSummary describes what scan's case processor did, and where its

@@ -20,7 +20,11 @@ func TestCoordinatorOnReload(t *testing.T) {
 	c := NewCoordinator(dir, nil, nil)
 	type call struct{ prev, cur, added int }
 	var calls []call
-	c.OnReload(func(prev, cur []matchers.Demand, s *matchers.Snapshot) {
+	c.OnReload(func(prevLists, curLists matchers.Lists, first bool, s *matchers.Snapshot) {
+		prev, cur := prevLists.Demands, curLists.Demands
+		if first != (prev == nil) {
+			t.Errorf("first %v with %d demands before", first, len(prev))
+		}
 		if s != c.Snapshot() {
 			t.Error("OnReload called before the snapshot was swapped in")
 		}

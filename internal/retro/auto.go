@@ -63,7 +63,7 @@ type Auto struct {
 	gen      uint64
 	cancel   context.CancelFunc // stops the running job
 	prepared bool               // Prepare succeeded
-	current  []matchers.Demand  // the lists now, for recovering jobs
+	current  *matchers.Lists    // the lists now, for recovering jobs
 }
 
 type autoJob struct {
@@ -104,21 +104,22 @@ func NewAuto(cfg AutoConfig) *Auto {
 // over the window before now. It is a lists.Coordinator OnReload; s is the
 // new snapshot.
 //
-// The first load (prev nil) queues nothing: it gives the lists that Run
+// The first load (first) queues nothing: it gives the lists that Run
 // resumes unfinished jobs of the progress topic with.
-func (a *Auto) Reloaded(prev, cur []matchers.Demand, s *matchers.Snapshot) {
+func (a *Auto) Reloaded(prev, cur matchers.Lists, first bool, s *matchers.Snapshot) {
 	a.mu.Lock()
-	a.current = cur
+	a.current = &cur
 	a.mu.Unlock()
-	if prev == nil {
+	if first {
 		return
 	}
-	added := matchers.AddedEntries(prev, cur)
+	added := matchers.AddedEntries(prev.Demands, cur.Demands)
 	if len(added) == 0 {
 		return
 	}
 	now := a.cfg.Now()
-	snap, _, err := matchers.Compile(added, now)
+	// The job matches with the exemptions of the whole lists.
+	snap, _, err := matchers.CompileLists(cur.Restrict(added), now)
 	if err != nil { // what compiled whole compiles in part
 		a.cfg.Logger.Error("retro: cannot compile the entries a reload added", "err", err)
 		return
@@ -312,7 +313,7 @@ func (a *Auto) recover(ctx context.Context) error {
 				"job", rec.Job, "omitted", rec.Omitted)
 			continue
 		}
-		snap, _, err := matchers.Compile(selectEntries(cur, rec.Entries), a.cfg.Now())
+		snap, _, err := matchers.CompileLists(cur.Restrict(selectEntries(cur.Demands, rec.Entries)), a.cfg.Now())
 		if err != nil || snap.ActiveEntries() == 0 {
 			a.cfg.Logger.Info("retro: an unfinished job's entries are no longer in the lists; not resumed", "job", rec.Job, "err", err)
 			continue

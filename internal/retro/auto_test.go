@@ -113,10 +113,10 @@ func TestAuto(t *testing.T) {
 	after := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one, two]\n",
 		"b.yaml": "id: B\njurisdiction: DE\nhashtags: [\"#New\"]\n"})
 	snapAfter, _, _ := matchers.Compile(after, now)
-	a.Reloaded(nil, before, snapAfter)    // the first load: no job
-	a.Reloaded(before, before, snapAfter) // adds nothing: no job
-	a.Reloaded(before, after, snapAfter)
-	a.Reloaded(before, after, snapAfter) // the same change again: one job
+	a.Reloaded(matchers.Lists{}, L(before), true, snapAfter) // the first load: no job
+	a.Reloaded(L(before), L(before), false, snapAfter)       // adds nothing: no job
+	a.Reloaded(L(before), L(after), false, snapAfter)
+	a.Reloaded(L(before), L(after), false, snapAfter) // the same change again: one job
 	if n := len(a.jobs); n != 1 {
 		t.Fatalf("%d jobs queued, want 1", n)
 	}
@@ -177,7 +177,7 @@ func TestAuto(t *testing.T) {
 	runs.mu.Lock()
 	runs.block = true
 	runs.mu.Unlock()
-	a.Reloaded(after, later, snapLater)
+	a.Reloaded(L(after), L(later), false, snapLater)
 	runs.waitRun(t)
 	if got := runs.lastRun(); !slices.Equal(got, []int32{0, 1, 2}) {
 		t.Errorf("second job ran partitions %v, want [0 1 2]", got)
@@ -235,8 +235,8 @@ func TestAutoRecovers(t *testing.T) {
 		defer close(done)
 		first.Run(ctx)
 	}()
-	first.Reloaded(nil, before, snap)
-	first.Reloaded(before, after, snap)
+	first.Reloaded(matchers.Lists{}, L(before), true, snap)
+	first.Reloaded(L(before), L(after), false, snap)
 	first.Assigned([]int{0})
 	runs.waitRun(t)
 	testutilWait(t, func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
@@ -251,7 +251,7 @@ func TestAutoRecovers(t *testing.T) {
 	second := NewAuto(AutoConfig{Topic: "tweets", Window: time.Hour, Offsets: topic, Store: store, Run: runs2.run,
 		Now: func() time.Time { return now.Add(time.Hour) }})
 	snapLater, _, _ := matchers.Compile(later, now)
-	second.Reloaded(nil, later, snapLater)
+	second.Reloaded(matchers.Lists{}, L(later), true, snapLater)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	done2 := make(chan struct{})
 	go func() {
@@ -275,3 +275,6 @@ func TestAutoRecovers(t *testing.T) {
 		t.Errorf("partition 1 progress %+v, want the job's window (from offset 40)", p)
 	}
 }
+
+// L is the lists of demands.
+func L(demands []matchers.Demand) matchers.Lists { return matchers.Lists{Demands: demands} }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"flagstream/matchers"
 	"flagstream/pipeline/review"
 )
 
@@ -119,6 +120,49 @@ func TestSchemaValidatesTasks(t *testing.T) {
 	}
 }
 
+// TestSchemaGovernance validates the governance fields as Build, Escalate
+// and the worker's flags write them.
+func TestSchemaGovernance(t *testing.T) {
+	sch := compileSchema(t)
+	s, c, hits := firstCase(t)
+	ex := &matchers.Exemption{ID: "EX-IN-PRESS", Category: matchers.CategoryJournalist, Reason: "Accredited journalists; any action needs legal review"}
+	for _, tc := range []struct {
+		name string
+		edit func(*review.Task)
+	}{
+		{"escalated", func(task *review.Task) { task.Escalate(ex) }},
+		{"shadow", func(task *review.Task) { task.Shadow = true }},
+		{"tripped", func(task *review.Task) { task.Shadow, task.Tripped = true, true }},
+		{"escalated in shadow", func(task *review.Task) { task.Escalate(ex); task.Shadow = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			task := review.Build(s, c.post, hits, c.src, now)
+			id := task.TaskID
+			tc.edit(&task)
+			if task.TaskID != id {
+				t.Errorf("the task id changed from %s to %s", id, task.TaskID)
+			}
+			line, err := task.Append(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(sch, line); err != nil {
+				t.Errorf("task does not validate: %v\n%s", err, indent(line))
+			}
+		})
+	}
+	task := review.Build(s, c.post, hits, c.src, now)
+	task.Escalate(ex)
+	if task.Action != "escalate" || task.Priority != "critical" || *task.Exemption != (review.Exemption{ID: "EX-IN-PRESS", Category: "journalist", Reason: ex.Reason}) {
+		t.Errorf("Escalate: action %s, priority %s, exemption %+v", task.Action, task.Priority, task.Exemption)
+	}
+	for _, m := range task.Matches {
+		if m.Action == "escalate" {
+			t.Errorf("a match's action (the demand's) became escalate")
+		}
+	}
+}
+
 // TestSchemaRejects checks that the schema is not vacuous: tasks broken in
 // one field each must fail it.
 func TestSchemaRejects(t *testing.T) {
@@ -182,6 +226,25 @@ func TestSchemaRejects(t *testing.T) {
 		{"source file and kafka both", func(m map[string]any) {
 			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 0, "file": "f", "line": 1}
 		}},
+		{"escalated without an exemption", func(m map[string]any) { m["action"] = "escalate" }},
+		{"exemption but withheld", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "journalist", "reason": "Press"}
+			m["priority"] = "critical"
+		}},
+		{"exemption not critical", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "journalist", "reason": "Press"}
+			m["action"], m["priority"] = "escalate", "high"
+		}},
+		{"exemption of an unknown category", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "celebrity", "reason": "Famous"}
+			m["action"], m["priority"] = "escalate", "critical"
+		}},
+		{"exemption without a reason", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "journalist"}
+			m["action"], m["priority"] = "escalate", "critical"
+		}},
+		{"shadow false", func(m map[string]any) { m["shadow"] = false }},
+		{"tripped without shadow", func(m map[string]any) { m["tripped"] = true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var m map[string]any
@@ -224,6 +287,7 @@ func TestSchemaCoversTask(t *testing.T) {
 		{"match", reflect.TypeFor[review.Match](), defs["match"].(map[string]any)},
 		{"source", reflect.TypeFor[review.Source](), defs["source"].(map[string]any)},
 		{"retro", reflect.TypeFor[review.Retro](), defs["retro"].(map[string]any)},
+		{"exemption", reflect.TypeFor[review.Exemption](), root["properties"].(map[string]any)["exemption"].(map[string]any)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fields, always []string

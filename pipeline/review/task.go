@@ -34,9 +34,36 @@ type Task struct {
 	Tweet         Tweet    `json:"tweet"`
 	Matches       []Match  `json:"matches"`
 	Source        Source   `json:"source"`
+	// The governance fields, absent when not applicable (see Escalate).
+	// Exemption names the exemption of the tweet's author.
+	Exemption *Exemption `json:"exemption,omitempty"`
+	// Shadow marks a task sent to the shadow topic instead of reviewers:
+	// a shadow-mode demand's, or (with Tripped) a tripped demand's.
+	Shadow  bool `json:"shadow,omitempty"`
+	Tripped bool `json:"tripped,omitempty"`
 	// Retro is set on the tasks of a retro-hunt job, which re-read
 	// retained input; nil (absent) otherwise.
 	Retro *Retro `json:"retro,omitempty"`
+}
+
+// Exemption is the exemption (an exemption file) of a task's author.
+type Exemption struct {
+	ID       string `json:"id"`
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+}
+
+// ActionEscalate is the action of a task whose author is exempt.
+const ActionEscalate = "escalate"
+
+// Escalate marks the task as one whose author is exempt under e: it names
+// the exemption and asks for escalation at critical priority, never for
+// withholding. The task id does not change: it depends on the tweet and
+// its matches only.
+func (t *Task) Escalate(e *matchers.Exemption) {
+	t.Exemption = &Exemption{ID: e.ID, Category: e.Category.String(), Reason: e.Reason}
+	t.Action = ActionEscalate
+	t.Priority = matchers.PriorityCritical.String()
 }
 
 // Retro names the retro-hunt job that found a tweet in retained input:
