@@ -96,3 +96,52 @@ func FuzzParseProgress(f *testing.F) {
 		}
 	})
 }
+
+func TestJobRecordRoundTrip(t *testing.T) {
+	r := JobRecord{Job: "retro-1", Topic: "tweets", Since: t0, Until: t0.Add(time.Hour), Selection: testSelection,
+		Entries: []JobEntry{{Demand: "LATE", Kind: "hashtag", Entry: "#LateTag"}}, CreatedAt: t0}
+	data, err := r.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseJobRecord(data)
+	if err != nil || got.Job != r.Job || len(got.Entries) != 1 || got.Entries[0] != r.Entries[0] || !got.Until.Equal(r.Until) {
+		t.Fatalf("ParseJobRecord(%s) = %+v, %v", data, got, err)
+	}
+	if string(JobKey("retro-1")) != "retro-1/job" {
+		t.Errorf("JobKey = %q", JobKey("retro-1"))
+	}
+	for _, bad := range []string{
+		strings.Replace(string(data), `"job":"retro-1"`, `"job":"a/b"`, 1),
+		strings.Replace(string(data), `"topic":"tweets"`, `"topic":""`, 1),
+		strings.Replace(string(data), `"entry":"#LateTag"`, `"entry":""`, 1),
+		strings.Replace(string(data), JobSchema, "flagstream.retro_job/v0", 1),
+		string(data) + "{}",
+	} {
+		if _, err := ParseJobRecord([]byte(bad)); err == nil {
+			t.Errorf("ParseJobRecord accepted %s", bad)
+		}
+	}
+}
+
+func FuzzParseJobRecord(f *testing.F) {
+	r := JobRecord{Job: "retro-1", Topic: "tweets", Since: t0, Until: t0, Selection: testSelection,
+		Entries: []JobEntry{{Demand: "D", Kind: "handle", Entry: "@x"}}, CreatedAt: t0}
+	data, _ := r.Marshal()
+	f.Add(data)
+	f.Add([]byte(`{"schema":"flagstream.retro_job/v1"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseJobRecord(data)
+		if err != nil {
+			return
+		}
+		again, err := r.Marshal()
+		if err != nil {
+			t.Fatalf("Marshal of a parsed record: %v", err)
+		}
+		q, err := ParseJobRecord(again)
+		if err != nil || q.Job != r.Job || len(q.Entries) != len(r.Entries) {
+			t.Fatalf("round trip: %+v, %v; want %+v", q, err, r)
+		}
+	})
+}
