@@ -8,17 +8,19 @@ import (
 
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
 	"flagstream/pipeline"
 	"flagstream/pipeline/breaker"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
 // collectors: the pipeline's stages, the Kafka adapters', the lists' and
-// flagstream_build_info.
+// flagstream_build_info, and the retro-hunt's.
 type Metrics struct {
 	Pipeline *pipeline.Metrics
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
+	Retro    *retro.Metrics
 	Breaker  *breaker.Metrics
 }
 
@@ -33,6 +35,7 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Pipeline: pipeline.NewMetrics(reg),
 		Kafka:    kafkaio.NewMetrics(reg),
 		Lists:    lists.NewMetrics(reg),
+		Retro:    retro.NewMetrics(reg),
 		Breaker:  breaker.NewMetrics(reg),
 	}
 }
