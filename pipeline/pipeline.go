@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"flagstream/matchers"
+	"flagstream/pipeline/cases"
 	"flagstream/pipeline/decode"
 )
 
@@ -229,6 +230,10 @@ type Config struct {
 	// Ordered, when set, takes the evidence in input order (see Ordered);
 	// it needs Cases, and forces Writers to 1.
 	Ordered Ordered
+	// Retro, when set, marks every review task and case evidence as found
+	// by this retro-hunt job in retained input (the tasks' "retro" field);
+	// it changes no task or case id.
+	Retro *cases.Retro
 	// Breaker, when set, is the demands' circuit breaker: each live task
 	// asks it once per demand it names (pipeline/breaker.Breaker).
 	Breaker Breaker

@@ -41,6 +41,9 @@ type processor struct {
 	// beforeRecord, when set (by tests), runs before each record is
 	// processed, inside its panic guard.
 	beforeRecord func(*Record)
+	// retro and retroTask mark the evidence and tasks of a retro-hunt job.
+	retro     *cases.Retro
+	retroTask *review.Retro
 
 	// Per snapshot: the case view of its demands, entries and
 	// exemptions.
@@ -80,7 +83,7 @@ type probe struct {
 }
 
 func newProcessor(cfg Config) *processor {
-	return &processor{
+	p := &processor{
 		dec:          decode.Decoder{Limits: cfg.Limits},
 		lists:        cfg.Lists,
 		bindings:     cfg.Bindings,
@@ -91,6 +94,11 @@ func newProcessor(cfg Config) *processor {
 		beforeRecord: cfg.BeforeRecord,
 		gov:          governor{breaker: cfg.Breaker},
 	}
+	if r := cfg.Retro; r != nil {
+		p.retro = &cases.Retro{Job: r.Job, Since: r.Since.UTC(), Until: r.Until.UTC()}
+		p.retroTask = review.NewRetro(r.Job, r.Since, r.Until)
+	}
+	return p
 }
 
 // process fills b's outputs, rejections and stats from its records, with
@@ -243,6 +251,7 @@ func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time)
 // index into s.Exemptions, or -1), and counts it in b's stats.
 func (p *processor) task(b *Batch, i int, s *matchers.Snapshot, post *matchers.Post, src review.Source, hits []matchers.Hit, gr group, exemption int, now time.Time) error {
 	task := review.Build(s, post, hits, src, now)
+	task.Retro = p.retroTask
 	dest := ToReview
 	switch gr {
 	case groupShadow:
@@ -326,6 +335,7 @@ func (p *processor) evidence(b *Batch, i int, s *matchers.Snapshot, post *matche
 		ev.Exemption = p.evidenceExemption(s, &ev, c, d)
 		ev.ViaBinding = h.ViaBinding
 		ev.SeenAt = now
+		ev.Retro = p.retro
 		p.ev = ev
 		in := cases.Input{Evidence: &p.ev}
 		start := len(b.out)

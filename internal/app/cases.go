@@ -124,26 +124,63 @@ func (c *caseSystem) ensureTopics(ctx context.Context) error {
 }
 
 func (c *caseSystem) tryEnsureTopics(ctx context.Context) error {
+	return ensureOwnedTopics(ctx, c.cfg, c.conn, c.log)
+}
+
+// ensureOwnedTopics creates the owned topics (OwnedTopics) that are
+// missing and checks those that exist, once; kafkaio.ErrTopicConfig marks
+// one that exists with the wrong settings.
+func ensureOwnedTopics(ctx context.Context, cfg config.Config, conn kafkaio.Connection, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	inputPartitions := 0
-	if c.cfg.Cases.Topic != "" && c.cfg.Cases.Partitions == 0 {
-		n, err := kafkaio.PartitionCount(ctx, c.conn, c.cfg.Input.Topic)
+	if cfg.Cases.Topic != "" && cfg.Cases.Partitions == 0 {
+		n, err := kafkaio.PartitionCount(ctx, conn, cfg.Input.Topic)
 		if errors.Is(err, kafka.UnknownTopicOrPartition) {
 			return fmt.Errorf("cases.partitions is 0, so the evidence and state topics take the input topic's partition count, "+
-				"but input topic %s does not exist (yet): create it, or set cases.partitions", c.cfg.Input.Topic)
+				"but input topic %s does not exist (yet): create it, or set cases.partitions", cfg.Input.Topic)
 		}
 		if err != nil {
 			return err
 		}
 		inputPartitions = n
 	}
-	counts, err := kafkaio.EnsureTopics(ctx, c.conn, OwnedTopics(c.cfg, inputPartitions))
+	counts, err := kafkaio.EnsureTopics(ctx, conn, OwnedTopics(cfg, inputPartitions))
 	if err != nil {
 		return err
 	}
-	c.log.Info("owned topics ready", "partitions", counts)
+	log.Info("owned topics ready", "partitions", counts)
 	return nil
+}
+
+// followBindings returns a bindings table for a pipeline outside run (a
+// retro job): the pins of snap, and the bindings topic read up to its end
+// and followed until stop is called. It makes sure of the owned topics
+// first, so that the job's case evidence has its topic.
+func followBindings(ctx context.Context, cfg config.Config, conn kafkaio.Connection, log *slog.Logger, snap *matchers.Snapshot) (table *accounts.Table, stop func(), err error) {
+	if err := ensureOwnedTopics(ctx, cfg, conn, log); err != nil {
+		if errors.Is(err, kafkaio.ErrTopicConfig) {
+			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
+		return nil, nil, err
+	}
+	table = accounts.NewTable()
+	table.SetPins(Pins(snap))
+	f := accounts.NewFollower(accounts.FollowerConfig{Conn: conn, Topic: cfg.Accounts.BindingsTopic, Table: table, MaxWait: cfg.Input.MaxWait, Logger: log})
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { // owned by the caller through stop
+		defer close(done)
+		f.Run(fctx)
+	}()
+	stop = func() { cancel(); <-done }
+	select {
+	case <-f.Done():
+		return table, stop, nil
+	case <-ctx.Done():
+		stop()
+		return nil, nil, fmt.Errorf("reading the bindings topic %s: %w", cfg.Accounts.BindingsTopic, ctx.Err())
+	}
 }
 
 // TopicsReady returns a channel closed once the owned topics are there:
@@ -212,6 +249,10 @@ func (c *caseSystem) bindings(snapshot func() *matchers.Snapshot) func() matcher
 		return c.Table
 	}
 }
+
+// liveBindings returns the table as the live pipeline last set it: the
+// retro-hunts of run read it so, without setting their selection's pins.
+func (c *caseSystem) liveBindings() matchers.Bindings { return c.Table }
 
 // Pins returns the pinned accounts of the active demands of s: normalized
 // handle → user id. A handle pinned to two ids by two demands is left out:

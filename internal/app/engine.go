@@ -78,8 +78,9 @@ func (e Engine) Pipeline(src pipeline.Source, sink pipeline.Sink, snapshot func(
 	}
 }
 
-// newConsumer returns the consumer group source of cfg's input topic.
-func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m *kafkaio.Metrics) (*kafkaio.GroupSource, error) {
+// newConsumer returns the consumer group source of cfg's input topic;
+// onAssign, when set, learns the partitions of each generation.
+func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m *kafkaio.Metrics, onAssign func([]int)) (*kafkaio.GroupSource, error) {
 	return kafkaio.NewGroupSource(conn, kafkaio.SourceConfig{
 		Topic:             cfg.Input.Topic,
 		Group:             cfg.Input.Group,
@@ -96,6 +97,7 @@ func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m
 		MaxMessageBytes:   int(cfg.Limits.MaxMessageBytes),
 		Logger:            log,
 		Metrics:           m,
+		OnAssign:          onAssign,
 	})
 }
 

@@ -10,19 +10,22 @@ import (
 	"flagstream/internal/caseproc"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
 	"flagstream/pipeline"
 	"flagstream/pipeline/breaker"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
 // collectors: the pipeline's stages, the Kafka adapters', the lists' and
-// flagstream_build_info, the bindings table's and the case processor's.
+// flagstream_build_info, the bindings table's, the case processor's and
+// the retro-hunt's.
 type Metrics struct {
 	Pipeline *pipeline.Metrics
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
 	Accounts *accounts.Metrics
 	Cases    *caseproc.Metrics
+	Retro    *retro.Metrics
 	Breaker  *breaker.Metrics
 }
 
@@ -39,6 +42,7 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Lists:    lists.NewMetrics(reg),
 		Accounts: accounts.NewMetrics(reg),
 		Cases:    caseproc.NewMetrics(reg),
+		Retro:    retro.NewMetrics(reg),
 		Breaker:  breaker.NewMetrics(reg),
 	}
 }

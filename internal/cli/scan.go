@@ -13,6 +13,7 @@ import (
 
 	"flagstream/config"
 	"flagstream/internal/app"
+	"flagstream/matchers"
 	"flagstream/pipeline"
 	"flagstream/pipeline/cases"
 	"flagstream/pipeline/decode"
@@ -23,7 +24,9 @@ Scan reads tweets as NDJSON (one JSON value a line: an API v1.1 tweet, a v1.1
 search response, or an API v2 response) from the files named, or from
 standard input when none or "-" is named, matches them against the demand
 lists in --lists, and writes one review task per flagged tweet to standard
-output as NDJSON, in input order.
+output as NDJSON, in input order. With --demand (repeatable) it matches only
+the demands named, as a retro-hunt does; their tasks then report only their
+matches, and lists_version is the version of the demands selected.
 
 A line that cannot be processed (broken JSON, invalid UTF-8, not a tweet,
 too large) never stops the scan: it is counted, reported on standard error
@@ -77,7 +80,10 @@ const scanExamples = `
   flagstream scan --lists deploy/examples/lists --cases cases.ndjson tweets.ndjson > tasks.ndjson
 
   # Shadow-mode and tripped demands' tasks apart, every demand tripping past 500 tasks a minute
-  flagstream scan --lists deploy/examples/lists --shadow shadow.ndjson --demand-tasks-per-minute 500 tweets.ndjson > tasks.ndjson`
+  flagstream scan --lists deploy/examples/lists --shadow shadow.ndjson --demand-tasks-per-minute 500 tweets.ndjson > tasks.ndjson
+
+  # Only what one demand names (an unknown id is an error, exit 2)
+  flagstream scan --lists deploy/examples/lists --demand IN-MEITY-2021-02-04 tweets.ndjson`
 
 // maxReportedRejects bounds the rejection messages on standard error.
 const maxReportedRejects = 100
@@ -85,6 +91,7 @@ const maxReportedRejects = 100
 // scanOptions are scan's flags.
 type scanOptions struct {
 	lists, rejects, at, progress string
+	demands                      []string
 	cases, shadow, escalation    string
 	noCases                      bool
 	demandTasksPerMinute         int
@@ -112,6 +119,7 @@ func newScanCommand(env *Env) *cobra.Command {
 	fs.BoolVar(&o.noCases, "no-cases", false, "make account matches of scope: user demands review tasks, as run with cases.topic \"\"")
 	fs.DurationVar(&o.updateInterval, "update-interval", config.Default().Cases.UpdateInterval, "at most one updated event per case per `INTERVAL` of the posts' time")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "matching goroutines")
+	fs.StringArrayVar(&o.demands, "demand", nil, "match only the demand with this `ID` (repeatable; default every demand)")
 	fs.StringVar(&o.at, "at", "", "evaluate demands' received/expires dates at `TIME` (YYYY-MM-DD or RFC 3339) instead of now")
 	fs.IntVar(&o.maxRecord, "max-record-bytes", 4<<20, "longest line accepted; longer lines are rejected without being held in memory")
 	fs.IntVar(&o.maxTweets, "max-tweets-per-record", decode.DefaultLimits.MaxTweets, "most tweets one line (search response or v2 page) may carry")
@@ -158,7 +166,12 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 		stderr = status
 	}
 
-	snap, warnings, err := app.LoadLists(o.lists, at)
+	for _, d := range o.demands {
+		if d == "" {
+			return usagef("scan: --demand needs a demand id")
+		}
+	}
+	snap, warnings, err := scanLists(o, at)
 	for _, w := range warnings {
 		fmt.Fprintf(env.Stderr, "flagstream: warning: %v\n", &w)
 	}
@@ -235,6 +248,19 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 		return fmt.Errorf("scan: %w", err)
 	}
 	return nil
+}
+
+// scanLists loads the lists scan matches with: every demand, or those
+// --demand names.
+func scanLists(o *scanOptions, at time.Time) (*matchers.Snapshot, []matchers.Warning, error) {
+	if len(o.demands) == 0 {
+		return app.LoadLists(o.lists, at)
+	}
+	sel, warnings, err := app.LoadSelection(o.lists, at, app.Selection{Demands: o.demands})
+	if err != nil {
+		return nil, warnings, err
+	}
+	return sel.Snapshot, warnings, nil
 }
 
 // governedSummary says how many of the tasks went to the shadow and were

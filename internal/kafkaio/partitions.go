@@ -180,35 +180,6 @@ func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]in
 	return from, until, nil
 }
 
-// listOffsets returns the first or last offset (which) of each partition.
-func listOffsets(ctx context.Context, c *kafka.Client, topic string, parts []int, which int64) (map[int]int64, error) {
-	req := make([]kafka.OffsetRequest, len(parts))
-	for i, p := range parts {
-		req[i] = kafka.OffsetRequest{Partition: p, Timestamp: which}
-	}
-	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	out := map[int]int64{}
-	for _, p := range res.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		if which == kafka.FirstOffset {
-			out[p.Partition] = p.FirstOffset
-		} else {
-			out[p.Partition] = p.LastOffset
-		}
-	}
-	for _, p := range parts {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("list offsets of %s: no answer for partition %d", topic, p)
-		}
-	}
-	return out, nil
-}
-
 // OffsetsAt returns, for each partition of topic, the offset of its first
 // record written at or after t (Kafka's offsets-for-times), or its end
 // offset when there is none: where a read of the records since t starts.

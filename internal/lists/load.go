@@ -58,14 +58,20 @@ type Loader struct {
 // the entry files the demands read beside the demand files (for a watcher
 // to look at). An error names each broken file and line.
 func (l Loader) Load(at time.Time) (s *matchers.Snapshot, warnings []matchers.Warning, entryFiles []string, err error) {
-	lists, warnings, err := ParseDir(l.Dir)
+	s, _, warnings, entryFiles, err = l.LoadLists(at)
+	return s, warnings, entryFiles, err
+}
+
+// LoadLists is Load that also returns the parsed lists.
+func (l Loader) LoadLists(at time.Time) (s *matchers.Snapshot, lists matchers.Lists, warnings []matchers.Warning, entryFiles []string, err error) {
+	lists, warnings, err = ParseDir(l.Dir)
 	if err != nil {
-		return nil, warnings, nil, err
+		return nil, lists, warnings, nil, err
 	}
 	s, more, err := matchers.CompileLists(lists, at)
 	warnings = append(warnings, more...)
 	if err != nil {
-		return nil, warnings, nil, err
+		return nil, lists, warnings, nil, err
 	}
 	note := func(file string, list *matchers.EntryList) {
 		for _, f := range list.Files() {
@@ -80,5 +86,5 @@ func (l Loader) Load(at time.Time) (s *matchers.Snapshot, warnings []matchers.Wa
 	for i := range lists.Exemptions {
 		note(lists.Exemptions[i].File, &lists.Exemptions[i].Entries)
 	}
-	return s, warnings, entryFiles, nil
+	return s, lists, warnings, entryFiles, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -84,6 +85,22 @@ func TestSchemaValidatesTasks(t *testing.T) {
 			})
 		}
 	}
+	t.Run("retro", func(t *testing.T) {
+		p := post(tweet{id: "7", text: "#FarmerGenocide"})
+		task := review.Build(s, p, match(t, s, p), review.KafkaSource("tweets", 1, 2), now)
+		task.Retro = review.NewRetro("retro-0123456789abcdef", now.Add(-72*time.Hour), now)
+		line, err := task.Append(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(sch, line); err != nil {
+			t.Errorf("task does not validate: %v\n%s", err, indent(line))
+		}
+		want := `"retro":{"job":"retro-0123456789abcdef","since":"2025-12-30T03:04:05.6Z","until":"2026-01-02T03:04:05.6Z"}`
+		if !bytes.Contains(line, []byte(want)) {
+			t.Errorf("task %s\nlacks %s", line, want)
+		}
+	})
 	for _, tc := range []struct{ name, text string }{
 		{"misinformation", "a farmer genocide is planned"},
 		{"hashtag", "#FarmerGenocide"},
@@ -200,6 +217,12 @@ func TestSchemaRejects(t *testing.T) {
 			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 1.5}
 		}},
 		{"source line 0", func(m map[string]any) { m["source"] = map[string]any{"file": "f", "line": 0} }},
+		{"retro without job", func(m map[string]any) {
+			m["retro"] = map[string]any{"since": "2021-02-01T00:00:00Z", "until": "2021-02-04T00:00:00Z"}
+		}},
+		{"retro since not a time", func(m map[string]any) {
+			m["retro"] = map[string]any{"job": "j", "since": "72h", "until": "2021-02-04T00:00:00Z"}
+		}},
 		{"source file and kafka both", func(m map[string]any) {
 			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 0, "file": "f", "line": 1}
 		}},
@@ -263,6 +286,7 @@ func TestSchemaCoversTask(t *testing.T) {
 		{"author", reflect.TypeFor[review.Author](), tweetDef["properties"].(map[string]any)["author"].(map[string]any)},
 		{"match", reflect.TypeFor[review.Match](), defs["match"].(map[string]any)},
 		{"source", reflect.TypeFor[review.Source](), defs["source"].(map[string]any)},
+		{"retro", reflect.TypeFor[review.Retro](), defs["retro"].(map[string]any)},
 		{"exemption", reflect.TypeFor[review.Exemption](), root["properties"].(map[string]any)["exemption"].(map[string]any)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

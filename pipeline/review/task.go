@@ -41,6 +41,9 @@ type Task struct {
 	// a shadow-mode demand's, or (with Tripped) a tripped demand's.
 	Shadow  bool `json:"shadow,omitempty"`
 	Tripped bool `json:"tripped,omitempty"`
+	// Retro is set on the tasks of a retro-hunt job, which re-read
+	// retained input; nil (absent) otherwise.
+	Retro *Retro `json:"retro,omitempty"`
 }
 
 // Exemption is the exemption (an exemption file) of a task's author.
@@ -61,6 +64,21 @@ func (t *Task) Escalate(e *matchers.Exemption) {
 	t.Exemption = &Exemption{ID: e.ID, Category: e.Category.String(), Reason: e.Reason}
 	t.Action = ActionEscalate
 	t.Priority = matchers.PriorityCritical.String()
+}
+
+// Retro names the retro-hunt job that found a tweet in retained input:
+// its id and the window of record times it read, RFC 3339 in UTC. The
+// task id does not depend on it: a tweet flagged live and by a retro job
+// with the same matches has one task id.
+type Retro struct {
+	Job   string `json:"job"`
+	Since string `json:"since"`
+	Until string `json:"until"`
+}
+
+// NewRetro returns the Retro of job over the window since to until.
+func NewRetro(job string, since, until time.Time) *Retro {
+	return &Retro{Job: job, Since: since.UTC().Format(time.RFC3339Nano), Until: until.UTC().Format(time.RFC3339Nano)}
 }
 
 // Tweet is the flagged tweet as the reviewer sees it.

@@ -41,7 +41,7 @@ var (
 )
 
 // wantRows are the dashboard's rows, in order (prefixes of their titles).
-var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latency", "Lists", "Governance", "Cases"}
+var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latency", "Lists", "Governance", "Cases", "Retro-hunt"}
 
 // wantAlerts are the alerts the rules must define.
 var wantAlerts = []string{
