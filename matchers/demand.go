@@ -30,7 +30,20 @@ type Demand struct {
 	// post matches one of the demand's texts; 0 means
 	// DefaultTextSimilarity.
 	TextSimilarity float64
-	Entries        EntryList
+	// Mode is where the demand's tasks and case events go: to reviewers
+	// (live) or only to the shadow topic (shadow).
+	Mode Mode
+	// MaxTasksPerMinute is the demand's circuit breaker on each instance:
+	// past this many tasks and case events within a minute the demand
+	// trips. 0 leaves it to the configuration's default
+	// (limits.demand_tasks_per_minute); NoTaskLimit turns it off.
+	MaxTasksPerMinute int
+	Entries           EntryList
+	// Pins are the demand's pinned accounts (`accounts:`). The handle of
+	// each is also one of Entries' handle entries: a pin binds that entry
+	// to an account, so that the account's posts match the entry under any
+	// handle.
+	Pins []Pin
 
 	File string // where the demand was read, for messages
 	Line int    // line of its id
@@ -46,6 +59,15 @@ func (d *Demand) TextThreshold() float64 {
 
 // JurisdictionList returns the jurisdictions joined by commas.
 func (d *Demand) JurisdictionList() string { return strings.Join(d.Jurisdictions, ",") }
+
+// Pin is an `accounts:` item of a demand: the account with user id UserID
+// holds the listed handle Handle, whatever handle it posts under later.
+type Pin struct {
+	Handle string // as written, with or without '@'; a handle entry of the demand
+	UserID string // digits, without leading zeros
+	File   string
+	Line   int
+}
 
 // Entry is one thing a demand names.
 type Entry struct {
@@ -258,6 +280,43 @@ func (s Status) String() string { return statusNames.name(uint8(s)) }
 
 // ParseStatus returns the status named s.
 func ParseStatus(s string) (Status, error) { return parseEnum[Status](statusNames, s) }
+
+// Mode is whether a demand's matches reach reviewers.
+type Mode uint8
+
+// The modes.
+const (
+	ModeLive Mode = iota
+	// ModeShadow sends a demand's tasks and case events to the shadow
+	// topic only, marked "shadow": true, so that a team sees a new
+	// demand's volume before reviewers do.
+	ModeShadow
+)
+
+var modeNames = enum{"live", "shadow"}
+
+func (m Mode) String() string { return modeNames.name(uint8(m)) }
+
+// ParseMode returns the mode named s.
+func ParseMode(s string) (Mode, error) { return parseEnum[Mode](modeNames, s) }
+
+// NoTaskLimit, as a Demand's MaxTasksPerMinute, turns its circuit breaker
+// off whatever the configuration's default (a demand file's
+// max_tasks_per_minute: 0).
+const NoTaskLimit = -1
+
+// TaskLimit returns the demand's circuit breaker given the configuration's
+// default: the most tasks and case events a minute before it trips, 0 for
+// none.
+func (d *Demand) TaskLimit(defaultLimit int) int {
+	switch {
+	case d.MaxTasksPerMinute == NoTaskLimit:
+		return 0
+	case d.MaxTasksPerMinute > 0:
+		return d.MaxTasksPerMinute
+	}
+	return max(defaultLimit, 0)
+}
 
 // TierSet is a set of tiers.
 type TierSet uint8

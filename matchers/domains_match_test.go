@@ -43,7 +43,7 @@ func TestMatchDomainsIDNA(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []want
-			for _, h := range m.Match(s, textPost(tt.text)) {
+			for _, h := range m.Match(s, textPost(tt.text), nil) {
 				got = append(got, want{string(h.Value), string(s.EntryValue(h.Entry)), h.Tier.String()})
 			}
 			if !slices.Equal(got, tt.want) {
@@ -58,7 +58,7 @@ func TestMatchDomainsIDNA(t *testing.T) {
 func TestLookalikeDomainsNeedTheTier(t *testing.T) {
 	s := compileAt(t, feb2021, map[string]string{"d.yaml": "id: D-1\njurisdiction: IN\ndomains: [example.org]\n"})
 	var m Matcher
-	if hits := m.Match(s, textPost("https://exаmple.org/ https://examp1e.org/")); len(hits) != 0 {
+	if hits := m.Match(s, textPost("https://exаmple.org/ https://examp1e.org/"), nil); len(hits) != 0 {
 		t.Errorf("Match = %v, want no hits at the default tiers", describeHits(s, hits))
 	}
 }

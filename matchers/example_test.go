@@ -35,7 +35,7 @@ domains: [example.org]
 		Text:         []byte("#Farmer_Genocide ＠ｆｉｃｔ\u200b_farmer_01 https://news.example.org/x"),
 	}
 	var m matchers.Matcher // one per worker; reuse it
-	for _, h := range m.Match(snapshot, &matchers.Post{Parts: []matchers.Part{{In: matchers.InTweet, Tweet: tweet}}}) {
+	for _, h := range m.Match(snapshot, &matchers.Post{Parts: []matchers.Part{{In: matchers.InTweet, Tweet: tweet}}}, nil) {
 		d := snapshot.Demands()[snapshot.Demand(h.Entry)]
 		fmt.Printf("%s %s: %q matches %q (%s) of %s [%s]\n",
 			h.Kind, h.In, h.Value, snapshot.EntryValue(h.Entry), h.Tier, d.ID, d.JurisdictionList())

@@ -143,6 +143,7 @@ func FuzzTextsFile(f *testing.F) {
 	f.Add([]byte("# claims\n\nThe government has secretly added a tracking chemical to the new vaccine\n  We are # 1 in the world and nobody can tell us otherwise ever  \r\n#\n"))
 	f.Add([]byte("RT @x: short one https://t.co/x\n农民抗议农民抗议农民抗议\nकिसान आंदोलन जारी है दिल्ली की सीमाओं पर हज़ारों किसान\n"))
 	f.Add([]byte("\xff\xfe\n#\tcomment\n" + strings.Repeat("word ", 900)))
+	f.Add([]byte("rt ://x a:// b (https://t.co/y) www. WWW.X.Y wwwx.y @a@b c Rt y y rt a:/ b c:// d e f g h\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lines := bytes.Split(data, []byte("\n"))
 		last := 0
@@ -175,6 +176,12 @@ func FuzzTextsFile(f *testing.F) {
 			if b := sh.shingleSplit(&n, text, &w); !slices.Equal(a, b) {
 				t.Fatalf("shingles of %q differ when given it split", text)
 			}
+			sh.wordHashes(&n, text, nil)
+			fast := slices.Clone(sh.hashes)
+			sh.anyText(&n, text, nil)
+			if !slices.Equal(fast, sh.hashes) {
+				t.Fatalf("words of %q differ between the ASCII and the general reading", text)
+			}
 			if err != nil || !utf8.Valid(text) {
 				return
 			}
@@ -189,7 +196,7 @@ func FuzzTextsFile(f *testing.F) {
 				t.Fatalf("Compile(%q): %v", text, err)
 			}
 			var m Matcher
-			hits := m.Match(s, &Post{Parts: []Part{{In: InTweet, Tweet: &Tweet{Text: text}}}})
+			hits := m.Match(s, &Post{Parts: []Part{{In: InTweet, Tweet: &Tweet{Text: text}}}}, nil)
 			if len(hits) != 1 || hits[0].Similarity != 1 {
 				t.Fatalf("text %q matching itself: %d hits %+v", text, len(hits), hits)
 			}

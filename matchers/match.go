@@ -49,6 +49,21 @@ type Hit struct {
 	// Similarity is, for a text hit, the Jaccard index of the shingles
 	// of the post's text and the listed text.
 	Similarity float64
+	// ViaBinding is set on a hit of a handle entry found through the
+	// account bound to the handle rather than through the handle itself:
+	// the author (kind author_id) or a mentioned account (kind mention)
+	// is the user id that a binding or a pin of the demand ties to the
+	// listed handle. Value is then the handle as the post shows it, or the
+	// user id when the post shows none.
+	ViaBinding bool
+}
+
+// Bindings is what the matcher knows of handle bindings (learned from the
+// bindings topic, or pinned). A nil Bindings binds nothing.
+type Bindings interface {
+	// BoundHandles calls fn with the exact-tier key (as matchers.EntryKey
+	// gives for a handle, without '@') of every listed handle bound to userID.
+	BoundHandles(userID []byte, fn func(handleKey []byte))
 }
 
 // SameThing reports whether h and o match the same entry by the same text
@@ -94,19 +109,29 @@ type Matcher struct {
 	// Text matching scratch.
 	shingles shingler
 	sig      [textHashes]uint64
-	band     []byte
 	cands    []uint32
+
+	// Binding lookups: onBound is m.boundHandle, made once; boundSnap and
+	// boundHit are its arguments while Bindings.BoundHandles runs.
+	onBound   func(handleKey []byte)
+	boundSnap *Snapshot
+	boundHit  Hit
 }
 
 // Match returns the hits of post p against snapshot s, each distinct
 // (kind, place, text, entry) once at its strongest tier, in the order found.
-// The result is valid until the next call.
-func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
+// With bindings (nil for none), and with the pins of s's demands, a post
+// part whose author, or a mention entity whose account, is a user id bound
+// to a listed handle also hits that handle's entries, ViaBinding (an
+// author whose handle hit the entry itself is not hit again). The result is
+// valid until the next call.
+func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 	m.hits = m.hits[:0]
 	if s == nil || s.Entries() == 0 {
 		return m.hits
 	}
 	handles := s.sets[EntryHandle][TierExact].Len() > 0
+	bound := handles && (bindings != nil || s.pinnedIDs.Len() > 0)
 	ids := s.sets[EntryUserID][TierExact].Len() > 0
 	hashtags := s.sets[EntryHashtag][TierExact].Len() > 0
 	domains := s.sets[EntryDomain][TierExact].Len() > 0
@@ -120,16 +145,29 @@ func (m *Matcher) Match(s *Snapshot, p *Post) []Hit {
 		if ids && len(t.AuthorID) > 0 {
 			m.lookupID(s, t.AuthorID, Hit{Kind: HitAuthorID, In: in, Value: t.AuthorID})
 		}
+		if bound && len(t.AuthorID) > 0 {
+			h := Hit{Kind: HitAuthorID, In: in, Sigil: '@', Value: t.AuthorHandle, ViaBinding: true}
+			if len(t.AuthorHandle) == 0 {
+				h.Sigil, h.Value = 0, t.AuthorID
+			}
+			m.lookupBound(s, bindings, t.AuthorID, h)
+		}
 		for _, mn := range t.Mentions {
 			if handles && len(mn.Handle) > 0 {
 				m.lookupName(s, EntryHandle, mn.Handle, Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle})
 			}
-			if ids && len(mn.ID) > 0 {
+			if (ids || bound) && len(mn.ID) > 0 {
 				h := Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle}
 				if len(mn.Handle) == 0 {
 					h.Sigil, h.Value = 0, mn.ID
 				}
-				m.lookupID(s, mn.ID, h)
+				if ids {
+					m.lookupID(s, mn.ID, h)
+				}
+				if bound {
+					h.ViaBinding = true
+					m.lookupBound(s, bindings, mn.ID, h)
+				}
 			}
 		}
 		if hashtags {
@@ -218,6 +256,60 @@ func (m *Matcher) lookupID(s *Snapshot, id []byte, h Hit) {
 		id = id[1:]
 	}
 	m.emit(s, s.sets[EntryUserID][TierExact].Lookup(id), h, TierExact)
+}
+
+// lookupBound emits h for the handle entries bound to user id id: pinned
+// by a demand, or bound in bindings (which may be nil).
+func (m *Matcher) lookupBound(s *Snapshot, bindings Bindings, id []byte, h Hit) {
+	for len(id) > 1 && id[0] == '0' {
+		id = id[1:]
+	}
+	if s.pinnedIDs.Len() > 0 {
+		m.emitBound(s, s.pinnedIDs.Lookup(id), h)
+	}
+	if bindings == nil {
+		return
+	}
+	if m.onBound == nil {
+		m.onBound = m.boundHandle
+	}
+	m.boundSnap, m.boundHit = s, h
+	bindings.BoundHandles(id, m.onBound)
+	m.boundSnap = nil
+}
+
+// boundHandle emits m.boundHit for the entries of a bound handle's key.
+func (m *Matcher) boundHandle(key []byte) {
+	if s := m.boundSnap; s != nil {
+		m.emitBound(s, s.sets[EntryHandle][TierExact].Lookup(key), m.boundHit)
+	}
+}
+
+// emitBound records a binding hit h for each handle entry of refs whose
+// demand is active, unless the same part's author hit the entry by its
+// handle.
+func (m *Matcher) emitBound(s *Snapshot, refs Refs, h Hit) {
+	for i := 0; i < refs.Len(); i++ {
+		e := refs.At(i)
+		if s.kinds[e] != EntryHandle || s.states[s.Demand(e)] != StateActive {
+			continue
+		}
+		if h.Kind == HitAuthorID && m.hitByAuthor(e, h.In) {
+			continue
+		}
+		h.Entry, h.Tier = e, TierExact
+		m.add(h)
+	}
+}
+
+// hitByAuthor reports whether entry e has an author hit in part in.
+func (m *Matcher) hitByAuthor(e uint32, in Where) bool {
+	for i := range m.hits {
+		if h := &m.hits[i]; h.Kind == HitAuthor && h.In == in && h.Entry == e {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupHost looks up a link's host and each of its parent domains, by
@@ -321,13 +413,7 @@ func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
 	signature(&m.sig, a)
 	m.cands = m.cands[:0]
 	for b := range textBands {
-		m.band = appendBandKey(m.band[:0], &m.sig, b)
-		refs := x.bands.Lookup(m.band)
-		for i := range refs.Len() {
-			if c := refs.At(i); !slices.Contains(m.cands, c) {
-				m.cands = append(m.cands, c)
-			}
-		}
+		m.cands = x.bands.appendTexts(m.cands, bandKey(&m.sig, b))
 	}
 	if len(m.cands) == 0 {
 		return

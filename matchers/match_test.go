@@ -381,7 +381,7 @@ func TestMatch(t *testing.T) {
 				lists = "main"
 			}
 			s := snapshots[lists]
-			got := describeHits(s, m.Match(s, tt.post))
+			got := describeHits(s, m.Match(s, tt.post, nil))
 			want := tt.want
 			if want == nil {
 				want = []hit{}
@@ -396,17 +396,17 @@ func TestMatch(t *testing.T) {
 func TestMatchEmpty(t *testing.T) {
 	var m Matcher
 	post := textPost("#FarmerGenocide @baduser")
-	if hits := m.Match(nil, post); len(hits) != 0 {
+	if hits := m.Match(nil, post, nil); len(hits) != 0 {
 		t.Errorf("Match(nil snapshot) = %d hits, want 0", len(hits))
 	}
 	s, _, err := Compile(nil, feb2021)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hits := m.Match(s, post); len(hits) != 0 {
+	if hits := m.Match(s, post, nil); len(hits) != 0 {
 		t.Errorf("Match(empty snapshot) = %d hits, want 0", len(hits))
 	}
-	if hits := m.Match(s, &Post{}); len(hits) != 0 {
+	if hits := m.Match(s, &Post{}, nil); len(hits) != 0 {
 		t.Errorf("Match(empty post) = %d hits, want 0", len(hits))
 	}
 }
@@ -420,7 +420,7 @@ func TestMatchConcurrent(t *testing.T) {
 		wg.Go(func() {
 			var m Matcher
 			for range 200 {
-				hits := m.Match(s, textPost("@bad\u200buser #Farmer_Genocide https://news.example.org/x"))
+				hits := m.Match(s, textPost("@bad\u200buser #Farmer_Genocide https://news.example.org/x"), nil)
 				if len(hits) != 3 {
 					t.Errorf("Match: %d hits, want 3", len(hits))
 					return
@@ -493,10 +493,10 @@ func TestMatchAllocs(t *testing.T) {
 	for _, bp := range benchPosts {
 		t.Run(bp.name, func(t *testing.T) {
 			var m Matcher
-			if hits := m.Match(s, bp.post); len(hits) != bp.hits {
+			if hits := m.Match(s, bp.post, nil); len(hits) != bp.hits {
 				t.Fatalf("Match: %d hits %v, want %d", len(hits), describeHits(s, hits), bp.hits)
 			}
-			allocs := testing.AllocsPerRun(100, func() { m.Match(s, bp.post) })
+			allocs := testing.AllocsPerRun(100, func() { m.Match(s, bp.post, nil) })
 			if allocs != 0 {
 				t.Errorf("Match allocates %v times per call after warm-up, want 0", allocs)
 			}
@@ -512,7 +512,7 @@ func BenchmarkMatch(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bp.post.Main().Text)))
 			for b.Loop() {
-				m.Match(s, bp.post)
+				m.Match(s, bp.post, nil)
 			}
 		})
 	}

@@ -240,15 +240,15 @@ func appendLowerASCII(dst, src []byte) []byte {
 	out := dst[n:]
 	out = out[:len(src)] // no bounds check in the loop
 	for i, c := range src {
-		out[i] = c + asciiUpper[c]
+		out[i] = c + asciiLowerDelta[c]
 	}
 	return dst
 }
 
-// asciiUpper[c] is what turns the ASCII byte c into lower case: 'a'-'A' for
+// asciiLowerDelta[c] is what turns the ASCII byte c into lower case: 'a'-'A' for
 // a capital, 0 otherwise. asciiKept[c] is 0 for the separators the loose
 // tier drops (isASCIISeparator), 1 for every other byte.
-var asciiUpper, asciiKept = func() (upper, kept [256]byte) {
+var asciiLowerDelta, asciiKept = func() (upper, kept [256]byte) {
 	for c := range 256 {
 		if 'A' <= c && c <= 'Z' {
 			upper[c] = 'a' - 'A'

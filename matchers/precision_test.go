@@ -63,7 +63,7 @@ func TestPhrasesMatchWholeWords(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []want
-			for _, h := range m.Match(s, textPost(tt.text)) {
+			for _, h := range m.Match(s, textPost(tt.text), nil) {
 				got = append(got, want{string(h.Value), string(s.EntryValue(h.Entry)), h.Tier.String()})
 			}
 			if !slices.Equal(got, tt.want) {

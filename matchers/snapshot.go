@@ -51,6 +51,14 @@ type compiled struct {
 	first     []uint32
 	entryEnd  []uint32
 	entryText []byte
+	// kinds[e] is the kind of entry e.
+	kinds []EntryKind
+
+	// pinnedIDs maps each pinned user id (digits without leading zeros)
+	// to the handle entries pinned to it; pinned[e] is the user id pinned
+	// to handle entry e.
+	pinnedIDs *Set
+	pinned    map[uint32]string
 
 	// sets[kind][tier] maps normalized keys to entry indexes. The exact set
 	// holds every entry; the loose set only entries whose loose key differs
@@ -79,6 +87,9 @@ type compiled struct {
 
 	counts  [][numEntryKinds]int // per demand, entries (repeats counted once)
 	entries int                  // in the sets, repeats counted once
+
+	// exempt holds the exemptions; nil when there are none.
+	exempt *exemptions
 }
 
 // CheckIDs reports every demand whose id an earlier one already uses, as a
@@ -98,11 +109,20 @@ func CheckIDs(demands []Demand) error {
 	return errors.Join(errs...)
 }
 
-// Compile builds the snapshot of demands as active at time at. Demand ids
-// must be unique (CheckIDs). Entries that
-// repeat within a demand are counted once and reported as warnings. The
-// demands' entry lists are copied; the caller may drop them.
+// Compile builds the snapshot of demands as active at time at, without
+// exemptions: CompileLists(Lists{Demands: demands}, at).
 func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
+	return CompileLists(Lists{Demands: demands}, at)
+}
+
+// CompileLists builds the snapshot of the demands and exemptions of l as
+// active at time at. Demand ids must be unique (CheckIDs), exemption ids
+// too (CheckExemptionIDs), and every demand an exemption applies to must
+// be among the demands. Entries that repeat within a demand are counted
+// once and reported as warnings. The entry lists are copied; the caller
+// may drop them.
+func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
+	demands := l.Demands
 	if err := CheckIDs(demands); err != nil {
 		return nil, nil, err
 	}
@@ -117,7 +137,7 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	var (
 		builders [numEntryKinds][numTiers]SetBuilder
 		tagSets  [numTiers]SetBuilder
-		textRefs []uint32
+		texts    textPool
 		n        Normalizer
 		words    Words
 		exact    []byte
@@ -140,6 +160,7 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 		}
 	}
 	c.entryEnd = make([]uint32, 0, total)
+	c.kinds = make([]EntryKind, 0, total)
 	c.entryText = make([]byte, 0, text)
 	for k, n := range perKind {
 		if n > 0 {
@@ -201,6 +222,7 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			}
 			c.entryText = append(c.entryText, value...)
 			c.entryEnd = append(c.entryEnd, uint32(len(c.entryText)))
+			c.kinds = append(c.kinds, kind)
 			c.counts[di][kind]++
 			c.tiers[kind] |= d.Tiers
 			sums[di] += entryHash(kind, value)
@@ -210,9 +232,10 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 			case kind == EntryPhrase:
 				err2 = c.addPhrase(&n, &words, &builders[EntryPhrase], &tagSets, d.Tiers, value, ref)
 			case kind == EntryText:
-				// Texts match by their shingles (buildTextIndex),
-				// at the exact tier's normalization.
-				textRefs = append(textRefs, ref)
+				// Texts match by their shingles (buildTextIndex), at
+				// the exact tier's normalization; appendEntryKey has
+				// left the text's word hashes in n's text scratch.
+				texts.add(ref, n.texts.distinct())
 			case kind == EntryDomain:
 				// Domains have no loose tier: a host's separators
 				// are part of its name.
@@ -275,34 +298,32 @@ func Compile(demands []Demand, at time.Time) (*Snapshot, []Warning, error) {
 	for t := TierLoose; t < numTiers; t++ {
 		c.phraseTags[t], _ = tagSets[t].BuildGrouped(nil, skip)
 	}
-	if skip != nil {
-		textRefs = slices.DeleteFunc(textRefs, skip)
+	pinSums, err := c.compilePins(ds, &n)
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(textRefs) > 0 {
-		var sh shingler
-		var err error
-		c.texts, err = buildTextIndex(&n, &sh, textRefs, c.EntryValue,
-			func(ref uint32) float64 { return ds[c.Demand(ref)].TextThreshold() })
-		if err != nil {
-			return nil, nil, err
-		}
+	if len(texts.refs) > 0 {
+		c.texts = buildTextIndex(&texts, skip, func(ref uint32) float64 { return ds[c.Demand(ref)].TextThreshold() })
 	}
 	for di := range ds {
 		d := &ds[di]
 		if d.Status == StatusRescinded {
-			c.hashes[di] = demandHash(d, 0, 0)
+			c.hashes[di] = demandHash(d, 0, 0, 0)
 		} else {
 			total := 0
 			for _, n := range c.counts[di] {
 				total += n
 			}
-			c.hashes[di] = demandHash(d, uint32(total), sums[di])
+			c.hashes[di] = demandHash(d, uint32(total), sums[di], pinSums[di])
 			c.entries += total
 		}
 		d.Entries = EntryList{}
 	}
 	slices.SortFunc(c.changes, time.Time.Compare)
 	c.changes = slices.CompactFunc(c.changes, time.Time.Equal)
+	if c.exempt, err = compileExemptions(l.Exemptions, ds); err != nil {
+		return nil, nil, err
+	}
 	return c.at(at), warnings, nil
 }
 
@@ -317,9 +338,83 @@ func mayLoosen(v []byte) bool {
 	return false
 }
 
-// demandHash identifies a demand's metadata and its entries' count and
-// order-independent sum.
-func demandHash(d *Demand, entries uint32, entrySum uint64) [sha256.Size]byte {
+// compilePins builds the pinned user id set of the demands' pins and
+// returns, per demand, an order-independent sum of its pins for the lists
+// version. A pin must name a handle entry of its demand; a handle pinned to
+// two ids is an error at the later pin.
+func (c *compiled) compilePins(ds []Demand, n *Normalizer) ([]uint64, error) {
+	sums := make([]uint64, len(ds))
+	var (
+		b        SetBuilder
+		key, id  []byte
+		errs     []error
+		hashBuf  []byte
+		pinnedAt map[uint32]*Pin
+	)
+	for di := range ds {
+		d := &ds[di]
+		if d.Status == StatusRescinded {
+			continue
+		}
+		for pi := range d.Pins {
+			pin := &d.Pins[pi]
+			var err error
+			if key, err = AppendEntryKey(key[:0], n, EntryHandle, []byte(pin.Handle)); err != nil {
+				errs = append(errs, &ListError{File: pin.File, Line: pin.Line, Msg: err.Error()})
+				continue
+			}
+			if id, err = AppendEntryKey(id[:0], n, EntryUserID, []byte(pin.UserID)); err != nil {
+				errs = append(errs, &ListError{File: pin.File, Line: pin.Line, Msg: err.Error()})
+				continue
+			}
+			ref, ok := c.demandEntry(EntryHandle, key, di)
+			if !ok {
+				errs = append(errs, &ListError{File: pin.File, Line: pin.Line,
+					Msg: fmt.Sprintf("accounts: handle %q is not a handle entry of demand %s", pin.Handle, d.ID)})
+				continue
+			}
+			if prev, ok := c.pinned[ref]; ok {
+				if prev != string(id) {
+					first := pinnedAt[ref]
+					errs = append(errs, &ListError{File: pin.File, Line: pin.Line,
+						Msg: fmt.Sprintf("accounts: handle %q is pinned to %s here and to %s at %s:%d", pin.Handle, id, prev, first.File, first.Line)})
+				}
+				continue
+			}
+			if c.pinned == nil {
+				c.pinned, pinnedAt = map[uint32]string{}, map[uint32]*Pin{}
+			}
+			c.pinned[ref], pinnedAt[ref] = string(id), pin
+			if err := b.Add(id, ref); err != nil {
+				errs = append(errs, &ListError{File: pin.File, Line: pin.Line, Msg: err.Error()})
+				continue
+			}
+			hashBuf = append(append(append(append(hashBuf[:0], "pin\x00"...), key...), 0), id...)
+			sums[di] += xxhash.Sum64(hashBuf)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c.pinnedIDs = b.Build()
+	return sums, nil
+}
+
+// demandEntry returns the entry of demand d whose exact key of kind is
+// key.
+func (c *compiled) demandEntry(kind EntryKind, key []byte, d int) (uint32, bool) {
+	refs := c.sets[kind][TierExact].Lookup(key)
+	for i := range refs.Len() {
+		if e := refs.At(i); c.Demand(e) == d {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// demandHash identifies a demand's metadata, its entries' count and
+// order-independent sum, and the sum of its pins (0 without pins).
+func demandHash(d *Demand, entries uint32, entrySum, pinSum uint64) [sha256.Size]byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "demand\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00entries\x00%d\x00%016x\x00",
 		d.ID, d.JurisdictionList(), d.Authority, d.LegalBasis, d.Reference,
@@ -328,6 +423,17 @@ func demandHash(d *Demand, entries uint32, entrySum uint64) [sha256.Size]byte {
 		// Only a threshold other than the default is hashed, so
 		// versions of lists from before texts stay as they were.
 		fmt.Fprintf(h, "text_similarity\x00%g\x00", d.TextThreshold())
+	}
+	// Likewise the governance fields, only when set.
+	if d.Mode != ModeLive {
+		fmt.Fprintf(h, "mode\x00%s\x00", d.Mode)
+	}
+	if d.MaxTasksPerMinute != 0 {
+		fmt.Fprintf(h, "max_tasks_per_minute\x00%d\x00", d.MaxTasksPerMinute)
+	}
+	if len(d.Pins) > 0 {
+		// Likewise pins: only demands that have some hash them.
+		fmt.Fprintf(h, "pins\x00%d\x00%016x\x00", len(d.Pins), pinSum)
 	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
@@ -400,6 +506,11 @@ func (c *compiled) at(t time.Time) *Snapshot {
 			version.Write(c.hashes[i][:])
 		}
 	}
+	if c.exempt != nil {
+		// Exemptions change what happens to matches, so they are part
+		// of the version; lists without any keep theirs.
+		version.Write(c.exempt.hash[:])
+	}
 	s.version = hex.EncodeToString(version.Sum(nil)[:8])
 	if i, _ := slices.BinarySearchFunc(c.changes, t, func(a, b time.Time) int {
 		if !a.After(b) {
@@ -448,6 +559,11 @@ func (s *Snapshot) Active(d int) bool { return s.states[d] == StateActive }
 // State returns the state of demand d (an index into Demands) at Time.
 func (s *Snapshot) State(d int) State { return s.states[d] }
 
+// DemandHash identifies demand d's metadata and entries, whatever their
+// order: it changes when the demand's file (or an entry file of it) says
+// something else, and only then.
+func (s *Snapshot) DemandHash(d int) [sha256.Size]byte { return s.hashes[d] }
+
 // Counts returns the number of entries of each kind of demand d, repeats
 // counted once.
 func (s *Snapshot) Counts(d int) [numEntryKinds]int { return s.counts[d] }
@@ -475,6 +591,21 @@ func (c *compiled) Demand(e uint32) int {
 	return sort.Search(len(c.demands), func(d int) bool { return c.first[d+1] > e })
 }
 
+// EntryKind returns the kind of entry e.
+func (c *compiled) EntryKind(e uint32) EntryKind { return c.kinds[e] }
+
+// PinnedUserID returns the user id (digits without leading zeros) that the
+// demand's `accounts:` pins to handle entry e; "" when none.
+func (c *compiled) PinnedUserID(e uint32) string { return c.pinned[e] }
+
+// CaseEntry reports whether entry e is an account entry (a handle, pinned
+// or not, or a user id) of a demand with scope user: its matches are
+// evidence for the entry's case, not parts of a review task.
+func (c *compiled) CaseEntry(e uint32) bool {
+	k := c.kinds[e]
+	return (k == EntryHandle || k == EntryUserID) && c.demands[c.Demand(e)].Scope == ScopeUser
+}
+
 // EntryValue returns entry e as written in its demand.
 func (c *compiled) EntryValue(e uint32) []byte {
 	return c.entryText[c.entryStart(e):c.entryEnd[e]]
@@ -492,7 +623,7 @@ func (c *compiled) entryStart(e uint32) uint32 {
 // Bytes estimates the memory the compiled snapshot occupies, without the
 // parsed demands it was compiled from.
 func (s *Snapshot) Bytes() int {
-	n := 4*cap(s.first) + 4*cap(s.entryEnd) + cap(s.entryText)
+	n := 4*cap(s.first) + 4*cap(s.entryEnd) + cap(s.entryText) + cap(s.kinds) + s.pinnedIDs.Bytes()
 	for k := range s.sets {
 		for t := range s.sets[k] {
 			n += s.sets[k][t].Bytes()
@@ -503,6 +634,9 @@ func (s *Snapshot) Bytes() int {
 	}
 	if s.texts != nil {
 		n += s.texts.Bytes()
+	}
+	if s.exempt != nil {
+		n += s.exempt.handles.Bytes() + s.exempt.ids.Bytes()
 	}
 	return n
 }
@@ -515,6 +649,14 @@ func (s *Snapshot) Summary() string {
 			active++
 		}
 	}
-	return fmt.Sprintf("%d demands (%d active), %d entries (%d active), lists version %s",
-		len(s.demands), active, s.Entries(), s.ActiveEntries(), s.version)
+	exempt := ""
+	switch n := len(s.Exemptions()); n {
+	case 0:
+	case 1:
+		exempt = ", 1 exemption"
+	default:
+		exempt = fmt.Sprintf(", %d exemptions", n)
+	}
+	return fmt.Sprintf("%d demands (%d active), %d entries (%d active)%s, lists version %s",
+		len(s.demands), active, s.Entries(), s.ActiveEntries(), exempt, s.version)
 }

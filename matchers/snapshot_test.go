@@ -180,12 +180,12 @@ func TestSnapshotActive(t *testing.T) {
 	var m Matcher
 	for _, h := range []string{"fict_future", "fict_expired", "fict_rescinded"} {
 		post := &Post{Parts: []Part{{Tweet: &Tweet{AuthorHandle: []byte(h), Text: []byte("#FutureTag rescinded phrase")}}}}
-		if hits := m.Match(s, post); len(hits) != 0 {
+		if hits := m.Match(s, post, nil); len(hits) != 0 {
 			t.Errorf("post by inactive demand's %s: %d hits, want none", h, len(hits))
 		}
 	}
 	post := &Post{Parts: []Part{{Tweet: &Tweet{AuthorHandle: []byte("fict_active")}}}}
-	if hits := m.Match(s, post); len(hits) != 1 {
+	if hits := m.Match(s, post, nil); len(hits) != 1 {
 		t.Errorf("post by active demand's fict_active: %d hits, want 1", len(hits))
 	}
 	if got, want := s.Time(), feb2021; !got.Equal(want) {
@@ -292,7 +292,7 @@ func TestSnapshotRepeatedEntries(t *testing.T) {
 	} {
 		post := &Post{Parts: []Part{{Tweet: &Tweet{AuthorHandle: []byte(handle)}}}}
 		var got []string
-		for _, h := range m.Match(s, post) {
+		for _, h := range m.Match(s, post, nil) {
 			got = append(got, s.Demands()[s.Demand(h.Entry)].ID+" "+string(s.EntryValue(h.Entry)))
 		}
 		if !slices.Equal(got, want) {
@@ -362,7 +362,7 @@ func TestSnapshotAtFlipsActivity(t *testing.T) {
 		s    *Snapshot
 		want int
 	}{{"feb", feb, 0}, {"mar", mar, 1}, {"apr", apr, 0}} {
-		if got := len(m.Match(tc.s, post)); got != tc.want {
+		if got := len(m.Match(tc.s, post, nil)); got != tc.want {
 			t.Errorf("%s: %d hits for fict_march, want %d", tc.name, got, tc.want)
 		}
 	}

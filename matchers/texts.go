@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
@@ -49,14 +51,17 @@ const (
 	maxTextEntryBytes     = 4096
 
 	// The bands: a text at similarity J becomes a candidate with
-	// probability 1-(1-J^textRows)^textBands: 0.999 at J=0.5, 0.2 at
-	// J=0.1.
-	textBands  = 24
+	// probability 1-(1-J^textRows)^textBands: 0.997 at J=0.5 (the lowest
+	// threshold), 0.999999 at 0.7, 0.18 at J=0.1.
+	textBands  = 20
 	textRows   = 2
 	textHashes = textBands * textRows
 )
 
-// textSeeds are the MinHash functions' parameters: h_i(x) = mix(x^a_i)*b_i.
+// textSeeds are the MinHash functions' parameters: h_i(x) = (x^a_i)*b_i,
+// b_i odd. x is already an xxhash-mixed shingle hash, so one multiply
+// orders shingles independently for each i (TestTextIndexAgainstBruteForce
+// checks that banding finds the pairs that the exact similarity does).
 var textSeeds = func() (s [textHashes][2]uint64) {
 	x := uint64(0x243F6A8885A308D3) // splitmix64 from the digits of pi
 	next := func() uint64 {
@@ -73,11 +78,7 @@ var textSeeds = func() (s [textHashes][2]uint64) {
 }()
 
 // minHash returns the value of MinHash function i for shingle hash h.
-func minHash(i int, h uint64) uint64 {
-	x := h ^ textSeeds[i][0]
-	x = (x ^ x>>32) * textSeeds[i][1]
-	return x ^ x>>29
-}
+func minHash(i int, h uint64) uint64 { return (h ^ textSeeds[i][0]) * textSeeds[i][1] }
 
 // mixShingle combines the hash of a shingle's words so far with the next
 // word's hash.
@@ -108,12 +109,122 @@ type seenSlot struct {
 
 // isChunkSpace reports whether r separates the chunks of a text: white
 // space, except the invisible characters that words step over.
-func isChunkSpace(r rune) bool { return isUnicodeSpace(r) && !IsInvisible(r) }
+func isChunkSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiClass[r] == asciiSpace
+	}
+	return isUnicodeSpace(r) && !IsInvisible(r)
+}
+
+// The classes of bytes for splitting texts, as bits; 0 is any other
+// ASCII byte.
+const (
+	asciiWord  = 1 << iota // a letter or a digit
+	asciiUpper             // an upper-case letter (with asciiWord)
+	asciiSpace
+	nonASCII
+)
+
+// byteClass classifies every byte; asciiClass is its ASCII half.
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = nonASCII
+		case isUnicodeSpace(rune(c)):
+			t[c] = asciiSpace
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			t[c] = asciiWord
+		case 'A' <= c && c <= 'Z':
+			t[c] = asciiWord | asciiUpper
+		}
+	}
+	return t
+}()
+
+var asciiClass = [utf8.RuneSelf]uint8(byteClass[:utf8.RuneSelf])
+
+// asciiText sets sh.hashes to the word hashes of text, as wordHashes
+// does, in one pass, and reports whether it could: false when text is not
+// all ASCII.
+func (sh *shingler) asciiText(text []byte) bool {
+	sh.hashes = sh.hashes[:0]
+	chunkStart, mark, skip, first := true, 0, false, true
+	for i := 0; i < len(text); {
+		c := text[i]
+		cl := byteClass[c]
+		if chunkStart && cl != asciiSpace {
+			// A chunk starts at i; its words count unless it is a
+			// leading RT, a mention or a link (skipTextChunk).
+			chunkStart, mark = false, len(sh.hashes)
+			skip = c == '@' || hasPrefixFold(text[i:], "www.") && i+4 < len(text) && byteClass[text[i+4]] != asciiSpace ||
+				first && hasPrefixFold(text[i:], "rt") && (i+2 == len(text) || byteClass[text[i+2]] == asciiSpace)
+			first = false
+		}
+		switch {
+		case cl&asciiWord != 0:
+			start, flags := i, uint8(0)
+			for ; i < len(text); i++ {
+				cl := byteClass[text[i]]
+				if cl&asciiWord == 0 {
+					break
+				}
+				flags |= cl
+			}
+			if !skip {
+				sh.asciiWord(text[start:i], flags&asciiUpper != 0)
+			}
+			continue
+		case cl == asciiSpace:
+			chunkStart = true
+		case cl == nonASCII:
+			return false
+		default:
+			if c == ':' && !skip && i+2 < len(text) && text[i+1] == '/' && text[i+2] == '/' {
+				skip = true // a link: none of its chunk's words count
+				sh.hashes = sh.hashes[:mark]
+			}
+		}
+		i++
+	}
+	return true
+}
+
+// hasPrefixFold reports whether b starts with the lower-case ASCII prefix,
+// in any case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		if b[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiWord appends the hash of an ASCII word, lower-cased when upper says
+// it has capitals.
+func (sh *shingler) asciiWord(word []byte, upper bool) {
+	if upper {
+		sh.lower = appendLowerASCII(sh.lower[:0], word)
+		word = sh.lower
+	}
+	sh.hashes = append(sh.hashes, xxhash.Sum64(word))
+}
 
 // wordHashes sets sh.hashes to the hashes of text's words. split, when not
 // nil, holds text already split (Words.Split), which saves splitting its
 // non-ASCII chunks again.
 func (sh *shingler) wordHashes(n *Normalizer, text []byte, split *Words) {
+	if !sh.asciiText(text) {
+		sh.anyText(n, text, split)
+	}
+}
+
+// anyText is wordHashes for any text.
+func (sh *shingler) anyText(n *Normalizer, text []byte, split *Words) {
 	sh.hashes = sh.hashes[:0]
 	first := true
 	k := 0 // next word of split
@@ -148,7 +259,7 @@ func (sh *shingler) wordHashes(n *Normalizer, text []byte, split *Words) {
 		}
 		isFirst := first
 		first = false
-		if skipTextChunk(chunk, isFirst) {
+		if skipTextChunk(chunk, isFirst, true) {
 			continue
 		}
 		if ascii {
@@ -176,38 +287,35 @@ func (sh *shingler) wordHashes(n *Normalizer, text []byte, split *Words) {
 // and digits, lower-cased (what Words.Split and Exact make of them).
 func (sh *shingler) asciiWords(chunk []byte) {
 	for j := 0; j < len(chunk); {
-		c := chunk[j]
-		if !isASCIIAlnum(c) {
+		if asciiClass[chunk[j]]&asciiWord == 0 {
 			j++
 			continue
 		}
-		sh.lower = sh.lower[:0]
-		for ; j < len(chunk) && isASCIIAlnum(chunk[j]); j++ {
-			c := chunk[j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+		start, flags := j, uint8(0)
+		for ; j < len(chunk); j++ {
+			cl := asciiClass[chunk[j]]
+			if cl&asciiWord == 0 {
+				break
 			}
-			sh.lower = append(sh.lower, c)
+			flags |= cl
 		}
-		sh.hashes = append(sh.hashes, xxhash.Sum64(sh.lower))
+		sh.asciiWord(chunk[start:j], flags&asciiUpper != 0)
 	}
-}
-
-func isASCIIAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // skipTextChunk reports whether a white-space-separated chunk of a text is
 // left out of its words: a retweet's leading RT, an @mention (of any
-// width) or a link.
-func skipTextChunk(chunk []byte, first bool) bool {
+// width) or a link. colon says whether the chunk may hold a ':'.
+func skipTextChunk(chunk []byte, first, colon bool) bool {
 	if first && len(chunk) == 2 && chunk[0]|0x20 == 'r' && chunk[1]|0x20 == 't' {
 		return true
 	}
-	if chunk[0] == '@' || bytes.HasPrefix(chunk, []byte("＠")) || bytes.HasPrefix(chunk, []byte("﹫")) {
+	switch {
+	case chunk[0] == '@':
 		return true
-	}
-	if bytes.Contains(chunk, []byte("://")) {
+	case chunk[0] == 0xEF && len(chunk) >= 3 && (chunk[1] == 0xBC && chunk[2] == 0xA0 || chunk[1] == 0xB9 && chunk[2] == 0xAB): // ＠ ﹫
+		return true
+	case colon && bytes.Contains(chunk, []byte("://")):
 		return true
 	}
 	return len(chunk) > 4 && chunk[0]|0x20 == 'w' && chunk[1]|0x20 == 'w' && chunk[2]|0x20 == 'w' && chunk[3] == '.'
@@ -229,6 +337,11 @@ func (sh *shingler) shingle(n *Normalizer, text []byte) []uint64 {
 // shingleSplit is shingle with text already split, when split is not nil.
 func (sh *shingler) shingleSplit(n *Normalizer, text []byte, split *Words) []uint64 {
 	sh.wordHashes(n, text, split)
+	return sh.distinct()
+}
+
+// distinct returns the distinct shingle hashes of the words in sh.hashes.
+func (sh *shingler) distinct() []uint64 {
 	sh.shingles = sh.shingles[:0]
 	nw := len(sh.hashes)
 	if nw == 0 {
@@ -282,14 +395,67 @@ func signature(sig *[textHashes]uint64, shingles []uint64) {
 	}
 }
 
-// appendBandKey appends the lookup key of band b of sig to dst.
-func appendBandKey(dst []byte, sig *[textHashes]uint64, b int) []byte {
-	dst = append(dst, byte(b))
+// bandKey returns the lookup key of band b of sig: a hash of the band's
+// values, never 0. Two bands of different values may share a key; the
+// exact check of a candidate's similarity makes that harmless.
+func bandKey(sig *[textHashes]uint64, b int) uint64 {
+	h := uint64(b+1) * 0x9E3779B97F4A7C15
 	for _, v := range sig[b*textRows : (b+1)*textRows] {
-		dst = append(dst, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+		h = mixShingle(h, v)
+	}
+	return h | 1
+}
+
+// bandTable maps band keys to the texts that have them: an
+// open-addressing table of keys, each with a chain of entries.
+type bandTable struct {
+	slots []bandSlot
+	next  []uint32 // per entry, the next entry of its key, index+1
+	texts []uint32 // per entry, its text
+}
+
+type bandSlot struct {
+	key   uint64
+	first uint32 // index+1 of the key's last entry added
+}
+
+func newBandTable(entries int) *bandTable {
+	size := 16
+	for size < 2*entries {
+		size *= 2
+	}
+	return &bandTable{slots: make([]bandSlot, size), next: make([]uint32, 0, entries), texts: make([]uint32, 0, entries)}
+}
+
+func (t *bandTable) slot(key uint64) *bandSlot {
+	mask := uint64(len(t.slots) - 1)
+	for pos := (key * 0xD6E8FEB86659FD93 >> 32) & mask; ; pos = (pos + 1) & mask {
+		if s := &t.slots[pos]; s.key == key || s.key == 0 {
+			return s
+		}
+	}
+}
+
+func (t *bandTable) add(key uint64, text uint32) {
+	s := t.slot(key)
+	s.key = key
+	t.texts = append(t.texts, text)
+	t.next = append(t.next, s.first)
+	s.first = uint32(len(t.texts))
+}
+
+// appendTexts appends the texts under key to dst, each once.
+func (t *bandTable) appendTexts(dst []uint32, key uint64) []uint32 {
+	for e := t.slot(key).first; e != 0; e = t.next[e-1] {
+		if c := t.texts[e-1]; !slices.Contains(dst, c) {
+			dst = append(dst, c)
+		}
 	}
 	return dst
 }
+
+// Bytes returns the memory the table occupies.
+func (t *bandTable) Bytes() int { return 16*cap(t.slots) + 4*cap(t.next) + 4*cap(t.texts) }
 
 // jaccard returns |a∩b| and |a∪b| of two sorted sets.
 func jaccard(a, b []uint64) (inter, union int) {
@@ -320,7 +486,7 @@ type textIndex struct {
 	refs     []uint32 // entry reference of each text
 	ends     []uint32 // text i's sorted shingles end at ends[i] in shingles
 	shingles []uint64
-	bands    *Set // band key -> text indexes
+	bands    *bandTable
 	// filter has a bit set for every listed shingle: bit h>>filterShift.
 	filter      []uint64
 	filterShift uint
@@ -349,39 +515,76 @@ func (x *textIndex) Bytes() int {
 	return 4*cap(x.refs) + 4*cap(x.ends) + 8*cap(x.shingles) + 8*cap(x.filter) + x.bands.Bytes()
 }
 
-// buildTextIndex indexes the texts given by their entry references refs
-// and values, of demands whose thresholds similarity gives.
-func buildTextIndex(n *Normalizer, sh *shingler, refs []uint32, value func(uint32) []byte, similarity func(uint32) float64) (*textIndex, error) {
-	x := &textIndex{texts: len(refs), refs: refs, ends: make([]uint32, 0, len(refs)), minSimilarity: 1}
-	var (
-		bands SetBuilder
-		sig   [textHashes]uint64
-		key   []byte
-	)
-	bands.Grow(len(refs)*textBands, len(refs)*textBands*(1+8*textRows))
-	for i, ref := range refs {
-		s := sh.shingle(n, value(ref))
+// textPool collects the listed texts' shingle sets as Compile reads them.
+type textPool struct {
+	refs     []uint32 // entry reference of each text
+	ends     []uint32 // text i's sorted shingles end at ends[i]
+	shingles []uint64
+}
+
+// add adds the text of entry ref, whose distinct shingles are s.
+func (p *textPool) add(ref uint32, s []uint64) {
+	start := len(p.shingles)
+	p.shingles = append(p.shingles, s...)
+	slices.Sort(p.shingles[start:])
+	p.refs = append(p.refs, ref)
+	p.ends = append(p.ends, uint32(len(p.shingles)))
+}
+
+// buildTextIndex indexes the texts of p except those skip reports, of
+// demands whose thresholds similarity gives. Signatures are computed on
+// all cores.
+func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uint32) float64) *textIndex {
+	x := &textIndex{minSimilarity: 1}
+	for i, ref := range p.refs {
+		if skip != nil && skip(ref) {
+			continue
+		}
+		start := uint32(0)
+		if i > 0 {
+			start = p.ends[i-1]
+		}
+		s := p.shingles[start:p.ends[i]]
+		x.refs = append(x.refs, ref)
+		x.shingles = append(x.shingles, s...)
+		x.ends = append(x.ends, uint32(len(x.shingles)))
 		if x.minShingles == 0 || len(s) < x.minShingles {
 			x.minShingles = len(s)
 		}
 		x.minSimilarity = min(x.minSimilarity, similarity(ref))
-		start := len(x.shingles)
-		x.shingles = append(x.shingles, s...)
-		slices.Sort(x.shingles[start:])
-		x.ends = append(x.ends, uint32(len(x.shingles)))
-		signature(&sig, s)
-		for b := range textBands {
-			key = appendBandKey(key[:0], &sig, b)
-			if err := bands.Add(key, uint32(i)); err != nil {
-				return nil, err
+	}
+	x.texts = len(x.refs)
+
+	keys := make([][textBands]uint64, x.texts)
+	workers := min(runtime.GOMAXPROCS(0), max(x.texts/1024, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() { // owned by buildTextIndex; joined below
+			defer wg.Done()
+			var sig [textHashes]uint64
+			for i := w; i < x.texts; i += workers {
+				signature(&sig, x.textShingles(uint32(i)))
+				for b := range textBands {
+					keys[i][b] = bandKey(&sig, b)
+				}
 			}
+		}()
+	}
+	wg.Wait()
+	x.bands = newBandTable(x.texts * textBands)
+	for i := range keys {
+		for _, k := range keys[i] {
+			x.bands.add(k, uint32(i))
 		}
 	}
-	x.bands = bands.Build()
-	// About 16 bits per shingle: one bit test passes an unlisted
-	// shingle with probability 1/16.
+
+	// 4 to 8 bits per shingle: one bit test passes an unlisted shingle
+	// with probability 1/8 to 1/4, and the bitmap of 10,000 texts (256
+	// KiB) stays in a core's cache, which matters more: a post is
+	// ruled out after a few more tests, each a cache hit.
 	bits := uint(12)
-	for 1<<bits < 16*len(x.shingles) && bits < 40 {
+	for 1<<bits < 4*len(x.shingles) && bits < 40 {
 		bits++
 	}
 	x.filter = make([]uint64, (1<<bits+63)/64)
@@ -390,7 +593,7 @@ func buildTextIndex(n *Normalizer, sh *shingler, refs []uint32, value func(uint3
 		b := h >> x.filterShift
 		x.filter[b/64] |= 1 << (b % 64)
 	}
-	return x, nil
+	return x
 }
 
 // appendTextKey validates a listed text and appends its key to dst: a

@@ -87,7 +87,7 @@ func BenchmarkMatchTexts(b *testing.B) {
 			cpu := threadCPU()
 			for b.Loop() {
 				for _, bp := range benchPosts {
-					m.Match(s, bp.post)
+					m.Match(s, bp.post, nil)
 				}
 			}
 			b.ReportMetric(float64(b.N*len(benchPosts))/b.Elapsed().Seconds(), "posts/s")
@@ -101,12 +101,12 @@ func BenchmarkMatchTexts(b *testing.B) {
 func BenchmarkMatchTextHit(b *testing.B) {
 	s := compileAt(b, feb2021, benchListsWithTexts(b, 10_000))
 	var m Matcher
-	if hits := m.Match(s, textBenchPost); len(hits) != 2 { // the text and a listed mention
+	if hits := m.Match(s, textBenchPost, nil); len(hits) != 2 { // the text and a listed mention
 		b.Fatalf("%d hits, want 2", len(hits))
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Match(s, textBenchPost)
+		m.Match(s, textBenchPost, nil)
 	}
 }
 
@@ -144,10 +144,10 @@ func TestMatchAllocsWithTexts(t *testing.T) {
 	for _, bp := range posts {
 		t.Run(bp.name, func(t *testing.T) {
 			var m Matcher
-			if hits := m.Match(s, bp.post); len(hits) != bp.hits {
+			if hits := m.Match(s, bp.post, nil); len(hits) != bp.hits {
 				t.Fatalf("Match: %d hits %v, want %d", len(hits), describeHits(s, hits), bp.hits)
 			}
-			if allocs := testing.AllocsPerRun(100, func() { m.Match(s, bp.post) }); allocs != 0 {
+			if allocs := testing.AllocsPerRun(100, func() { m.Match(s, bp.post, nil) }); allocs != 0 {
 				t.Errorf("Match allocates %v times per call after warm-up, want 0", allocs)
 			}
 		})

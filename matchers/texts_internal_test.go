@@ -41,6 +41,16 @@ func TestTextWords(t *testing.T) {
 			t.Errorf("shingles of %q differ when given it split", tt.text)
 		}
 	}
+	// The ASCII reading and the general one agree.
+	for _, text := range []string{"RT @x: The FARMERS' march, https://t.co/a www.x.org/b and 2021's news!", "rt", "@", "a  b\tc\nd",
+		"://x a", "a:// b", "x (https://t.co/y) z", "www. b", "WWW.X.Y b", "wwwx.y z", "rtx y", "Rt y", "y rt", "a:/ b c://", "@a@b c"} {
+		sh.wordHashes(&n, []byte(text), nil)
+		fast := slices.Clone(sh.hashes)
+		sh.anyText(&n, []byte(text), nil)
+		if !slices.Equal(fast, sh.hashes) {
+			t.Errorf("words of %q: ASCII reading %x, general %x", text, fast, sh.hashes)
+		}
+	}
 	// ASCII and general paths agree: the same words hash the same.
 	a := slices.Clone(sh.shingle(&n, []byte("Farmers MARCH to the capital")))
 	b := sh.shingle(&n, []byte("ｆａｒｍｅｒｓ march to the capital"))

@@ -192,7 +192,7 @@ func TestTextRecall(t *testing.T) {
 		}
 		tl.copies++
 		all.copies++
-		for _, h := range m.Match(s, textPost(e.text)) {
+		for _, h := range m.Match(s, textPost(e.text), nil) {
 			if h.Kind != HitText {
 				continue
 			}
@@ -236,7 +236,7 @@ func TestTextRewrites(t *testing.T) {
 	for ci, rs := range c.rewrites {
 		for _, text := range rs {
 			rewrites++
-			if hits := m.Match(s, textPost(text)); len(hits) != 0 {
+			if hits := m.Match(s, textPost(text), nil); len(hits) != 0 {
 				t.Errorf("rewrite %q matches %v", text, describeHits(s, hits))
 			}
 			a := SortedShingles(text)
@@ -292,7 +292,7 @@ func TestTextIndexAgainstBruteForce(t *testing.T) {
 			}
 		}
 		pairs += len(want)
-		for _, h := range m.Match(s, textPost(text)) {
+		for _, h := range m.Match(s, textPost(text), nil) {
 			entry := string(s.EntryValue(h.Entry))
 			sim, ok := want[entry]
 			if !ok {
@@ -327,7 +327,7 @@ func TestTextMatchDetails(t *testing.T) {
 		{In: InTweet, Tweet: &Tweet{Text: []byte("wow")}},
 		{In: InRetweeted, Tweet: &Tweet{Text: []byte(copy)}},
 	}}
-	hits := m.Match(s, retweet)
+	hits := m.Match(s, retweet, nil)
 	if len(hits) != 1 {
 		t.Fatalf("Match = %v, want one hit of A-1 (B-2's threshold is 0.95)", describeHits(s, hits))
 	}
@@ -339,13 +339,13 @@ func TestTextMatchDetails(t *testing.T) {
 	if h.Similarity < 0.7 || h.Similarity >= 1 {
 		t.Errorf("similarity %v, want in [0.7, 1)", h.Similarity)
 	}
-	if hits := m.Match(s, textPost(claim)); len(hits) != 2 || hits[0].Similarity != 1 || hits[1].Similarity != 1 {
+	if hits := m.Match(s, textPost(claim), nil); len(hits) != 2 || hits[0].Similarity != 1 || hits[1].Similarity != 1 {
 		t.Errorf("the claim itself: %v, want A-1 and B-2 at similarity 1", describeHits(s, hits))
 	}
 	inactive := textDemand("C-3", 0, other)
 	inactive.Expires = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	s = compileDemands(t, inactive)
-	if hits := m.Match(s.At(time.Now()), textPost(other)); len(hits) != 0 {
+	if hits := m.Match(s.At(time.Now()), textPost(other), nil); len(hits) != 0 {
 		t.Errorf("expired demand: %v, want no hits", describeHits(s, hits))
 	}
 }

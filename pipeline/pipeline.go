@@ -1,11 +1,12 @@
 // Package pipeline is flagstream's stream engine: it fetches batches of
 // records from a Source, decodes and matches them on parallel workers,
-// hands the review tasks and rejected records to a Sink, and commits each
-// batch back to the Source only when it and every batch before it are
-// written. Batches flow through a fixed number of slots, so a slow sink
-// stops fetching instead of growing a queue or dropping work.
+// hands the outputs (review tasks and case evidence, each with its
+// Destination) and rejected records to a Sink, and commits each batch back
+// to the Source only when it and every batch before it are written.
+// Batches flow through a fixed number of slots, so a slow sink stops
+// fetching instead of growing a queue or dropping work.
 //
-//	Source.Fetch ─► workers (decode, match, build tasks) ─► Sink.Write (in order) ─► Source.Commit (in order)
+//	Source.Fetch ─► workers (decode, match, build tasks and evidence) ─► [Ordered] ─► Sink.Write (in order) ─► Source.Commit (in order)
 package pipeline
 
 import (
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"flagstream/matchers"
+	"flagstream/pipeline/cases"
 	"flagstream/pipeline/decode"
 )
 
@@ -50,17 +52,63 @@ type Header struct {
 	Value []byte
 }
 
-// Output is a review task ready to write. Its key (the tweet id) and value
-// (the task's JSON, without a newline) are in the batch: see Batch.Task.
+// Destination is where an output of a batch goes; the sink maps each to a topic.
+type Destination uint8
+
+// The destinations.
+const (
+	ToReview     Destination = iota // output.topic: review tasks
+	ToShadow                        // output.shadow_topic: shadow-mode and tripped demands' tasks
+	ToEscalation                    // output.escalation_topic (when set; else ToReview)
+	ToEvidence                      // cases.evidence_topic: case inputs, key = case_id
+
+	numDestinations = 4
+)
+
+var destinationNames = [numDestinations]string{"review", "shadow", "escalation", "evidence"}
+
+// String returns the destination's name.
+func (d Destination) String() string {
+	if int(d) < len(destinationNames) {
+		return destinationNames[d]
+	}
+	return "unknown"
+}
+
+// Destinations lists every destination in order.
+func Destinations() []Destination { return []Destination{ToReview, ToShadow, ToEscalation, ToEvidence} }
+
+// Output is one record a batch produces, ready to write to its
+// destination: a review task (key the tweet id, value the task's JSON) or,
+// to ToEvidence, a case input (key the case id, value cases.Input's JSON).
+// Key and value (without a newline) are in the batch: see Batch.Output.
+// Outputs come in record order.
 type Output struct {
-	Record     int // index in Batch.Records
+	Record int // index in Batch.Records
+	Dest   Destination
+	// Demand is, for evidence, the index of its demand in the batch's
+	// snapshot (Stats.Snapshot.Demands()); -1 for a task, which may
+	// name several.
+	Demand     int32
 	key, value [2]int
 }
 
-// Task returns the key and value of task i. They point into the batch.
-func (b *Batch) Task(i int) (key, value []byte) {
-	t := &b.Tasks[i]
+// Output returns the key and value of output i. They point into the
+// batch.
+func (b *Batch) Output(i int) (key, value []byte) {
+	t := &b.Outputs[i]
 	return b.out[t.key[0]:t.key[1]], b.out[t.value[0]:t.value[1]]
+}
+
+// Count returns the number of outputs to d.
+func (b *Batch) Count(d Destination) int {
+	n := 0
+	for i := range b.Outputs {
+		if b.Outputs[i].Dest == d {
+			n++
+		}
+	}
+	return n
 }
 
 // Rejection is a record that could not be processed.
@@ -81,12 +129,17 @@ type Batch struct {
 	// Data is the Source's arena for record values.
 	Data []byte
 
-	Tasks   []Output
+	Outputs []Output
 	Rejects []Rejection
 	// Stats of processing, turned into metrics once the batch is written.
 	Stats BatchStats
 
-	out []byte // task JSON arena
+	out []byte // outputs' arena: keys, values, probes
+	// at is when the batch was processed: the tasks' created_at and the
+	// evidence's seen_at.
+	at time.Time
+	// probes are the user ids of the batch's posts, for Config.Ordered.
+	probes []probe
 	// processed is closed when a worker is done with the batch, written
 	// when the Sink is; err is the Sink's result.
 	processed, written chan struct{}
@@ -101,15 +154,23 @@ type BatchStats struct {
 	// Matches[d*NumHitKinds+k].
 	Matches   []uint32
 	Durations []float64 // sampled per-record processing times, seconds
+	// Governance, per demand: Shadow counts the tasks of shadow-mode
+	// demands, Diverted the tasks of tripped demands (both to the shadow
+	// topic); Exempt counts escalated tasks by exemption and demand:
+	// Exempt[e*len(Demands)+d]. A task naming several demands counts for
+	// each.
+	Shadow, Diverted, Exempt []uint32
 }
 
 // NumHitKinds is the number of hit kinds, the stride of BatchStats.Matches.
 var NumHitKinds = len(matchers.HitKinds())
 
 func (b *Batch) reset() {
-	b.Records, b.Data, b.Tasks, b.Rejects, b.out = b.Records[:0], b.Data[:0], b.Tasks[:0], b.Rejects[:0], b.out[:0]
+	b.Records, b.Data, b.Outputs, b.Rejects, b.out = b.Records[:0], b.Data[:0], b.Outputs[:0], b.Rejects[:0], b.out[:0]
+	b.probes, b.at = b.probes[:0], time.Time{}
 	b.Stats.Tweets, b.Stats.Snapshot = 0, nil
 	b.Stats.Matches, b.Stats.Durations = b.Stats.Matches[:0], b.Stats.Durations[:0]
+	b.Stats.Shadow, b.Stats.Diverted, b.Stats.Exempt = b.Stats.Shadow[:0], b.Stats.Diverted[:0], b.Stats.Exempt[:0]
 	b.err = nil
 }
 
@@ -124,12 +185,30 @@ type Source interface {
 	Commit(ctx context.Context, b *Batch) error
 }
 
-// Sink writes a batch's review tasks and rejected records.
+// Sink writes a batch's outputs and rejected records.
 type Sink interface {
-	// Write returns once every task and rejection of b is durably
+	// Write returns once every output and rejection of b is durably
 	// written (for Kafka: acknowledged by the broker). Batches arrive in
 	// Seq order when Config.Writers is 1.
 	Write(ctx context.Context, b *Batch) error
+}
+
+// Ordered is a stage that takes the case evidence of every record in input
+// order, on the write stage, just before the Sink: the in-memory case
+// processor of `scan`. It holds the bindings learned from the evidence so
+// far. Before a record's evidence is handed to Evidence, the pipeline
+// matches the record again with the Ordered as Bindings when a user id of
+// its posts is Bound, and the new outputs replace the record's; so a
+// binding learned from an earlier record applies to every later one,
+// whatever the number of workers. Only one goroutine calls it at a time.
+type Ordered interface {
+	matchers.Bindings
+	// Bound reports whether userID (digits without leading zeros) is
+	// bound to a listed handle.
+	Bound(userID []byte) bool
+	// Evidence takes one evidence output (key, value as Batch.Output
+	// gives them) of record r of b.
+	Evidence(b *Batch, r int, key, value []byte) error
 }
 
 // Config sets up a pipeline run.
@@ -139,6 +218,25 @@ type Config struct {
 	// Lists returns the snapshot to match with; it is called once per
 	// batch, so a reload takes effect at the next batch.
 	Lists func() *matchers.Snapshot
+	// Cases, when true, makes every hit of an account entry of a
+	// `scope: user` demand case evidence (a ToEvidence output, one per
+	// case, part of the post and evidence kind) instead of part of a
+	// review task; a post whose hits are all evidence makes no task. When
+	// false (cases.topic ""), such hits make tasks like any other.
+	Cases bool
+	// Bindings, when set, returns the handle bindings to match with
+	// (matchers.Bindings; nil for none); it is called once per batch.
+	Bindings func() matchers.Bindings
+	// Ordered, when set, takes the evidence in input order (see Ordered);
+	// it needs Cases, and forces Writers to 1.
+	Ordered Ordered
+	// Retro, when set, marks every review task and case evidence as found
+	// by this retro-hunt job in retained input (the tasks' "retro" field);
+	// it changes no task or case id.
+	Retro *cases.Retro
+	// Breaker, when set, is the demands' circuit breaker: each live task
+	// asks it once per demand it names (pipeline/breaker.Breaker).
+	Breaker Breaker
 	// Workers is the number of processing goroutines; default GOMAXPROCS.
 	Workers int
 	// Slots is the number of batches in flight; it bounds memory. Default
@@ -240,6 +338,10 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}
 	})
+	var inOrder *orderedStage
+	if cfg.Ordered != nil {
+		inOrder = newOrderedStage(cfg)
+	}
 	// Workers own the processing of the batches they take from work.
 	for range cfg.Workers {
 		g.Go(func() error {
@@ -268,7 +370,12 @@ func Run(ctx context.Context, cfg Config) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				b.err = cfg.Sink.Write(gctx, b)
+				if inOrder != nil {
+					b.err = inOrder.run(b)
+				}
+				if b.err == nil {
+					b.err = cfg.Sink.Write(gctx, b)
+				}
 				<-slots
 				close(b.written)
 			}()
@@ -322,8 +429,11 @@ func (c *Config) defaults() {
 	if c.Slots < c.Workers+2 {
 		c.Slots = c.Workers + 2
 	}
-	if c.Writers <= 0 {
+	if c.Writers <= 0 || c.Ordered != nil {
 		c.Writers = 1
+	}
+	if c.Ordered != nil {
+		c.Cases = true
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 30 * time.Second

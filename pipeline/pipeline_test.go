@@ -126,8 +126,11 @@ func (s *fakeSink) Write(ctx context.Context, b *Batch) error {
 	defer s.mu.Unlock()
 	s.seqs = append(s.seqs, b.Seq)
 	s.written[b.Seq] = true
-	for i := range b.Tasks {
-		k, v := b.Task(i)
+	for i := range b.Outputs {
+		if b.Outputs[i].Dest != ToReview {
+			continue
+		}
+		k, v := b.Output(i)
 		var task struct {
 			Tweet struct {
 				ID string `json:"id"`

@@ -26,7 +26,10 @@ import (
 	"flagstream/internal/admin"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
+	"flagstream/matchers"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // ErrLists marks a failure to load the lists at start-up: the demand files
@@ -68,6 +71,20 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// The coordinator holds the current lists; the watcher decides when
 	// they are reloaded, and every reload goes through it.
 	coordinator := lists.NewCoordinator(cfg.Lists.Dir, log, metrics.Lists)
+	// The demands' circuit breakers follow the lists: a demand whose file
+	// changes gets a closed one.
+	fuse := breaker.New(cfg.Limits.DemandTasksPerMinute, metrics.Breaker)
+	coordinator.Subscribe(fuse.Update)
+	// With lists.retro_window, a reload that adds entries queues a
+	// retro-hunt job for them (auto, set up with the Kafka clients below).
+	var auto atomic.Pointer[retro.Auto]
+	if cfg.Lists.RetroWindow > 0 {
+		coordinator.OnReload(func(prev, cur matchers.Lists, first bool, s *matchers.Snapshot) {
+			if a := auto.Load(); a != nil {
+				a.Reloaded(prev, cur, first, s)
+			}
+		})
+	}
 	watcher := lists.NewWatcher(coordinator)
 	if _, err := watcher.Reload(); err != nil {
 		return fmt.Errorf("%w: %w", ErrLists, err)
@@ -81,13 +98,42 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
 	km := metrics.Kafka
-	src, err := newConsumer(conn, cfg, log, km)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errConfig, err)
-	}
+	// An owned topic that exists with the wrong settings stops the run:
+	// fatal cancels it with the cause, which Run returns.
+	ctx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	caseSys := startCases(cfg, conn, log, metrics, fuse, func(err error) {
+		log.Error("cannot run with the owned topics as they are", "err", err)
+		cancelRun(fmt.Errorf("%w: %w", errConfig, err))
+	})
 	sink, err := newKafkaSink(conn, cfg, log, km)
 	if err != nil {
-		src.Close()
+		caseSys.Close()
+		return fmt.Errorf("%w: %w", errConfig, err)
+	}
+	// The automatic retro-hunt runs beside the pipeline, through its sink,
+	// over the partitions the consumer is assigned, until the pipeline has
+	// stopped.
+	autoCtx, stopAuto := context.WithCancel(ctx)
+	defer stopAuto()
+	var autoWG sync.WaitGroup
+	var onAssign func([]int)
+	if cfg.Lists.RetroWindow > 0 {
+		a, store, offsets := autoRetro(cfg, conn, sink, fuse, caseSys, log, metrics.Retro)
+		defer store.Close()
+		defer offsets.Close()
+		if err := ensureProgressTopic(ctx, store, log); err != nil {
+			sink.Close()
+			caseSys.Close()
+			return fmt.Errorf("%w: %w", errConfig, err)
+		}
+		auto.Store(a)
+		onAssign = a.Assigned
+	}
+	src, err := newConsumer(conn, cfg, log, km, onAssign)
+	if err != nil {
+		sink.Close()
+		caseSys.Close()
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
 
@@ -101,7 +147,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		case !km.Joined():
 			return errors.New("consumer group not joined yet")
 		}
-		return nil
+		return caseSys.Ready()
 	}
 	var srv *admin.Server
 	if cfg.HTTP.Listen != "" {
@@ -116,12 +162,19 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 				}
 				return s.Version(), nil
 			},
-			Pprof:  cfg.HTTP.Pprof,
-			Logger: log,
+			Demands:       func() any { return fuse.States(time.Now()) },
+			ResetDemand:   func(id string) (any, bool) { return fuse.Reset(id, time.Now()) },
+			Pprof:         cfg.HTTP.Pprof,
+			WebConfigFile: cfg.HTTP.WebConfigFile,
+			Logger:        log,
 		})
 		if err != nil {
 			src.Close()
 			sink.Close()
+			caseSys.Close()
+			if errors.Is(err, admin.ErrWebConfig) {
+				return fmt.Errorf("%w: %w", errConfig, err)
+			}
 			return err
 		}
 	}
@@ -150,19 +203,49 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		opts.Started(adminAddr)
 	}
 
+	if a := auto.Load(); a != nil {
+		autoWG.Add(1)
+		go func() { // owned by Run; joined once the pipeline has stopped, before the sink closes
+			defer autoWG.Done()
+			a.Run(autoCtx)
+		}()
+		log.Info("retro-hunt of reloads on", "window", cfg.Lists.RetroWindow, "rate", cfg.Lists.RetroRate,
+			"progress_topic", cfg.Retro.ProgressTopic)
+	}
 	pc := EngineOf(cfg).Pipeline(src, sink, coordinator.Snapshot, metrics.Pipeline)
 	pc.BeforeRecord = opts.BeforeRecord
-	runErr := pipeline.Run(ctx, pc)
+	pc.Breaker = fuse
+	// With cases on, account matches of scope: user demands are evidence
+	// for the case processor; the matchers follow the bindings table.
+	pc.Cases = CasesOn(cfg)
+	pc.Bindings = caseSys.bindings(coordinator.Snapshot)
+	// The pipeline starts once the owned topics are there (the consumer
+	// has joined its group and fetches meanwhile, up to its queue).
+	var runErr error
+	select {
+	case <-caseSys.TopicsReady():
+		runErr = pipeline.Run(ctx, pc)
+	case <-ctx.Done():
+	}
 	stopping.Store(true)
+	stopAuto()
+	autoWG.Wait()
 	log.Info("pipeline stopped; committing and leaving the group", "err", runErr)
 
 	// Shutdown order: the consumer flushes its commits and leaves the
-	// group, the producer flushes, then the watcher and HTTP stop.
+	// group, the producer flushes, the case processor commits what it
+	// applied and leaves its group, then the watcher and HTTP stop.
 	errs := []error{runErr}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		errs = append(errs, cause)
+	}
 	if err := src.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := sink.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := caseSys.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	close(stopWatch)
@@ -181,12 +264,39 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	return err
 }
 
+// ensureProgressTopic creates the retro progress topic when it is missing
+// and refuses one that is not compacted; a cluster that cannot be reached
+// now is only logged: the first job tries again.
+func ensureProgressTopic(ctx context.Context, store *retro.KafkaStore, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := store.Ensure(ctx)
+	if errors.Is(err, kafkaio.ErrNotCompacted) {
+		return err
+	}
+	if err != nil {
+		log.Warn("retro: cannot check the progress topic now; the first retro job will", "err", err)
+	}
+	return nil
+}
+
 // errConfig marks configuration the Kafka client refused.
 var errConfig = errors.New("config")
 
 // IsUsage reports whether err is a problem with configuration or lists
 // rather than a runtime failure.
-func IsUsage(err error) bool { return errors.Is(err, ErrLists) || errors.Is(err, errConfig) }
+func IsUsage(err error) bool {
+	var u *usageError
+	return errors.Is(err, ErrLists) || errors.Is(err, errConfig) || errors.As(err, &u)
+}
+
+// usageError marks an error of the command's arguments, such as a retro
+// window, without changing its message.
+type usageError struct{ error }
+
+func (e *usageError) Unwrap() error { return e.error }
+
+func usage(err error) error { return &usageError{err} }
 
 func workers(cfg config.Config) int {
 	if cfg.Pipeline.Workers > 0 {

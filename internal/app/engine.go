@@ -56,6 +56,11 @@ func EngineOf(cfg config.Config) Engine {
 	}
 }
 
+// CasesOn reports whether cfg has cases: account matches of scope: user
+// demands are case evidence for the evidence topic, not review tasks.
+// cases.topic "" turns them off.
+func CasesOn(cfg config.Config) bool { return cfg.Cases.Topic != "" }
+
 // Pipeline returns the pipeline configuration that runs records from src
 // through the lists that snapshot returns to sink with these settings;
 // metrics may be nil.
@@ -73,8 +78,9 @@ func (e Engine) Pipeline(src pipeline.Source, sink pipeline.Sink, snapshot func(
 	}
 }
 
-// newConsumer returns the consumer group source of cfg's input topic.
-func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m *kafkaio.Metrics) (*kafkaio.GroupSource, error) {
+// newConsumer returns the consumer group source of cfg's input topic;
+// onAssign, when set, learns the partitions of each generation.
+func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m *kafkaio.Metrics, onAssign func([]int)) (*kafkaio.GroupSource, error) {
 	return kafkaio.NewGroupSource(conn, kafkaio.SourceConfig{
 		Topic:             cfg.Input.Topic,
 		Group:             cfg.Input.Group,
@@ -91,15 +97,19 @@ func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m
 		MaxMessageBytes:   int(cfg.Limits.MaxMessageBytes),
 		Logger:            log,
 		Metrics:           m,
+		OnAssign:          onAssign,
 	})
 }
 
-// newKafkaSink returns the producer of review tasks and dead letters to
-// cfg's output topics.
+// newKafkaSink returns the producer of review tasks, case evidence and
+// dead letters to cfg's topics.
 func newKafkaSink(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m *kafkaio.Metrics) (*kafkaio.Sink, error) {
 	return kafkaio.NewSink(conn, kafkaio.SinkConfig{
 		Topic:           cfg.Output.Topic,
 		DeadLetterTopic: cfg.Output.DeadLetterTopic,
+		ShadowTopic:     cfg.Output.ShadowTopic,
+		EscalationTopic: cfg.Output.EscalationTopic,
+		EvidenceTopic:   cfg.Cases.EvidenceTopic,
 		BatchTimeout:    cfg.Output.BatchTimeout,
 		BatchSize:       cfg.Output.BatchSize,
 		MaxMessageBytes: 1 << 20,

@@ -6,18 +6,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"flagstream/internal/accounts"
+	"flagstream/internal/caseproc"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // Metrics are the metrics of flagstream run, beside the Go and process
 // collectors: the pipeline's stages, the Kafka adapters', the lists' and
-// flagstream_build_info.
+// flagstream_build_info, the bindings table's, the case processor's and
+// the retro-hunt's.
 type Metrics struct {
 	Pipeline *pipeline.Metrics
 	Kafka    *kafkaio.Metrics
 	Lists    *lists.Metrics
+	Accounts *accounts.Metrics
+	Cases    *caseproc.Metrics
+	Retro    *retro.Metrics
+	Breaker  *breaker.Metrics
 }
 
 // RegisterMetrics registers every metric of flagstream run with reg; Run
@@ -31,5 +40,9 @@ func RegisterMetrics(reg prometheus.Registerer, version, revision string) Metric
 		Pipeline: pipeline.NewMetrics(reg),
 		Kafka:    kafkaio.NewMetrics(reg),
 		Lists:    lists.NewMetrics(reg),
+		Accounts: accounts.NewMetrics(reg),
+		Cases:    caseproc.NewMetrics(reg),
+		Retro:    retro.NewMetrics(reg),
+		Breaker:  breaker.NewMetrics(reg),
 	}
 }

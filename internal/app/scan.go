@@ -1,14 +1,18 @@
 package app
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"flagstream/internal/files"
 	"flagstream/matchers"
 	"flagstream/pipeline"
+	"flagstream/pipeline/breaker"
 )
 
 // ScanOptions configure an offline scan.
@@ -29,6 +33,31 @@ type ScanOptions struct {
 	// MaxRecordBytes is the longest line accepted; a longer one is
 	// rejected without being held in memory.
 	MaxRecordBytes int
+	// Cases, when set, receives every case event (flagstream.review_case/v1)
+	// as an NDJSON line, in the order they happen. Account matches of
+	// scope: user demands are case evidence, not tasks, whether Cases is
+	// set or not (ScanCounts.Cases counts them); NoCases makes them tasks,
+	// as run does with cases.topic "".
+	Cases   io.Writer
+	NoCases bool
+	// UpdateInterval is cases.update_interval: at most one `updated` per
+	// case per interval of the posts' time; pending updates are emitted
+	// at the end.
+	UpdateInterval time.Duration
+	// OnCaseRefused, when set, is called for evidence the case processor
+	// refuses.
+	OnCaseRefused func(r *pipeline.Record, err error)
+	// Shadow, when set, receives the tasks and case events of shadow-mode
+	// and tripped demands (run's output.shadow_topic); else they go with
+	// the others, marked "shadow" (and "tripped"). Escalation, when set,
+	// receives the escalated tasks and case events of exempt accounts
+	// (run's output.escalation_topic); else they go with the others,
+	// marked with their exemption. Both may be the same writer.
+	Shadow, Escalation io.Writer
+	// DemandTasksPerMinute is the default circuit breaker of a demand
+	// (limits.demand_tasks_per_minute; a demand's max_tasks_per_minute
+	// wins), counted on the scan's wall clock; 0 is none.
+	DemandTasksPerMinute int
 	// Engine tunes the matching; Writers and Slots are ignored: tasks are
 	// written in input order.
 	Engine Engine
@@ -46,6 +75,8 @@ type ScanCounts struct {
 	files.Counts
 	// BytesRead counts the input bytes.
 	BytesRead int64
+	// Cases are the counts of the case processor; zero with NoCases.
+	Cases CaseCounts
 }
 
 // NewScan returns a scan of opts; nothing is opened until Run.
@@ -84,13 +115,71 @@ func (s *Scan) Run(ctx context.Context) (ScanCounts, error) {
 		s.src.SpillDir = spill
 	}
 	sink := files.NewNDJSONSink(s.opts.Tasks, rejects, s.opts.OnReject)
+	// The sink buffers and flushes its writers itself, the case
+	// processor its own; both write on the write stage, one after the
+	// other, flushing each time.
+	if s.opts.Shadow != nil {
+		sink.SetWriter(pipeline.ToShadow, s.opts.Shadow)
+	}
+	if s.opts.Escalation != nil {
+		sink.SetWriter(pipeline.ToEscalation, s.opts.Escalation)
+	}
+	shadow, escalation := writerOf(s.opts.Shadow), writerOf(s.opts.Escalation)
+	if s.opts.Escalation == s.opts.Shadow {
+		escalation = shadow // one buffer for one writer
+	}
 	engine := s.opts.Engine
 	engine.Writers, engine.Slots = 0, 0
 	lists := s.opts.Lists
-	err := pipeline.Run(ctx, engine.Pipeline(s.src, sink, func() *matchers.Snapshot { return lists }, nil))
+	pc := engine.Pipeline(s.src, sink, func() *matchers.Snapshot { return lists }, nil)
+	fuse := scanBreaker(lists, s.opts.DemandTasksPerMinute)
+	if fuse != nil {
+		pc.Breaker = fuse
+	}
+	var caseProc *scanCases
+	if !s.opts.NoCases {
+		// The case processor takes the evidence in input order and
+		// learns the bindings that later lines are matched with.
+		caseProc = newScanCases(s.opts.Cases, s.opts.UpdateInterval, s.opts.OnCaseRefused)
+		caseProc.shadow, caseProc.escalation = shadow, escalation
+		if fuse != nil {
+			caseProc.breaker = fuse
+		}
+		pc.Ordered = caseProc
+	}
+	err := pipeline.Run(ctx, pc)
 	counts := ScanCounts{Counts: sink.Counts(), BytesRead: s.BytesRead()}
+	if caseProc != nil {
+		var cerr error
+		counts.Cases, cerr = caseProc.finish()
+		err = errors.Join(err, cerr)
+	}
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	return counts, err
+}
+
+// writerOf returns a buffered writer of w, nil for none.
+func writerOf(w io.Writer) *bufio.Writer {
+	if w == nil {
+		return nil
+	}
+	return bufio.NewWriterSize(w, 64<<10)
+}
+
+// scanBreaker returns the circuit breaker of scan's demands, nil when none
+// of them has one.
+func scanBreaker(s *matchers.Snapshot, defaultLimit int) *breaker.Breaker {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Demands() {
+		if s.Demands()[i].TaskLimit(defaultLimit) > 0 {
+			b := breaker.New(defaultLimit, nil)
+			b.Update(s)
+			return b
+		}
+	}
+	return nil
 }

@@ -16,7 +16,8 @@ import (
 
 // TestScan runs the offline pipeline through app alone: generated records
 // in a file and on standard input, the test demand, tasks in input order,
-// rejected lines counted, reported and copied as they were.
+// rejected lines counted, reported and copied as they were. NoCases makes
+// the demand's handles tasks too, as the generator expects.
 func TestScan(t *testing.T) {
 	gen := synth.New(testkit.Traffic(3, 0.05, 0.01, 0.02))
 	var exp synth.Expectation
@@ -47,7 +48,7 @@ func TestScan(t *testing.T) {
 	scan := NewScan(ScanOptions{
 		Lists: snap, Inputs: []string{input, "-"}, Stdin: &stdin, Tasks: &tasks, RejectsPath: rejects,
 		OnReject:       func(*pipeline.Record, pipeline.Rejection) { reported++ },
-		MaxRecordBytes: 1 << 20, Engine: Engine{Workers: 2, Writers: 4},
+		MaxRecordBytes: 1 << 20, Engine: Engine{Workers: 2, Writers: 4}, NoCases: true,
 	})
 	total := int64(file.Len() + stdin.Len())
 	c, err := scan.Run(context.Background())

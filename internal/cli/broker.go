@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"flagstream/config"
 	"flagstream/internal/dev/devbroker"
 )
 
@@ -41,9 +42,14 @@ func newBrokerCommand(env *Env) *cobra.Command {
 		Args:    noArgs,
 	}
 	fs := cmd.Flags()
+	defaults := config.Default()
 	fs.StringVar(&listen, "listen", "127.0.0.1:9092", "listen on `ADDR`, host:port (port 0 picks one)")
 	fs.IntVar(&partitions, "partitions", 4, "partitions of each topic created")
-	fs.StringVar(&topics, "topics", "tweets,review-tasks,tweets-dlq", "create the topics `TOPIC,...`")
+	// By default the topics that flagstream run reads and writes with its
+	// default settings (the shadow and cases topics among them), so that a
+	// run against the broker never writes to a topic that does not exist;
+	// run creates the topics it owns itself.
+	fs.StringVar(&topics, "topics", strings.Join(defaults.Topics(), ","), "create the topics `TOPIC,...`")
 	fs.StringVar(&dataDir, "data-dir", "", "keep data in `DIR` so a restart resumes it")
 	fs.StringArrayVar(&users, "sasl-user", nil, "require SASL with this user: `MECHANISM:USER:PASSWORD` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); repeatable")
 	fs.StringVar(&certFile, "tls-cert", "", "serve TLS with the PEM certificate in `FILE`")

@@ -176,7 +176,7 @@ func newRoot(env *Env, args []string) *cobra.Command {
 			root.AddCommand(c)
 		}
 	}
-	add(groupProduction, newRunCommand(env), newScanCommand(env), newHealthcheckCommand(env))
+	add(groupProduction, newRunCommand(env), newScanCommand(env), newRetroCommand(env), newReportCommand(env), newHealthcheckCommand(env))
 	add(groupLists, newListsCommand(env), newSchemaCommand(env))
 	add(groupDev, newDemoCommand(env), newBrokerCommand(env), newGenerateCommand(env), newBenchCommand(env), newBenchConsumerCommand(env))
 	help := newHelpCommand(root)

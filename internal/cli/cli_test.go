@@ -72,14 +72,22 @@ func normalizeTasks(t *testing.T, out string, from, to time.Time) string {
 
 func TestScanGolden(t *testing.T) {
 	rejectsPath := filepath.Join(t.TempDir(), "rejects.ndjson")
+	casesPath := filepath.Join(t.TempDir(), "cases.ndjson")
 	start := time.Now()
 	r := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, "--workers", "2",
-		"--rejects", rejectsPath, scanInput)
+		"--rejects", rejectsPath, "--cases", casesPath, scanInput)
 	end := time.Now()
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
 	}
+	// The handles of the scope: user demand make cases, not tasks: the
+	// case events run on the posts' clock, so they need no normalizing.
 	testkit.Golden(t, "testdata/scan/tasks.golden", []byte(normalizeTasks(t, r.stdout, start, end)))
+	cases, err := os.ReadFile(casesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Golden(t, "testdata/scan/cases.golden", cases)
 
 	input, err := os.ReadFile(scanInput)
 	if err != nil {
@@ -113,7 +121,7 @@ func TestScanGolden(t *testing.T) {
 	if !bytes.Equal(gotRejects, wantRejects) {
 		t.Errorf("rejects file =\n%q\nwant\n%q", gotRejects, wantRejects)
 	}
-	for _, want := range []string{"flagged 7", "rejected 4", "lists version"} {
+	for _, want := range []string{"flagged 4", "rejected 4", "lists version", "cases: 5 evidence records, 2 cases (2 opened, 1 updated); events written to " + casesPath} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr summary lacks %q:\n%s", want, r.stderr)
 		}
@@ -132,7 +140,7 @@ func TestScanStdin(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr.String())
 	}
-	if got, want := strings.Count(stdout.String(), "\n"), 7; got != want {
+	if got, want := strings.Count(stdout.String(), "\n"), 4; got != want {
 		t.Errorf("%d tasks, want %d", got, want)
 	}
 	if !strings.Contains(stdout.String(), `"source":{"file":"stdin","line":1}`) {
@@ -170,6 +178,25 @@ func TestExitCodes(t *testing.T) {
 		{"scan missing second input", []string{"scan", "--lists", "testdata/lists", scanInput, missing}, ExitIO, []string{"absent.ndjson"}},
 		{"scan rejects in a missing directory", []string{"scan", "--lists", "testdata/lists", "--rejects",
 			filepath.Join(missing, "rejects.ndjson"), scanInput}, ExitIO, []string{"rejects"}},
+		{"scan unknown demand", []string{"scan", "--lists", "testdata/lists", "--demand", "NOPE", scanInput}, ExitUsage,
+			[]string{`unknown demand id "NOPE"`, "IN-TEST-2021-02-04, TS-MISINFO-TEST, XX-EXPIRED-TEST"}},
+		{"scan expired demand", []string{"scan", "--lists", "testdata/lists", "--at", scanAt, "--demand", "XX-EXPIRED-TEST", scanInput}, ExitUsage,
+			[]string{"XX-EXPIRED-TEST is expired"}},
+		{"scan empty demand", []string{"scan", "--lists", "testdata/lists", "--demand=", scanInput}, ExitUsage, []string{"--demand"}},
+		{"retro without since", []string{"retro", "--lists.dir", "testdata/lists"}, ExitUsage, []string{"--since is required"}},
+		{"retro bad since", []string{"retro", "--since", "yesterday"}, ExitUsage, []string{"--since", "not a time"}},
+		{"retro bad until", []string{"retro", "--since", "72h", "--until", "soon"}, ExitUsage, []string{"--until"}},
+		{"retro since after until", []string{"retro", "--since", "2021-02-05", "--until", "2021-02-04T10:00:00Z"}, ExitUsage,
+			[]string{"--since 2021-02-05T00:00:00Z is after --until 2021-02-04T10:00:00Z"}},
+		{"retro negative rate", []string{"retro", "--since", "1h", "--rate", "-5"}, ExitUsage, []string{"--rate"}},
+		{"retro with an argument", []string{"retro", "--since", "1h", "now"}, ExitUsage, []string{`unexpected argument "now"`}},
+		{"retro unknown demand", []string{"retro", "--since", "1h", "--lists.dir", "testdata/lists", "--demand", "NOPE"}, ExitUsage,
+			[]string{`unknown demand id "NOPE"`}},
+		{"retro broken only-new", []string{"retro", "--since", "1h", "--lists.dir", "testdata/lists", "--only-new", "testdata/broken-lists"},
+			ExitUsage, []string{"--only-new testdata/broken-lists", "broken.yaml:3:"}},
+		{"retro broken lists", []string{"retro", "--since", "1h", "--lists.dir", "testdata/broken-lists"}, ExitUsage, []string{"broken.yaml:3:"}},
+		{"retro bad config", []string{"retro", "--since", "1h", "--config", "testdata/bad-config.yaml"}, ExitUsage,
+			[]string{"bad-config.yaml:3: input.queue_capacity"}},
 		{"lists without a command", []string{"lists"}, ExitUsage, []string{"check, diff or test"}},
 		{"lists without check", []string{"lists", "testdata/lists"}, ExitUsage, []string{"check"}},
 		{"lists with a typo", []string{"lists", "chekc", "testdata/lists"}, ExitUsage, []string{"did you mean check?"}},
@@ -285,7 +312,8 @@ func TestListsCheck(t *testing.T) {
 
 // TestScanOrderWithWorkers generates thousands of records, scans them on
 // two workers and checks that exactly the expected tweets get tasks, in
-// input order.
+// input order. With --no-cases every listed entry makes tasks, as generate
+// expects.
 func TestScanOrderWithWorkers(t *testing.T) {
 	dir := t.TempDir()
 	expectPath := filepath.Join(dir, "expect.json")
@@ -306,7 +334,7 @@ func TestScanOrderWithWorkers(t *testing.T) {
 	if err := json.Unmarshal(data, &expect); err != nil {
 		t.Fatal(err)
 	}
-	r := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, "--workers", "2", input)
+	r := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, "--workers", "2", "--no-cases", input)
 	if r.code != ExitOK {
 		t.Fatalf("scan: exit %d; stderr:\n%s", r.code, r.stderr)
 	}

@@ -23,8 +23,12 @@ records. The same seed gives the same output.
 
 With --expect FILE it also writes, as JSON, how many records of each kind it
 wrote and the ids of the tweets that name a listed entry: every one of them
-must get a review task from a scan at the same --at time. Only the demands
-active at that time (not rescinded, pending or expired) are named.`
+must get a review task from a scan at the same --at time, except, with
+cases on, those listed under "accounts" (they name a listed handle: for a
+scope: user demand they are evidence for its case). Only the demands
+active at that time (not rescinded, pending or expired) are named. Each
+listed handle's posts come from one user id, so that flagstream can bind
+the handle to it.`
 
 const generateExamples = `
   flagstream generate --lists deploy/examples/lists --count 100000 > tweets.ndjson
@@ -81,6 +85,9 @@ func newGenerateCommand(env *Env) *cobra.Command {
 			buf, kind = gen.Next(buf[:0])
 			if err := outcome.Note(buf, kind); err != nil {
 				return err
+			}
+			if a, ok := gen.LastAccount(); ok {
+				outcome.NoteAccount(a)
 			}
 			w.Write(buf)
 			w.WriteByte('\n')

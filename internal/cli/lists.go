@@ -51,10 +51,13 @@ func newListsCommand(env *Env) *cobra.Command {
 }
 
 const listsCheckDescription = `
-lists check validates every demand file (*.yaml) in DIR and the entry files
-they name, and prints, per demand, its state, jurisdictions and the number of
-entries of each kind, then the lists version: a stable hash of the active
-demands and entries, which every review task carries.
+lists check validates every demand file (*.yaml) in DIR, every exemption file
+(kind: exemption) and the entry files they name, and prints, per demand, its
+state, jurisdictions, mode (live or shadow), circuit breaker and the number of
+entries of each kind; then, per exemption, its category, the demands it
+applies to and the accounts it names; then the lists version: a stable hash of
+the active demands, their entries and the exemptions, which every review task
+carries.
 
 Every problem is reported as FILE:LINE: what is wrong, and the exit status is
 2 when there is any; warnings (repeated entries, a demand without authority or
@@ -62,7 +65,8 @@ legal_basis) do not fail the check.
 
 With --json it prints one JSON object (schema flagstream.lists_check/v1, see
 README) instead: the demands with their state and entry counts, the lists
-version, the warnings, and the problems, each with file, line and message.
+version, the exemptions, the warnings, and the problems, each with file, line
+and message.
 It is printed for broken lists too, and the exit status is the same.`
 
 const listsCheckExamples = `
@@ -110,30 +114,50 @@ type checkReport struct {
 	Demands      []checkDemand `json:"demands"`
 	// Entries counts the entries of every demand that is not rescinded,
 	// ActiveEntries those of the active demands, repeats once.
-	Entries       int         `json:"entries"`
-	ActiveEntries int         `json:"active_entries"`
-	Warnings      []listIssue `json:"warnings"`
-	Problems      []listIssue `json:"problems"`
+	Entries       int              `json:"entries"`
+	ActiveEntries int              `json:"active_entries"`
+	Exemptions    []checkExemption `json:"exemptions"`
+	Warnings      []listIssue      `json:"warnings"`
+	Problems      []listIssue      `json:"problems"`
 }
 
 // checkDemand is one demand in a checkReport.
 type checkDemand struct {
-	ID            string         `json:"id"`
-	File          string         `json:"file"`
-	Line          int            `json:"line"`
-	State         string         `json:"state"` // active | pending | expired | rescinded
-	Jurisdictions []string       `json:"jurisdictions"`
-	Authority     string         `json:"authority"`
-	LegalBasis    string         `json:"legal_basis"`
-	Reference     string         `json:"reference"`
-	Received      string         `json:"received"` // YYYY-MM-DD or RFC 3339; "" when not set
-	Expires       string         `json:"expires"`
-	Action        string         `json:"action"`
-	Scope         string         `json:"scope"`
-	Priority      string         `json:"priority"`
-	Tiers         []string       `json:"tiers"`
-	Entries       map[string]int `json:"entries"` // per kind, repeats once
-	EntryFiles    []string       `json:"entry_files"`
+	ID            string   `json:"id"`
+	File          string   `json:"file"`
+	Line          int      `json:"line"`
+	State         string   `json:"state"` // active | pending | expired | rescinded
+	Jurisdictions []string `json:"jurisdictions"`
+	Authority     string   `json:"authority"`
+	LegalBasis    string   `json:"legal_basis"`
+	Reference     string   `json:"reference"`
+	Received      string   `json:"received"` // YYYY-MM-DD or RFC 3339; "" when not set
+	Expires       string   `json:"expires"`
+	Action        string   `json:"action"`
+	Scope         string   `json:"scope"`
+	Priority      string   `json:"priority"`
+	Tiers         []string `json:"tiers"`
+	Mode          string   `json:"mode"` // live | shadow
+	// MaxTasksPerMinute is the demand's own circuit breaker: null when
+	// the demand leaves it to limits.demand_tasks_per_minute, 0 when it
+	// has none.
+	MaxTasksPerMinute *int           `json:"max_tasks_per_minute"`
+	Entries           map[string]int `json:"entries"` // per kind, repeats once
+	EntryFiles        []string       `json:"entry_files"`
+}
+
+// checkExemption is one exemption in a checkReport.
+type checkExemption struct {
+	ID       string `json:"id"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+	// AppliesTo is ["*"] for every demand, else the demand ids.
+	AppliesTo  []string `json:"applies_to"`
+	Handles    int      `json:"handles"` // repeats once
+	UserIDs    int      `json:"user_ids"`
+	EntryFiles []string `json:"entry_files"`
 }
 
 // listIssue is a problem or warning in a list file; Line is 0 when it
@@ -145,7 +169,7 @@ type listIssue struct {
 }
 
 func listsCheck(env *Env, dir string, at time.Time, asJSON bool) error {
-	snap, demands, warnings, err := loadLists(dir, at)
+	snap, parsed, warnings, err := loadLists(dir, at)
 	if !asJSON {
 		for _, w := range warnings {
 			fmt.Fprintf(env.Stderr, "warning: %v\n", &w)
@@ -156,13 +180,14 @@ func listsCheck(env *Env, dir string, at time.Time, asJSON bool) error {
 		return writeCheckTable(env.Stdout, snap, at)
 	}
 	report := checkReport{
-		Schema:   "flagstream.lists_check/v1",
-		Dir:      dir,
-		At:       at.UTC().Format(time.RFC3339),
-		OK:       err == nil,
-		Demands:  []checkDemand{},
-		Warnings: issues(warnings),
-		Problems: []listIssue{},
+		Schema:     "flagstream.lists_check/v1",
+		Dir:        dir,
+		At:         at.UTC().Format(time.RFC3339),
+		OK:         err == nil,
+		Demands:    []checkDemand{},
+		Exemptions: []checkExemption{},
+		Warnings:   issues(warnings),
+		Problems:   []listIssue{},
 	}
 	if err != nil {
 		report.Problems = problems(dir, err)
@@ -170,11 +195,18 @@ func listsCheck(env *Env, dir string, at time.Time, asJSON bool) error {
 		report.ListsVersion = snap.Version()
 		report.Entries, report.ActiveEntries = snap.Entries(), snap.ActiveEntries()
 		files := map[string][]string{}
-		for i := range demands {
-			files[demands[i].ID] = entryFiles(&demands[i])
+		for i := range parsed.Demands {
+			files[parsed.Demands[i].ID] = entryFiles(parsed.Demands[i].File, &parsed.Demands[i].Entries)
 		}
 		for i := range snap.Demands() {
 			report.Demands = append(report.Demands, checkDemandOf(snap, i, files, at))
+		}
+		exemptFiles := map[string][]string{}
+		for i := range parsed.Exemptions {
+			exemptFiles[parsed.Exemptions[i].ID] = entryFiles(parsed.Exemptions[i].File, &parsed.Exemptions[i].Entries)
+		}
+		for i := range snap.Exemptions() {
+			report.Exemptions = append(report.Exemptions, checkExemptionOf(snap, i, exemptFiles))
 		}
 	}
 	if werr := writeJSON(env.Stdout, report); werr != nil {
@@ -187,26 +219,27 @@ func listsCheck(env *Env, dir string, at time.Time, asJSON bool) error {
 }
 
 // loadLists parses and compiles the lists in dir as at time at, keeping
-// the parsed demands (with their entries) beside the snapshot.
-func loadLists(dir string, at time.Time) (*matchers.Snapshot, []matchers.Demand, []matchers.Warning, error) {
-	demands, warnings, err := lists.Parse(dir)
+// the parsed demands and exemptions (with their entries) beside the
+// snapshot.
+func loadLists(dir string, at time.Time) (*matchers.Snapshot, matchers.Lists, []matchers.Warning, error) {
+	parsed, warnings, err := lists.ParseDir(dir)
 	if err != nil {
-		return nil, nil, warnings, err
+		return nil, parsed, warnings, err
 	}
-	snap, more, err := matchers.Compile(demands, at)
-	return snap, demands, append(warnings, more...), err
+	snap, more, err := matchers.CompileLists(parsed, at)
+	return snap, parsed, append(warnings, more...), err
 }
 
 func writeCheckTable(w io.Writer, snap *matchers.Snapshot, at time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprint(tw, "DEMAND\tSTATE\tJURISDICTION\tACTION\tPRIORITY")
+	fmt.Fprint(tw, "DEMAND\tSTATE\tJURISDICTION\tACTION\tPRIORITY\tMODE\tBREAKER")
 	for _, k := range matchers.EntryKinds() {
 		fmt.Fprintf(tw, "\t%sS", strings.ToUpper(k.String()))
 	}
 	fmt.Fprint(tw, "\tFILE\n")
 	for i, d := range snap.Demands() {
 		counts := snap.Counts(i)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", d.ID, snap.State(i), d.JurisdictionList(), d.Action, d.Priority)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", d.ID, snap.State(i), d.JurisdictionList(), d.Action, d.Priority, d.Mode, breakerText(&d))
 		for _, k := range matchers.EntryKinds() {
 			fmt.Fprintf(tw, "\t%d", counts[k])
 		}
@@ -215,8 +248,52 @@ func writeCheckTable(w io.Writer, snap *matchers.Snapshot, at time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if ex := snap.Exemptions(); len(ex) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprint(tw, "EXEMPTION\tCATEGORY\tAPPLIES TO\tHANDLES\tUSER_IDS\tFILE\n")
+		for i := range ex {
+			handles, ids := snap.ExemptionCounts(i)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", ex[i].ID, ex[i].Category, strings.Join(appliesTo(&ex[i]), ","), handles, ids, ex[i].File)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
 	_, err := fmt.Fprintf(w, "%s\n", snap.Summary())
 	return err
+}
+
+// breakerText describes a demand's own circuit breaker for the table:
+// "default" (limits.demand_tasks_per_minute), "off", or tasks a minute.
+func breakerText(d *matchers.Demand) string {
+	switch {
+	case d.MaxTasksPerMinute == matchers.NoTaskLimit:
+		return "off"
+	case d.MaxTasksPerMinute > 0:
+		return fmt.Sprintf("%d/min", d.MaxTasksPerMinute)
+	}
+	return "default"
+}
+
+// appliesTo returns an exemption's demands as written: ["*"] for every one.
+func appliesTo(e *matchers.Exemption) []string {
+	if e.AllDemands {
+		return []string{"*"}
+	}
+	return nonNil(e.AppliesTo)
+}
+
+// checkExemptionOf describes exemption i of snap; files are the entry files
+// of each exemption, by id.
+func checkExemptionOf(snap *matchers.Snapshot, i int, files map[string][]string) checkExemption {
+	e := &snap.Exemptions()[i]
+	handles, ids := snap.ExemptionCounts(i)
+	return checkExemption{
+		ID: e.ID, File: e.File, Line: e.Line, Category: e.Category.String(), Reason: e.Reason,
+		AppliesTo: appliesTo(e), Handles: handles, UserIDs: ids, EntryFiles: nonNil(files[e.ID]),
+	}
 }
 
 // checkDemandOf describes demand i of snap; files are the entry files of
@@ -239,8 +316,15 @@ func checkDemandOf(snap *matchers.Snapshot, i int, files map[string][]string, at
 		Scope:         d.Scope.String(),
 		Priority:      d.Priority.String(),
 		Tiers:         strings.Split(d.Tiers.String(), ","),
+		Mode:          d.Mode.String(),
 		Entries:       map[string]int{},
 		EntryFiles:    nonNil(files[d.ID]),
+	}
+	switch {
+	case d.MaxTasksPerMinute == matchers.NoTaskLimit:
+		c.MaxTasksPerMinute = new(int)
+	case d.MaxTasksPerMinute > 0:
+		c.MaxTasksPerMinute = &d.MaxTasksPerMinute
 	}
 	for _, k := range matchers.EntryKinds() {
 		c.Entries[k.String()] = counts[k]
@@ -248,12 +332,12 @@ func checkDemandOf(snap *matchers.Snapshot, i int, files map[string][]string, at
 	return c
 }
 
-// entryFiles returns the entry files a demand's entries came from, without
-// the demand file itself.
-func entryFiles(d *matchers.Demand) []string {
+// entryFiles returns the entry files that entries read from file (a demand
+// or exemption file) came from, without file itself.
+func entryFiles(file string, entries *matchers.EntryList) []string {
 	var out []string
-	for _, f := range d.Entries.Files() {
-		if f != d.File {
+	for _, f := range entries.Files() {
+		if f != file {
 			out = append(out, f)
 		}
 	}

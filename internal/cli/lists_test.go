@@ -22,8 +22,8 @@ func TestScanFileBeforeFlags(t *testing.T) {
 		t.Fatalf("scan FILE --lists DIR: exit %d; stderr:\n%s", after.code, after.stderr)
 	}
 	count := func(out string) int { return strings.Count(out, "\n") }
-	if count(after.stdout) != 7 || count(after.stdout) != count(before.stdout) {
-		t.Errorf("scan FILE --lists DIR wrote %d tasks, scan --lists DIR FILE %d; want 7 each", count(after.stdout), count(before.stdout))
+	if count(after.stdout) != 4 || count(after.stdout) != count(before.stdout) {
+		t.Errorf("scan FILE --lists DIR wrote %d tasks, scan --lists DIR FILE %d; want 4 each", count(after.stdout), count(before.stdout))
 	}
 	// "--" ends the flags: a file may be named like one.
 	r := runMain(t, nil, "scan", "--lists", "testdata/lists", "--", "--not-a-flag")
@@ -169,6 +169,7 @@ func TestListsDiff(t *testing.T) {
 	c := changes["XX-CHANGED"]
 	wantFields := []fieldChange{
 		{"jurisdiction", "IN", "IN,PK"}, {"expires", "2030-01-01", "2031-01-01"}, {"action", "review", "withhold"},
+		{"mode", "live", "shadow"}, {"max_tasks_per_minute", "", "50"},
 	}
 	if !reflect.DeepEqual(c.Fields, wantFields) {
 		t.Errorf("fields = %+v, want %+v", c.Fields, wantFields)
@@ -196,9 +197,28 @@ func TestListsDiff(t *testing.T) {
 	if e := c.Entries.Added[1]; e.File != "testdata/diff/new/changed-handles.txt" || e.Line != 3 {
 		t.Errorf("entry from an entry file at %s:%d, want testdata/diff/new/changed-handles.txt:3", e.File, e.Line)
 	}
-	want := diffSummary{DemandsAdded: 1, DemandsRemoved: 1, DemandsChanged: 1, EntriesAdded: 3, EntriesRemoved: 3, EntriesRespelled: 2}
+	want := diffSummary{DemandsAdded: 1, DemandsRemoved: 1, DemandsChanged: 1, EntriesAdded: 3, EntriesRemoved: 3, EntriesRespelled: 2,
+		ExemptionsAdded: 1, ExemptionsChanged: 1, AccountsAdded: 2, AccountsRemoved: 1}
 	if d.Summary != want {
 		t.Errorf("summary %+v, want %+v", d.Summary, want)
+	}
+	// Exemptions are compared as demands are: fields, then accounts.
+	if len(d.Exemptions) != 2 || d.Exemptions[0].ID != "EX-MPS" || d.Exemptions[0].Change != "added" ||
+		d.Exemptions[1].ID != "EX-PRESS" || d.Exemptions[1].Change != "changed" {
+		t.Fatalf("exemptions %+v, want EX-MPS added and EX-PRESS changed", d.Exemptions)
+	}
+	press := d.Exemptions[1]
+	wantPress := []fieldChange{
+		{"reason", "Accredited journalists", "Accredited journalists; any action needs legal review"}, {"applies_to", "XX-CHANGED", "*"},
+	}
+	if !reflect.DeepEqual(press.Fields, wantPress) {
+		t.Errorf("EX-PRESS fields = %+v, want %+v", press.Fields, wantPress)
+	}
+	if got := entry(press.Entries.Added); !slices.Equal(got, []string{"handle reporter_three"}) {
+		t.Errorf("EX-PRESS added %v", got)
+	}
+	if got := entry(press.Entries.Removed); !slices.Equal(got, []string{"handle reporter_two"}) {
+		t.Errorf("EX-PRESS removed %v", got)
 	}
 	if d.Old.ListsVersion == d.New.ListsVersion || d.Old.Demands != 3 || d.New.Demands != 3 {
 		t.Errorf("sides %+v %+v", d.Old, d.New)
@@ -326,12 +346,14 @@ func TestListsTest(t *testing.T) {
 		}
 	})
 	t.Run("same as scan", func(t *testing.T) {
-		// lists test and scan agree on every tweet of the scan fixture.
+		// lists test and scan agree on every tweet of the scan fixture;
+		// lists test shows account matches too, which scan makes tasks of
+		// only with --no-cases.
 		data, err := os.ReadFile(scanInput)
 		if err != nil {
 			t.Fatal(err)
 		}
-		scan := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, scanInput)
+		scan := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, "--no-cases", scanInput)
 		var flagged []string
 		for _, line := range strings.Split(strings.TrimSpace(scan.stdout), "\n") {
 			var task struct {
@@ -394,5 +416,86 @@ func TestSchemaCommand(t *testing.T) {
 				t.Errorf("does not compile as a JSON Schema: %v", err)
 			}
 		})
+	}
+}
+
+func TestListsCheckExemptions(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in.yaml"), "id: IN-1\njurisdiction: IN\naction: withhold\nmode: shadow\nmax_tasks_per_minute: 50\nhandles: [fict_a]\n")
+	writeFile(t, filepath.Join(dir, "de.yaml"), "id: DE-1\njurisdiction: DE\nmax_tasks_per_minute: 0\nhashtags: [\"#Tag\"]\n")
+	writeFile(t, filepath.Join(dir, "press.yaml"), "kind: exemption\nid: EX-PRESS\ncategory: journalist\nreason: Press\napplies_to: [IN-1]\nhandles: [reporter_one, reporter_two]\nuser_ids_file: press-ids.txt\n")
+	writeFile(t, filepath.Join(dir, "press-ids.txt"), "42\n")
+
+	r := runMain(t, nil, "lists", "check", dir, "--json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	var report checkReport
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&report); err != nil {
+		t.Fatalf("output is not a check report: %v\n%s", err, r.stdout)
+	}
+	want := []checkExemption{{
+		ID: "EX-PRESS", File: filepath.Join(dir, "press.yaml"), Line: 2, Category: "journalist", Reason: "Press",
+		AppliesTo: []string{"IN-1"}, Handles: 2, UserIDs: 1, EntryFiles: []string{filepath.Join(dir, "press-ids.txt")},
+	}}
+	if !reflect.DeepEqual(report.Exemptions, want) {
+		t.Errorf("exemptions = %+v, want %+v", report.Exemptions, want)
+	}
+	byID := map[string]checkDemand{}
+	for _, d := range report.Demands {
+		byID[d.ID] = d
+	}
+	if d := byID["IN-1"]; d.Mode != "shadow" || d.MaxTasksPerMinute == nil || *d.MaxTasksPerMinute != 50 {
+		t.Errorf("IN-1: mode %q, max_tasks_per_minute %v; want shadow, 50", d.Mode, d.MaxTasksPerMinute)
+	}
+	if d := byID["DE-1"]; d.Mode != "live" || d.MaxTasksPerMinute == nil || *d.MaxTasksPerMinute != 0 {
+		t.Errorf("DE-1: mode %q, max_tasks_per_minute %v; want live, 0 (off)", d.Mode, d.MaxTasksPerMinute)
+	}
+
+	text := runMain(t, nil, "lists", "check", dir)
+	for _, w := range []string{"MODE", "BREAKER", "shadow", "50/min", "off", "EXEMPTION", "EX-PRESS", "journalist", "1 exemption,"} {
+		if !strings.Contains(text.stdout, w) {
+			t.Errorf("the table lacks %q:\n%s", w, text.stdout)
+		}
+	}
+
+	// A bad exemption fails the check with its file and line.
+	writeFile(t, filepath.Join(dir, "bad.yaml"), "kind: exemption\nid: EX-BAD\ncategory: journalist\nreason: r\napplies_to: [IN-2]\nhandles: [x]\n")
+	bad := runMain(t, nil, "lists", "check", dir)
+	if bad.code != ExitUsage || !strings.Contains(bad.stderr, filepath.Join(dir, "bad.yaml")+`:5: applies_to: no demand has the id "IN-2" (did you mean "IN-1"?)`) {
+		t.Errorf("a bad exemption: exit %d, stderr:\n%s", bad.code, bad.stderr)
+	}
+}
+
+// TestListsTestGovernance: lists test says when run would escalate a
+// tweet (its author exempt) and which matches go to the shadow topic.
+func TestListsTestGovernance(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in.yaml"), "id: IN-1\njurisdiction: IN\naction: withhold\nhashtags: [India]\n")
+	writeFile(t, filepath.Join(dir, "quiet.yaml"), "id: QUIET\njurisdiction: DE\nmode: shadow\nhashtags: [Quiet]\n")
+	writeFile(t, filepath.Join(dir, "press.yaml"), "kind: exemption\nid: EX-PRESS\ncategory: journalist\nreason: Accredited journalists\napplies_to: [IN-1]\nhandles: [reporter_one]\n")
+	tweet := filepath.Join(dir, "tweet.json")
+	writeFile(t, tweet, `{"id_str":"42","text":"#India and #Quiet","user":{"id_str":"7","screen_name":"Reporter_One"}}`)
+
+	r := runMain(t, nil, "lists", "test", "--lists", dir, "--tweet", tweet)
+	for _, want := range []string{"escalated: the author is exempt under EX-PRESS (journalist: Accredited journalists)", "shadow mode: the matches of QUIET go to the shadow topic"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lists test output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	js := runMain(t, nil, "lists", "test", "--lists", dir, "--tweet", tweet, "--json")
+	var e explanation
+	if err := json.Unmarshal([]byte(js.stdout), &e); err != nil || len(e.Posts) != 1 {
+		t.Fatalf("--json: %v\n%s", err, js.stdout)
+	}
+	if p := e.Posts[0]; p.Exemption == nil || p.Exemption.ID != "EX-PRESS" || !slices.Equal(p.ShadowDemands, []string{"QUIET"}) {
+		t.Errorf("--json: exemption %+v, shadow demands %q", p.Exemption, p.ShadowDemands)
+	}
+	// A text has no author: nothing is exempt.
+	text := runMain(t, nil, "lists", "test", "--lists", dir, "#India")
+	if strings.Contains(text.stdout, "escalated") {
+		t.Errorf("a text was escalated:\n%s", text.stdout)
 	}
 }

@@ -94,7 +94,20 @@ type listsDiff struct {
 	// Demands are the demands added, removed or changed, by id; the
 	// unchanged ones are left out.
 	Demands []demandDiff `json:"demands"`
-	Summary diffSummary  `json:"summary"`
+	// Exemptions are the exemptions added, removed or changed, by id.
+	Exemptions []exemptionDiff `json:"exemptions"`
+	Summary    diffSummary     `json:"summary"`
+}
+
+// exemptionDiff is how one exemption changed: its fields (category,
+// reason, applies_to) and its accounts, as demandDiff says of a demand.
+type exemptionDiff struct {
+	ID      string        `json:"id"`
+	Change  string        `json:"change"` // added | removed | changed
+	OldFile string        `json:"old_file"`
+	NewFile string        `json:"new_file"`
+	Fields  []fieldChange `json:"fields"`
+	Entries entryChanges  `json:"entries"`
 }
 
 // diffSide is one of the two directories compared.
@@ -162,12 +175,24 @@ type diffSummary struct {
 	EntriesAdded     int `json:"entries_added"`
 	EntriesRemoved   int `json:"entries_removed"`
 	EntriesRespelled int `json:"entries_respelled"`
+	// Exemptions and their accounts, counted apart from the demands.
+	ExemptionsAdded   int `json:"exemptions_added"`
+	ExemptionsRemoved int `json:"exemptions_removed"`
+	ExemptionsChanged int `json:"exemptions_changed"`
+	AccountsAdded     int `json:"exempt_accounts_added"`
+	AccountsRemoved   int `json:"exempt_accounts_removed"`
 }
 
 func (s diffSummary) String() string {
-	return fmt.Sprintf("%d %s added, %d removed, %d changed; entries: %d added, %d removed, %d respelled",
+	out := fmt.Sprintf("%d %s added, %d removed, %d changed; entries: %d added, %d removed, %d respelled",
 		s.DemandsAdded, plural(s.DemandsAdded, "demand", "demands"), s.DemandsRemoved, s.DemandsChanged,
 		s.EntriesAdded, s.EntriesRemoved, s.EntriesRespelled)
+	if s.ExemptionsAdded+s.ExemptionsRemoved+s.ExemptionsChanged > 0 {
+		out += fmt.Sprintf("; %d %s added, %d removed, %d changed (exempt accounts: %d added, %d removed)",
+			s.ExemptionsAdded, plural(s.ExemptionsAdded, "exemption", "exemptions"), s.ExemptionsRemoved, s.ExemptionsChanged,
+			s.AccountsAdded, s.AccountsRemoved)
+	}
+	return out
 }
 
 func plural(n int, one, many string) string {
@@ -179,19 +204,23 @@ func plural(n int, one, many string) string {
 
 // diffListSide is one directory, parsed and compiled.
 type diffListSide struct {
-	dir     string
-	snap    *matchers.Snapshot
-	demands map[string]*matchers.Demand
+	dir        string
+	snap       *matchers.Snapshot
+	demands    map[string]*matchers.Demand
+	exemptions map[string]*matchers.Exemption
 }
 
 func loadDiffSide(dir string, at time.Time) (diffListSide, error) {
-	snap, demands, _, err := loadLists(dir, at)
+	snap, parsed, _, err := loadLists(dir, at)
 	if err != nil {
 		return diffListSide{}, inputError(fmt.Errorf("lists diff: %s:\n%w", dir, err))
 	}
-	s := diffListSide{dir: dir, snap: snap, demands: map[string]*matchers.Demand{}}
-	for i := range demands {
-		s.demands[demands[i].ID] = &demands[i]
+	s := diffListSide{dir: dir, snap: snap, demands: map[string]*matchers.Demand{}, exemptions: map[string]*matchers.Exemption{}}
+	for i := range parsed.Demands {
+		s.demands[parsed.Demands[i].ID] = &parsed.Demands[i]
+	}
+	for i := range parsed.Exemptions {
+		s.exemptions[parsed.Exemptions[i].ID] = &parsed.Exemptions[i]
 	}
 	return s, nil
 }
@@ -207,11 +236,12 @@ func diffLists(oldDir, newDir string, at time.Time) (*listsDiff, error) {
 		return nil, err
 	}
 	d := &listsDiff{
-		Schema:  "flagstream.lists_diff/v1",
-		Old:     diffSide{Dir: oldDir, ListsVersion: old.snap.Version(), Demands: len(old.demands)},
-		New:     diffSide{Dir: newDir, ListsVersion: cur.snap.Version(), Demands: len(cur.demands)},
-		At:      at.UTC().Format(time.RFC3339),
-		Demands: []demandDiff{},
+		Schema:     "flagstream.lists_diff/v1",
+		Old:        diffSide{Dir: oldDir, ListsVersion: old.snap.Version(), Demands: len(old.demands)},
+		New:        diffSide{Dir: newDir, ListsVersion: cur.snap.Version(), Demands: len(cur.demands)},
+		At:         at.UTC().Format(time.RFC3339),
+		Demands:    []demandDiff{},
+		Exemptions: []exemptionDiff{},
 	}
 	var ids []string
 	for id := range old.demands {
@@ -265,7 +295,7 @@ func diffLists(oldDir, newDir string, at time.Time) (*listsDiff, error) {
 				}
 			}
 		}
-		dd.Entries = diffEntries(o, n)
+		dd.Entries = diffEntries(demandEntries(o), demandEntries(n))
 		if dd.Change == "changed" {
 			if len(dd.Fields) == 0 && len(dd.Entries.Added)+len(dd.Entries.Removed)+len(dd.Entries.Respelled) == 0 {
 				continue
@@ -277,8 +307,83 @@ func diffLists(oldDir, newDir string, at time.Time) (*listsDiff, error) {
 		d.Summary.EntriesRespelled += len(dd.Entries.Respelled)
 		d.Demands = append(d.Demands, dd)
 	}
-	d.Identical = len(d.Demands) == 0
+	diffExemptions(d, old, cur)
+	d.Identical = len(d.Demands) == 0 && len(d.Exemptions) == 0
 	return d, nil
+}
+
+// diffExemptions adds the exemptions added, removed and changed to d.
+func diffExemptions(d *listsDiff, old, cur diffListSide) {
+	var ids []string
+	for id := range old.exemptions {
+		ids = append(ids, id)
+	}
+	for id := range cur.exemptions {
+		if _, ok := old.exemptions[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		o, n := old.exemptions[id], cur.exemptions[id]
+		ed := exemptionDiff{ID: id, Fields: []fieldChange{}}
+		var oldFields, newFields []fieldChange
+		var oldEntries, newEntries *matchers.EntryList
+		if o != nil {
+			ed.OldFile, oldFields, oldEntries = o.File, exemptionFields(o), &o.Entries
+		}
+		if n != nil {
+			ed.NewFile, newFields, newEntries = n.File, exemptionFields(n), &n.Entries
+		}
+		switch {
+		case o == nil:
+			ed.Change, ed.Fields = "added", newFields
+			d.Summary.ExemptionsAdded++
+		case n == nil:
+			ed.Change = "removed"
+			for _, f := range oldFields {
+				ed.Fields = append(ed.Fields, fieldChange{Name: f.Name, Old: f.New})
+			}
+			d.Summary.ExemptionsRemoved++
+		default:
+			ed.Change = "changed"
+			if of, nf := relativeTo(old.dir, o.File), relativeTo(cur.dir, n.File); of != nf {
+				ed.Fields = append(ed.Fields, fieldChange{Name: "file", Old: of, New: nf})
+			}
+			for i := range newFields {
+				if oldFields[i].New != newFields[i].New {
+					ed.Fields = append(ed.Fields, fieldChange{Name: newFields[i].Name, Old: oldFields[i].New, New: newFields[i].New})
+				}
+			}
+		}
+		ed.Entries = diffEntries(oldEntries, newEntries)
+		if ed.Change == "changed" {
+			if len(ed.Fields) == 0 && len(ed.Entries.Added)+len(ed.Entries.Removed)+len(ed.Entries.Respelled) == 0 {
+				continue
+			}
+			d.Summary.ExemptionsChanged++
+		}
+		d.Summary.AccountsAdded += len(ed.Entries.Added)
+		d.Summary.AccountsRemoved += len(ed.Entries.Removed)
+		d.Exemptions = append(d.Exemptions, ed)
+	}
+}
+
+// exemptionFields returns an exemption's fields, each as text in New.
+func exemptionFields(e *matchers.Exemption) []fieldChange {
+	return []fieldChange{
+		{Name: "category", New: e.Category.String()},
+		{Name: "reason", New: e.Reason},
+		{Name: "applies_to", New: strings.Join(appliesTo(e), ",")},
+	}
+}
+
+// demandEntries returns d's entries, nil for no demand.
+func demandEntries(d *matchers.Demand) *matchers.EntryList {
+	if d == nil {
+		return nil
+	}
+	return &d.Entries
 }
 
 // demandFields returns a demand's metadata, each field as text in New, in
@@ -298,7 +403,22 @@ func demandFields(d *matchers.Demand, at time.Time) []fieldChange {
 		f("scope", d.Scope.String()),
 		f("priority", d.Priority.String()),
 		f("tiers", d.Tiers.String()),
+		f("mode", d.Mode.String()),
+		f("max_tasks_per_minute", breakerField(d)),
 	}
+}
+
+// breakerField is a demand's own circuit breaker as a diff shows it: ""
+// when it has none of its own (the configuration's default), "0" when it
+// turns it off.
+func breakerField(d *matchers.Demand) string {
+	switch {
+	case d.MaxTasksPerMinute == matchers.NoTaskLimit:
+		return "0"
+	case d.MaxTasksPerMinute > 0:
+		return fmt.Sprint(d.MaxTasksPerMinute)
+	}
+	return ""
 }
 
 // keyedEntry is an entry with its lookup key.
@@ -308,15 +428,15 @@ type keyedEntry struct {
 	e    matchers.Entry
 }
 
-// keyedEntries returns d's entries by kind and key, the first of repeated
-// ones; nil for no demand.
-func keyedEntries(d *matchers.Demand) map[[2]string]keyedEntry {
-	if d == nil {
+// keyedEntries returns the entries by kind and key, the first of repeated
+// ones; nil for none.
+func keyedEntries(l *matchers.EntryList) map[[2]string]keyedEntry {
+	if l == nil {
 		return nil
 	}
 	out := map[[2]string]keyedEntry{}
-	for i := 0; i < d.Entries.Len(); i++ {
-		e := d.Entries.At(i)
+	for i := 0; i < l.Len(); i++ {
+		e := l.At(i)
 		key, err := matchers.EntryKey(e.Kind, e.Value)
 		if err != nil { // the parser accepted it, so this does not happen
 			key = e.Value
@@ -329,8 +449,8 @@ func keyedEntries(d *matchers.Demand) map[[2]string]keyedEntry {
 	return out
 }
 
-// diffEntries compares the entries of o and n (either may be nil).
-func diffEntries(o, n *matchers.Demand) entryChanges {
+// diffEntries compares the entries o and n (either may be nil).
+func diffEntries(o, n *matchers.EntryList) entryChanges {
 	c := entryChanges{Added: []diffEntry{}, Removed: []diffEntry{}, Respelled: []respellEntry{}}
 	oldEntries, newEntries := keyedEntries(o), keyedEntries(n)
 	for _, ne := range sortedEntries(newEntries) {
@@ -411,8 +531,48 @@ func writeDiffText(w io.Writer, d *listsDiff) error {
 			return err
 		}
 	}
+	for _, ed := range d.Exemptions {
+		if err := writeExemptionDiff(w, &ed); err != nil {
+			return err
+		}
+	}
 	_, err := fmt.Fprintf(w, "\n%s\n", d.Summary)
 	return err
+}
+
+// writeExemptionDiff writes one exemption's changes as writeDiffText
+// writes a demand's.
+func writeExemptionDiff(w io.Writer, ed *exemptionDiff) error {
+	fmt.Fprintln(w)
+	switch ed.Change {
+	case "added":
+		fmt.Fprintf(w, "+ exemption %s (%s)\n", ed.ID, ed.NewFile)
+	case "removed":
+		fmt.Fprintf(w, "- exemption %s (%s)\n", ed.ID, ed.OldFile)
+	default:
+		fmt.Fprintf(w, "~ exemption %s (%s)\n", ed.ID, ed.NewFile)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range ed.Fields {
+		switch ed.Change {
+		case "added":
+			fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.New)
+		case "removed":
+			fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.Old)
+		default:
+			fmt.Fprintf(tw, "    %s:\t%s -> %s\n", f.Name, orUnset(f.Old), orUnset(f.New))
+		}
+	}
+	for _, e := range ed.Entries.Added {
+		fmt.Fprintf(tw, "  + %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
+	}
+	for _, e := range ed.Entries.Removed {
+		fmt.Fprintf(tw, "  - %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
+	}
+	for _, e := range ed.Entries.Respelled {
+		fmt.Fprintf(tw, "  ~ %s\t%s -> %s\t%s:%d (respelled: matches the same)\n", e.Kind, e.Old, e.New, e.File, e.Line)
+	}
+	return tw.Flush()
 }
 
 // relativeTo returns file's name inside the lists directory dir.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -159,6 +160,13 @@ type postExplanation struct {
 	Jurisdictions []string `json:"jurisdictions"`
 	// Matches are the review task's matches, in its order.
 	Matches []review.Match `json:"matches"`
+	// Exemption, when set, is the exemption of the post's author from a
+	// demand among the live matches: run escalates that task (action
+	// escalate, priority critical) instead.
+	Exemption *review.Exemption `json:"exemption,omitempty"`
+	// ShadowDemands are the matched demands in shadow mode: run sends
+	// their matches to the shadow topic, in a task of their own.
+	ShadowDemands []string `json:"shadow_demands,omitempty"`
 }
 
 // explain matches each post against snap and builds the review task it
@@ -177,14 +185,42 @@ func explain(snap *matchers.Snapshot, posts []matchers.Post, at time.Time, text 
 		if !text {
 			pe.TweetID, pe.Author = string(p.Main().ID), string(p.Main().AuthorHandle)
 		}
-		if hits := m.Match(snap, p); len(hits) > 0 {
+		if hits := m.Match(snap, p, nil); len(hits) > 0 {
 			task := review.Build(snap, p, hits, review.Source{}, at)
 			pe.Matched = true
 			pe.Priority, pe.Action, pe.Jurisdictions, pe.Matches = task.Priority, task.Action, task.Jurisdictions, task.Matches
+			pe.Exemption, pe.ShadowDemands = governance(snap, p, hits)
 		}
 		out.Posts = append(out.Posts, pe)
 	}
 	return out
+}
+
+// governance returns what run's governance does to a post's hits: the
+// exemption of the author from a live demand among them (the first by
+// id), and the shadow-mode demands among them.
+func governance(snap *matchers.Snapshot, p *matchers.Post, hits []matchers.Hit) (*review.Exemption, []string) {
+	best := -1
+	var shadow []string
+	author := p.Main()
+	for _, h := range hits {
+		d := snap.Demand(h.Entry)
+		dm := &snap.Demands()[d]
+		if dm.Mode == matchers.ModeShadow {
+			if !slices.Contains(shadow, dm.ID) {
+				shadow = append(shadow, dm.ID)
+			}
+			continue
+		}
+		if e := snap.ExemptionFor(author.AuthorHandle, author.AuthorID, d); e >= 0 && (best < 0 || e < best) {
+			best = e
+		}
+	}
+	if best < 0 {
+		return nil, shadow
+	}
+	e := &snap.Exemptions()[best]
+	return &review.Exemption{ID: e.ID, Category: e.Category.String(), Reason: e.Reason}, shadow
 }
 
 // writeExplanation writes one line per match, or "no match", per post;
@@ -213,6 +249,13 @@ func writeExplanation(w io.Writer, e explanation) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if e := p.Exemption; e != nil {
+			fmt.Fprintf(w, "escalated: the author is exempt under %s (%s: %s): run sends the live matches' task to humans with action escalate, priority critical, never withhold\n",
+				e.ID, e.Category, strings.Join(strings.Fields(e.Reason), " "))
+		}
+		if len(p.ShadowDemands) > 0 {
+			fmt.Fprintf(w, "shadow mode: the matches of %s go to the shadow topic in a task of their own, not to reviewers\n", strings.Join(p.ShadowDemands, ", "))
 		}
 	}
 	return nil

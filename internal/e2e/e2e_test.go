@@ -104,13 +104,15 @@ func runArgs(addr, listsDir, group, admin string) []string {
 
 // TestKillRestartLosesNothing kills flagstream run with SIGKILL three times
 // while tweets flow, restarting it in the same group each time; every
-// flagged tweet must end with a task, repeats sharing their task id.
+// flagged tweet must end with a task, repeats sharing their task id, and
+// with cases on no case is lost: every listed account named has its case,
+// counting at least its true evidence, each case under one case id.
 func TestKillRestartLosesNothing(t *testing.T) {
 	kit := testkit.New(t, devbroker.Config{}, testkit.Traffic(11, 0.01, 0.005, 0.005))
 	addr := kit.Broker.Addr()
 	for kill := 1; kill <= 3; kill++ {
 		admin := testkit.FreeAddr(t)
-		p := start(t, runArgs(addr, kit.ListsDir, "crash", admin)...)
+		p := start(t, append(runArgs(addr, kit.ListsDir, "crash", admin), "--cases.update_interval=200ms")...)
 		// Queue thousands of records, wait until this run is in the group
 		// and committing, then kill it mid-stream: some records are
 		// processed but not yet committed.
@@ -126,7 +128,7 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	}
 	kit.Produce(1000)
 	admin := testkit.FreeAddr(t)
-	p := start(t, runArgs(addr, kit.ListsDir, "crash", admin)...)
+	p := start(t, append(runArgs(addr, kit.ListsDir, "crash", admin), "--cases.update_interval=200ms")...)
 	deadline := time.Now().Add(90 * time.Second)
 	for !kit.CaughtUp("crash") {
 		if time.Now().After(deadline) {
@@ -138,6 +140,9 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	testkit.WaitFor(t, 60*time.Second, "every case to show its evidence", func() bool {
+		return kit.CasesSettled(kit.Cases(""), testkit.DemandID)
+	})
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +150,12 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		t.Fatalf("SIGTERM: exit code %d, want 0", code)
 	}
 
+	cases := kit.Cases("") // ParseCases: one case id per demand and entry
+	kit.CheckCases(cases, testkit.DemandID, true)
+	events := 0
+	for _, es := range cases {
+		events += len(es)
+	}
 	tasks := kit.Tasks()
 	repeats := kit.CheckTasks(tasks, false)
 	dlq := kit.ReadTopic(testkit.DeadLetterTopic)
@@ -157,8 +168,8 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	if len(seen) != kit.Exp.Malformed() {
 		t.Errorf("dead letters: %d distinct records, want %d", len(seen), kit.Exp.Malformed())
 	}
-	t.Logf("%d flagged tweets, %d tasks (%d repeated after kills), %d malformed, %d dead letters",
-		len(kit.Exp.Flagged), tasks.Total, repeats, kit.Exp.Malformed(), len(dlq))
+	t.Logf("%d flagged tweets, %d tasks (%d repeated after kills), %d malformed, %d dead letters; %d case events: %s",
+		len(kit.Exp.Flagged), tasks.Total, repeats, kit.Exp.Malformed(), len(dlq), events, cases)
 }
 
 // TestSIGTERMExitsZero checks the graceful stop of an idle run and the

@@ -11,12 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/testkit"
 )
 
 // TestKcatEndToEnd drives flagstream with kcat as the only other Kafka
 // client: flagstream broker serves, `flagstream generate` writes tweets,
-// kcat produces them and reads back the review tasks and dead letters.
+// kcat produces them and reads back the review tasks, the case events and
+// the dead letters. The demand is scope: user, so the tweets that name only
+// a listed handle make case evidence instead of a review task: one case
+// per listed account, opened once, counting every post and mention.
 func TestKcatEndToEnd(t *testing.T) {
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
@@ -43,8 +49,9 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	out.Close()
 	var exp struct {
-		Kinds   map[string]int `json:"kinds"`
-		Flagged []string       `json:"flagged"`
+		Kinds    map[string]int      `json:"kinds"`
+		Flagged  []string            `json:"flagged"`
+		Accounts []synth.AccountPost `json:"accounts"`
 	}
 	data, err := os.ReadFile(expectFile)
 	if err != nil {
@@ -53,9 +60,10 @@ func TestKcatEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(data, &exp); err != nil {
 		t.Fatal(err)
 	}
-	if len(exp.Flagged) == 0 || exp.Kinds["malformed"] == 0 {
-		t.Fatalf("generator made no flagged or malformed records: %s", data)
+	if len(exp.Flagged) == 0 || len(exp.Accounts) == 0 || exp.Kinds["malformed"] == 0 {
+		t.Fatalf("generator made no flagged, account or malformed records: %s", data)
 	}
+	truth := testkit.TrueEvidence(exp.Accounts, nil)
 
 	kcatRun := func(args ...string) []byte {
 		t.Helper()
@@ -73,8 +81,11 @@ func TestKcatEndToEnd(t *testing.T) {
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
 	admin := testkit.FreeAddr(t)
-	run := start(t, runArgs(addr, lists, "kcat", admin)...)
+	run := start(t, append(runArgs(addr, lists, "kcat", admin), "--cases.update_interval=200ms")...)
 	testkit.WaitFor(t, 90*time.Second, "every record committed", func() bool { return testkit.CaughtUp(addr, "kcat", testkit.InputTopic) })
+	testkit.WaitFor(t, 30*time.Second, "every case to show its evidence", func() bool {
+		return testkit.ParseCases(t, values(testkit.ReadTopic(t, addr, testkit.CaseTopic)), nil).Settled(testkit.DemandID, truth)
+	})
 	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +96,9 @@ func TestKcatEndToEnd(t *testing.T) {
 	want := map[string]bool{}
 	for _, id := range exp.Flagged {
 		want[id] = true
+	}
+	for _, a := range exp.Accounts {
+		delete(want, a.TweetID) // case evidence, not a task
 	}
 	got := map[string]int{}
 	for _, line := range scanLines(kcatRun("-C", "-t", "review-tasks", "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n")) {
@@ -113,8 +127,22 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	for id := range got {
 		if !want[id] {
-			t.Errorf("tweet %s has a task but names nothing listed", id)
+			t.Errorf("tweet %s has a task but names nothing listed, or only a listed account", id)
 		}
+	}
+
+	var keys, events [][]byte
+	for _, line := range scanLines(kcatRun("-C", "-t", testkit.CaseTopic, "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n")) {
+		key, value, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("kcat line without a tab: %q", line)
+		}
+		keys, events = append(keys, []byte(key)), append(events, []byte(value))
+	}
+	cases := testkit.ParseCases(t, events, keys)
+	testkit.CheckCases(t, cases, testkit.DemandID, truth, false)
+	if len(cases) != len(truth) {
+		t.Errorf("%d cases, want one per listed account named: %s", len(cases), cases)
 	}
 
 	dlq := scanLines(kcatRun("-C", "-t", "tweets-dlq", "-o", "beginning", "-e", "-q", "-f", "%h\n"))
@@ -127,6 +155,15 @@ func TestKcatEndToEnd(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("kcat produced %d records; %d review tasks and %d dead letters read back with kcat",
-		6000, len(got), len(dlq))
+	t.Logf("kcat produced %d records; %d review tasks, %d case events of %d cases and %d dead letters read back with kcat",
+		6000, len(got), len(events), len(cases), len(dlq))
+}
+
+// values returns the values of msgs.
+func values(msgs []kafka.Message) [][]byte {
+	out := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Value
+	}
+	return out
 }

@@ -12,14 +12,25 @@ import (
 
 // Counts are what a NDJSONSink has written.
 type Counts struct {
-	Records, Tweets, Tasks, Rejected int64
+	Records, Tweets, Rejected int64
+	// Tasks counts the review tasks of every destination (review, shadow,
+	// escalation), Evidence the case evidence records, written or not.
+	Tasks, Evidence int64
+	// ByDestination counts the outputs of each destination.
+	ByDestination [4]int64
 }
 
 // NDJSONSink writes review tasks as NDJSON lines, in input order (the
 // pipeline must run with one writer), copies each rejected line as it was
-// to Rejects, and reports each rejection with its file and line.
+// to Rejects, and reports each rejection with its file and line. Outputs
+// of another destination go to the writer set for it (SetWriter): shadow
+// and escalated tasks to the tasks' writer when none is set, as the Kafka
+// sink writes escalated tasks to the review topic when no escalation
+// topic is set; evidence nowhere when none is set (scan hands it to its
+// case processor).
 type NDJSONSink struct {
 	out     *bufio.Writer
+	dests   [4]*bufio.Writer // by pipeline.Destination; nil: see above
 	rejects *bufio.Writer
 	report  func(r *pipeline.Record, rej pipeline.Rejection)
 
@@ -35,22 +46,57 @@ func NewNDJSONSink(out, rejects io.Writer, report func(r *pipeline.Record, rej p
 	if rejects != nil {
 		s.rejects = bufio.NewWriterSize(rejects, 64<<10)
 	}
+	s.dests[pipeline.ToReview] = s.out
+	s.dests[pipeline.ToShadow] = s.out
+	s.dests[pipeline.ToEscalation] = s.out
 	return s
+}
+
+// outputNames name the outputs of each destination in messages.
+var outputNames = [4]string{"review tasks", "shadow tasks", "escalated tasks", "case evidence"}
+
+// SetWriter sends the outputs of destination d to w; nil restores the
+// default (see NDJSONSink). It must be called before the first Write.
+func (s *NDJSONSink) SetWriter(d pipeline.Destination, w io.Writer) {
+	switch {
+	case w != nil:
+		s.dests[d] = bufio.NewWriterSize(w, 64<<10)
+	case d == pipeline.ToEvidence:
+		s.dests[d] = nil
+	default:
+		s.dests[d] = s.out
+	}
 }
 
 // Counts returns what has been written so far. It must not be called
 // while a Write is running.
 func (s *NDJSONSink) Counts() Counts { return s.counts }
 
-// Write writes b's tasks and rejections and flushes them.
+// Write writes b's outputs and rejections and flushes them.
 func (s *NDJSONSink) Write(_ context.Context, b *pipeline.Batch) error {
-	for i := range b.Tasks {
-		_, v := b.Task(i)
-		s.out.Write(v)
-		s.out.WriteByte('\n')
+	for i := range b.Outputs {
+		d := b.Outputs[i].Dest
+		s.counts.ByDestination[d]++
+		if d == pipeline.ToEvidence {
+			s.counts.Evidence++
+		} else {
+			s.counts.Tasks++
+		}
+		w := s.dests[d]
+		if w == nil {
+			continue
+		}
+		_, v := b.Output(i)
+		w.Write(v)
+		w.WriteByte('\n')
 	}
-	if err := s.out.Flush(); err != nil {
-		return fmt.Errorf("write review tasks: %w", err)
+	for d, w := range s.dests {
+		if w == nil || (w == s.out && d != int(pipeline.ToReview)) {
+			continue
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", outputNames[d], err)
+		}
 	}
 	for _, rej := range b.Rejects {
 		r := &b.Records[rej.Record]
@@ -68,7 +114,6 @@ func (s *NDJSONSink) Write(_ context.Context, b *pipeline.Batch) error {
 	}
 	s.counts.Records += int64(len(b.Records))
 	s.counts.Tweets += int64(b.Stats.Tweets)
-	s.counts.Tasks += int64(len(b.Tasks))
 	s.counts.Rejected += int64(len(b.Rejects))
 	return nil
 }

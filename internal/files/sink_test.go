@@ -232,3 +232,45 @@ func TestNDJSONSinkInPipeline(t *testing.T) {
 		t.Errorf("spill dir holds %d files after the run, want none", len(files))
 	}
 }
+
+// TestNDJSONSinkDestinations checks where the sink writes each destination:
+// tasks to out, evidence to its writer when one is set and nowhere when
+// not, counted either way.
+func TestNDJSONSinkDestinations(t *testing.T) {
+	d, _, err := lists.ParseDemand("u.yaml", []byte("id: U-1\njurisdiction: IN\nscope: user\nhandles: [listed_one]\nhashtags: [\"#FlagMe\"]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, _, err := matchers.Compile([]matchers.Demand{d}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := `{"id_str":"1","text":"#FlagMe","user":{"id_str":"7","screen_name":"listed_one"}}` + "\n" +
+		`{"id_str":"2","text":"hi @listed_one","user":{"id_str":"8","screen_name":"x"}}` + "\n"
+	for _, withWriter := range []bool{true, false} {
+		var out, evidence bytes.Buffer
+		sink := NewNDJSONSink(&out, nil, nil)
+		if withWriter {
+			sink.SetWriter(pipeline.ToEvidence, &evidence)
+		}
+		src := &LineSource{Inputs: []Input{memInput("in.ndjson", input)}, MaxRecordBytes: 1000}
+		if err := pipeline.Run(context.Background(), pipeline.Config{Source: src, Sink: sink, Cases: true,
+			Lists: func() *matchers.Snapshot { return snap }}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(out.String(), "\n"); got != 1 || !strings.Contains(out.String(), `"tweet":{"id":"1"`) {
+			t.Errorf("tasks = %q, want tweet 1's", out.String())
+		}
+		lines := strings.Split(strings.TrimSpace(evidence.String()), "\n")
+		if withWriter && (len(lines) != 2 || !strings.Contains(lines[0], `"schema":"flagstream.case_input/v1"`)) {
+			t.Errorf("evidence = %q, want 2 case inputs", evidence.String())
+		}
+		if !withWriter && evidence.Len() != 0 {
+			t.Errorf("evidence written without a writer: %q", evidence.String())
+		}
+		c := sink.Counts()
+		if c.Tasks != 1 || c.Evidence != 2 || c.ByDestination[pipeline.ToReview] != 1 || c.ByDestination[pipeline.ToEvidence] != 2 {
+			t.Errorf("Counts() = %+v, want 1 task and 2 evidence records", c)
+		}
+	}
+}

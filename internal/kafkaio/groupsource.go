@@ -41,6 +41,10 @@ type SourceConfig struct {
 	Logger          *slog.Logger
 	// Metrics receives the consumer's metrics; nil: unregistered ones.
 	Metrics *Metrics
+	// OnAssign, when set, is called with the partitions of each group
+	// generation as it starts, and with nil as it ends (before the next
+	// one starts).
+	OnAssign func(partitions []int)
 }
 
 // GroupSource consumes tweets in a consumer group: flagstream's one Kafka
@@ -237,6 +241,13 @@ func (s *GroupSource) startGeneration(gen *kafka.Generation) {
 		partitions = append(partitions, a.ID)
 	}
 	s.cfg.Metrics.generationJoined(partitions)
+	if s.cfg.OnAssign != nil {
+		s.cfg.OnAssign(partitions)
+		gen.Start(func(ctx context.Context) {
+			<-ctx.Done()
+			s.cfg.OnAssign(nil)
+		})
+	}
 	for _, a := range assigned {
 		gen.Start(func(ctx context.Context) { s.fetchPartition(ctx, g, a.ID, a.Offset) })
 	}

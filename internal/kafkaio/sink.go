@@ -12,13 +12,21 @@ import (
 
 	"flagstream/internal/retry"
 	"flagstream/pipeline"
+	"flagstream/pipeline/cases"
+	"flagstream/pipeline/review"
 )
 
 // SinkConfig configures the producer.
 type SinkConfig struct {
+	// Topic takes review tasks, DeadLetterTopic rejected records.
 	Topic, DeadLetterTopic string
-	BatchTimeout           time.Duration
-	BatchSize              int
+	// ShadowTopic takes shadow-mode and tripped demands' tasks;
+	// EscalationTopic escalated tasks (Topic when empty); EvidenceTopic
+	// case evidence (cases.evidence_topic). A batch with an output for an
+	// empty ShadowTopic or EvidenceTopic fails to write.
+	ShadowTopic, EscalationTopic, EvidenceTopic string
+	BatchTimeout                                time.Duration
+	BatchSize                                   int
 	// MaxMessageBytes is the largest message the producer sends; a dead
 	// letter beyond it is cut to fit, and its headers say so.
 	MaxMessageBytes int
@@ -29,9 +37,12 @@ type SinkConfig struct {
 	Metrics *Metrics
 }
 
-// Sink produces review tasks (key = tweet id) and dead letters (the
-// original key, value and headers, plus flagstream.* headers saying why
-// and where from) with acks=all. A failed write is retried, with backoff
+// Sink produces review tasks (key = tweet id), case evidence (key =
+// case_id) and dead letters (the original key, value and headers, plus
+// flagstream.* headers saying why and where from) with acks=all, each
+// output to the topic of its destination, all of a batch in one write: the
+// batch, and so its input offsets, counts as written only once every one
+// is acknowledged. A failed write is retried, with backoff
 // (retry.Backoff), until it succeeds or the pipeline's context ends: the
 // batch is then not committed, so nothing is lost, and the full pipeline
 // stops fetching. The client itself makes one attempt per write, so that
@@ -40,6 +51,9 @@ type Sink struct {
 	w         *kafka.Writer
 	transport *kafka.Transport
 	cfg       SinkConfig
+	// topics and schemas are by pipeline.Destination.
+	topics  [4]string
+	schemas [4][]kafka.Header
 }
 
 var _ pipeline.Sink = (*Sink)(nil)
@@ -100,20 +114,34 @@ func NewSink(conn Connection, cfg SinkConfig) (*Sink, error) {
 			cfg.Logger.Warn("kafka producer: " + fmt.Sprintf(format, args...))
 		})
 	}
-	return &Sink{w: w, transport: t, cfg: cfg}, nil
+	s := &Sink{w: w, transport: t, cfg: cfg}
+	s.topics[pipeline.ToReview] = cfg.Topic
+	s.topics[pipeline.ToShadow] = cfg.ShadowTopic
+	s.topics[pipeline.ToEscalation] = cfg.EscalationTopic
+	if cfg.EscalationTopic == "" {
+		s.topics[pipeline.ToEscalation] = cfg.Topic
+	}
+	s.topics[pipeline.ToEvidence] = cfg.EvidenceTopic
+	task := []kafka.Header{{Key: HeaderSchema, Value: []byte(review.SchemaID)}}
+	s.schemas = [4][]kafka.Header{task, task, task, {{Key: HeaderSchema, Value: []byte(cases.InputSchemaID)}}}
+	return s, nil
 }
 
-// Write produces b's tasks and dead letters and returns once the broker
+// Write produces b's outputs and dead letters and returns once the broker
 // has acknowledged all of them.
 func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
-	if len(b.Tasks) == 0 && len(b.Rejects) == 0 {
+	if len(b.Outputs) == 0 && len(b.Rejects) == 0 {
 		return nil
 	}
-	msgs := make([]kafka.Message, 0, len(b.Tasks)+len(b.Rejects))
-	schema := []kafka.Header{{Key: HeaderSchema, Value: []byte("flagstream.review_task/v1")}}
-	for i := range b.Tasks {
-		k, v := b.Task(i)
-		msgs = append(msgs, kafka.Message{Topic: s.cfg.Topic, Key: k, Value: v, Headers: schema})
+	msgs := make([]kafka.Message, 0, len(b.Outputs)+len(b.Rejects))
+	for i := range b.Outputs {
+		d := b.Outputs[i].Dest
+		topic := s.topics[d]
+		if topic == "" {
+			return fmt.Errorf("kafka producer: no topic for %s outputs (set %s)", d, destinationKeys[d])
+		}
+		k, v := b.Output(i)
+		msgs = append(msgs, kafka.Message{Topic: topic, Key: k, Value: v, Headers: s.schemas[d]})
 	}
 	for _, rej := range b.Rejects {
 		msgs = append(msgs, s.deadLetter(&b.Records[rej.Record], rej))
@@ -160,6 +188,9 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 	}
 }
+
+// destinationKeys name the config key of each destination's topic.
+var destinationKeys = [4]string{"output.topic", "output.shadow_topic", "output.escalation_topic", "cases.evidence_topic"}
 
 // deadLetter builds the dead-letter message of a rejected record.
 func (s *Sink) deadLetter(r *pipeline.Record, rej pipeline.Rejection) kafka.Message {

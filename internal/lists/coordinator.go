@@ -27,8 +27,47 @@ type Coordinator struct {
 
 	current atomic.Pointer[matchers.Snapshot]
 
-	mu    sync.Mutex // serializes loads; guards files
-	files []string   // entry files the last good load read
+	mu          sync.Mutex // serializes loads; guards files and subscribers
+	files       []string   // entry files the last good load read
+	subscribers []func(*matchers.Snapshot)
+
+	// onReload, when set, is called after each reload that swapped a
+	// snapshot in, with the lists of the last good load before it (none
+	// at first) and of this one, which are kept for it.
+	onReload func(prev, cur matchers.Lists, s *matchers.Snapshot)
+	lists    matchers.Lists
+	loaded   bool // lists holds a load's
+}
+
+// OnReload has fn called after every Reload that swaps a snapshot in,
+// with the parsed lists before (empty, first false, for the first load)
+// and after and the new snapshot, one call at a time, under the
+// coordinator's lock: fn must return quickly and not call Reload or
+// Advance. The coordinator keeps the last good load's parsed lists for it.
+// Call OnReload before the first Reload.
+func (c *Coordinator) OnReload(fn func(prev, cur matchers.Lists, first bool, s *matchers.Snapshot)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onReload = func(prev, cur matchers.Lists, s *matchers.Snapshot) { fn(prev, cur, !c.loaded, s) }
+}
+
+// Subscribe has fn called with every snapshot the coordinator swaps in,
+// after the swap, by Reload or Advance (one call at a time, in order), and
+// at once with the current one if there is one. fn must not call the
+// coordinator's Reload or Advance.
+func (c *Coordinator) Subscribe(fn func(*matchers.Snapshot)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subscribers = append(c.subscribers, fn)
+	if s := c.current.Load(); s != nil {
+		fn(s)
+	}
+}
+
+func (c *Coordinator) notify(s *matchers.Snapshot) {
+	for _, fn := range c.subscribers {
+		fn(s)
+	}
 }
 
 // NewCoordinator returns a coordinator of the lists in dir; it holds no
@@ -65,7 +104,7 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	start := time.Now()
-	s, warnings, files, err := c.loader.Load(start)
+	s, lists, warnings, files, err := c.loader.LoadLists(start)
 	for _, w := range warnings {
 		c.log.Warn("lists: " + w.Error())
 	}
@@ -77,9 +116,14 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	}
 	c.files = files
 	prev := c.current.Swap(s)
+	c.notify(s)
 	c.metrics.loaded(s, time.Now())
 	c.log.Info("lists loaded", "dir", c.loader.Dir, "summary", s.Summary(), "lists_version", s.Version(),
 		"previous_version", versionOf(prev), "took", time.Since(start).Round(time.Millisecond))
+	if c.onReload != nil {
+		c.onReload(c.lists, lists, s)
+		c.lists, c.loaded = lists, true
+	}
 	return s, nil
 }
 
@@ -97,6 +141,7 @@ func (c *Coordinator) Advance() *matchers.Snapshot {
 	now := time.Now()
 	s := prev.At(now)
 	c.current.Store(s)
+	c.notify(s)
 	c.metrics.loaded(s, now)
 	if prev.Version() != s.Version() {
 		c.log.Info("lists: demands started or expired", "summary", s.Summary(),

@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,22 +25,36 @@ const (
 	maxIDLen         = 128
 	maxTextField     = 4096
 	maxJurisdictions = 300
+	// maxTasksPerMinute bounds a circuit breaker: past it, a breaker
+	// would never trip.
+	maxTasksPerMinute = 1_000_000_000
 )
 
-// ParseLists reads every demand file (*.yaml, *.yml; names starting with a
-// dot are skipped) in the top directory of fsys and the entry files they
-// name. Messages name files as prefix joined with their path in fsys.
+// ParseLists reads the demand files of fsys as ParseFS does and returns
+// the demands only. A directory with exemption files needs ParseFS: this
+// is for callers that match without exemptions (tests, tools).
+func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warning, error) {
+	l, warnings, err := ParseFS(fsys, prefix)
+	return l.Demands, warnings, err
+}
+
+// ParseFS reads every list file (*.yaml, *.yml; names starting with a dot
+// are skipped) in the top directory of fsys and the entry files they name:
+// demand files, and exemption files (kind: exemption). Messages name files
+// as prefix joined with their path in fsys.
 //
 // A broken file fails the whole call: the error joins every problem found,
 // each as a *ListError naming the file and line. Demand ids must be unique
-// across files.
-func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warning, error) {
+// across files, exemption ids among exemptions, and every demand id an
+// exemption's applies_to names must be a demand's.
+func ParseFS(fsys fs.FS, prefix string) (matchers.Lists, []matchers.Warning, error) {
 	names, err := DemandFiles(fsys)
 	if err != nil {
-		return nil, nil, &matchers.ListError{File: displayName(prefix, "."), Msg: err.Error()}
+		return matchers.Lists{}, nil, &matchers.ListError{File: displayName(prefix, "."), Msg: err.Error()}
 	}
 	var (
-		demands  []matchers.Demand
+		l        matchers.Lists
+		applies  [][]appliesRef // of each exemption
 		warnings []matchers.Warning
 		errs     []error
 	)
@@ -49,7 +64,7 @@ func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warnin
 			errs = append(errs, &matchers.ListError{File: displayName(prefix, name), Msg: err.Error()})
 			continue
 		}
-		d, w, err := ParseDemand(displayName(prefix, name), data, func(rel string) ([]byte, string, error) {
+		f, w, err := parseListFile(displayName(prefix, name), data, func(rel string) ([]byte, string, error) {
 			p := path.Join(path.Dir(name), rel)
 			if !fs.ValidPath(p) || strings.HasPrefix(rel, "/") {
 				return nil, "", fmt.Errorf("%q is outside the lists directory", rel)
@@ -58,19 +73,90 @@ func ParseLists(fsys fs.FS, prefix string) ([]matchers.Demand, []matchers.Warnin
 			return data, displayName(prefix, p), err
 		})
 		warnings = append(warnings, w...)
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, err)
-			continue
+		case f.exemption:
+			l.Exemptions = append(l.Exemptions, f.ex)
+			applies = append(applies, f.applies)
+		default:
+			l.Demands = append(l.Demands, f.d)
 		}
-		demands = append(demands, d)
 	}
-	if err := matchers.CheckIDs(demands); err != nil {
+	if err := matchers.CheckIDs(l.Demands); err != nil {
 		errs = append(errs, err)
 	}
-	if len(errs) > 0 {
-		return nil, warnings, errors.Join(errs...)
+	if err := matchers.CheckExemptionIDs(l.Exemptions); err != nil {
+		errs = append(errs, err)
 	}
-	return demands, warnings, nil
+	if len(errs) == 0 {
+		errs = checkAppliesTo(l, applies)
+	}
+	if len(errs) > 0 {
+		return matchers.Lists{}, warnings, errors.Join(errs...)
+	}
+	return l, warnings, nil
+}
+
+// checkAppliesTo reports every demand id an exemption applies to that no
+// demand file defines, at its line. It is an error, not a warning: an
+// exemption that names a demand by a mistyped id would protect nobody
+// from that demand, silently.
+func checkAppliesTo(l matchers.Lists, applies [][]appliesRef) []error {
+	ids := make([]string, 0, len(l.Demands))
+	for i := range l.Demands {
+		ids = append(ids, l.Demands[i].ID)
+	}
+	slices.Sort(ids)
+	var errs []error
+	for i := range l.Exemptions {
+		e := &l.Exemptions[i]
+		for _, a := range applies[i] {
+			if _, found := slices.BinarySearch(ids, a.id); found {
+				continue
+			}
+			hint := ""
+			if close := closestID(a.id, ids); close != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", close)
+			}
+			errs = append(errs, &matchers.ListError{File: e.File, Line: a.line,
+				Msg: fmt.Sprintf("applies_to: no demand has the id %q%s; write an id of a demand file, or \"*\" for every demand", a.id, hint)})
+		}
+	}
+	return errs
+}
+
+// closestID returns the id of ids nearest to id, when one differs by at
+// most a quarter of its characters, else "".
+func closestID(id string, ids []string) string {
+	best, bestDist := "", len(id)/4+1
+	for _, c := range ids {
+		if d := editDistance(strings.ToLower(id), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // DemandFiles lists the demand files in the top directory of fsys, sorted.
@@ -121,34 +207,75 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 // the demand file, by a *_file key, and the name to use in messages.
 type ReadEntryFile func(rel string) (data []byte, display string, err error)
 
-// demandParser holds the state of parsing one demand file.
+// demandParser holds the state of parsing one list file: a demand or, with
+// kind: exemption, an exemption (whose entries it collects in d.Entries
+// with the same code).
 type demandParser struct {
-	file     string
-	read     ReadEntryFile
-	d        matchers.Demand
-	errs     []error
-	warnings []matchers.Warning
-	norm     matchers.Normalizer
-	key      []byte // scratch for validating entries
-	yaml     strictyaml.Reader
+	file string
+	read ReadEntryFile
+	d    matchers.Demand
+	// exemption is set for an exemption file, which fills ex and applies.
+	exemption bool
+	ex        matchers.Exemption
+	applies   []appliesRef
+	errs      []error
+	warnings  []matchers.Warning
+	norm      matchers.Normalizer
+	key       []byte         // scratch for validating entries
+	pinned    map[string]int // handle key → index in d.Pins
+	yaml      strictyaml.Reader
 }
 
 var demandIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
 
+// appliesRef is a demand id of an exemption's applies_to, with its line.
+type appliesRef struct {
+	id   string
+	line int
+}
+
 // ParseDemand parses one demand file. file names it in messages; read
 // fetches the entry files its *_file keys name. Unknown keys, wrong types
 // and invalid values are errors with the line they are on; every problem in
-// the file is reported, joined.
+// the file is reported, joined. An exemption file is an error here (see
+// ParseExemption).
 func ParseDemand(file string, data []byte, read ReadEntryFile) (matchers.Demand, []matchers.Warning, error) {
+	p, warnings, err := parseListFile(file, data, read)
+	if err == nil && p.exemption {
+		err = &matchers.ListError{File: file, Line: p.ex.Line, Msg: "this is an exemption file (kind: exemption), not a demand"}
+	}
+	if err != nil {
+		return matchers.Demand{}, warnings, err
+	}
+	return p.d, warnings, nil
+}
+
+// ParseExemption parses one exemption file (kind: exemption) as strictly
+// as ParseDemand parses a demand. It does not check that the demands its
+// applies_to names exist: ParseFS does, knowing every demand.
+func ParseExemption(file string, data []byte, read ReadEntryFile) (matchers.Exemption, []matchers.Warning, error) {
+	p, warnings, err := parseListFile(file, data, read)
+	if err == nil && !p.exemption {
+		err = &matchers.ListError{File: file, Msg: "this is a demand file; an exemption file says kind: exemption"}
+	}
+	if err != nil {
+		return matchers.Exemption{}, warnings, err
+	}
+	return p.ex, warnings, nil
+}
+
+// parseListFile parses a demand or exemption file; the result's exemption
+// says which.
+func parseListFile(file string, data []byte, read ReadEntryFile) (*demandParser, []matchers.Warning, error) {
 	p := &demandParser{file: file, read: read}
 	p.d.File = file
 	p.d.Tiers = matchers.DefaultTiers
 	p.d.Priority = matchers.PriorityNormal
 	p.parse(data)
 	if len(p.errs) > 0 {
-		return matchers.Demand{}, p.warnings, errors.Join(p.errs...)
+		return p, p.warnings, errors.Join(p.errs...)
 	}
-	return p.d, p.warnings, nil
+	return p, p.warnings, nil
 }
 
 func (p *demandParser) errorf(line int, format string, args ...any) {
@@ -172,16 +299,31 @@ func (p *demandParser) parse(data []byte) {
 		p.errorf(root.Line, "a demand file must be a mapping of keys (id, jurisdiction, handles, …)")
 		return
 	}
+	fields := demandFields
+	switch kind := fileKind(root); kind {
+	case "", "demand":
+	case "exemption":
+		p.exemption = true
+		fields = exemptionFields
+	default:
+		// Which keys are wrong depends on the kind: say only this.
+		p.errorf(kindLine(root), "kind %q is not demand or exemption", kind)
+		return
+	}
 	present := map[string]int{}
 	p.yaml.Each(root, "", func(k, v *yaml.Node) {
 		present[k.Value] = k.Line
-		field, ok := demandFields[k.Value]
+		field, ok := fields[k.Value]
 		if !ok {
-			p.errorf(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(demandFieldNames(), ", "))
+			p.errorf(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(fieldNames(fields), ", "))
 			return
 		}
 		field(p, v)
 	})
+	if p.exemption {
+		p.checkExemption(root, present)
+		return
+	}
 	if _, ok := present["id"]; !ok {
 		p.errorf(root.Line, "missing required key \"id\"")
 	}
@@ -192,8 +334,9 @@ func (p *demandParser) parse(data []byte) {
 		p.errorf(present["expires"], "expires (%s) is not after received (%s)",
 			p.d.Expires.Format(time.RFC3339), p.d.Received.Format(time.RFC3339))
 	}
+	p.addPinnedHandles()
 	if len(p.errs) == 0 && p.d.Entries.Len() == 0 {
-		p.errorf(root.Line, "demand names no entries (handles, user_ids, hashtags, phrases, domains or texts)")
+		p.errorf(root.Line, "demand names no entries (handles, user_ids, accounts, hashtags, phrases, domains or texts)")
 	}
 	if p.d.Authority == "" {
 		p.warnf(root.Line, "no authority: review tasks will not say who made the demand")
@@ -205,6 +348,18 @@ func (p *demandParser) parse(data []byte) {
 
 // demandFields maps each key of a demand file to the code that reads it.
 var demandFields = map[string]func(p *demandParser, v *yaml.Node){
+	"kind": kindField("demand"),
+	"mode": parsedField(matchers.ParseMode, func(d *matchers.Demand, m matchers.Mode) { d.Mode = m }),
+	"max_tasks_per_minute": func(p *demandParser, v *yaml.Node) {
+		n, ok := p.count(v, "max_tasks_per_minute", maxTasksPerMinute)
+		switch {
+		case !ok:
+		case n == 0:
+			p.d.MaxTasksPerMinute = matchers.NoTaskLimit
+		default:
+			p.d.MaxTasksPerMinute = n
+		}
+	},
 	"id": func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "id")
 		if !ok {
@@ -275,6 +430,7 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"domains_file":  entryFileField(matchers.EntryDomain),
 	"texts":         entriesField(matchers.EntryText),
 	"texts_file":    entryFileField(matchers.EntryText),
+	"accounts":      accountsField,
 	"text_similarity": func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "text_similarity")
 		if !ok {
@@ -289,13 +445,149 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	},
 }
 
-func demandFieldNames() []string {
-	names := make([]string, 0, len(demandFields))
-	for n := range demandFields {
+// accountsField reads `accounts:`, the pinned accounts: a list of
+// {handle, user_id}. A handle pinned twice to different ids is an error at
+// the later item; the same pin twice is a warning.
+func accountsField(p *demandParser, v *yaml.Node) {
+	v = p.yaml.Resolve(v)
+	switch {
+	case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
+		return
+	case v.Kind != yaml.SequenceNode:
+		p.errorf(v.Line, "accounts must be a list of {handle: …, user_id: …}")
+		return
+	}
+	for _, item := range v.Content {
+		item = p.yaml.Resolve(item)
+		if item.Kind != yaml.MappingNode {
+			p.errorf(item.Line, "accounts: each item must be a mapping {handle: …, user_id: …}, not %s", strictyaml.Describe(item))
+			continue
+		}
+		var handle, id *yaml.Node
+		p.yaml.Each(item, "accounts", func(k, val *yaml.Node) {
+			switch k.Value {
+			case "handle":
+				handle = p.yaml.Resolve(val)
+			case "user_id":
+				id = p.yaml.Resolve(val)
+			default:
+				p.errorf(k.Line, "accounts: unknown key %q (known: handle, user_id)", k.Value)
+			}
+		})
+		if handle == nil || id == nil {
+			p.errorf(item.Line, "accounts: an item needs both handle and user_id (the account that holds the handle)")
+			continue
+		}
+		h, okH := p.scalar(handle, "accounts: handle")
+		u, okU := p.scalar(id, "accounts: user_id")
+		if !okH || !okU {
+			continue
+		}
+		h, u = strings.TrimSpace(h), strings.TrimSpace(u)
+		hk, err := matchers.AppendEntryKey(nil, &p.norm, matchers.EntryHandle, []byte(h))
+		if err != nil {
+			p.errorf(handle.Line, "accounts: %v", err)
+			continue
+		}
+		uid, err := matchers.AppendEntryKey(nil, &p.norm, matchers.EntryUserID, []byte(u))
+		if err != nil {
+			p.errorf(id.Line, "accounts: %v", err)
+			continue
+		}
+		pin := matchers.Pin{Handle: h, UserID: string(uid), File: p.file, Line: item.Line}
+		if i, ok := p.pinned[string(hk)]; ok {
+			prev := &p.d.Pins[i]
+			if prev.UserID != pin.UserID {
+				p.errorf(item.Line, "accounts: handle %q is pinned to %s here and to %s on line %d", h, pin.UserID, prev.UserID, prev.Line)
+			} else {
+				p.warnf(item.Line, "accounts: handle %q is pinned to %s again (line %d); counted once", h, pin.UserID, prev.Line)
+			}
+			continue
+		}
+		if p.pinned == nil {
+			p.pinned = map[string]int{}
+		}
+		p.pinned[string(hk)] = len(p.d.Pins)
+		p.d.Pins = append(p.d.Pins, pin)
+	}
+}
+
+// addPinnedHandles adds a handle entry, at its pin's line, for each pinned
+// handle that the demand does not list among its handles already: a pin is
+// about one of the demand's handle entries.
+func (p *demandParser) addPinnedHandles() {
+	if len(p.d.Pins) == 0 {
+		return
+	}
+	listed := map[string]bool{}
+	var k []byte
+	for i := 0; i < p.d.Entries.Len(); i++ {
+		if p.d.Entries.Kind(i) == matchers.EntryHandle {
+			k, _ = matchers.AppendEntryKey(k[:0], &p.norm, matchers.EntryHandle, p.d.Entries.Value(i))
+			listed[string(k)] = true
+		}
+	}
+	for _, pin := range p.d.Pins {
+		k, _ = matchers.AppendEntryKey(k[:0], &p.norm, matchers.EntryHandle, []byte(pin.Handle))
+		if !listed[string(k)] {
+			p.d.Entries.Append(matchers.EntryHandle, []byte(pin.Handle), pin.File, pin.Line)
+		}
+	}
+}
+
+func fieldNames[F any](fields map[string]F) []string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	return names
+}
+
+// fileKind returns the kind: a file's root mapping names, "" when it names
+// none (a demand) or names it with something other than one value (the
+// kind field reports that).
+func fileKind(root *yaml.Node) string {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "kind" && v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+			return v.Value
+		}
+	}
+	return ""
+}
+
+func kindLine(root *yaml.Node) int {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "kind" {
+			return root.Content[i+1].Line
+		}
+	}
+	return root.Line
+}
+
+// kindField checks the kind: of a file (fileKind has chosen the fields by
+// it; this reports a kind that is not a single value).
+func kindField(want string) func(p *demandParser, v *yaml.Node) {
+	return func(p *demandParser, v *yaml.Node) {
+		if s, ok := p.scalar(v, "kind"); ok && s != want {
+			p.errorf(v.Line, "kind %q is not demand or exemption", s)
+		}
+	}
+}
+
+// count returns the value of a whole number of at most limit, not negative.
+func (p *demandParser) count(v *yaml.Node, key string, limit int) (int, bool) {
+	s, ok := p.scalar(v, key)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || v.Tag != "!!int" || n < 0 || n > limit {
+		p.errorf(v.Line, "%s %q must be a whole number from 0 to %d", key, s, limit)
+		return 0, false
+	}
+	return n, true
 }
 
 // scalar returns the text of a scalar node (string, number, date).

@@ -160,7 +160,7 @@ func BenchmarkReloadStall(b *testing.B) {
 			st := &workers[w]
 			for i := 0; !stop.Load(); i++ {
 				start := time.Now()
-				m.Match(r.Snapshot(), posts[i%len(posts)])
+				m.Match(r.Snapshot(), posts[i%len(posts)], nil)
 				d := time.Since(start)
 				st.buckets[bits.Len64(uint64(d.Microseconds()))]++
 				st.max = max(st.max, d)

@@ -147,6 +147,47 @@ func alone(t *testing.T, path string) string {
 	return dir
 }
 
+// withDemands copies the exemption file path, and the entry files (*.txt)
+// beside it, into a directory of their own with a demand for each id its
+// applies_to names (and one more, so that the directory has a demand).
+func withDemands(t *testing.T, path string) string {
+	t.Helper()
+	dir := alone(t, path)
+	txts, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.txt"))
+	for _, f := range txts {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []string{"XX-ANY"}
+	if m, ok := yamlInstance(t, path).(map[string]any); ok {
+		switch a := m["applies_to"].(type) {
+		case string:
+			ids = append(ids, a)
+		case []any:
+			for _, v := range a {
+				if s, ok := v.(string); ok {
+					ids = append(ids, s)
+				}
+			}
+		}
+	}
+	for i, id := range ids {
+		if id == "*" || !regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`).MatchString(id) {
+			continue
+		}
+		demand := fmt.Sprintf("id: %s\njurisdiction: IN\nhandles: [\"@fict_demanded\"]\n", id)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("demand-%d.yaml", i)), []byte(demand), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 func glob(t *testing.T, pattern string) []string {
 	t.Helper()
 	files, err := filepath.Glob(pattern)
@@ -157,12 +198,23 @@ func glob(t *testing.T, pattern string) []string {
 }
 
 func TestExampleListsValidate(t *testing.T) {
-	s := demandSchema(t)
+	schemas := map[string]*jsonschema.Schema{
+		"demand":    demandSchema(t),
+		"exemption": compile(t, "exemption.schema.json", lists.ExemptionSchema()),
+	}
+	published := map[string][]byte{"demand": lists.DemandSchema(), "exemption": lists.ExemptionSchema()}
 	modeline := regexp.MustCompile(`^# yaml-language-server: \$schema=(\S+)\n`)
+	kinds := map[string]int{}
 	for _, path := range glob(t, "../../deploy/examples/lists/*.yaml") {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			if err := s.Validate(yamlInstance(t, path)); err != nil {
-				t.Errorf("the schema rejects an example list: %v", err)
+			inst := yamlInstance(t, path)
+			kind := "demand"
+			if m, ok := inst.(map[string]any); ok && m["kind"] == "exemption" {
+				kind = "exemption"
+			}
+			kinds[kind]++
+			if err := schemas[kind].Validate(inst); err != nil {
+				t.Errorf("the %s schema rejects an example: %v", kind, err)
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -172,14 +224,17 @@ func TestExampleListsValidate(t *testing.T) {
 			if m == nil {
 				t.Fatalf("the first line is not the yaml-language-server modeline")
 			}
-			published, err := os.ReadFile(filepath.Join(filepath.Dir(path), string(m[1])))
+			named, err := os.ReadFile(filepath.Join(filepath.Dir(path), string(m[1])))
 			if err != nil {
 				t.Fatalf("the modeline names no file: %v", err)
 			}
-			if !bytes.Equal(published, lists.DemandSchema()) {
-				t.Errorf("the modeline names %s, not the demand schema", m[1])
+			if !bytes.Equal(named, published[kind]) {
+				t.Errorf("the modeline names %s, not the %s schema", m[1], kind)
 			}
 		})
+	}
+	if kinds["demand"] == 0 || kinds["exemption"] == 0 {
+		t.Errorf("examples: %v; want demands and an exemption", kinds)
 	}
 	if err := parse("../../deploy/examples/lists"); err != nil {
 		t.Errorf("the parser rejects the examples: %v", err)
@@ -269,6 +324,19 @@ func TestExemptionSchema(t *testing.T) {
 	for _, path := range glob(t, "testdata/schema/exemption/invalid/*.yaml") {
 		if s.Validate(yamlInstance(t, path)) == nil {
 			t.Errorf("%s: the schema accepts an invalid exemption", path)
+		}
+	}
+	// The parser agrees: each valid exemption loads beside the demands it
+	// applies to (and the entry files of the fixtures), each invalid one
+	// is refused.
+	for _, path := range glob(t, "testdata/schema/exemption/valid/*.yaml") {
+		if err := parse(withDemands(t, path)); err != nil {
+			t.Errorf("%s: the parser rejects a valid exemption: %v", path, err)
+		}
+	}
+	for _, path := range glob(t, "testdata/schema/exemption/invalid/*.yaml") {
+		if parse(withDemands(t, path)) == nil {
+			t.Errorf("%s: the parser accepts an invalid exemption", path)
 		}
 	}
 	// A demand is not an exemption, nor an exemption a demand.

@@ -17,7 +17,7 @@ import (
 
 func matches(s *matchers.Snapshot, handle string) int {
 	var m matchers.Matcher
-	return len(m.Match(s, &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{AuthorHandle: []byte(handle)}}}}))
+	return len(m.Match(s, &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{AuthorHandle: []byte(handle)}}}}, nil))
 }
 
 func TestCoordinatorKeepsLastGoodLists(t *testing.T) {
@@ -236,4 +236,35 @@ func TestExpiryWithoutFileChange(t *testing.T) {
 				pending.Version(), started, v)
 		}
 	})
+}
+
+// TestCoordinatorSubscribe checks that a subscriber sees the current
+// snapshot at once and every snapshot swapped in after, and nothing of a
+// failed load.
+func TestCoordinatorSubscribe(t *testing.T) {
+	dir := t.TempDir()
+	testkit.WriteFile(t, dir, "a.yaml", "id: A\njurisdiction: IN\nhandles: [fict_a]\n")
+	c := NewCoordinator(dir, nil, nil)
+	var seen []*matchers.Snapshot
+	c.Subscribe(func(s *matchers.Snapshot) { seen = append(seen, s) })
+	if len(seen) != 0 {
+		t.Fatal("a subscriber was called before any load")
+	}
+	first, err := c.Reload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.WriteFile(t, dir, "b.yaml", "id: B\njurisdiction: in\nhandles: [fict_b]\n")
+	if _, err := c.Reload(); err == nil {
+		t.Fatal("a broken file loaded")
+	}
+	advanced := c.Advance()
+	var late []*matchers.Snapshot
+	c.Subscribe(func(s *matchers.Snapshot) { late = append(late, s) })
+	if len(seen) != 2 || seen[0] != first || seen[1] != advanced {
+		t.Errorf("the subscriber saw %d snapshots, want the load and the advance", len(seen))
+	}
+	if len(late) != 1 || late[0] != advanced {
+		t.Errorf("a late subscriber saw %d snapshots, want the current one at once", len(late))
+	}
 }

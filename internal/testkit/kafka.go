@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Partitions returns the partitions of topic.
@@ -205,3 +208,58 @@ func Header(m kafka.Message, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// DeleteRecords deletes the records of topic's partition before offset,
+// as retention does: the partition then starts at offset.
+func DeleteRecords(t testing.TB, addr, topic string, partition int32, before int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Partition, rp.Offset = partition, before
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10_000
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatalf("delete records of %s/%d: %v", topic, partition, err)
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
+				t.Fatalf("delete records of %s/%d: %v", topic, rp.Partition, err)
+			}
+		}
+	}
+}
+
+// ProduceAt writes values to topic's partition with the given record
+// timestamps (CreateTime), in order, and waits for the acknowledgement.
+func ProduceAt(t testing.TB, addr, topic string, partition int, values [][]byte, times []time.Time) {
+	t.Helper()
+	msgs := make([]kafka.Message, len(values))
+	for i, v := range values {
+		msgs[i] = kafka.Message{Key: []byte(strconv.Itoa(i)), Value: v, Time: times[i]}
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: fixedPartition(partition),
+		BatchSize: 1000, BatchBytes: 16 << 20, BatchTimeout: 2 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatalf("produce to %s/%d: %v", topic, partition, err)
+	}
+}
+
+// fixedPartition balances every message to one partition.
+type fixedPartition int
+
+func (p fixedPartition) Balance(_ kafka.Message, partitions ...int) int { return int(p) }

@@ -67,7 +67,7 @@ domains: ["genocide-news.example"]
 func Traffic(seed uint64, flagRate, evasiveRate, malformedRate float64) synth.Config {
 	return synth.Config{
 		Seed:     seed,
-		Handles:  []string{"kisan_test_one", "tractor_test_2", "farm_voice_x"},
+		Handles:  DemandHandles,
 		Hashtags: []string{"FarmerGenocideTest"}, Phrases: []string{"farmer genocide test"},
 		Domains:  []string{"genocide-news.example"},
 		FlagRate: flagRate, EvasiveRate: evasiveRate, MalformedRate: malformedRate, V2Rate: 0.2,
@@ -103,6 +103,52 @@ type Kit struct {
 	ListsDir string
 	Gen      *synth.Generator
 	Exp      synth.Expectation
+	// NoCases says that the runs of the test have cases off (cases.topic
+	// ""): every flagged record then makes a review task. With cases on
+	// (the default), a record naming a listed handle of a scope: user
+	// demand (CaseHandles) is case evidence and makes none.
+	NoCases bool
+	// CaseHandles are the listed handles of scope: user demands: those of
+	// Demand, and any a test adds.
+	CaseHandles map[string]bool
+	accounts    map[string]bool // tweet ids of Exp.Accounts naming CaseHandles
+	noted       int             // Exp.Accounts indexed in accounts
+}
+
+// DemandHandles are the handles Demand lists, without '@'.
+var DemandHandles = []string{"kisan_test_one", "tractor_test_2", "farm_voice_x"}
+
+// TaskExpected reports whether the tweet with this id must get a review
+// task: it names a listed entry, and not (with cases on) only a listed
+// handle.
+func (k *Kit) TaskExpected(id string) bool {
+	if !k.Exp.IsFlagged(id) {
+		return false
+	}
+	if k.NoCases {
+		return true
+	}
+	if k.accounts == nil {
+		k.accounts = map[string]bool{}
+	}
+	for ; k.noted < len(k.Exp.Accounts); k.noted++ {
+		if a := k.Exp.Accounts[k.noted]; k.CaseHandles[a.Handle] {
+			k.accounts[a.TweetID] = true
+		}
+	}
+	return !k.accounts[id]
+}
+
+// TasksExpected returns how many review tasks the records produced must
+// make (see TaskExpected).
+func (k *Kit) TasksExpected() int {
+	n := 0
+	for _, id := range k.Exp.Flagged {
+		if k.TaskExpected(id) {
+			n++
+		}
+	}
+	return n
 }
 
 // New starts a Kit's broker with bcfg (see StartBroker) and a generator of
@@ -112,12 +158,17 @@ func New(tb testing.TB, bcfg devbroker.Config, traffic synth.Config) *Kit {
 	if traffic.Seed == 0 {
 		traffic = Traffic(7, 0.02, 0.01, 0.01)
 	}
-	return &Kit{
-		tb:       tb,
-		Broker:   StartBroker(tb, bcfg),
-		ListsDir: WriteLists(tb, map[string]string{"test.yaml": Demand}),
-		Gen:      synth.New(traffic),
+	k := &Kit{
+		tb:          tb,
+		Broker:      StartBroker(tb, bcfg),
+		ListsDir:    WriteLists(tb, map[string]string{"test.yaml": Demand}),
+		Gen:         synth.New(traffic),
+		CaseHandles: map[string]bool{},
 	}
+	for _, h := range DemandHandles {
+		k.CaseHandles[h] = true
+	}
+	return k
 }
 
 // Records generates n records and notes what they must lead to.
@@ -132,6 +183,9 @@ func (k *Kit) RecordsFrom(gen *synth.Generator, n int) [][]byte {
 		out[i] = v
 		if err := k.Exp.Note(v, kind); err != nil {
 			k.tb.Fatal(err)
+		}
+		if a, ok := gen.LastAccount(); ok {
+			k.Exp.NoteAccount(a)
 		}
 	}
 	return out
@@ -247,19 +301,23 @@ func (k *Kit) Tasks() Tasks {
 	return s
 }
 
-// CheckTasks asserts that every flagged tweet, and only those, has a
-// task, and that the repeated tasks of a tweet (after a crash) share one
-// task id; exact also wants no repeats. It returns the number of repeats.
+// CheckTasks asserts that every tweet that must have a task
+// (TaskExpected), and only those, has one, and that the repeated tasks of
+// a tweet (after a crash) share one task id; exact also wants no repeats.
+// It returns the number of repeats.
 func (k *Kit) CheckTasks(s Tasks, exact bool) (repeats int) {
 	k.tb.Helper()
 	for _, id := range k.Exp.Flagged {
-		if len(s.ByTweet[id]) == 0 {
+		if k.TaskExpected(id) && len(s.ByTweet[id]) == 0 {
 			k.tb.Errorf("flagged tweet %s has no review task", id)
 		}
 	}
 	for id, tasks := range s.ByTweet {
-		if !k.Exp.IsFlagged(id) {
+		switch {
+		case !k.Exp.IsFlagged(id):
 			k.tb.Errorf("tweet %s was not meant to be flagged but has %d tasks", id, len(tasks))
+		case !k.TaskExpected(id):
+			k.tb.Errorf("tweet %s names only a listed account of a scope: user demand (case evidence) but has %d tasks", id, len(tasks))
 		}
 		for _, tid := range tasks[1:] {
 			repeats++

@@ -211,7 +211,10 @@ func applyEvidence(s *State, ev *Evidence, now time.Time, cfg Config) (*State, O
 	}
 
 	own := ev.EntryKind == EntryUserID || (id != "" && id == acct.UserID) || (id == "" && isListed)
-	if own && handleSeen != "" {
+	// A handle typed into a text (a mention without an entity) may be an
+	// evasive spelling (fullwidth, invisible characters): only the
+	// platform's spelling of a handle is one the account was seen with.
+	if own && isPlainHandle(handleSeen) {
 		if !slices.ContainsFunc(acct.HandlesSeen, func(h string) bool { return strings.EqualFold(h, handleSeen) }) &&
 			len(acct.HandlesSeen) < MaxHandlesSeen {
 			acct.HandlesSeen = append(slices.Clip(acct.HandlesSeen), handleSeen)

@@ -510,6 +510,22 @@ func TestApplyEvidenceTimes(t *testing.T) {
 	play(t, cfg, steps)
 }
 
+// TestApplyTypedSpellingsAreNotHandles: a mention typed into a text in an
+// evasive spelling (fullwidth letters, an invisible character) counts for
+// the case but is not recorded as a handle the account was seen with.
+func TestApplyTypedSpellingsAreNotHandles(t *testing.T) {
+	e := handleEvidence(t, meity)
+	s, _ := play(t, cfg, []step{
+		{in: e.mention("ｋｉｓａｎ＿ｅｋｔａ", "").input(), events: opened, outcome: cases.OutcomeCounted},
+		{in: e.mention("kisan\u200b_ekta", "").input(), outcome: cases.OutcomeCounted},
+		{in: e.input(), outcome: cases.OutcomeCounted, binding: learnedBinding},
+	})
+	if !slices.Equal(s.Account.HandlesSeen, []string{"Kisan_Ekta"}) || s.Account.Handle != "Kisan_Ekta" {
+		t.Errorf("handles seen %q, handle %q; want only the platform's spelling, Kisan_Ekta", s.Account.HandlesSeen, s.Account.Handle)
+	}
+	counts(t, s, 1, 2)
+}
+
 func TestApplyHandlesSeenBounded(t *testing.T) {
 	e := handleEvidence(t, meity)
 	steps := []step{{in: e.input(), events: opened, outcome: cases.OutcomeCounted,

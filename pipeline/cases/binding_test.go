@@ -83,3 +83,39 @@ func TestDecodeBindingRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecodeBinding decodes arbitrary records of the bindings topic, as
+// every instance's follower does: it never panics, refuses with
+// ReasonInvalidBinding, and what it accepts is a valid binding that
+// round-trips through Append and DecodeBinding under its key.
+func FuzzDecodeBinding(f *testing.F) {
+	f.Add([]byte("kisan_ekta"), []byte(`{"schema":"flagstream.binding/v1","handle":"Kisan_Ekta","user_id":"1234567890","first_seen":"2021-02-04T09:00:00Z","tweet_id":"1","source":"learned"}`))
+	f.Add([]byte(""), []byte(`{"schema":"flagstream.binding/v1","handle":"a","user_id":"01","first_seen":"2021-02-04T09:00:00+05:30","source":"pinned","extra":[1]}`))
+	f.Add([]byte("x"), []byte(`{"schema":"flagstream.binding/v1","handle":"x","user_id":"18446744073709551616","first_seen":null,"source":"learned"}`))
+	f.Add([]byte("x"), []byte(`[]`))
+	f.Fuzz(func(t *testing.T, key, value []byte) {
+		var k []byte
+		if len(key) > 0 {
+			k = key
+		}
+		b, err := cases.DecodeBinding(k, value)
+		if err != nil {
+			if cases.ReasonOf(err) != cases.ReasonInvalidBinding {
+				t.Fatalf("refused with %v, want reason %s", err, cases.ReasonInvalidBinding)
+			}
+			return
+		}
+		if err := b.Validate(); err != nil {
+			t.Fatalf("accepted an invalid binding %+v: %v", b, err)
+		}
+		line, err := b.Append(nil)
+		if err != nil {
+			t.Fatalf("Append of an accepted binding: %v", err)
+		}
+		bk, _ := b.Key()
+		back, err := cases.DecodeBinding([]byte(bk), line)
+		if err != nil || back != b {
+			t.Fatalf("round trip: %+v, %v; want %+v", back, err, b)
+		}
+	})
+}

@@ -267,7 +267,7 @@ hashtags: ["#FarmerGenocide"]
 	}}
 	var m matchers.Matcher
 	var got []string
-	for _, h := range m.Match(lists, post) {
+	for _, h := range m.Match(lists, post, nil) {
 		ev, ok := cases.FromHit(post, &h)
 		if !ok {
 			if h.Kind != matchers.HitHashtag {
@@ -315,7 +315,7 @@ func TestFromHitMentions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			post := &matchers.Post{Parts: []matchers.Part{{In: matchers.InTweet, Tweet: tc.tweet}}}
 			var m matchers.Matcher
-			hits := m.Match(lists, post)
+			hits := m.Match(lists, post, nil)
 			if len(hits) != 1 {
 				t.Fatalf("%d hits, want 1", len(hits))
 			}

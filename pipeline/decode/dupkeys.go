@@ -28,9 +28,11 @@ type keySet struct {
 	seed   uint32
 	filled [4]uint64 // buckets holding names of the current object
 	head   [256]uint8
-	next   []uint8 // per name: the bucket's previous name, index+1
-	keys   [][]byte
-	sorted bool // finish sorts: too many names or a chain too long
+	n      int         // names added
+	keys   [255][]byte // the first 255 names
+	next   [255]uint8  // per name: the bucket's previous name, index+1
+	many   [][]byte    // all names, when finish sorts
+	sorted bool        // finish sorts: too many names or a chain too long
 	dup    []byte
 }
 
@@ -38,57 +40,54 @@ type keySet struct {
 // checked by sorting.
 const maxChain = 8
 
-// start prepares for an object of n members (0 when not known).
+// start prepares for an object of n members.
 func (k *keySet) start(n int) {
 	if k.seed == 0 {
 		k.seed = rand.Uint32() | 1
 	}
 	k.filled = [4]uint64{}
-	k.keys, k.next, k.dup = k.keys[:0], k.next[:0], nil
-	k.sorted = n > 255
+	k.n, k.dup, k.many = 0, nil, k.many[:0]
+	k.sorted = n > len(k.keys)
 }
 
-// add notes a member name of the object and reports whether it is known
-// by now that the object repeats one (finish may still find one). The name
-// must stay valid until finish.
-func (k *keySet) add(key []byte) bool {
-	if k.dup != nil {
-		return true
-	}
-	i := len(k.keys)
-	k.keys = append(k.keys, key)
-	if i >= 255 {
-		k.sorted = true // more names than the buckets' uint8 indexes reach
-	}
+// add notes a member name of the object. The name must stay valid until
+// finish.
+func (k *keySet) add(key []byte) {
 	if k.sorted {
-		return false
+		k.many = append(k.many, key)
+		return
+	}
+	if k.dup != nil || k.n == len(k.keys) {
+		return
 	}
 	h := uint32(len(key)) * 0x9E3779B1
 	if n := len(key); n > 0 {
 		h ^= uint32(key[0]) | uint32(key[n-1])<<8 | uint32(key[n/2])<<16
 	}
-	h = (h ^ k.seed) * 0x85EBCA6B
-	b := uint8(h >> 24)
-	word, bit := b>>6, uint64(1)<<(b&63)
+	b := uint8((h ^ k.seed) * 0x85EBCA6B >> 24)
+	i := k.n
+	k.keys[i] = key
+	k.n++
 	prev := uint8(0)
-	if k.filled[word]&bit != 0 {
+	if k.filled[b>>6]&(1<<(b&63)) != 0 {
 		prev = k.head[b]
 		chain := 0
 		for j := prev; j != 0; j = k.next[j-1] {
 			if bytes.Equal(k.keys[j-1], key) {
 				k.dup = key
-				return true
+				return
 			}
 			if chain++; chain == maxChain {
+				// Crafted names: check the object by sorting.
 				k.sorted = true
-				return false
+				k.many = append(k.many[:0], k.keys[:k.n]...)
+				return
 			}
 		}
 	}
-	k.filled[word] |= bit
-	k.next = append(k.next, prev)
+	k.filled[b>>6] |= 1 << (b & 63)
+	k.next[i] = prev
 	k.head[b] = uint8(i + 1)
-	return false
 }
 
 // finish returns a member name the object repeats, or nil.
@@ -96,10 +95,10 @@ func (k *keySet) finish() []byte {
 	if k.dup != nil || !k.sorted {
 		return k.dup
 	}
-	slices.SortFunc(k.keys, bytes.Compare)
-	for i := 1; i < len(k.keys); i++ {
-		if bytes.Equal(k.keys[i-1], k.keys[i]) {
-			return k.keys[i]
+	slices.SortFunc(k.many, bytes.Compare)
+	for i := 1; i < len(k.many); i++ {
+		if bytes.Equal(k.many[i-1], k.many[i]) {
+			return k.many[i]
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ hashtags: ["#FarmerGenocide"]
 		AuthorHandle: []byte("someone"),
 	}}}}
 	var m matchers.Matcher
-	hits := m.Match(lists, post)
+	hits := m.Match(lists, post, nil)
 
 	task := review.Build(lists, post, hits, review.KafkaSource("tweets", 3, 1234),
 		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"flagstream/matchers"
 	"flagstream/pipeline/review"
 )
 
@@ -83,6 +85,22 @@ func TestSchemaValidatesTasks(t *testing.T) {
 			})
 		}
 	}
+	t.Run("retro", func(t *testing.T) {
+		p := post(tweet{id: "7", text: "#FarmerGenocide"})
+		task := review.Build(s, p, match(t, s, p), review.KafkaSource("tweets", 1, 2), now)
+		task.Retro = review.NewRetro("retro-0123456789abcdef", now.Add(-72*time.Hour), now)
+		line, err := task.Append(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(sch, line); err != nil {
+			t.Errorf("task does not validate: %v\n%s", err, indent(line))
+		}
+		want := `"retro":{"job":"retro-0123456789abcdef","since":"2025-12-30T03:04:05.6Z","until":"2026-01-02T03:04:05.6Z"}`
+		if !bytes.Contains(line, []byte(want)) {
+			t.Errorf("task %s\nlacks %s", line, want)
+		}
+	})
 	for _, tc := range []struct{ name, text string }{
 		{"misinformation", "a farmer genocide is planned"},
 		{"hashtag", "#FarmerGenocide"},
@@ -99,6 +117,49 @@ func TestSchemaValidatesTasks(t *testing.T) {
 				t.Errorf("task does not validate: %v\n%s", err, indent(line))
 			}
 		})
+	}
+}
+
+// TestSchemaGovernance validates the governance fields as Build, Escalate
+// and the worker's flags write them.
+func TestSchemaGovernance(t *testing.T) {
+	sch := compileSchema(t)
+	s, c, hits := firstCase(t)
+	ex := &matchers.Exemption{ID: "EX-IN-PRESS", Category: matchers.CategoryJournalist, Reason: "Accredited journalists; any action needs legal review"}
+	for _, tc := range []struct {
+		name string
+		edit func(*review.Task)
+	}{
+		{"escalated", func(task *review.Task) { task.Escalate(ex) }},
+		{"shadow", func(task *review.Task) { task.Shadow = true }},
+		{"tripped", func(task *review.Task) { task.Shadow, task.Tripped = true, true }},
+		{"escalated in shadow", func(task *review.Task) { task.Escalate(ex); task.Shadow = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			task := review.Build(s, c.post, hits, c.src, now)
+			id := task.TaskID
+			tc.edit(&task)
+			if task.TaskID != id {
+				t.Errorf("the task id changed from %s to %s", id, task.TaskID)
+			}
+			line, err := task.Append(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(sch, line); err != nil {
+				t.Errorf("task does not validate: %v\n%s", err, indent(line))
+			}
+		})
+	}
+	task := review.Build(s, c.post, hits, c.src, now)
+	task.Escalate(ex)
+	if task.Action != "escalate" || task.Priority != "critical" || *task.Exemption != (review.Exemption{ID: "EX-IN-PRESS", Category: "journalist", Reason: ex.Reason}) {
+		t.Errorf("Escalate: action %s, priority %s, exemption %+v", task.Action, task.Priority, task.Exemption)
+	}
+	for _, m := range task.Matches {
+		if m.Action == "escalate" {
+			t.Errorf("a match's action (the demand's) became escalate")
+		}
 	}
 }
 
@@ -140,6 +201,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"similarity on a hashtag match", func(m map[string]any) { firstMatch(m)["similarity"] = 0.9 }},
 		{"text match without similarity", func(m map[string]any) { firstMatch(m)["kind"] = "text" }},
 		{"unknown in", func(m map[string]any) { firstMatch(m)["in"] = "thread" }},
+		{"via not binding", func(m map[string]any) { firstMatch(m)["via"] = "handle" }},
 		{"unknown tier", func(m map[string]any) { firstMatch(m)["tier"] = "fuzzy" }},
 		{"unknown scope", func(m map[string]any) { firstMatch(m)["scope"] = "account" }},
 		{"match priority unknown", func(m map[string]any) { firstMatch(m)["priority"] = "p1" }},
@@ -155,9 +217,34 @@ func TestSchemaRejects(t *testing.T) {
 			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 1.5}
 		}},
 		{"source line 0", func(m map[string]any) { m["source"] = map[string]any{"file": "f", "line": 0} }},
+		{"retro without job", func(m map[string]any) {
+			m["retro"] = map[string]any{"since": "2021-02-01T00:00:00Z", "until": "2021-02-04T00:00:00Z"}
+		}},
+		{"retro since not a time", func(m map[string]any) {
+			m["retro"] = map[string]any{"job": "j", "since": "72h", "until": "2021-02-04T00:00:00Z"}
+		}},
 		{"source file and kafka both", func(m map[string]any) {
 			m["source"] = map[string]any{"topic": "t", "partition": 0, "offset": 0, "file": "f", "line": 1}
 		}},
+		{"escalated without an exemption", func(m map[string]any) { m["action"] = "escalate" }},
+		{"exemption but withheld", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "journalist", "reason": "Press"}
+			m["priority"] = "critical"
+		}},
+		{"exemption not critical", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "journalist", "reason": "Press"}
+			m["action"], m["priority"] = "escalate", "high"
+		}},
+		{"exemption of an unknown category", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "celebrity", "reason": "Famous"}
+			m["action"], m["priority"] = "escalate", "critical"
+		}},
+		{"exemption without a reason", func(m map[string]any) {
+			m["exemption"] = map[string]any{"id": "EX-1", "category": "journalist"}
+			m["action"], m["priority"] = "escalate", "critical"
+		}},
+		{"shadow false", func(m map[string]any) { m["shadow"] = false }},
+		{"tripped without shadow", func(m map[string]any) { m["tripped"] = true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var m map[string]any
@@ -199,6 +286,8 @@ func TestSchemaCoversTask(t *testing.T) {
 		{"author", reflect.TypeFor[review.Author](), tweetDef["properties"].(map[string]any)["author"].(map[string]any)},
 		{"match", reflect.TypeFor[review.Match](), defs["match"].(map[string]any)},
 		{"source", reflect.TypeFor[review.Source](), defs["source"].(map[string]any)},
+		{"retro", reflect.TypeFor[review.Retro](), defs["retro"].(map[string]any)},
+		{"exemption", reflect.TypeFor[review.Exemption](), root["properties"].(map[string]any)["exemption"].(map[string]any)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fields, always []string

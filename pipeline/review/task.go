@@ -34,6 +34,51 @@ type Task struct {
 	Tweet         Tweet    `json:"tweet"`
 	Matches       []Match  `json:"matches"`
 	Source        Source   `json:"source"`
+	// The governance fields, absent when not applicable (see Escalate).
+	// Exemption names the exemption of the tweet's author.
+	Exemption *Exemption `json:"exemption,omitempty"`
+	// Shadow marks a task sent to the shadow topic instead of reviewers:
+	// a shadow-mode demand's, or (with Tripped) a tripped demand's.
+	Shadow  bool `json:"shadow,omitempty"`
+	Tripped bool `json:"tripped,omitempty"`
+	// Retro is set on the tasks of a retro-hunt job, which re-read
+	// retained input; nil (absent) otherwise.
+	Retro *Retro `json:"retro,omitempty"`
+}
+
+// Exemption is the exemption (an exemption file) of a task's author.
+type Exemption struct {
+	ID       string `json:"id"`
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+}
+
+// ActionEscalate is the action of a task whose author is exempt.
+const ActionEscalate = "escalate"
+
+// Escalate marks the task as one whose author is exempt under e: it names
+// the exemption and asks for escalation at critical priority, never for
+// withholding. The task id does not change: it depends on the tweet and
+// its matches only.
+func (t *Task) Escalate(e *matchers.Exemption) {
+	t.Exemption = &Exemption{ID: e.ID, Category: e.Category.String(), Reason: e.Reason}
+	t.Action = ActionEscalate
+	t.Priority = matchers.PriorityCritical.String()
+}
+
+// Retro names the retro-hunt job that found a tweet in retained input:
+// its id and the window of record times it read, RFC 3339 in UTC. The
+// task id does not depend on it: a tweet flagged live and by a retro job
+// with the same matches has one task id.
+type Retro struct {
+	Job   string `json:"job"`
+	Since string `json:"since"`
+	Until string `json:"until"`
+}
+
+// NewRetro returns the Retro of job over the window since to until.
+func NewRetro(job string, since, until time.Time) *Retro {
+	return &Retro{Job: job, Since: since.UTC().Format(time.RFC3339Nano), Until: until.UTC().Format(time.RFC3339Nano)}
 }
 
 // Tweet is the flagged tweet as the reviewer sees it.
@@ -62,6 +107,10 @@ type Match struct {
 	// Similarity is, for a text match, the Jaccard index of the word
 	// shingles of the tweet's text and the listed text, to two decimals.
 	Similarity *float64 `json:"similarity,omitempty"`
+	// Via is "binding" for a match of a handle entry found through the
+	// account bound (or pinned) to the handle: the author or mentioned
+	// account has the handle's user id under another handle.
+	Via string `json:"via,omitempty"`
 
 	DemandID string `json:"demand_id"`
 	// Jurisdiction is the demand's jurisdiction; a demand of several
@@ -130,8 +179,13 @@ func Build(s *matchers.Snapshot, p *matchers.Post, hits []matchers.Hit, src Sour
 			sim := math.Round(h.Similarity*100) / 100
 			similarity = &sim
 		}
+		via := ""
+		if h.ViaBinding {
+			via = "binding"
+		}
 		task.Matches = append(task.Matches, Match{
 			Similarity:    similarity,
+			Via:           via,
 			Kind:          h.Kind.String(),
 			In:            h.In.String(),
 			Value:         value,

@@ -124,7 +124,7 @@ func part(in matchers.Where, tw tweet) matchers.Part { return matchers.Part{In: 
 func match(t testing.TB, s *matchers.Snapshot, p *matchers.Post) []matchers.Hit {
 	t.Helper()
 	var m matchers.Matcher
-	hits := slices.Clone(m.Match(s, p))
+	hits := slices.Clone(m.Match(s, p, nil))
 	if len(hits) == 0 {
 		t.Fatal("post matches nothing; the test needs a flagged post")
 	}
@@ -158,6 +158,19 @@ legal_basis: IT Rules 2021, rule 3(1)(b)(v)
 action: review
 scope: tweet
 texts: ["Farmers are being told to burn their harvest because a new law will make it illegal to sell grain to anyone except three big companies from next month"]
+`,
+}
+
+// pinnedDemandFiles pin an account of a tweet-scope demand.
+var pinnedDemandFiles = map[string]string{
+	"us-pinned.yaml": `
+id: US-PINNED-1
+authority: Trust and Safety
+jurisdiction: US
+legal_basis: Platform policy
+action: review
+scope: tweet
+accounts: [{handle: "@Fict_Source", user_id: "4444"}]
 `,
 }
 
@@ -197,6 +210,15 @@ func goldenCases() []goldenCase {
 			}),
 			src:   review.KafkaSource("tweets", 1, 99),
 			files: textDemandFiles,
+		},
+		{
+			name: "pinned_via_binding",
+			post: post(tweet{
+				id: "1357300000000000004", createdAt: "Thu Feb 04 11:00:00 +0000 2021", lang: "en",
+				text: "new name, same account", authorID: "4444", handle: "fict_source_2",
+			}),
+			src:   review.KafkaSource("tweets", 2, 5),
+			files: pinnedDemandFiles,
 		},
 		{
 			name: "author_id_no_handle",

@@ -50,6 +50,78 @@ type Config struct {
 	// FirstID is the first tweet's id (default 1355000000000000001); give
 	// generators whose tweets meet different ones.
 	FirstID uint64
+	// Rename makes the account of a listed handle post under another
+	// handle from a record on: a listed account that renamed itself, still
+	// the same user id (HandleUserID of the listed handle).
+	Rename Rename
+	// Takeover makes another account post under a listed handle from a
+	// record on: a released handle taken over by someone else.
+	Takeover Takeover
+	// Introduce are listed handles whose accounts post first, one record
+	// each under the handle, before any other record: flagstream binds
+	// them at once (the demo introduces the accounts it renames and whose
+	// handle it hands over).
+	Introduce []string
+}
+
+// Rename is a listed account renamed: from record At (counting from 1)
+// on, its posts as an author appear under To, and Share of the records
+// besides are posts by it.
+type Rename struct {
+	Handle, To string
+	At         uint64
+	Share      float64
+}
+
+// Takeover is a listed handle taken over: from record At on, its posts as
+// an author come from another account (TakeoverUserID), and Share of the
+// records besides are posts by that account under the handle.
+type Takeover struct {
+	Handle string
+	At     uint64
+	Share  float64
+}
+
+// HandleUserID returns the user id of the account that a listed handle
+// names in generated traffic: the same for every post, so that flagstream
+// can bind the handle to it; far from the ids of other generated users.
+func HandleUserID(handle string) string {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(handle); i++ {
+		c := handle[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return strconv.FormatUint(900_000_000_000+h%1_000_000_000, 10)
+}
+
+// TakeoverUserID returns the user id of the account that takes a listed
+// handle over (Config.Takeover).
+func TakeoverUserID(handle string) string {
+	id, _ := strconv.ParseUint(HandleUserID(handle), 10, 64)
+	return strconv.FormatUint(id+1_000_000_000, 10)
+}
+
+// AccountPost is a generated record that names a listed handle, as its
+// author or in a mention: evidence for the handle's case when flagstream
+// runs with cases on.
+type AccountPost struct {
+	TweetID string `json:"tweet_id"`
+	Handle  string `json:"handle"` // the listed handle, as listed
+	// Mention is true when the handle is mentioned, false when it is the
+	// author.
+	Mention bool `json:"mention,omitempty"`
+	// UserID is the author's id, or the mention entity's (empty for a
+	// mention typed into the text, without an entity).
+	UserID string `json:"user_id,omitempty"`
+	// Renamed: the listed account posting, or mentioned, under its new
+	// handle (Rename).
+	Renamed bool `json:"renamed,omitempty"`
+	// TakenOver: another account posting, or mentioned, under the listed
+	// handle (Takeover); it is not the listed account.
+	TakenOver bool `json:"taken_over,omitempty"`
 }
 
 // Generator produces records. It is not safe for concurrent use.
@@ -57,6 +129,10 @@ type Generator struct {
 	cfg Config
 	rng *rand.Rand
 	n   uint64
+	// account is what the last record named of a listed handle, if any.
+	account    AccountPost
+	hasAccount bool
+	changed    []string // accounts to post next, after ChangeNow
 }
 
 // New returns a generator.
@@ -83,6 +159,21 @@ var (
 // and says what kind it is.
 func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 	g.n++
+	g.hasAccount = false
+	if g.n <= uint64(len(g.cfg.Introduce)) {
+		return g.accountPost(dst, g.cfg.Introduce[g.n-1])
+	}
+	if len(g.changed) > 0 {
+		h := g.changed[0]
+		g.changed = g.changed[1:]
+		return g.accountPost(dst, h)
+	}
+	if r := g.cfg.Rename; r.Share > 0 && g.renamed(r.Handle) && g.rng.Float64() < r.Share {
+		return g.accountPost(dst, r.Handle)
+	}
+	if o := g.cfg.Takeover; o.Share > 0 && g.takenOver(o.Handle) && g.rng.Float64() < o.Share {
+		return g.accountPost(dst, o.Handle)
+	}
 	r := g.rng.Float64()
 	kind := Clean
 	switch {
@@ -97,11 +188,62 @@ func (g *Generator) Next(dst []byte) ([]byte, Kind) {
 		return append(dst, g.malformed()...), kind
 	}
 	t := g.tweet(kind)
+	if g.hasAccount {
+		g.account.TweetID = strconv.FormatUint(t.id, 10)
+	}
 	if g.rng.Float64() < g.cfg.V2Rate {
 		return append(dst, t.v2()...), kind
 	}
 	return append(dst, t.v1()...), kind
 }
+
+// accountPost appends a v1.1 post by the account of listed handle h, as
+// it stands (renamed, taken over or not).
+func (g *Generator) accountPost(dst []byte, h string) ([]byte, Kind) {
+	t := g.plainTweet()
+	g.author(&t, h)
+	t.text += " " + words[g.rng.IntN(len(words))]
+	g.account.TweetID = strconv.FormatUint(t.id, 10)
+	return append(dst, t.v1()...), Flagged
+}
+
+// author makes the account of listed handle h the author of t.
+func (g *Generator) author(t *tweet, h string) {
+	g.hasAccount = true
+	g.account = AccountPost{Handle: h, UserID: HandleUserID(h)}
+	t.handle = h
+	switch {
+	case g.renamed(h):
+		t.handle, g.account.Renamed = g.cfg.Rename.To, true
+	case g.takenOver(h):
+		g.account.UserID, g.account.TakenOver = TakeoverUserID(h), true
+	}
+	t.userID, _ = strconv.ParseUint(g.account.UserID, 10, 64)
+	t.name = strings.ToUpper(t.handle[:1]) + t.handle[1:]
+}
+
+// Records returns how many records the generator has made.
+func (g *Generator) Records() uint64 { return g.n }
+
+// ChangeNow makes the configured rename and takeover (those with a handle)
+// start at the next record, whatever their At, and makes the next records
+// a post by each account as it now is: the demo starts them once
+// flagstream has bound the handles.
+func (g *Generator) ChangeNow() {
+	g.changed = g.changed[:0]
+	if g.cfg.Rename.Handle != "" {
+		g.cfg.Rename.At = g.n + 1
+		g.changed = append(g.changed, g.cfg.Rename.Handle)
+	}
+	if g.cfg.Takeover.Handle != "" {
+		g.cfg.Takeover.At = g.n + 1
+		g.changed = append(g.changed, g.cfg.Takeover.Handle)
+	}
+}
+
+// LastAccount returns what the record Next returned last names of a
+// listed handle; ok is false when it names none.
+func (g *Generator) LastAccount() (a AccountPost, ok bool) { return g.account, g.hasAccount }
 
 func (g *Generator) listed() bool {
 	return len(g.cfg.Handles)+len(g.cfg.Hashtags)+len(g.cfg.Phrases)+len(g.cfg.Domains) > 0
@@ -113,13 +255,30 @@ type tweet struct {
 	handle, name, text   string
 	lang                 string
 	hashtags             []string
-	mentions             []string
+	mentions             []mention
 	retweets, favourites int
+}
+
+// mention is a mention entity: a handle and its account's id.
+type mention struct {
+	handle, id string
 }
 
 // tweet builds a tweet's fields; a flagged or evasive one names a listed
 // entry as its author, in a mention or in a hashtag.
 func (g *Generator) tweet(kind Kind) tweet {
+	t := g.plainTweet()
+	var sb strings.Builder
+	sb.WriteString(t.text)
+	if kind == Flagged || kind == Evasive {
+		g.name(&t, &sb, kind)
+	}
+	t.text = sb.String()
+	return t
+}
+
+// plainTweet builds a tweet that names nothing listed.
+func (g *Generator) plainTweet() tweet {
 	t := tweet{
 		id:         g.cfg.FirstID + g.n - 1,
 		userID:     100000 + g.rng.Uint64N(5_000_000),
@@ -142,12 +301,10 @@ func (g *Generator) tweet(kind Kind) tweet {
 	t.hashtags = append(t.hashtags, tag)
 	sb.WriteString(" #" + tag)
 	if g.rng.IntN(3) == 0 {
-		m := "friend" + strconv.Itoa(g.rng.IntN(100000))
-		t.mentions = append(t.mentions, m)
+		n := g.rng.IntN(100000)
+		m := "friend" + strconv.Itoa(n)
+		t.mentions = append(t.mentions, mention{m, strconv.Itoa(200_000_000 + n)})
 		sb.WriteString(" @" + m)
-	}
-	if kind == Flagged || kind == Evasive {
-		g.name(&t, &sb, kind)
 	}
 	t.text = sb.String()
 	return t
@@ -166,15 +323,28 @@ func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
 	switch kinds[g.rng.IntN(len(kinds))] {
 	case 0:
 		h := pick(g.cfg.Handles)
+		g.hasAccount = true
+		g.account = AccountPost{Handle: h}
 		switch {
 		case !evasive && g.rng.IntN(2) == 0:
-			t.handle = h
+			g.author(t, h)
 		case evasive:
 			// Evasive mentions are typed into the text; the platform
 			// would not link them, so they have no entity.
+			g.account.Mention = true
 			sb.WriteString(" " + Evade(g.rng, "@"+h))
 		default:
-			t.mentions = append(t.mentions, h)
+			// A mention entity names whoever holds the handle when the
+			// post is made: the renamed account under its new handle, the
+			// new holder of a handle taken over.
+			g.account.Mention, g.account.UserID = true, HandleUserID(h)
+			switch {
+			case g.renamed(h):
+				h, g.account.Renamed = g.cfg.Rename.To, true
+			case g.takenOver(h):
+				g.account.UserID, g.account.TakenOver = TakeoverUserID(h), true
+			}
+			t.mentions = append(t.mentions, mention{h, g.account.UserID})
 			sb.WriteString(" @" + h)
 		}
 	case 1:
@@ -198,6 +368,18 @@ func (g *Generator) name(t *tweet, sb *strings.Builder, kind Kind) {
 		}
 		sb.WriteString(" https://" + d + "/story/" + strconv.Itoa(g.rng.IntN(1e6)))
 	}
+}
+
+// renamed reports whether the account of listed handle h has renamed
+// itself by the current record.
+func (g *Generator) renamed(h string) bool {
+	return g.cfg.Rename.Handle == h && g.cfg.Rename.At > 0 && g.n >= g.cfg.Rename.At
+}
+
+// takenOver reports whether another account holds listed handle h by the
+// current record.
+func (g *Generator) takenOver(h string) bool {
+	return g.cfg.Takeover.Handle == h && g.cfg.Takeover.At > 0 && g.n >= g.cfg.Takeover.At
 }
 
 // Evade respells a #hashtag or @handle the way people dodge filters: an
@@ -287,7 +469,7 @@ func (t tweet) v1() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"screen_name":%s,"name":%s,"indices":[0,0]}`, jsonString(m), jsonString(m))
+		fmt.Fprintf(&b, `{"screen_name":%s,"name":%s,"id":%s,"id_str":"%s","indices":[0,0]}`, jsonString(m.handle), jsonString(m.handle), m.id, m.id)
 	}
 	b.WriteString(`],"urls":[]},`)
 	b.WriteString(`"source":"\u003ca href=\"http://twitter.com/download/android\" rel=\"nofollow\"\u003eTwitter for Android\u003c/a\u003e",`)
@@ -315,7 +497,7 @@ func (t tweet) v2() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"start":0,"end":0,"username":%s}`, jsonString(m))
+		fmt.Fprintf(&b, `{"start":0,"end":0,"username":%s,"id":"%s"}`, jsonString(m.handle), m.id)
 	}
 	fmt.Fprintf(&b, `]},"public_metrics":{"retweet_count":%d,"like_count":%d}},"includes":{"users":[{"id":"%d","username":%s,"name":%s}]}}`,
 		t.retweets, t.favourites, t.userID, jsonString(t.handle), jsonString(t.name))
@@ -396,9 +578,17 @@ func TweetID(record []byte) (string, error) {
 type Expectation struct {
 	Kinds   map[string]int `json:"kinds"`
 	Flagged []string       `json:"flagged"`
+	// Accounts are the flagged records that name a listed handle (each
+	// flagged record names one listed entry): with cases on, they are
+	// evidence for the handle's case instead of a review task.
+	Accounts []AccountPost `json:"accounts,omitempty"`
 
 	flagged map[string]bool // index of Flagged
 }
+
+// NoteAccount adds what a generated record names of a listed handle (see
+// Generator.LastAccount).
+func (e *Expectation) NoteAccount(a AccountPost) { e.Accounts = append(e.Accounts, a) }
 
 // Note adds a generated record of the given kind.
 func (e *Expectation) Note(record []byte, kind Kind) error {

@@ -41,13 +41,14 @@ var (
 )
 
 // wantRows are the dashboard's rows, in order (prefixes of their titles).
-var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latency", "Lists"}
+var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latency", "Lists", "Governance", "Cases", "Retro-hunt"}
 
 // wantAlerts are the alerts the rules must define.
 var wantAlerts = []string{
 	"FlagstreamInstanceDown", "FlagstreamConsumerLagGrowing", "FlagstreamNoTweetsProcessed",
 	"FlagstreamDeadLetterSpike", "FlagstreamTaskWriteErrors", "FlagstreamTaskWritesBlocked",
-	"FlagstreamListsReloadFailing", "FlagstreamListsStale",
+	"FlagstreamListsReloadFailing", "FlagstreamListsStale", "FlagstreamDemandTripped",
+	"FlagstreamCaseStateRestoreStuck", "FlagstreamCaseEvidenceLagGrowing",
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -281,16 +282,25 @@ type instance struct {
 	kit   *testkit.Kit
 	admin string // host:port of the admin server
 	reg   *prometheus.Registry
+	// user and password, when set, are the admin server's basic auth.
+	user, password string
 }
 
-func startFlagstream(t *testing.T) *instance {
+func startFlagstream(t *testing.T) *instance { return startFlagstreamWith(t, "", "", "") }
+
+// startFlagstreamWith starts flagstream with webConfig as its
+// http.web_config_file (none when empty), and authenticates as user with
+// password.
+func startFlagstreamWith(t *testing.T, webConfig, user, password string) *instance {
 	t.Helper()
-	in := &instance{t: t, kit: testkit.New(t, devbroker.Config{}, testkit.Traffic(11, 0.05, 0.01, 0.02)), reg: prometheus.NewRegistry()}
+	in := &instance{t: t, kit: testkit.New(t, devbroker.Config{}, testkit.Traffic(11, 0.05, 0.01, 0.02)), reg: prometheus.NewRegistry(),
+		user: user, password: password}
 	in.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	in.produce(1500)
 
 	cfg := in.kit.Config("promtest")
 	cfg.Lists.Reload = "signal" // reloads only on POST /-/reload here
+	cfg.HTTP.WebConfigFile = webConfig
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -320,19 +330,26 @@ func (in *instance) caughtUp() bool { return in.kit.CaughtUp("promtest") }
 
 // get returns the status and body of an admin endpoint.
 func (in *instance) get(path string) (int, string) {
-	resp, err := httpClient.Get("http://" + in.admin + path)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return in.request("GET", path, in.user, in.password)
 }
 
 // post makes an empty POST to an admin endpoint and returns the status and
 // body.
 func (in *instance) post(path string) (int, string) {
-	resp, err := httpClient.Post("http://"+in.admin+path, "", nil)
+	return in.request("POST", path, in.user, in.password)
+}
+
+// request makes a request of an admin endpoint, with basic auth when user
+// is set, and returns the status and body.
+func (in *instance) request(method, path, user, password string) (int, string) {
+	req, err := http.NewRequest(method, "http://"+in.admin+path, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -680,8 +697,7 @@ type prometheusServer struct {
 // log is shown if the test failed.
 func startPrometheus(t *testing.T, target, rulesFile string) *prometheusServer {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`global:
+	return startPrometheusConfig(t, fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
@@ -691,7 +707,13 @@ scrape_configs:
   - job_name: flagstream
     static_configs:
       - targets: [%q]
-`, rulesFile, target)
+`, rulesFile, target))
+}
+
+// startPrometheusConfig starts Prometheus with the configuration cfg.
+func startPrometheusConfig(t *testing.T, cfg string) *prometheusServer {
+	t.Helper()
+	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

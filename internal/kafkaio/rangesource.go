@@ -1,0 +1,491 @@
+package kafkaio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"flagstream/internal/retry"
+	"flagstream/pipeline"
+)
+
+// errPastHighWatermark is a range that reaches past what its partition
+// holds.
+var errPastHighWatermark = errors.New("no records: the range reaches past the partition's high watermark")
+
+// PartitionRange is a span of offsets of one partition: Start up to, not
+// including, End.
+type PartitionRange struct {
+	Partition  int32
+	Start, End int64
+}
+
+// Len returns the number of offsets in the range.
+func (r PartitionRange) Len() int64 { return max(r.End-r.Start, 0) }
+
+// PartitionOffset is the offset after the last record of a partition that
+// is written: the next one to read.
+type PartitionOffset struct {
+	Partition int32
+	Next      int64
+}
+
+// RangeConfig configures a RangeSource.
+type RangeConfig struct {
+	Topic  string
+	Ranges []PartitionRange
+	// BatchRecords and Linger bound a batch, as for the group consumer.
+	BatchRecords int
+	Linger       time.Duration
+	// FetchMaxBytes bounds one fetch of a partition (default 1 MiB).
+	FetchMaxBytes int
+	// MaxMessageBytes marks larger records oversize: they are rejected
+	// unprocessed.
+	MaxMessageBytes int
+	// Rate, when positive, is the most records per second Fetch hands
+	// out; batches are then at most a twentieth of a second's worth.
+	Rate float64
+	// Committed, when set, is called by Commit, in batch order, with the
+	// next offset of each partition the batch advanced: every record
+	// before it is written. An error fails the pipeline.
+	Committed func(ctx context.Context, next []PartitionOffset) error
+	Logger    *slog.Logger
+}
+
+// RangeSource reads given ranges of offsets of a topic's partitions, as a
+// pipeline Source, and ends (io.EOF) once every range is read: it reads
+// retained history (a retro-hunt) and whole topics (a compacted topic's
+// state) without a consumer group, and commits nothing to Kafka itself:
+// what a commit means is up to Committed.
+//
+// One fetcher goroutine per partition, started by the first Fetch and
+// joined by Close, fetches chunks from the partition's leader and queues
+// them; Fetch copies their records into the batch's arena as the group
+// consumer does. Broker errors are retried with backoff until ctx is done.
+// A range whose first offsets are no longer retained is read from the
+// earliest retained offset on; the offsets skipped are counted in
+// Skipped and logged.
+type RangeSource struct {
+	cfg       RangeConfig
+	client    *kafka.Client
+	transport *kafka.Transport
+
+	startOnce sync.Once
+	stop      context.CancelFunc
+	wg        sync.WaitGroup // the fetchers
+	chunks    chan *chunk    // closed when every fetcher is done
+
+	// Owned by Fetch.
+	cur     *chunk
+	spans   []span
+	paced   time.Time // when the first record was handed out, with Rate
+	handed  int64
+	drained bool
+
+	// Owned by Commit.
+	next []PartitionOffset
+
+	read, remaining, skipped atomic.Int64
+	failures                 failureLog
+}
+
+var _ pipeline.Source = (*RangeSource)(nil)
+
+// NewRangeSource returns a source of the ranges of cfg; nothing is fetched
+// until the first Fetch.
+func NewRangeSource(conn Connection, cfg RangeConfig) *RangeSource {
+	if cfg.BatchRecords <= 0 {
+		cfg.BatchRecords = 2048
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = 5 * time.Millisecond
+	}
+	if cfg.FetchMaxBytes <= 0 {
+		cfg.FetchMaxBytes = 1 << 20
+	}
+	if cfg.Rate > 0 {
+		cfg.BatchRecords = max(1, min(cfg.BatchRecords, int(cfg.Rate/20)))
+	}
+	cfg.Ranges = slices.DeleteFunc(slices.Clone(cfg.Ranges), func(r PartitionRange) bool { return r.Len() == 0 })
+	t := conn.transport()
+	s := &RangeSource{
+		cfg:       cfg,
+		client:    &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t},
+		transport: t,
+		chunks:    make(chan *chunk, 2*len(cfg.Ranges)+1),
+		stop:      func() {},
+		failures:  failureLog{logger: cfg.Logger, topic: cfg.Topic},
+	}
+	var total int64
+	for _, r := range cfg.Ranges {
+		total += r.Len()
+	}
+	s.remaining.Store(total)
+	return s
+}
+
+// Read returns the records handed out so far.
+func (s *RangeSource) Read() int64 { return s.read.Load() }
+
+// Remaining returns the offsets not yet read: records, and gaps such as
+// compacted or deleted ones that reading will skip.
+func (s *RangeSource) Remaining() int64 { return s.remaining.Load() }
+
+// Skipped returns the offsets skipped because they were no longer
+// retained when their partition was read.
+func (s *RangeSource) Skipped() int64 { return s.skipped.Load() }
+
+func (s *RangeSource) start() {
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	for _, r := range s.cfg.Ranges {
+		s.wg.Add(1)
+		go func() { // owned by s; joined by Close, and by the closer below
+			defer s.wg.Done()
+			s.fetchRange(ctx, r)
+		}()
+	}
+	go func() { // owned by s: ends when the fetchers have
+		s.wg.Wait()
+		close(s.chunks)
+	}()
+}
+
+// fetchRange fetches r's records in chunks and queues them until r is
+// read or ctx is done.
+func (s *RangeSource) fetchRange(ctx context.Context, r PartitionRange) {
+	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
+	offset := r.Start
+	for offset < r.End && ctx.Err() == nil {
+		c, next, err := s.fetchChunk(ctx, r, offset)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errPastHighWatermark):
+			// The partition holds less than the range said (truncated,
+			// or recreated): what is not there cannot be read.
+			skip := r.End - offset
+			s.skipped.Add(skip)
+			s.remaining.Add(-skip)
+			if s.cfg.Logger != nil {
+				s.cfg.Logger.Warn("kafka: partition ends before the range to read; skipping the rest",
+					"topic", s.cfg.Topic, "partition", r.Partition, "from", offset, "to", r.End, "err", err)
+			}
+			return
+		case errors.Is(err, kafka.OffsetOutOfRange):
+			first, lerr := s.firstOffset(ctx, int(r.Partition))
+			if lerr == nil && first > offset {
+				skip := min(first, r.End) - offset
+				s.skipped.Add(skip)
+				s.remaining.Add(-skip)
+				if s.cfg.Logger != nil {
+					s.cfg.Logger.Warn("kafka: records deleted before they were read (retention); skipping them",
+						"topic", s.cfg.Topic, "partition", r.Partition, "from", offset, "to", first)
+				}
+				offset = min(first, r.End)
+				continue
+			}
+			if lerr != nil {
+				err = lerr
+			}
+			s.failures.failed(fmt.Sprintf("fetch partition %d", r.Partition), err)
+			if backoff.Wait(ctx) != nil {
+				return
+			}
+			continue
+		default:
+			s.failures.failed(fmt.Sprintf("fetch partition %d", r.Partition), err)
+			if backoff.Wait(ctx) != nil {
+				return
+			}
+			continue
+		}
+		backoff.Reset()
+		s.failures.recovered()
+		next = min(next, r.End)
+		if c == nil {
+			// Only gaps (control records, compacted offsets) before next.
+			s.remaining.Add(-(next - offset))
+			offset = next
+			continue
+		}
+		// Offsets between records (gaps) count as read with the record
+		// after them; the chunk's last record ends the span.
+		gap := (next - offset) - int64(len(c.recs))
+		s.remaining.Add(-gap)
+		offset = next
+		select {
+		case s.chunks <- c:
+		case <-ctx.Done():
+			c.release()
+			return
+		}
+	}
+}
+
+// fetchChunk fetches r's records from offset on, without those at or after
+// r.End; it returns the offset to fetch next.
+func (s *RangeSource) fetchChunk(ctx context.Context, r PartitionRange, offset int64) (*chunk, int64, error) {
+	const maxWait = 500 * time.Millisecond
+	ctx, cancel := context.WithTimeout(ctx, maxWait+10*time.Second)
+	defer cancel()
+	res, err := s.client.Fetch(ctx, &kafka.FetchRequest{
+		Topic: s.cfg.Topic, Partition: int(r.Partition), Offset: offset,
+		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: maxWait,
+	})
+	if err != nil {
+		return nil, offset, err
+	}
+	if res.Error != nil {
+		return nil, offset, res.Error
+	}
+	c, next, _, err := newChunk(nil, int(r.Partition), offset, res.HighWatermark, res.Records, nil)
+	if c != nil {
+		// Records past the range are the next job's, or the live
+		// pipeline's.
+		keep := len(c.recs)
+		for keep > 0 && c.recs[keep-1].offset >= r.End {
+			keep--
+		}
+		for i := keep; i < len(c.recs); i++ {
+			closeBytes(c.recs[i].key)
+			closeBytes(c.recs[i].value)
+		}
+		c.recs = c.recs[:keep]
+		if keep == 0 {
+			c = nil
+		}
+		return c, next, nil // a broken tail is fetched again from next
+	}
+	if err != nil {
+		return nil, offset, err
+	}
+	if next == offset && res.HighWatermark <= offset {
+		return nil, offset, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, r.Partition, offset, res.HighWatermark)
+	}
+	return nil, next, nil
+}
+
+func (s *RangeSource) firstOffset(ctx context.Context, partition int) (int64, error) {
+	offs, err := listOffsets(ctx, s.client, s.cfg.Topic, []int{partition}, kafka.FirstOffset)
+	if err != nil {
+		return 0, err
+	}
+	return offs[partition], nil
+}
+
+// Fetch fills b with the next records, up to BatchRecords, waiting at most
+// Linger for more once it has one. It returns io.EOF once every range is
+// read (b may hold the last records then).
+func (s *RangeSource) Fetch(ctx context.Context, b *pipeline.Batch) error {
+	s.startOnce.Do(s.start)
+	if s.drained && s.cur == nil {
+		return io.EOF
+	}
+	limit := s.cfg.BatchRecords
+	if err := s.pace(ctx, limit); err != nil {
+		return err
+	}
+	s.spans = s.spans[:0]
+	var timer *time.Timer
+	var eof bool
+fill:
+	for len(b.Records) < limit {
+		if s.cur == nil {
+			var c *chunk
+			var ok bool
+			if len(b.Records) == 0 {
+				select {
+				case c, ok = <-s.chunks:
+				case <-ctx.Done():
+					break fill
+				}
+			} else {
+				select {
+				case c, ok = <-s.chunks:
+				default:
+					if timer == nil {
+						timer = time.NewTimer(s.cfg.Linger)
+						defer timer.Stop()
+					}
+					select {
+					case c, ok = <-s.chunks:
+					case <-timer.C:
+						break fill
+					case <-ctx.Done():
+						break fill
+					}
+				}
+			}
+			if !ok {
+				s.drained, eof = true, true
+				break fill
+			}
+			s.cur = c
+		}
+		s.take(b, limit)
+		if s.cur.next == len(s.cur.recs) {
+			s.cur.release()
+			s.cur = nil
+		}
+	}
+	for i, sp := range s.spans {
+		r := &b.Records[len(b.Records)-len(s.spans)+i]
+		if sp.k1 > sp.k0 {
+			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
+		}
+		if sp.v1 > sp.v0 {
+			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
+		}
+	}
+	n := int64(len(s.spans))
+	s.handed += n
+	s.read.Add(n)
+	s.remaining.Add(-n)
+	switch {
+	case eof:
+		return io.EOF
+	case len(b.Records) == 0 && ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return nil
+}
+
+// pace waits, with a Rate, until handing out n more records keeps to it.
+func (s *RangeSource) pace(ctx context.Context, n int) error {
+	if s.cfg.Rate <= 0 {
+		return nil
+	}
+	if s.paced.IsZero() {
+		s.paced = time.Now()
+		return nil
+	}
+	due := s.paced.Add(time.Duration(float64(s.handed) / s.cfg.Rate * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		return retry.Sleep(ctx, wait)
+	}
+	// After a pause (a slow sink), do not burst to catch up by more than
+	// a batch.
+	if behind := -time.Until(due); behind > time.Second {
+		s.paced = s.paced.Add(behind - time.Duration(float64(n)/s.cfg.Rate*float64(time.Second)))
+	}
+	return nil
+}
+
+// take moves records from the current chunk into b until b holds limit
+// records or the chunk is empty.
+func (s *RangeSource) take(b *pipeline.Batch, limit int) {
+	c := s.cur
+	for c.next < len(c.recs) && len(b.Records) < limit {
+		r := &c.recs[c.next]
+		c.next++
+		var sp span
+		sp.k0 = len(b.Data)
+		b.Data = appendBytes(b.Data, r.key)
+		sp.k1, sp.v0 = len(b.Data), len(b.Data)
+		b.Data = appendBytes(b.Data, r.value)
+		sp.v1 = len(b.Data)
+		rec := pipeline.Record{Topic: s.cfg.Topic, Partition: c.partition, Offset: r.offset, Time: r.time}
+		if len(r.headers) > 0 {
+			rec.Headers = make([]pipeline.Header, len(r.headers))
+			for i, h := range r.headers {
+				rec.Headers[i] = pipeline.Header{Key: h.Key, Value: h.Value}
+			}
+		}
+		if n := sp.v1 - sp.v0; s.cfg.MaxMessageBytes > 0 && n > s.cfg.MaxMessageBytes {
+			rec.Oversize = int64(n)
+		}
+		b.Records = append(b.Records, rec)
+		s.spans = append(s.spans, sp)
+		*r = chunkRecord{offset: r.offset}
+	}
+}
+
+// Commit calls Committed with the offset after each partition's last
+// record in b.
+func (s *RangeSource) Commit(ctx context.Context, b *pipeline.Batch) error {
+	if s.cfg.Committed == nil || len(b.Records) == 0 {
+		return nil
+	}
+	next := s.next[:0]
+	for i := range b.Records {
+		r := &b.Records[i]
+		found := false
+		for j := range next {
+			if next[j].Partition == r.Partition {
+				next[j].Next = max(next[j].Next, r.Offset+1)
+				found = true
+				break
+			}
+		}
+		if !found {
+			next = append(next, PartitionOffset{r.Partition, r.Offset + 1})
+		}
+	}
+	s.next = next
+	return s.cfg.Committed(ctx, next)
+}
+
+// Close stops the fetchers and waits for them.
+func (s *RangeSource) Close() error {
+	s.startOnce.Do(func() { close(s.chunks) }) // never started: nothing to stop
+	s.stop()
+	s.wg.Wait()
+	if s.cur != nil {
+		s.cur.release()
+		s.cur = nil
+	}
+	for c := range s.chunks {
+		c.release()
+	}
+	s.transport.CloseIdleConnections()
+	return nil
+}
+
+// listOffsets returns, for each partition, the offset for timestamp: a
+// time in milliseconds, kafka.FirstOffset or kafka.LastOffset. For a time,
+// a partition with no record at or after it answers -1.
+func listOffsets(ctx context.Context, client *kafka.Client, topic string, partitions []int, timestamp int64) (map[int]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	reqs := make([]kafka.OffsetRequest, len(partitions))
+	for i, p := range partitions {
+		reqs[i] = kafka.OffsetRequest{Partition: p, Timestamp: timestamp}
+	}
+	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	out := make(map[int]int64, len(partitions))
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		switch timestamp {
+		case kafka.FirstOffset:
+			out[p.Partition] = p.FirstOffset
+		case kafka.LastOffset:
+			out[p.Partition] = p.LastOffset
+		default:
+			out[p.Partition] = -1
+			for off := range p.Offsets {
+				out[p.Partition] = off
+			}
+		}
+	}
+	for _, p := range partitions {
+		if _, ok := out[p]; !ok {
+			return nil, fmt.Errorf("list offsets of %s: no answer for partition %d", topic, p)
+		}
+	}
+	return out, nil
+}

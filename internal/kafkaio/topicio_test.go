@@ -1,0 +1,70 @@
+package kafkaio
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/testkit"
+	"flagstream/pipeline"
+)
+
+func TestEnsureCompactedAndKeyedRecords(t *testing.T) {
+	b := testkit.StartBroker(t, devbroker.Config{})
+	conn := Connection{Brokers: []string{b.Addr()}}
+	ctx := context.Background()
+	const topic = "flagstream-retro"
+	for range 2 { // creates, then finds it compacted
+		if err := EnsureCompacted(ctx, conn, topic, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parts, err := testkit.Partitions(ctx, b.Addr(), topic)
+	if err != nil || len(parts) != 3 {
+		t.Fatalf("created %d partitions (%v), want 3", len(parts), err)
+	}
+	err = EnsureCompacted(ctx, conn, testkit.InputTopic, 1)
+	if err == nil || !strings.Contains(err.Error(), "cleanup.policy=delete") {
+		t.Errorf("EnsureCompacted of a topic that is not compacted: %v, want it refused naming cleanup.policy=delete", err)
+	}
+
+	w := NewKeyedWriter(conn, topic, nil)
+	var msgs []kafka.Message
+	for i := range 50 {
+		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "k%d", i%10), Value: fmt.Appendf(nil, "v%d", i)})
+	}
+	if err := w.Write(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A later record of a key replaces an earlier one: each key's last
+	// value is read last, and every key stays on one partition.
+	last := map[string]string{}
+	partOf := map[string]int32{}
+	n := 0
+	err = ReadTopic(ctx, conn, topic, func(r *pipeline.Record) error {
+		n++
+		k := string(r.Key)
+		if p, ok := partOf[k]; ok && p != r.Partition {
+			return fmt.Errorf("key %s on partitions %d and %d", k, p, r.Partition)
+		}
+		partOf[k] = r.Partition
+		last[k] = string(r.Value)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 50 || len(last) != 10 || last["k3"] != "v43" {
+		t.Errorf("read %d records, %d keys, k3 = %q; want 50, 10, v43", n, len(last), last["k3"])
+	}
+	if err := ReadTopic(ctx, conn, "no-such-topic", func(*pipeline.Record) error { return nil }); err == nil {
+		t.Error("ReadTopic of a missing topic: no error")
+	}
+}

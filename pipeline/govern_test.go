@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"slices"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"flagstream/internal/lists"
+	"flagstream/matchers"
+	"flagstream/pipeline/breaker"
+)
+
+// governedLists are a live demand with a breaker of 2 a minute, a live one
+// without, a shadow one, and an exemption of @reporter_one from LIVE-BRK
+// and SHADOW.
+var governedLists = map[string]string{
+	"brk.yaml":    "id: LIVE-BRK\njurisdiction: IN\naction: withhold\nhashtags: [Flood]\nmax_tasks_per_minute: 2\n",
+	"free.yaml":   "id: LIVE-FREE\njurisdiction: IN\nhashtags: [Calm]\n",
+	"shadow.yaml": "id: SHADOW\njurisdiction: DE\nmode: shadow\nhashtags: [Quiet]\n",
+	"ex.yaml":     "kind: exemption\nid: EX-PRESS\ncategory: journalist\nreason: Press\napplies_to: [LIVE-BRK, SHADOW]\nhandles: [reporter_one]\n",
+}
+
+func governedSnapshot(t testing.TB) *matchers.Snapshot {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, data := range governedLists {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	l, _, err := lists.ParseFS(fsys, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := matchers.CompileLists(l, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// demandsOf returns the ids of the demands of hits, in order, each once.
+func demandsOf(s *matchers.Snapshot, hits []matchers.Hit) []string {
+	var ids []string
+	for _, h := range hits {
+		if id := s.Demands()[s.Demand(h.Entry)].ID; !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func TestGovernorSplit(t *testing.T) {
+	s := governedSnapshot(t)
+	b := breaker.New(0, nil)
+	b.Update(s)
+	g := &governor{breaker: b}
+	var m matchers.Matcher
+	now := time.Date(2021, 2, 4, 10, 0, 0, 0, time.UTC)
+	post := func(author, text string) *matchers.Post {
+		return &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte(author), Text: []byte(text)}}}}
+	}
+	type want struct {
+		live, shadow, tripped    []string
+		exemptLive, exemptShadow bool
+	}
+	for _, tc := range []struct {
+		name, author, text string
+		want               want
+	}{
+		{"live only", "someone", "#Calm", want{live: []string{"LIVE-FREE"}}},
+		{"shadow apart from live", "someone", "#Calm #Quiet", want{live: []string{"LIVE-FREE"}, shadow: []string{"SHADOW"}}},
+		{"breaker: first", "someone", "#Flood #Flood2", want{live: []string{"LIVE-BRK"}}},
+		{"breaker: second, with another demand", "someone", "#Flood and #Calm, #FLOOD again", want{live: []string{"LIVE-BRK", "LIVE-FREE"}}},
+		{"breaker: third trips, the other demand stays", "someone", "#Calm #Flood", want{live: []string{"LIVE-FREE"}, tripped: []string{"LIVE-BRK"}}},
+		{"tripped stays tripped", "someone", "#Flood", want{tripped: []string{"LIVE-BRK"}}},
+		{"exempt author: escalated, past the breaker", "Reporter_One", "#Flood #Calm", want{live: []string{"LIVE-BRK", "LIVE-FREE"}, exemptLive: true}},
+		{"exempt author, other demand only", "reporter_one", "#Calm", want{live: []string{"LIVE-FREE"}}},
+		{"exempt author in shadow", "reporter_one", "#Quiet", want{shadow: []string{"SHADOW"}, exemptShadow: true}},
+		{"not the author: a mention", "someone", "@reporter_one #Calm", want{live: []string{"LIVE-FREE"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := post(tc.author, tc.text)
+			out := g.split(s, p, m.Match(s, p, nil), now)
+			got := want{
+				live:         demandsOf(s, out.hits[groupLive]),
+				shadow:       demandsOf(s, out.hits[groupShadow]),
+				tripped:      demandsOf(s, out.hits[groupTripped]),
+				exemptLive:   out.exemption[groupLive] >= 0,
+				exemptShadow: out.exemption[groupShadow] >= 0,
+			}
+			if !slices.Equal(got.live, tc.want.live) || !slices.Equal(got.shadow, tc.want.shadow) || !slices.Equal(got.tripped, tc.want.tripped) ||
+				got.exemptLive != tc.want.exemptLive || got.exemptShadow != tc.want.exemptShadow {
+				t.Errorf("split = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	// The breaker counted one task per demand and post: 2 allowed, then
+	// the third and fourth diverted; the exempt post was not counted.
+	if st, _ := b.State("LIVE-BRK", now); !st.Tripped || st.Diverted != 2 {
+		t.Errorf("LIVE-BRK breaker %+v, want tripped with 2 diverted", st)
+	}
+}
+
+func TestGovernorWithoutBreaker(t *testing.T) {
+	s := governedSnapshot(t)
+	g := &governor{}
+	var m matchers.Matcher
+	p := &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte("x"), Text: []byte("#Flood")}}}}
+	for range 10 {
+		if out := g.split(s, p, m.Match(s, p, nil), time.Now()); len(out.hits[groupLive]) != 1 || len(out.hits[groupTripped]) != 0 {
+			t.Fatalf("without a breaker: %+v", out)
+		}
+	}
+}
+
+func BenchmarkGovernorSplit(b *testing.B) {
+	s := governedSnapshot(b)
+	br := breaker.New(0, nil)
+	br.Update(s)
+	g := &governor{breaker: br}
+	var m matchers.Matcher
+	p := &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte("someone"), Text: []byte("#Calm #Quiet")}}}}
+	hits := slices.Clone(m.Match(s, p, nil))
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		g.split(s, p, hits, now)
+	}
+}
