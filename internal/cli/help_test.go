@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -357,14 +358,36 @@ func TestInputSize(t *testing.T) {
 	}
 }
 
-// TestReadmeCommandsParse checks the flagstream commands of the README's
-// shell blocks (```sh, and lines starting with "$ " in other blocks): each
-// names a command that exists with flags it takes.
+// TestReadmeCommandsParse checks the flagstream commands of the shell
+// blocks (```sh, and lines starting with "$ " in other blocks) of README.md
+// and docs/*.md: each names a command that exists with flags it takes.
 func TestReadmeCommandsParse(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
+	docs, err := filepath.Glob("../../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	total := 0
+	for _, path := range append([]string{"../../README.md"}, docs...) {
+		n := checkDocCommands(t, path)
+		if path == "../../README.md" && n < 8 {
+			t.Errorf("only %d commands found in README.md", n)
+		}
+		total += n
+	}
+	if total < 20 {
+		t.Errorf("only %d commands found in README.md and docs/*.md", total)
+	}
+}
+
+// checkDocCommands checks the flagstream commands of the markdown file at
+// path and returns how many it found.
+func checkDocCommands(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(path, "../../")
 	n := 0
 	inBlock, shell, continued := false, false, false
 	for i, line := range strings.Split(string(data), "\n") {
@@ -395,12 +418,10 @@ func TestReadmeCommandsParse(t *testing.T) {
 			err = cmd.Args(cmd, cmd.Flags().Args())
 		}
 		if err != nil {
-			t.Errorf("README.md:%d: %s: %v", i+1, line, err)
+			t.Errorf("%s:%d: %s: %v", name, i+1, line, err)
 		}
 	}
-	if n < 10 {
-		t.Errorf("only %d commands found in README.md", n)
-	}
+	return n
 }
 
 func TestStatusWriter(t *testing.T) {

@@ -143,7 +143,7 @@ tests:
             exp_annotations:
               summary: "demand IN-1 has tripped its circuit breaker on a:9464"
               description: "a:9464 emitted more review tasks and case events for demand IN-1 within a minute than its max_tasks_per_minute (or limits.demand_tasks_per_minute) allows. Its further tasks and case events go to the shadow topic, marked tripped: nothing is lost, but reviewers no longer see them until the demand's file changes or POST /-/demands/IN-1/reset."
-              runbook_url: "README.md#flagstreamdemandtripped"
+              runbook_url: "docs/runbook.md#flagstreamdemandtripped"
       - eval_time: 5m
         alertname: FlagstreamDemandTripped
         exp_alerts: []

@@ -31,13 +31,17 @@ import (
 // httpClient talks to flagstream's admin server and to Prometheus.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
-// repoRoot is the repository root, where deploy/ and README.md are.
+// repoRoot is the repository root, where deploy/ and docs/ are.
 const repoRoot = "../../.."
 
 var (
 	dashboardPath = filepath.Join(repoRoot, "deploy", "grafana", "flagstream.json")
 	alertsPath    = filepath.Join(repoRoot, "deploy", "prometheus", "alerts.yml")
-	readmePath    = filepath.Join(repoRoot, "README.md")
+	// operatorGuidePath describes the dashboard's rows ("Dashboards and
+	// alerts") and every metric ("Metrics").
+	operatorGuidePath = filepath.Join(repoRoot, "docs", "operator-guide.md")
+	// runbookPath has a section for every alert.
+	runbookPath = filepath.Join(repoRoot, "docs", "runbook.md")
 )
 
 // wantRows are the dashboard's rows, in order (prefixes of their titles).
@@ -47,7 +51,7 @@ var wantRows = []string{"Overview", "Flagging", "Dead letters", "Kafka", "Latenc
 var wantAlerts = []string{
 	"FlagstreamInstanceDown", "FlagstreamConsumerLagGrowing", "FlagstreamNoTweetsProcessed",
 	"FlagstreamDeadLetterSpike", "FlagstreamTaskWriteErrors", "FlagstreamTaskWritesBlocked",
-	"FlagstreamListsReloadFailing", "FlagstreamListsStale", "FlagstreamDemandTripped",
+	"FlagstreamListsReloadFailing", "FlagstreamListsStale", "FlagstreamListsVersionMismatch", "FlagstreamDemandTripped",
 	"FlagstreamCaseStateRestoreStuck", "FlagstreamCaseEvidenceLagGrowing",
 }
 
@@ -86,7 +90,7 @@ func TestMetricNames(t *testing.T) {
 
 // TestDashboard checks the dashboard's structure: the variables, the rows,
 // every panel querying the ${datasource} variable and filtering on the
-// instance variable, and each row described in the README.
+// instance variable, and each row described in the operator guide.
 func TestDashboard(t *testing.T) {
 	data := readFile(t, dashboardPath)
 	var d struct {
@@ -165,30 +169,39 @@ func TestDashboard(t *testing.T) {
 	if len(rows) != len(wantRows) {
 		t.Errorf("dashboard rows %q, want %q", rows, wantRows)
 	}
-	readme := section(t, string(readFile(t, readmePath)), "## Dashboards and alerts")
+	guide := section(t, operatorGuidePath, "## Dashboards and alerts")
 	for i, r := range rows {
 		if i < len(wantRows) && !strings.HasPrefix(r, wantRows[i]) {
 			t.Errorf("dashboard row %d is %q, want %q", i, r, wantRows[i])
 		}
-		if !strings.Contains(readme, r) {
-			t.Errorf("dashboard row %q is not described in the README's \"Dashboards and alerts\"", r)
+		if !strings.Contains(guide, r) {
+			t.Errorf("dashboard row %q is not described in %s, \"Dashboards and alerts\"", r, operatorGuidePath)
 		}
 	}
 }
 
-// section returns the text of the markdown section that starts with
-// heading, up to the next heading of the same level.
-func section(t *testing.T, md, heading string) string {
+// section returns the text of the markdown file's section that starts
+// with heading, up to the next heading of the same or a higher level.
+func section(t *testing.T, path, heading string) string {
 	t.Helper()
+	md := string(readFile(t, path))
 	start := strings.Index(md, "\n"+heading+"\n")
 	if start < 0 {
-		t.Fatalf("README has no %q section", heading)
+		t.Fatalf("%s has no %q section", path, heading)
 		return ""
 	}
 	rest := md[start+len(heading)+2:]
-	level := heading[:strings.IndexByte(heading, ' ')+1]
-	if end := strings.Index(rest, "\n"+level); end >= 0 {
-		rest = rest[:end]
+	level := strings.IndexByte(heading, ' ')
+	fenced := false // inside a ``` block, where "# " starts a comment
+	for i := 0; i < len(rest); {
+		line, _, _ := strings.Cut(rest[i:], "\n")
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+		}
+		if n := len(line) - len(strings.TrimLeft(line, "#")); !fenced && n > 0 && n <= level && strings.HasPrefix(line[n:], " ") {
+			return rest[:i]
+		}
+		i += len(line) + 1
 	}
 	return rest
 }
@@ -223,15 +236,15 @@ func readRules(t *testing.T) []rule {
 }
 
 // TestAlertRules checks that every alert is there, with a severity, a
-// summary, a description and a runbook URL whose anchor is a heading of the
-// README's runbook.
+// summary, a description and a runbook URL pointing to the alert's own
+// section of docs/runbook.md (a "## ALERT" heading), and that the runbook
+// has a section for no alert that does not exist.
 func TestAlertRules(t *testing.T) {
 	rules := readRules(t)
-	runbook := section(t, string(readFile(t, readmePath)), "### Runbook")
-	anchors := map[string]bool{}
-	for line := range strings.Lines(runbook) {
-		if h, ok := strings.CutPrefix(line, "#### "); ok {
-			anchors[githubAnchor(strings.TrimSpace(h))] = true
+	sections := map[string]bool{} // anchor of each "## " heading of the runbook
+	for line := range strings.Lines(string(readFile(t, runbookPath))) {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			sections[githubAnchor(strings.TrimSpace(h))] = true
 		}
 	}
 	seen := map[string]bool{}
@@ -252,9 +265,11 @@ func TestAlertRules(t *testing.T) {
 				t.Errorf("%s: no %s annotation", r.Alert, k)
 			}
 		}
-		doc, anchor, ok := strings.Cut(r.Annotations["runbook_url"], "#")
-		if !ok || !strings.HasSuffix(doc, "README.md") || !anchors[anchor] {
-			t.Errorf("%s: runbook_url %q is not README.md#<a heading of the README's runbook>", r.Alert, r.Annotations["runbook_url"])
+		if want := "docs/runbook.md#" + githubAnchor(r.Alert); r.Annotations["runbook_url"] != want {
+			t.Errorf("%s: runbook_url %q, want %q", r.Alert, r.Annotations["runbook_url"], want)
+		}
+		if !sections[githubAnchor(r.Alert)] {
+			t.Errorf("%s has no section (## %s) in %s", r.Alert, r.Alert, runbookPath)
 		}
 		if len(MetricNames(r.Expr)) == 0 && !strings.Contains(r.Expr, "up{") {
 			t.Errorf("%s: expression names no flagstream metric: %s", r.Alert, r.Expr)
@@ -263,6 +278,11 @@ func TestAlertRules(t *testing.T) {
 	for _, a := range wantAlerts {
 		if !seen[a] {
 			t.Errorf("no alert %s", a)
+		}
+	}
+	for line := range strings.Lines(string(readFile(t, runbookPath))) {
+		if h, ok := strings.CutPrefix(line, "## Flagstream"); ok && !seen["Flagstream"+strings.TrimSpace(h)] {
+			t.Errorf("%s: section %q is about no alert of %s", runbookPath, strings.TrimSpace(line), alertsPath)
 		}
 	}
 }
@@ -464,6 +484,7 @@ func TestLiveScrape(t *testing.T) {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 	checkNames(t, text)
+	checkDocumented(t, ParseScrape(text))
 	if code, body := in.get("/healthz"); code != http.StatusOK {
 		t.Errorf("GET /healthz: %d %s", code, body)
 	}
@@ -492,6 +513,83 @@ func TestLiveScrape(t *testing.T) {
 	}
 	if got := sample(t, ParseScrape(in.scrape()), "flagstream_lists_last_reload_successful"); got != "1" {
 		t.Errorf("after a good reload flagstream_lists_last_reload_successful = %s, want 1", got)
+	}
+}
+
+// documentedMetrics returns the metric families named in the first column
+// of the metrics table of the operator guide ("## Metrics"): each
+// `name{label,...}` in backquotes, with `prefix_{a,b}_suffix` standing for
+// prefix_a_suffix and prefix_b_suffix.
+func documentedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	names := map[string]bool{}
+	for line := range strings.Lines(section(t, operatorGuidePath, "## Metrics")) {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(line, "|"), "|")
+		for _, m := range metricCell.FindAllStringSubmatch(first, -1) {
+			for _, name := range expandBraces(m[1]) {
+				names[name] = true
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s: the metrics table names no metric", operatorGuidePath)
+	}
+	return names
+}
+
+// metricCell is a metric name in backquotes, without its labels (braces at
+// the end).
+var metricCell = regexp.MustCompile("`([a-z0-9_:]+(?:\\{[a-z0-9_,]+\\}[a-z0-9_:]+)*)(?:\\{[^}`]*\\})?`")
+
+// expandBraces expands each {a,b} in name.
+func expandBraces(name string) []string {
+	open := strings.IndexByte(name, '{')
+	if open < 0 {
+		return []string{name}
+	}
+	end := open + strings.IndexByte(name[open:], '}')
+	var out []string
+	for alt := range strings.SplitSeq(name[open+1:end], ",") {
+		out = append(out, expandBraces(name[:open]+alt+name[end+1:])...)
+	}
+	return out
+}
+
+// checkDocumented asserts that every flagstream metric family of the
+// scrape is in the operator guide's metrics table.
+func checkDocumented(t *testing.T, s Scrape) {
+	t.Helper()
+	documented := documentedMetrics(t)
+	for fam := range s.Types {
+		if strings.HasPrefix(fam, "flagstream_") && !documented[fam] {
+			t.Errorf("metric %s is not in the metrics table of %s", fam, operatorGuidePath)
+		}
+	}
+}
+
+// TestMetricsDocumented checks that the operator guide's metrics table
+// names the metrics the contract requires (the live scrape checks the
+// rest).
+func TestMetricsDocumented(t *testing.T) {
+	documented := documentedMetrics(t)
+	for _, name := range []string{
+		"flagstream_tweets_processed_total", "flagstream_records_rejected_total", "flagstream_review_tasks_emitted_total",
+		"flagstream_matches_total", "flagstream_process_duration_seconds", "flagstream_lists_entries",
+		"flagstream_lists_reloads_total", "flagstream_lists_last_reload_success_timestamp_seconds", "flagstream_build_info",
+		"flagstream_end_to_end_lag_seconds", "flagstream_kafka_consumer_lag_records",
+		"flagstream_exemptions_applied_total", "flagstream_shadow_total", "flagstream_demand_tripped",
+		"flagstream_retro_records_total", "flagstream_retro_remaining_records",
+		"flagstream_kafka_consumer_fetches_total", "flagstream_kafka_producer_errors_total", // from {…} in the table
+	} {
+		if !documented[name] {
+			t.Errorf("%s is not in the metrics table of %s", name, operatorGuidePath)
+		}
+	}
+	if got := expandBraces("a_{b,c}_d_{e,f}"); !slices.Equal(got, []string{"a_b_d_e", "a_b_d_f", "a_c_d_e", "a_c_d_f"}) {
+		t.Errorf("expandBraces = %q", got)
 	}
 }
 
