@@ -131,15 +131,16 @@ func checkAppliesTo(l matchers.Lists, applies [][]appliesRef) []error {
 func closestID(id string, ids []string) string {
 	best, bestDist := "", len(id)/4+1
 	for _, c := range ids {
-		if d := editDistance(strings.ToLower(id), strings.ToLower(c)); d < bestDist {
+		if d := EditDistance(strings.ToLower(id), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, in bytes. The
+// command line uses it too, to suggest a flag for a misspelt one.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
