@@ -622,8 +622,9 @@ func appendTextKey(dst []byte, n *Normalizer, value []byte) ([]byte, error) {
 // EachTextLine calls fn with each text of a texts file and its line
 // number: one text a line, surrounding white space trimmed. Blank lines
 // and lines whose first non-space character is a # followed by a space (or
-// nothing) are comments; unlike other entry files, a # later in a line is
-// part of the text, as texts quote freely.
+// nothing) are comments; unlike other entry files (whose reader, in
+// internal/lists, cuts a comment after " # " from the lines this gives),
+// a # later in a line is part of the text, as texts quote freely.
 func EachTextLine(data []byte, fn func(line int, text []byte)) {
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		line := data
