@@ -312,16 +312,7 @@ func writeText(w io.Writer, r *Report) error {
 			ew.printf("%s\n", strings.TrimRight(line.String(), " "))
 		}
 	}
-	ew.printf("\nInput\n")
-	for _, l := range r.inputText() {
-		ew.printf("  %s\n", l)
-	}
-	if lines := r.problemLines(); len(lines) > 0 {
-		ew.printf("\nBad records\n")
-		for _, l := range lines {
-			ew.printf("  %s\n", termSafe(l))
-		}
-	}
+	ew.inputAndProblems(r, "\n%s\n", "  %s\n", func(l string) string { return l }, termSafe)
 	return ew.err
 }
 
@@ -399,16 +390,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			ew.printf("\n")
 		}
 	}
-	ew.printf("\n## Input\n\n")
-	for _, l := range r.inputText() {
-		ew.printf("- %s\n", mdText(upperFirst(l)))
-	}
-	if lines := r.problemLines(); len(lines) > 0 {
-		ew.printf("\n## Bad records\n\n")
-		for _, l := range lines {
-			ew.printf("- %s\n", mdText(l))
-		}
-	}
+	ew.inputAndProblems(r, "\n## %s\n\n", "- %s\n", func(l string) string { return mdText(upperFirst(l)) }, mdText)
 	return ew.err
 }
 
@@ -523,6 +505,23 @@ func csvText(s string) string {
 type errWriter struct {
 	w   io.Writer
 	err error
+}
+
+// inputAndProblems writes the sections of a text or Markdown report that
+// follow its tables: the input, and the bad records when there were some.
+// heading and item are the formats of a section's title and of its lines,
+// input and problem make each line of the two fit to print.
+func (e *errWriter) inputAndProblems(r *Report, heading, item string, input, problem func(string) string) {
+	e.printf(heading, "Input")
+	for _, l := range r.inputText() {
+		e.printf(item, input(l))
+	}
+	if lines := r.problemLines(); len(lines) > 0 {
+		e.printf(heading, "Bad records")
+		for _, l := range lines {
+			e.printf(item, problem(l))
+		}
+	}
 }
 
 func (e *errWriter) printf(format string, args ...any) {
