@@ -269,10 +269,7 @@ func (r *Report) problemLines() []string {
 
 func writeText(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("flagstream compliance report\n")
-	ew.printf("Period:    %s\n", termSafe(r.periodText()))
-	ew.printf("Demands:   %s\n", termSafe(r.demandsText()))
-	ew.printf("Generated: %s\n", stamp(r.GeneratedAt))
+	ew.header(r, "flagstream compliance report\n", "%s %s\n", [3]string{"Period:   ", "Demands:  ", "Generated:"}, termSafe)
 	for _, t := range r.tables() {
 		ew.printf("\n%s", termSafe(t.title))
 		if t.note != "" {
@@ -360,10 +357,7 @@ func textWidth(s string) int {
 
 func writeMarkdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("# Compliance report\n\n")
-	ew.printf("- Period: %s\n", mdText(r.periodText()))
-	ew.printf("- Demands: %s\n", mdText(r.demandsText()))
-	ew.printf("- Generated: %s\n", stamp(r.GeneratedAt))
+	ew.header(r, "# Compliance report\n\n", "- %s %s\n", [3]string{"Period:", "Demands:", "Generated:"}, mdText)
 	for _, t := range r.tables() {
 		ew.printf("\n## %s\n\n", mdText(t.title))
 		if t.note != "" {
@@ -505,6 +499,17 @@ func csvText(s string) string {
 type errWriter struct {
 	w   io.Writer
 	err error
+}
+
+// header writes the lines a text or Markdown report starts with: title,
+// then the period, the demands and when it was generated, each in the
+// format line of its label and its value (the first two made fit to print
+// by esc).
+func (e *errWriter) header(r *Report, title, line string, labels [3]string, esc func(string) string) {
+	e.printf("%s", title)
+	e.printf(line, labels[0], esc(r.periodText()))
+	e.printf(line, labels[1], esc(r.demandsText()))
+	e.printf(line, labels[2], stamp(r.GeneratedAt))
 }
 
 // inputAndProblems writes the sections of a text or Markdown report that
