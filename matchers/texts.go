@@ -498,11 +498,8 @@ type textIndex struct {
 
 // textShingles returns text i's sorted shingles.
 func (x *textIndex) textShingles(i uint32) []uint64 {
-	start := uint32(0)
-	if i > 0 {
-		start = x.ends[i-1]
-	}
-	return x.shingles[start:x.ends[i]]
+	start, end := packedSpan(x.ends, i)
+	return x.shingles[start:end]
 }
 
 func (x *textIndex) mayHave(h uint64) bool {
