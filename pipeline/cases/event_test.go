@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"flagstream/pipeline/cases"
+	"flagstream/pipeline/schematest"
 )
 
 func TestSchemaFilesAreEmbedded(t *testing.T) {
@@ -79,31 +78,7 @@ func TestCaseSchemaCoversEvent(t *testing.T) {
 		{"retro", reflect.TypeFor[cases.Retro](), props["retro"].(map[string]any)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var fields, always []string
-			for f := range tc.typ.Fields() {
-				name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-				fields = append(fields, name)
-				if opts != "omitempty" {
-					always = append(always, name)
-				}
-			}
-			var names []string
-			for p := range tc.schema["properties"].(map[string]any) {
-				names = append(names, p)
-			}
-			var required []string
-			for _, r := range tc.schema["required"].([]any) {
-				required = append(required, r.(string))
-			}
-			for _, s := range [][]string{fields, always, names, required} {
-				slices.Sort(s)
-			}
-			if !slices.Equal(names, fields) {
-				t.Errorf("schema properties %q, want the JSON fields of %s: %q", names, tc.typ, fields)
-			}
-			if !slices.Equal(required, always) {
-				t.Errorf("schema requires %q, want the fields %s always writes: %q", required, tc.typ, always)
-			}
+			schematest.CheckFields(t, tc.typ, tc.schema, true)
 		})
 	}
 }

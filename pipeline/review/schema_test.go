@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 
 	"flagstream/matchers"
 	"flagstream/pipeline/review"
+	"flagstream/pipeline/schematest"
 )
 
 // compileSchema compiles review.Schema, asserting formats (date-time).
@@ -290,34 +289,7 @@ func TestSchemaCoversTask(t *testing.T) {
 		{"exemption", reflect.TypeFor[review.Exemption](), root["properties"].(map[string]any)["exemption"].(map[string]any)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var fields, always []string
-			for f := range tc.typ.Fields() {
-				name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-				fields = append(fields, name)
-				if opts != "omitempty" {
-					always = append(always, name)
-				}
-			}
-			var props []string
-			for p := range tc.schema["properties"].(map[string]any) {
-				props = append(props, p)
-			}
-			slices.Sort(fields)
-			slices.Sort(props)
-			if !slices.Equal(props, fields) {
-				t.Errorf("schema properties %q, want the JSON fields of %s: %q", props, tc.typ, fields)
-			}
-			var required []string
-			if r, ok := tc.schema["required"].([]any); ok {
-				for _, name := range r {
-					required = append(required, name.(string))
-				}
-			}
-			slices.Sort(always)
-			slices.Sort(required)
-			if tc.name != "source" && !slices.Equal(required, always) {
-				t.Errorf("schema requires %q, want the fields %s always writes: %q", required, tc.typ, always)
-			}
+			schematest.CheckFields(t, tc.typ, tc.schema, tc.name != "source")
 		})
 	}
 }
