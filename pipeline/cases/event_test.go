@@ -59,28 +59,17 @@ func fullEvent(t *testing.T) cases.Event {
 // TestCaseSchemaCoversEvent checks that the schema names exactly the
 // fields of the Go types, and requires those that are always written.
 func TestCaseSchemaCoversEvent(t *testing.T) {
-	var root map[string]any
-	if err := json.Unmarshal(cases.CaseSchema(), &root); err != nil {
-		t.Fatalf("schema is not JSON: %v", err)
-	}
+	root := schematest.Parse(t, cases.CaseSchema())
 	props := root["properties"].(map[string]any)
 	defs := root["$defs"].(map[string]any)
-	for _, tc := range []struct {
-		name   string
-		typ    reflect.Type
-		schema map[string]any
-	}{
-		{"event", reflect.TypeFor[cases.Event](), root},
-		{"account", reflect.TypeFor[cases.EventAccount](), props["account"].(map[string]any)},
-		{"evidence", reflect.TypeFor[cases.EventEvidence](), props["evidence"].(map[string]any)},
-		{"decision", reflect.TypeFor[cases.Ruling](), defs["decision"].(map[string]any)},
-		{"exemption", reflect.TypeFor[cases.Exemption](), props["exemption"].(map[string]any)},
-		{"retro", reflect.TypeFor[cases.Retro](), props["retro"].(map[string]any)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			schematest.CheckFields(t, tc.typ, tc.schema, true)
-		})
-	}
+	schematest.CheckObjects(t, []schematest.Object{
+		{Name: "event", Type: reflect.TypeFor[cases.Event](), Schema: root},
+		{Name: "account", Type: reflect.TypeFor[cases.EventAccount](), Schema: props["account"].(map[string]any)},
+		{Name: "evidence", Type: reflect.TypeFor[cases.EventEvidence](), Schema: props["evidence"].(map[string]any)},
+		{Name: "decision", Type: reflect.TypeFor[cases.Ruling](), Schema: defs["decision"].(map[string]any)},
+		{Name: "exemption", Type: reflect.TypeFor[cases.Exemption](), Schema: props["exemption"].(map[string]any)},
+		{Name: "retro", Type: reflect.TypeFor[cases.Retro](), Schema: props["retro"].(map[string]any)},
+	})
 }
 
 // TestCaseSchemaRejects checks that the schema is not vacuous: events

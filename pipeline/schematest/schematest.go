@@ -3,11 +3,39 @@
 package schematest
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 )
+
+// Parse decodes a JSON schema; an error fails t.
+func Parse(t testing.TB, schema []byte) map[string]any {
+	t.Helper()
+	var root map[string]any
+	if err := json.Unmarshal(schema, &root); err != nil {
+		t.Fatalf("schema is not JSON: %v", err)
+	}
+	return root
+}
+
+// Object is an object of a schema and the Go type it describes.
+type Object struct {
+	Name   string
+	Type   reflect.Type
+	Schema map[string]any
+	// AnyRequired leaves out the check of what the schema requires.
+	AnyRequired bool
+}
+
+// CheckObjects runs CheckFields on each object, as a subtest named after
+// it.
+func CheckObjects(t *testing.T, objects []Object) {
+	for _, o := range objects {
+		t.Run(o.Name, func(t *testing.T) { CheckFields(t, o.Type, o.Schema, !o.AnyRequired) })
+	}
+}
 
 // CheckFields checks that the object schema names exactly the JSON fields
 // of typ as its properties and, with required, that it requires those typ
