@@ -99,11 +99,17 @@ func (l *EntryList) Kind(i int) EntryKind { return l.kinds[i] }
 
 // Value returns entry i as written. The slice belongs to l.
 func (l *EntryList) Value(i int) []byte {
-	start := uint32(0)
+	start, end := packedSpan(l.ends, i)
+	return l.text[start:end]
+}
+
+// packedSpan returns where item i of items packed end to end lies, ends
+// holding where each ends.
+func packedSpan[I uint32 | int](ends []uint32, i I) (start, end uint32) {
 	if i > 0 {
-		start = l.ends[i-1]
+		start = ends[i-1]
 	}
-	return l.text[start:l.ends[i]]
+	return start, ends[i]
 }
 
 // At returns entry i.

@@ -1,7 +1,6 @@
 package matchers_test
 
 import (
-	"slices"
 	"testing"
 
 	. "flagstream/matchers"
@@ -21,12 +20,8 @@ domains: [example.org]
 
 func TestMatchDomainsIDNA(t *testing.T) {
 	s := compileAt(t, feb2021, domainLists)
-	type want struct{ value, entry, tier string }
-	tests := []struct {
-		name string
-		text string
-		want []want
-	}{
+	type want = textHit
+	tests := []textCase{
 		{"A-label link, U-label entry", "see http://xn--e1afmkfd.xn--p1ai/news", []want{{"http://xn--e1afmkfd.xn--p1ai/news", "пример.рф", "exact"}}},
 		{"U-label link, A-label entry", "see bücher.example/x", []want{{"bücher.example/x", "xn--bcher-kva.example", "exact"}}},
 		{"subdomain of an IDN", "https://новости.пример.рф/1", []want{{"https://новости.пример.рф/1", "пример.рф", "exact"}}},
@@ -39,18 +34,7 @@ func TestMatchDomainsIDNA(t *testing.T) {
 		{"exact beats lookalike", "https://example.org/", []want{{"https://example.org/", "example.org", "exact"}}},
 		{"not a lookalike", "https://example.com/ https://exampel.org/", nil},
 	}
-	var m Matcher
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []want
-			for _, h := range m.Match(s, textPost(tt.text), nil) {
-				got = append(got, want{string(h.Value), string(s.EntryValue(h.Entry)), h.Tier.String()})
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("Match(%q) = %q, want %q", tt.text, got, tt.want)
-			}
-		})
-	}
+	checkTextHits(t, s, tests)
 }
 
 // TestLookalikeDomainsNeedTheTier: a demand without the lookalike tier

@@ -67,18 +67,7 @@ type Lists struct {
 // uses, as a *ListError at the later one's id, joined; nil when the ids are
 // unique. Exemption ids and demand ids are apart: one may equal the other.
 func CheckExemptionIDs(exemptions []Exemption) error {
-	var errs []error
-	first := make(map[string]*Exemption, len(exemptions))
-	for i := range exemptions {
-		e := &exemptions[i]
-		if prev, ok := first[e.ID]; ok {
-			errs = append(errs, &ListError{File: e.File, Line: e.Line,
-				Msg: fmt.Sprintf("exemption id %q is already used by %s:%d", e.ID, prev.File, prev.Line)})
-			continue
-		}
-		first[e.ID] = e
-	}
-	return errors.Join(errs...)
+	return checkIDs(exemptions, "exemption", func(e *Exemption) (string, string, int) { return e.ID, e.File, e.Line })
 }
 
 // exemptions is the compiled form of a snapshot's exemptions.

@@ -3,10 +3,9 @@ package matchers_test
 import (
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"flagstream/internal/lists"
+	"flagstream/internal/lists/liststest"
 	. "flagstream/matchers"
 )
 
@@ -14,19 +13,7 @@ import (
 // them as active at at.
 func compileListsAt(t testing.TB, at time.Time, files map[string]string) *Snapshot {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	l, _, err := lists.ParseFS(fsys, "")
-	if err != nil {
-		t.Fatalf("ParseFS: %v", err)
-	}
-	s, _, err := CompileLists(l, at)
-	if err != nil {
-		t.Fatalf("CompileLists: %v", err)
-	}
-	return s
+	return liststest.Snapshot(t, at, files)
 }
 
 var governedFiles = map[string]string{

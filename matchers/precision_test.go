@@ -7,6 +7,33 @@ import (
 	. "flagstream/matchers"
 )
 
+// textHit is a hit as the tables of checkTextHits write it: the text
+// matched, the entry as listed, the tier.
+type textHit struct{ value, entry, tier string }
+
+// textCase is a text and the hits it must make.
+type textCase struct {
+	name string
+	text string
+	want []textHit
+}
+
+// checkTextHits matches each case's text, as a post's, against s.
+func checkTextHits(t *testing.T, s *Snapshot, tests []textCase) {
+	var m Matcher
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []textHit
+			for _, h := range m.Match(s, textPost(tt.text), nil) {
+				got = append(got, textHit{string(h.Value), string(s.EntryValue(h.Entry)), h.Tier.String()})
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Match(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
 // precisionLists name phrases whose words, run together, spell other
 // words, in several scripts written with spaces.
 var precisionLists = map[string]string{
@@ -24,12 +51,8 @@ phrases: ["stolen election"]
 
 func TestPhrasesMatchWholeWords(t *testing.T) {
 	s := compileAt(t, feb2021, precisionLists)
-	type want struct{ value, entry, tier string }
-	tests := []struct {
-		name string
-		text string
-		want []want
-	}{
+	type want = textHit
+	tests := []textCase{
 		{"part of a word", "my therapist said hi", []want{{"therapist", "therapist", "exact"}}},
 		{"ass in class", "a class act, grass, assassin, sassy", nil},
 		{"ass as a word", "what an ass.", []want{{"ass", "ass", "exact"}}},
@@ -59,16 +82,5 @@ func TestPhrasesMatchWholeWords(t *testing.T) {
 		{"lookalike never runs words together", "stоlenelection", nil},
 		{"lookalike hashtag", "#StоlenElection", []want{{"StоlenElection", "stolen election", "lookalike"}}},
 	}
-	var m Matcher
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []want
-			for _, h := range m.Match(s, textPost(tt.text), nil) {
-				got = append(got, want{string(h.Value), string(s.EntryValue(h.Entry)), h.Tier.String()})
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("Match(%q) = %q, want %q", tt.text, got, tt.want)
-			}
-		})
-	}
+	checkTextHits(t, s, tests)
 }

@@ -95,16 +95,26 @@ type compiled struct {
 // CheckIDs reports every demand whose id an earlier one already uses, as a
 // *ListError at the later one's id, joined; nil when the ids are unique.
 func CheckIDs(demands []Demand) error {
+	return checkIDs(demands, "demand", func(d *Demand) (string, string, int) { return d.ID, d.File, d.Line })
+}
+
+// checkIDs is CheckIDs of demands or exemptions (what), whose id and place
+// at gives.
+func checkIDs[T any](items []T, what string, at func(*T) (id, file string, line int)) error {
 	var errs []error
-	first := make(map[string]*Demand, len(demands))
-	for i := range demands {
-		d := &demands[i]
-		if prev, ok := first[d.ID]; ok {
-			errs = append(errs, &ListError{File: d.File, Line: d.Line,
-				Msg: fmt.Sprintf("demand id %q is already used by %s:%d", d.ID, prev.File, prev.Line)})
+	type place struct {
+		file string
+		line int
+	}
+	first := make(map[string]place, len(items))
+	for i := range items {
+		id, file, line := at(&items[i])
+		if prev, ok := first[id]; ok {
+			errs = append(errs, &ListError{File: file, Line: line,
+				Msg: fmt.Sprintf("%s id %q is already used by %s:%d", what, id, prev.file, prev.line)})
 			continue
 		}
-		first[d.ID] = d
+		first[id] = place{file, line}
 	}
 	return errors.Join(errs...)
 }

@@ -9,25 +9,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"flagstream/internal/lists"
+	"flagstream/internal/lists/liststest"
 	. "flagstream/matchers"
 )
 
 // parseLists parses demand files given as name → YAML text.
 func parseLists(t testing.TB, files map[string]string) []Demand {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	demands, _, err := lists.ParseLists(fsys, "")
-	if err != nil {
-		t.Fatalf("ParseLists: %v", err)
-	}
-	return demands
+	return liststest.Parse(t, files).Demands
 }
 
 // compileAt parses demand files and compiles them as active at at.

@@ -498,11 +498,8 @@ type textIndex struct {
 
 // textShingles returns text i's sorted shingles.
 func (x *textIndex) textShingles(i uint32) []uint64 {
-	start := uint32(0)
-	if i > 0 {
-		start = x.ends[i-1]
-	}
-	return x.shingles[start:x.ends[i]]
+	start, end := packedSpan(x.ends, i)
+	return x.shingles[start:end]
 }
 
 func (x *textIndex) mayHave(h uint64) bool {
@@ -622,8 +619,9 @@ func appendTextKey(dst []byte, n *Normalizer, value []byte) ([]byte, error) {
 // EachTextLine calls fn with each text of a texts file and its line
 // number: one text a line, surrounding white space trimmed. Blank lines
 // and lines whose first non-space character is a # followed by a space (or
-// nothing) are comments; unlike other entry files, a # later in a line is
-// part of the text, as texts quote freely.
+// nothing) are comments; unlike other entry files (whose reader, in
+// internal/lists, cuts a comment after " # " from the lines this gives),
+// a # later in a line is part of the text, as texts quote freely.
 func EachTextLine(data []byte, fn func(line int, text []byte)) {
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		line := data

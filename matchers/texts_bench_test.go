@@ -2,13 +2,13 @@ package matchers_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"testing/fstest"
 
+	"flagstream/internal/dev/synth"
 	"flagstream/internal/lists"
 	. "flagstream/matchers"
 )
@@ -24,42 +24,12 @@ func threadCPU() int64 {
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
-// benchTexts returns n synthetic known texts: a vocabulary of invented
-// words by a Zipf law, with common English function words in between (as
-// internal/synth.Texts makes them for the scan benchmark).
-func benchTexts(n int) []string {
-	rng := rand.New(rand.NewPCG(7, 11))
-	common := strings.Fields("the of and to a in is that for it on was with as be by this are at from have not they you all will has more their been")
-	syllables := strings.Fields("ka ri mo ne ta lu si po ve da gu ro mi sa te bo na li fe zu ha ko pe ju")
-	vocab := make([]string, 5000)
-	for i := range vocab {
-		var b strings.Builder
-		for range 2 + rng.IntN(3) {
-			b.WriteString(syllables[rng.IntN(len(syllables))])
-		}
-		vocab[i] = b.String()
-	}
-	zipf := rand.NewZipf(rng, 1.1, 2, uint64(len(vocab)-1))
-	out := make([]string, n)
-	for i := range out {
-		words := make([]string, 15+rng.IntN(31))
-		for j := range words {
-			if rng.IntN(3) == 0 {
-				words[j] = common[rng.IntN(len(common))]
-			} else {
-				words[j] = vocab[zipf.Uint64()]
-			}
-		}
-		out[i] = strings.Join(words, " ")
-	}
-	return out
-}
-
-// benchListsWithTexts is benchLists with a demand of n known texts (the
-// claims of the test corpus first).
+// benchListsWithTexts is benchLists with a demand of n known texts: the
+// claims of the test corpus first, then synthetic ones (synth.Texts, as
+// the scan benchmark lists them).
 func benchListsWithTexts(t testing.TB, n int) map[string]string {
 	files := benchLists()
-	texts := append(loadTextCorpus(t).claims, benchTexts(n)...)[:n]
+	texts := append(loadTextCorpus(t).claims, synth.Texts(7, n)...)[:n]
 	files["texts.yaml"] = "id: TEXTS-BENCH\njurisdiction: IN\ntexts_file: texts.txt\n"
 	files["texts.txt"] = strings.Join(texts, "\n") + "\n"
 	return files

@@ -3,10 +3,9 @@ package pipeline
 import (
 	"slices"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"flagstream/internal/lists"
+	"flagstream/internal/lists/liststest"
 	"flagstream/matchers"
 	"flagstream/pipeline/breaker"
 )
@@ -23,19 +22,7 @@ var governedLists = map[string]string{
 
 func governedSnapshot(t testing.TB) *matchers.Snapshot {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	for name, data := range governedLists {
-		fsys[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	l, _, err := lists.ParseFS(fsys, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := matchers.CompileLists(l, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return liststest.Snapshot(t, time.Time{}, governedLists)
 }
 
 // demandsOf returns the ids of the demands of hits, in order, each once.

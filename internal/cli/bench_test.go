@@ -60,14 +60,20 @@ func benchScanInput(b *testing.B, extra string) (listsDir, input string, size in
 		b.Fatal(err)
 	}
 	input = filepath.Join(dir, "tweets.ndjson")
-	f, err := os.Create(input)
+	return listsDir, input, writeBenchTweets(b, input, handles, benchTweets)
+}
+
+// writeBenchTweets writes n synthetic tweets, 1% naming one of handles, to
+// the file path as NDJSON, and returns its size.
+func writeBenchTweets(b *testing.B, path string, handles []string, n int) (size int64) {
+	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
 	gen := synth.New(synth.Config{Seed: 1, Handles: handles, FlagRate: 0.01})
 	var buf []byte
-	for range benchTweets {
+	for range n {
 		buf, _ = gen.Next(buf[:0])
 		w.Write(buf)
 		w.WriteByte('\n')
@@ -79,7 +85,7 @@ func benchScanInput(b *testing.B, extra string) (listsDir, input string, size in
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-	return listsDir, input, size
+	return size
 }
 
 const benchTweets = 200_000

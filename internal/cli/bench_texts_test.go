@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -33,26 +32,7 @@ func BenchmarkScanTexts(b *testing.B) {
 	dir := b.TempDir()
 	handles := synth.Handles(1, 1000)
 	input := filepath.Join(dir, "tweets.ndjson")
-	f, err := os.Create(input)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	gen := synth.New(synth.Config{Seed: 1, Handles: handles, FlagRate: 0.01})
-	var buf []byte
-	var size int64
-	for range tweets {
-		buf, _ = gen.Next(buf[:0])
-		w.Write(buf)
-		w.WriteByte('\n')
-		size += int64(len(buf)) + 1
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
+	size := writeBenchTweets(b, input, handles, tweets)
 	for _, n := range []int{0, 10_000} {
 		b.Run(fmt.Sprintf("texts=%d", n), func(b *testing.B) {
 			listsDir := filepath.Join(dir, fmt.Sprintf("lists-%d", n))

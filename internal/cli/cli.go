@@ -258,7 +258,7 @@ func explainFlagError(c *cobra.Command, err error, args []string) error {
 	}
 	var close []string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden && (editDistance(f.Name, ne.GetSpecifiedName()) <= 2 || strings.HasPrefix(f.Name, ne.GetSpecifiedName())) {
+		if !f.Hidden && (lists.EditDistance(f.Name, ne.GetSpecifiedName()) <= 2 || strings.HasPrefix(f.Name, ne.GetSpecifiedName())) {
 			close = append(close, "--"+f.Name)
 		}
 	})
@@ -266,27 +266,6 @@ func explainFlagError(c *cobra.Command, err error, args []string) error {
 		return fmt.Errorf("%w (did you mean %s?)", err, strings.Join(close, " or "))
 	}
 	return err
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // atTime returns the time an --at flag names (YYYY-MM-DD or RFC 3339), or

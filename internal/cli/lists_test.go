@@ -32,8 +32,11 @@ func TestScanFileBeforeFlags(t *testing.T) {
 	}
 }
 
-func TestListsCheckJSON(t *testing.T) {
-	r := runMain(t, nil, "lists", "check", "../../deploy/examples/lists", "--json", "--at", "2022-01-01")
+// checkJSON runs lists check with args and --json, and decodes its report
+// strictly.
+func checkJSON(t *testing.T, args ...string) checkReport {
+	t.Helper()
+	r := runMain(t, nil, append(append([]string{"lists", "check"}, args...), "--json")...)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 	}
@@ -43,6 +46,11 @@ func TestListsCheckJSON(t *testing.T) {
 	if err := dec.Decode(&report); err != nil {
 		t.Fatalf("output is not a check report: %v\n%s", err, r.stdout)
 	}
+	return report
+}
+
+func TestListsCheckJSON(t *testing.T) {
+	report := checkJSON(t, "../../deploy/examples/lists", "--at", "2022-01-01")
 	if report.Schema != "flagstream.lists_check/v1" || !report.OK || report.At != "2022-01-01T00:00:00Z" || len(report.ListsVersion) != 16 {
 		t.Errorf("report header = %+v", report)
 	}
@@ -426,16 +434,7 @@ func TestListsCheckExemptions(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "press.yaml"), "kind: exemption\nid: EX-PRESS\ncategory: journalist\nreason: Press\napplies_to: [IN-1]\nhandles: [reporter_one, reporter_two]\nuser_ids_file: press-ids.txt\n")
 	writeFile(t, filepath.Join(dir, "press-ids.txt"), "42\n")
 
-	r := runMain(t, nil, "lists", "check", dir, "--json")
-	if r.code != ExitOK {
-		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
-	}
-	var report checkReport
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&report); err != nil {
-		t.Fatalf("output is not a check report: %v\n%s", err, r.stdout)
-	}
+	report := checkJSON(t, dir)
 	want := []checkExemption{{
 		ID: "EX-PRESS", File: filepath.Join(dir, "press.yaml"), Line: 2, Category: "journalist", Reason: "Press",
 		AppliesTo: []string{"IN-1"}, Handles: 2, UserIDs: 1, EntryFiles: []string{filepath.Join(dir, "press-ids.txt")},

@@ -94,20 +94,11 @@ type listsDiff struct {
 	// Demands are the demands added, removed or changed, by id; the
 	// unchanged ones are left out.
 	Demands []demandDiff `json:"demands"`
-	// Exemptions are the exemptions added, removed or changed, by id.
-	Exemptions []exemptionDiff `json:"exemptions"`
-	Summary    diffSummary     `json:"summary"`
-}
-
-// exemptionDiff is how one exemption changed: its fields (category,
-// reason, applies_to) and its accounts, as demandDiff says of a demand.
-type exemptionDiff struct {
-	ID      string        `json:"id"`
-	Change  string        `json:"change"` // added | removed | changed
-	OldFile string        `json:"old_file"`
-	NewFile string        `json:"new_file"`
-	Fields  []fieldChange `json:"fields"`
-	Entries entryChanges  `json:"entries"`
+	// Exemptions are the exemptions added, removed or changed, by id:
+	// their fields (category, reason, applies_to) and their accounts, as
+	// a demandDiff says of a demand.
+	Exemptions []demandDiff `json:"exemptions"`
+	Summary    diffSummary  `json:"summary"`
 }
 
 // diffSide is one of the two directories compared.
@@ -117,7 +108,7 @@ type diffSide struct {
 	Demands      int    `json:"demands"`
 }
 
-// demandDiff is how one demand changed.
+// demandDiff is how one demand (or exemption) changed.
 type demandDiff struct {
 	ID     string `json:"id"`
 	Change string `json:"change"` // added | removed | changed
@@ -202,12 +193,11 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// diffListSide is one directory, parsed and compiled.
+// diffListSide is one directory, parsed and compiled, its demands and
+// exemptions by id.
 type diffListSide struct {
-	dir        string
-	snap       *matchers.Snapshot
-	demands    map[string]*matchers.Demand
-	exemptions map[string]*matchers.Exemption
+	snap                *matchers.Snapshot
+	demands, exemptions map[string]*diffItemSide
 }
 
 func loadDiffSide(dir string, at time.Time) (diffListSide, error) {
@@ -215,12 +205,14 @@ func loadDiffSide(dir string, at time.Time) (diffListSide, error) {
 	if err != nil {
 		return diffListSide{}, inputError(fmt.Errorf("lists diff: %s:\n%w", dir, err))
 	}
-	s := diffListSide{dir: dir, snap: snap, demands: map[string]*matchers.Demand{}, exemptions: map[string]*matchers.Exemption{}}
+	s := diffListSide{snap: snap, demands: map[string]*diffItemSide{}, exemptions: map[string]*diffItemSide{}}
 	for i := range parsed.Demands {
-		s.demands[parsed.Demands[i].ID] = &parsed.Demands[i]
+		d := &parsed.Demands[i]
+		s.demands[d.ID] = &diffItemSide{dir: dir, file: d.File, fields: demandFields(d, at), entries: &d.Entries}
 	}
 	for i := range parsed.Exemptions {
-		s.exemptions[parsed.Exemptions[i].ID] = &parsed.Exemptions[i]
+		e := &parsed.Exemptions[i]
+		s.exemptions[e.ID] = &diffItemSide{dir: dir, file: e.File, fields: exemptionFields(e), entries: &e.Entries}
 	}
 	return s, nil
 }
@@ -236,137 +228,116 @@ func diffLists(oldDir, newDir string, at time.Time) (*listsDiff, error) {
 		return nil, err
 	}
 	d := &listsDiff{
-		Schema:     "flagstream.lists_diff/v1",
-		Old:        diffSide{Dir: oldDir, ListsVersion: old.snap.Version(), Demands: len(old.demands)},
-		New:        diffSide{Dir: newDir, ListsVersion: cur.snap.Version(), Demands: len(cur.demands)},
-		At:         at.UTC().Format(time.RFC3339),
-		Demands:    []demandDiff{},
-		Exemptions: []exemptionDiff{},
+		Schema: "flagstream.lists_diff/v1",
+		Old:    diffSide{Dir: oldDir, ListsVersion: old.snap.Version(), Demands: len(old.demands)},
+		New:    diffSide{Dir: newDir, ListsVersion: cur.snap.Version(), Demands: len(cur.demands)},
+		At:     at.UTC().Format(time.RFC3339),
 	}
-	var ids []string
-	for id := range old.demands {
-		ids = append(ids, id)
+	s := &d.Summary
+	d.Demands = diffItems(old.demands, cur.demands, false, &s.DemandsAdded, &s.DemandsRemoved, &s.DemandsChanged)
+	for _, dd := range d.Demands {
+		s.EntriesAdded += len(dd.Entries.Added)
+		s.EntriesRemoved += len(dd.Entries.Removed)
+		s.EntriesRespelled += len(dd.Entries.Respelled)
 	}
-	for id := range cur.demands {
-		if _, ok := old.demands[id]; !ok {
-			ids = append(ids, id)
-		}
+	d.Exemptions = diffItems(old.exemptions, cur.exemptions, true, &s.ExemptionsAdded, &s.ExemptionsRemoved, &s.ExemptionsChanged)
+	for _, ed := range d.Exemptions {
+		s.AccountsAdded += len(ed.Entries.Added)
+		s.AccountsRemoved += len(ed.Entries.Removed)
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		o, n := old.demands[id], cur.demands[id]
-		dd := demandDiff{ID: id, Fields: []fieldChange{}, Entries: entryChanges{
-			Added: []diffEntry{}, Removed: []diffEntry{}, Respelled: []respellEntry{},
-		}}
-		var oldFields, newFields []fieldChange
-		if o != nil {
-			dd.OldFile = o.File
-			oldFields = demandFields(o, at)
-		}
-		if n != nil {
-			dd.NewFile = n.File
-			newFields = demandFields(n, at)
-		}
-		switch {
-		case o == nil:
-			dd.Change = "added"
-			for _, f := range newFields {
-				if f.New != "" {
-					dd.Fields = append(dd.Fields, f)
-				}
-			}
-			d.Summary.DemandsAdded++
-		case n == nil:
-			dd.Change = "removed"
-			for _, f := range oldFields {
-				if f.New != "" {
-					dd.Fields = append(dd.Fields, fieldChange{Name: f.Name, Old: f.New})
-				}
-			}
-			d.Summary.DemandsRemoved++
-		default:
-			dd.Change = "changed"
-			if of, nf := relativeTo(oldDir, o.File), relativeTo(newDir, n.File); of != nf {
-				dd.Fields = append(dd.Fields, fieldChange{Name: "file", Old: of, New: nf})
-			}
-			for i := range newFields {
-				if oldFields[i].New != newFields[i].New {
-					dd.Fields = append(dd.Fields, fieldChange{Name: newFields[i].Name, Old: oldFields[i].New, New: newFields[i].New})
-				}
-			}
-		}
-		dd.Entries = diffEntries(demandEntries(o), demandEntries(n))
-		if dd.Change == "changed" {
-			if len(dd.Fields) == 0 && len(dd.Entries.Added)+len(dd.Entries.Removed)+len(dd.Entries.Respelled) == 0 {
-				continue
-			}
-			d.Summary.DemandsChanged++
-		}
-		d.Summary.EntriesAdded += len(dd.Entries.Added)
-		d.Summary.EntriesRemoved += len(dd.Entries.Removed)
-		d.Summary.EntriesRespelled += len(dd.Entries.Respelled)
-		d.Demands = append(d.Demands, dd)
-	}
-	diffExemptions(d, old, cur)
 	d.Identical = len(d.Demands) == 0 && len(d.Exemptions) == 0
 	return d, nil
 }
 
-// diffExemptions adds the exemptions added, removed and changed to d.
-func diffExemptions(d *listsDiff, old, cur diffListSide) {
+// diffItems compares the demands or the exemptions of two sides, by id:
+// it returns those added, removed or changed (diffItem's allFields), and
+// counts each kind of change.
+func diffItems(old, cur map[string]*diffItemSide, allFields bool, added, removed, changed *int) []demandDiff {
+	out := []demandDiff{}
+	for _, id := range unionIDs(old, cur) {
+		dd, ok := diffItem(id, old[id], cur[id], allFields)
+		if !ok {
+			continue
+		}
+		switch dd.Change {
+		case "added":
+			*added++
+		case "removed":
+			*removed++
+		default:
+			*changed++
+		}
+		out = append(out, dd)
+	}
+	return out
+}
+
+// unionIDs returns the ids of both sides, sorted.
+func unionIDs(old, cur map[string]*diffItemSide) []string {
 	var ids []string
-	for id := range old.exemptions {
+	for id := range old {
 		ids = append(ids, id)
 	}
-	for id := range cur.exemptions {
-		if _, ok := old.exemptions[id]; !ok {
+	for id := range cur {
+		if _, ok := old[id]; !ok {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	for _, id := range ids {
-		o, n := old.exemptions[id], cur.exemptions[id]
-		ed := exemptionDiff{ID: id, Fields: []fieldChange{}}
-		var oldFields, newFields []fieldChange
-		var oldEntries, newEntries *matchers.EntryList
-		if o != nil {
-			ed.OldFile, oldFields, oldEntries = o.File, exemptionFields(o), &o.Entries
-		}
-		if n != nil {
-			ed.NewFile, newFields, newEntries = n.File, exemptionFields(n), &n.Entries
-		}
-		switch {
-		case o == nil:
-			ed.Change, ed.Fields = "added", newFields
-			d.Summary.ExemptionsAdded++
-		case n == nil:
-			ed.Change = "removed"
-			for _, f := range oldFields {
-				ed.Fields = append(ed.Fields, fieldChange{Name: f.Name, Old: f.New})
-			}
-			d.Summary.ExemptionsRemoved++
-		default:
-			ed.Change = "changed"
-			if of, nf := relativeTo(old.dir, o.File), relativeTo(cur.dir, n.File); of != nf {
-				ed.Fields = append(ed.Fields, fieldChange{Name: "file", Old: of, New: nf})
-			}
-			for i := range newFields {
-				if oldFields[i].New != newFields[i].New {
-					ed.Fields = append(ed.Fields, fieldChange{Name: newFields[i].Name, Old: oldFields[i].New, New: newFields[i].New})
-				}
-			}
-		}
-		ed.Entries = diffEntries(oldEntries, newEntries)
-		if ed.Change == "changed" {
-			if len(ed.Fields) == 0 && len(ed.Entries.Added)+len(ed.Entries.Removed)+len(ed.Entries.Respelled) == 0 {
-				continue
-			}
-			d.Summary.ExemptionsChanged++
-		}
-		d.Summary.AccountsAdded += len(ed.Entries.Added)
-		d.Summary.AccountsRemoved += len(ed.Entries.Removed)
-		d.Exemptions = append(d.Exemptions, ed)
+	return ids
+}
+
+// diffItemSide is a demand or an exemption on one side of a diff.
+type diffItemSide struct {
+	dir, file string        // the lists directory, its file
+	fields    []fieldChange // each as text in New
+	entries   *matchers.EntryList
+}
+
+// diffItem compares a demand or an exemption between the two sides, o or
+// n nil on the side it is missing from. An added or a removed one shows
+// its fields of its side: those set, or all with allFields. It reports
+// false for one on both sides that did not change.
+func diffItem(id string, o, n *diffItemSide, allFields bool) (demandDiff, bool) {
+	dd := demandDiff{ID: id, Fields: []fieldChange{}}
+	var oldEntries, newEntries *matchers.EntryList
+	if o != nil {
+		dd.OldFile, oldEntries = o.file, o.entries
 	}
+	if n != nil {
+		dd.NewFile, newEntries = n.file, n.entries
+	}
+	switch {
+	case o == nil:
+		dd.Change = "added"
+		for _, f := range n.fields {
+			if allFields || f.New != "" {
+				dd.Fields = append(dd.Fields, f)
+			}
+		}
+	case n == nil:
+		dd.Change = "removed"
+		for _, f := range o.fields {
+			if allFields || f.New != "" {
+				dd.Fields = append(dd.Fields, fieldChange{Name: f.Name, Old: f.New})
+			}
+		}
+	default:
+		dd.Change = "changed"
+		if of, nf := relativeTo(o.dir, o.file), relativeTo(n.dir, n.file); of != nf {
+			dd.Fields = append(dd.Fields, fieldChange{Name: "file", Old: of, New: nf})
+		}
+		for i := range n.fields {
+			if o.fields[i].New != n.fields[i].New {
+				dd.Fields = append(dd.Fields, fieldChange{Name: n.fields[i].Name, Old: o.fields[i].New, New: n.fields[i].New})
+			}
+		}
+	}
+	dd.Entries = diffEntries(oldEntries, newEntries)
+	if dd.Change == "changed" && len(dd.Fields) == 0 && len(dd.Entries.Added)+len(dd.Entries.Removed)+len(dd.Entries.Respelled) == 0 {
+		return dd, false
+	}
+	return dd, true
 }
 
 // exemptionFields returns an exemption's fields, each as text in New.
@@ -376,14 +347,6 @@ func exemptionFields(e *matchers.Exemption) []fieldChange {
 		{Name: "reason", New: e.Reason},
 		{Name: "applies_to", New: strings.Join(appliesTo(e), ",")},
 	}
-}
-
-// demandEntries returns d's entries, nil for no demand.
-func demandEntries(d *matchers.Demand) *matchers.EntryList {
-	if d == nil {
-		return nil
-	}
-	return &d.Entries
 }
 
 // demandFields returns a demand's metadata, each field as text in New, in
@@ -494,45 +457,13 @@ func writeDiffText(w io.Writer, d *listsDiff) error {
 		return err
 	}
 	for _, dd := range d.Demands {
-		fmt.Fprintln(w)
-		switch dd.Change {
-		case "added":
-			fmt.Fprintf(w, "+ demand %s (%s)\n", dd.ID, dd.NewFile)
-		case "removed":
-			fmt.Fprintf(w, "- demand %s (%s)\n", dd.ID, dd.OldFile)
-		default:
-			fmt.Fprintf(w, "~ demand %s (%s)\n", dd.ID, dd.NewFile)
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, f := range dd.Fields {
-			switch dd.Change {
-			case "added":
-				fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.New)
-			case "removed":
-				fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.Old)
-			default:
-				fmt.Fprintf(tw, "    %s:\t%s -> %s\n", f.Name, orUnset(f.Old), orUnset(f.New))
-			}
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, e := range dd.Entries.Added {
-			fmt.Fprintf(tw, "  + %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
-		}
-		for _, e := range dd.Entries.Removed {
-			fmt.Fprintf(tw, "  - %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
-		}
-		for _, e := range dd.Entries.Respelled {
-			fmt.Fprintf(tw, "  ~ %s\t%s -> %s\t%s:%d (respelled: matches the same)\n", e.Kind, e.Old, e.New, e.File, e.Line)
-		}
-		if err := tw.Flush(); err != nil {
+		// A demand's entries are aligned apart from its fields.
+		if err := writeItemDiff(w, "demand", &dd, true); err != nil {
 			return err
 		}
 	}
 	for _, ed := range d.Exemptions {
-		if err := writeExemptionDiff(w, &ed); err != nil {
+		if err := writeItemDiff(w, "exemption", &ed, false); err != nil {
 			return err
 		}
 	}
@@ -540,21 +471,21 @@ func writeDiffText(w io.Writer, d *listsDiff) error {
 	return err
 }
 
-// writeExemptionDiff writes one exemption's changes as writeDiffText
-// writes a demand's.
-func writeExemptionDiff(w io.Writer, ed *exemptionDiff) error {
+// writeItemDiff writes one demand's or exemption's (what) changes: its
+// fields, then its entries, in a table apart with ownTable.
+func writeItemDiff(w io.Writer, what string, dd *demandDiff, ownTable bool) error {
 	fmt.Fprintln(w)
-	switch ed.Change {
+	switch dd.Change {
 	case "added":
-		fmt.Fprintf(w, "+ exemption %s (%s)\n", ed.ID, ed.NewFile)
+		fmt.Fprintf(w, "+ %s %s (%s)\n", what, dd.ID, dd.NewFile)
 	case "removed":
-		fmt.Fprintf(w, "- exemption %s (%s)\n", ed.ID, ed.OldFile)
+		fmt.Fprintf(w, "- %s %s (%s)\n", what, dd.ID, dd.OldFile)
 	default:
-		fmt.Fprintf(w, "~ exemption %s (%s)\n", ed.ID, ed.NewFile)
+		fmt.Fprintf(w, "~ %s %s (%s)\n", what, dd.ID, dd.NewFile)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, f := range ed.Fields {
-		switch ed.Change {
+	for _, f := range dd.Fields {
+		switch dd.Change {
 		case "added":
 			fmt.Fprintf(tw, "    %s:\t%s\n", f.Name, f.New)
 		case "removed":
@@ -563,13 +494,19 @@ func writeExemptionDiff(w io.Writer, ed *exemptionDiff) error {
 			fmt.Fprintf(tw, "    %s:\t%s -> %s\n", f.Name, orUnset(f.Old), orUnset(f.New))
 		}
 	}
-	for _, e := range ed.Entries.Added {
+	if ownTable {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	}
+	for _, e := range dd.Entries.Added {
 		fmt.Fprintf(tw, "  + %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
 	}
-	for _, e := range ed.Entries.Removed {
+	for _, e := range dd.Entries.Removed {
 		fmt.Fprintf(tw, "  - %s\t%s\t%s:%d\n", e.Kind, e.Entry, e.File, e.Line)
 	}
-	for _, e := range ed.Entries.Respelled {
+	for _, e := range dd.Entries.Respelled {
 		fmt.Fprintf(tw, "  ~ %s\t%s -> %s\t%s:%d (respelled: matches the same)\n", e.Kind, e.Old, e.New, e.File, e.Line)
 	}
 	return tw.Flush()

@@ -45,10 +45,10 @@ func (s *statusWriter) status(line string) {
 	s.shown = line != ""
 }
 
-// startProgress rewrites the status line of w every half second until the
-// returned function is called, which clears it. total is the size of the
-// input when sized.
-func startProgress(w *statusWriter, bytesRead func() int64, total int64, sized bool) (stop func()) {
+// startProgress rewrites the status line of w every half second, with
+// line of the time since it started, until the returned function is
+// called, which clears it.
+func startProgress(w *statusWriter, line func(elapsed time.Duration) string) (stop func()) {
 	start := time.Now()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -63,7 +63,7 @@ func startProgress(w *statusWriter, bytesRead func() int64, total int64, sized b
 				w.status("")
 				return
 			case <-t.C:
-				w.status(progressLine(bytesRead(), total, sized, time.Since(start)))
+				w.status(line(time.Since(start)))
 			}
 		}
 	}()

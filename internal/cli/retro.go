@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"flagstream/config"
 	"flagstream/internal/app"
@@ -76,13 +74,9 @@ func newRetroCommand(env *Env) *cobra.Command {
 		Long:    retroDescription,
 		Example: retroExamples,
 		Args:    noArgs,
-		Annotations: map[string]string{
-			sectionAnnotation:      runSettingsTitle,
-			sectionOrderAnnotation: strings.Join(config.Sections(), " "),
-		},
 	}
+	configFlag(cmd, &o.configPath)
 	fs := cmd.Flags()
-	fs.StringVar(&o.configPath, "config", "", "read settings from the YAML config `FILE` [$FLAGSTREAM_CONFIG]")
 	fs.StringVar(&o.since, "since", "", "read records from `TIME` on (required)")
 	fs.StringVar(&o.until, "until", "", "read records up to `TIME` (default: the end offsets when the job starts)")
 	fs.StringArrayVar(&o.demands, "demand", nil, "match only the demand with this `ID` (repeatable)")
@@ -91,16 +85,9 @@ func newRetroCommand(env *Env) *cobra.Command {
 	fs.IntVar(&o.rate, "rate", 0, "read at most `N` records a second, to spare the cluster (0: as fast as it goes)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the job's partitions and offsets, read nothing")
 	fs.StringVar(&o.progress, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
-	cmd.MarkFlagFilename("config", "yaml", "yml")
 	cmd.MarkFlagDirname("only-new")
 	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
-	settings := pflag.NewFlagSet("settings", pflag.ContinueOnError)
-	applyFlags := config.Flags(settings)
-	settings.VisitAll(func(f *pflag.Flag) {
-		section, _, _ := strings.Cut(f.Name, ".")
-		settings.SetAnnotation(f.Name, sectionAnnotation, []string{section})
-	})
-	fs.AddFlagSet(settings)
+	applyFlags := settingsFlags(cmd)
 	cmd.RunE = runE(func(ctx context.Context, _ []string) error { return runRetro(ctx, env, &o, applyFlags) })
 	return cmd
 }
@@ -209,7 +196,10 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 	start := time.Now()
 	stopProgress := func() {}
 	if showProgress {
-		stopProgress = startRetroProgress(status, job, plan.Remaining())
+		total := plan.Remaining()
+		stopProgress = startProgress(status, func(elapsed time.Duration) string {
+			return retroProgressLine(job.Read(), total-job.Remaining(), total, elapsed)
+		})
 	}
 	c, err := job.Run(ctx)
 	stopProgress()
@@ -247,33 +237,6 @@ func printRetroPlan(w io.Writer, plan *retro.Plan, sel *app.Selected, details bo
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t\n", p.Partition, p.Start, p.Next, p.End, p.End-p.Next)
 	}
 	tw.Flush()
-}
-
-// startRetroProgress rewrites the status line every half second until the
-// returned function is called.
-func startRetroProgress(w *statusWriter, job *app.Retro, total int64) (stop func()) {
-	start := time.Now()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // owned by startRetroProgress; joined by stop
-		defer wg.Done()
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				w.status("")
-				return
-			case <-t.C:
-				w.status(retroProgressLine(job.Read(), total-job.Remaining(), total, time.Since(start)))
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-	}
 }
 
 // retroProgressLine describes a job that has read records (covering

@@ -45,6 +45,30 @@ FLAGSTREAM_<KEY> (--kafka.brokers: kafka.brokers, FLAGSTREAM_KAFKA_BROKERS);
 a flag wins over the variable, the variable over the file, the file over
 the default.`
 
+// configFlag adds --config FILE, the settings' file, to cmd (run, retro).
+func configFlag(cmd *cobra.Command, path *string) {
+	cmd.Flags().StringVar(path, "config", "", "read settings from the YAML config `FILE` [$FLAGSTREAM_CONFIG]")
+	cmd.MarkFlagFilename("config", "yaml", "yml")
+}
+
+// settingsFlags adds a flag for each setting (--KEY VALUE) to cmd, grouped
+// by config section in its help, and returns what applies them.
+func settingsFlags(cmd *cobra.Command) (applyFlags func(*config.Config) error) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[sectionAnnotation] = runSettingsTitle
+	cmd.Annotations[sectionOrderAnnotation] = strings.Join(config.Sections(), " ")
+	settings := pflag.NewFlagSet("settings", pflag.ContinueOnError)
+	applyFlags = config.Flags(settings)
+	settings.VisitAll(func(f *pflag.Flag) {
+		section, _, _ := strings.Cut(f.Name, ".")
+		settings.SetAnnotation(f.Name, sectionAnnotation, []string{section})
+	})
+	cmd.Flags().AddFlagSet(settings)
+	return applyFlags
+}
+
 func newRunCommand(env *Env) *cobra.Command {
 	var (
 		configPath  string
@@ -56,22 +80,10 @@ func newRunCommand(env *Env) *cobra.Command {
 		Long:    runDescription,
 		Example: runExamples,
 		Args:    noArgs,
-		Annotations: map[string]string{
-			sectionAnnotation:      runSettingsTitle,
-			sectionOrderAnnotation: strings.Join(config.Sections(), " "),
-		},
 	}
-	fs := cmd.Flags()
-	fs.StringVar(&configPath, "config", "", "read settings from the YAML config `FILE` [$FLAGSTREAM_CONFIG]")
-	fs.BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
-	cmd.MarkFlagFilename("config", "yaml", "yml")
-	settings := pflag.NewFlagSet("settings", pflag.ContinueOnError)
-	applyFlags := config.Flags(settings)
-	settings.VisitAll(func(f *pflag.Flag) {
-		section, _, _ := strings.Cut(f.Name, ".")
-		settings.SetAnnotation(f.Name, sectionAnnotation, []string{section})
-	})
-	fs.AddFlagSet(settings)
+	configFlag(cmd, &configPath)
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
+	applyFlags := settingsFlags(cmd)
 	cmd.RunE = runE(func(ctx context.Context, _ []string) error {
 		path := configPath
 		if path == "" {

@@ -233,7 +233,9 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	start := time.Now()
 	stopProgress := func() {}
 	if showProgress {
-		stopProgress = startProgress(status, scan.BytesRead, total, sized)
+		stopProgress = startProgress(status, func(elapsed time.Duration) string {
+			return progressLine(scan.BytesRead(), total, sized, elapsed)
+		})
 	}
 	c, err := scan.Run(ctx)
 	stopProgress()

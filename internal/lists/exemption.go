@@ -16,27 +16,14 @@ import (
 var exemptionFields = map[string]func(p *demandParser, v *yaml.Node){
 	"kind": kindField("exemption"),
 	"id": func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "id")
-		if !ok {
-			return
+		if id, ok := p.id(v); ok {
+			p.ex.ID, p.ex.Line = id, v.Line
 		}
-		if len(s) > maxIDLen || !demandIDPattern.MatchString(s) {
-			p.errorf(v.Line, "id %q must be 1-%d characters of A-Z a-z 0-9 . _ : -", s, maxIDLen)
-			return
-		}
-		p.ex.ID, p.ex.Line = s, v.Line
 	},
 	"category": func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "category")
-		if !ok {
-			return
+		if c, ok := parseScalar(p, v, "category", "category: ", matchers.ParseExemptionCategory); ok {
+			p.ex.Category = c
 		}
-		c, err := matchers.ParseExemptionCategory(s)
-		if err != nil {
-			p.errorf(v.Line, "category: %v", err)
-			return
-		}
-		p.ex.Category = c
 	},
 	"reason": func(p *demandParser, v *yaml.Node) {
 		s, ok := p.scalar(v, "reason")

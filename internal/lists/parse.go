@@ -131,15 +131,16 @@ func checkAppliesTo(l matchers.Lists, applies [][]appliesRef) []error {
 func closestID(id string, ids []string) string {
 	best, bestDist := "", len(id)/4+1
 	for _, c := range ids {
-		if d := editDistance(strings.ToLower(id), strings.ToLower(c)); d < bestDist {
+		if d := EditDistance(strings.ToLower(id), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, in bytes. The
+// command line uses it too, to suggest a flag for a misspelt one.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -361,15 +362,9 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 		}
 	},
 	"id": func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "id")
-		if !ok {
-			return
+		if id, ok := p.id(v); ok {
+			p.d.ID, p.d.Line = id, v.Line
 		}
-		if len(s) > maxIDLen || !demandIDPattern.MatchString(s) {
-			p.errorf(v.Line, "id %q must be 1-%d characters of A-Z a-z 0-9 . _ : -", s, maxIDLen)
-			return
-		}
-		p.d.ID, p.d.Line = s, v.Line
 	},
 	"authority":   textField(func(d *matchers.Demand) *string { return &d.Authority }),
 	"legal_basis": textField(func(d *matchers.Demand) *string { return &d.LegalBasis }),
@@ -432,16 +427,9 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"texts_file":    entryFileField(matchers.EntryText),
 	"accounts":      accountsField,
 	"text_similarity": func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "text_similarity")
-		if !ok {
-			return
+		if t, ok := parseScalar(p, v, "text_similarity", "", matchers.ParseTextSimilarity); ok {
+			p.d.TextSimilarity = t
 		}
-		t, err := matchers.ParseTextSimilarity(s)
-		if err != nil {
-			p.errorf(v.Line, "%v", err)
-			return
-		}
-		p.d.TextSimilarity = t
 	},
 }
 
@@ -652,17 +640,39 @@ func ParseDate(s string) (time.Time, error) {
 // enumeration) and sets it.
 func parsedField[T any](parse func(string) (T, error), set func(*matchers.Demand, T)) func(*demandParser, *yaml.Node) {
 	return func(p *demandParser, v *yaml.Node) {
-		s, ok := p.scalar(v, "value")
-		if !ok {
-			return
+		if x, ok := parseScalar(p, v, "value", "", parse); ok {
+			set(&p.d, x)
 		}
-		x, err := parse(s)
-		if err != nil {
-			p.errorf(v.Line, "%v", err)
-			return
-		}
-		set(&p.d, x)
 	}
+}
+
+// parseScalar reads v, the single value of the key, with parse; a problem
+// is an error at its line, parse's after prefix.
+func parseScalar[T any](p *demandParser, v *yaml.Node, key, prefix string, parse func(string) (T, error)) (T, bool) {
+	var x T
+	s, ok := p.scalar(v, key)
+	if !ok {
+		return x, false
+	}
+	x, err := parse(s)
+	if err != nil {
+		p.errorf(v.Line, "%s%v", prefix, err)
+		return x, false
+	}
+	return x, true
+}
+
+// id reads the single value v of an id key, a demand's or an exemption's.
+func (p *demandParser) id(v *yaml.Node) (string, bool) {
+	s, ok := p.scalar(v, "id")
+	if !ok {
+		return "", false
+	}
+	if len(s) > maxIDLen || !demandIDPattern.MatchString(s) {
+		p.errorf(v.Line, "id %q must be 1-%d characters of A-Z a-z 0-9 . _ : -", s, maxIDLen)
+		return "", false
+	}
+	return s, true
 }
 
 func entriesField(kind matchers.EntryKind) func(*demandParser, *yaml.Node) {
@@ -692,36 +702,23 @@ func entryFileField(kind matchers.EntryKind) func(*demandParser, *yaml.Node) {
 
 // readEntryFile adds the entries of an entry file: one per line; blank
 // lines and lines whose first non-space character is a # followed by a
-// space (or nothing) are comments, and so is the text after " # " on a
-// line. A hashtag entry may start with # as long as a letter follows it.
+// space (or nothing) are comments (matchers.EachTextLine), and so is the
+// text after " # " on a line, but in a texts file. A hashtag entry may
+// start with # as long as a letter follows it.
 func (p *demandParser) readEntryFile(kind matchers.EntryKind, display string, data []byte, namedAt int) {
 	if !utf8.Valid(data) {
 		p.errs = append(p.errs, &matchers.ListError{File: display, Msg: fmt.Sprintf("not valid UTF-8 (named by %s:%d)", p.file, namedAt)})
 		return
 	}
 	p.d.Entries.Grow(bytes.Count(data, []byte{'\n'})+1, len(data))
-	if kind == matchers.EntryText {
-		matchers.EachTextLine(data, func(line int, text []byte) { p.addEntry(kind, text, display, line) })
-		return
-	}
-	for lineNo := 1; len(data) > 0; lineNo++ {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' && (len(line) == 1 || line[1] == ' ' || line[1] == '\t') {
-			continue
-		}
-		if j := bytes.Index(line, []byte(" #")); j >= 0 {
+	matchers.EachTextLine(data, func(lineNo int, line []byte) {
+		if j := bytes.Index(line, []byte(" #")); j >= 0 && kind != matchers.EntryText {
 			if rest := line[j+2:]; len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' {
 				line = bytes.TrimSpace(line[:j])
 			}
 		}
 		p.addEntry(kind, line, display, lineNo)
-	}
+	})
 }
 
 // addEntry validates one entry and adds it, or records why not.

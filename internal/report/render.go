@@ -269,10 +269,7 @@ func (r *Report) problemLines() []string {
 
 func writeText(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("flagstream compliance report\n")
-	ew.printf("Period:    %s\n", termSafe(r.periodText()))
-	ew.printf("Demands:   %s\n", termSafe(r.demandsText()))
-	ew.printf("Generated: %s\n", stamp(r.GeneratedAt))
+	ew.header(r, "flagstream compliance report\n", "%s %s\n", [3]string{"Period:   ", "Demands:  ", "Generated:"}, termSafe)
 	for _, t := range r.tables() {
 		ew.printf("\n%s", termSafe(t.title))
 		if t.note != "" {
@@ -312,16 +309,7 @@ func writeText(w io.Writer, r *Report) error {
 			ew.printf("%s\n", strings.TrimRight(line.String(), " "))
 		}
 	}
-	ew.printf("\nInput\n")
-	for _, l := range r.inputText() {
-		ew.printf("  %s\n", l)
-	}
-	if lines := r.problemLines(); len(lines) > 0 {
-		ew.printf("\nBad records\n")
-		for _, l := range lines {
-			ew.printf("  %s\n", termSafe(l))
-		}
-	}
+	ew.inputAndProblems(r, "\n%s\n", "  %s\n", func(l string) string { return l }, termSafe)
 	return ew.err
 }
 
@@ -369,10 +357,7 @@ func textWidth(s string) int {
 
 func writeMarkdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("# Compliance report\n\n")
-	ew.printf("- Period: %s\n", mdText(r.periodText()))
-	ew.printf("- Demands: %s\n", mdText(r.demandsText()))
-	ew.printf("- Generated: %s\n", stamp(r.GeneratedAt))
+	ew.header(r, "# Compliance report\n\n", "- %s %s\n", [3]string{"Period:", "Demands:", "Generated:"}, mdText)
 	for _, t := range r.tables() {
 		ew.printf("\n## %s\n\n", mdText(t.title))
 		if t.note != "" {
@@ -399,16 +384,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			ew.printf("\n")
 		}
 	}
-	ew.printf("\n## Input\n\n")
-	for _, l := range r.inputText() {
-		ew.printf("- %s\n", mdText(upperFirst(l)))
-	}
-	if lines := r.problemLines(); len(lines) > 0 {
-		ew.printf("\n## Bad records\n\n")
-		for _, l := range lines {
-			ew.printf("- %s\n", mdText(l))
-		}
-	}
+	ew.inputAndProblems(r, "\n## %s\n\n", "- %s\n", func(l string) string { return mdText(upperFirst(l)) }, mdText)
 	return ew.err
 }
 
@@ -523,6 +499,34 @@ func csvText(s string) string {
 type errWriter struct {
 	w   io.Writer
 	err error
+}
+
+// header writes the lines a text or Markdown report starts with: title,
+// then the period, the demands and when it was generated, each in the
+// format line of its label and its value (the first two made fit to print
+// by esc).
+func (e *errWriter) header(r *Report, title, line string, labels [3]string, esc func(string) string) {
+	e.printf("%s", title)
+	e.printf(line, labels[0], esc(r.periodText()))
+	e.printf(line, labels[1], esc(r.demandsText()))
+	e.printf(line, labels[2], stamp(r.GeneratedAt))
+}
+
+// inputAndProblems writes the sections of a text or Markdown report that
+// follow its tables: the input, and the bad records when there were some.
+// heading and item are the formats of a section's title and of its lines,
+// input and problem make each line of the two fit to print.
+func (e *errWriter) inputAndProblems(r *Report, heading, item string, input, problem func(string) string) {
+	e.printf(heading, "Input")
+	for _, l := range r.inputText() {
+		e.printf(item, input(l))
+	}
+	if lines := r.problemLines(); len(lines) > 0 {
+		e.printf(heading, "Bad records")
+		for _, l := range lines {
+			e.printf(item, problem(l))
+		}
+	}
 }
 
 func (e *errWriter) printf(format string, args ...any) {

@@ -5,13 +5,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"flagstream/internal/lists"
+	"flagstream/internal/lists/liststest"
 	"flagstream/matchers"
 	"flagstream/pipeline/breaker"
 )
@@ -19,19 +18,7 @@ import (
 // snapshot compiles demand files given as name -> YAML.
 func snapshot(t testing.TB, files map[string]string) *matchers.Snapshot {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	l, _, err := lists.ParseFS(fsys, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := matchers.CompileLists(l, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return liststest.Snapshot(t, time.Time{}, files)
 }
 
 var demands = map[string]string{

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"flagstream/pipeline/refusal"
 )
 
 // DecisionSchemaID names the format of a reviewer's decision.
@@ -185,26 +187,15 @@ const (
 var Reasons = []Reason{ReasonInvalidDecision, ReasonUnknownCase, ReasonInvalidInput, ReasonInvalidState, ReasonInvalidBinding}
 
 // Error is an input refused with a reason class and what exactly is wrong.
-type Error struct {
-	Reason Reason
-	Msg    string
-}
+type Error = refusal.Error[Reason]
 
-func (e *Error) Error() string { return string(e.Reason) + ": " + e.Msg }
-
-func refuse(reason Reason, format string, args ...any) *Error {
-	return &Error{Reason: reason, Msg: fmt.Sprintf(format, args...)}
+func refuse(r Reason, format string, args ...any) *Error {
+	return refusal.New(r, format, args...)
 }
 
 // ReasonOf returns the reason class of an error of this package, or "" when
 // err is not one.
-func ReasonOf(err error) Reason {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	return ""
-}
+func ReasonOf(err error) Reason { return refusal.ReasonOf[Reason](err) }
 
 var decisionFields = map[string]bool{
 	"schema": true, "case_id": true, "task_id": true, "decision": true,

@@ -171,14 +171,7 @@ func (e *Event) Append(dst []byte) ([]byte, error) {
 	w.time(e.UpdatedAt)
 
 	a := &e.Account
-	w.raw(`,"account":{"user_id":`)
-	w.str(a.UserID)
-	w.raw(`,"handle":`)
-	w.str(a.Handle)
-	w.raw(`,"handles_seen":`)
-	w.strsOrNull(a.HandlesSeen)
-	w.raw(`,"binding":`)
-	w.str(string(a.Binding))
+	w.account(a.UserID, a.Handle, a.HandlesSeen, a.Binding)
 	w.raw(`,"handle_now_held_by":`)
 	if a.HandleNowHeldBy == nil {
 		w.raw(`null`)
@@ -187,29 +180,12 @@ func (e *Event) Append(dst []byte) ([]byte, error) {
 	}
 
 	v := &e.Evidence
-	w.raw(`},"evidence":{"posts":`)
-	w.int(v.Posts)
-	w.raw(`,"mentions":`)
-	w.int(v.Mentions)
+	w.evidence(v.Posts, v.Mentions)
 	w.raw(`,"first_seen":`)
 	w.timeOrNull(v.FirstSeen)
 	w.raw(`,"last_seen":`)
 	w.timeOrNull(v.LastSeen)
-	w.raw(`,"sample_tweet_ids":`)
-	w.strsOrNull(v.SampleTweetIDs)
-
-	w.raw(`},"status":`)
-	w.str(string(e.Status))
-	w.raw(`,"decision":`)
-	if e.Decision == nil {
-		w.raw(`null`)
-	} else {
-		e.Decision.append(&w)
-	}
-	if e.Exemption != nil {
-		w.raw(`,"exemption":`)
-		e.Exemption.append(&w)
-	}
+	w.status(v.SampleTweetIDs, e.Status, e.Decision, e.Exemption)
 	if e.Shadow {
 		w.raw(`,"shadow":true`)
 	}
@@ -225,6 +201,47 @@ func (e *Event) Append(dst []byte) ([]byte, error) {
 		return dst, fmt.Errorf("encode case event: %w", w.err)
 	}
 	return w.b, nil
+}
+
+// account writes the members that a case event's and a state's account
+// share, from `,"account":{`, left open.
+func (w *jsonWriter) account(userID, handle string, handlesSeen []string, binding BindingSource) {
+	w.raw(`,"account":{"user_id":`)
+	w.str(userID)
+	w.raw(`,"handle":`)
+	w.str(handle)
+	w.raw(`,"handles_seen":`)
+	w.strsOrNull(handlesSeen)
+	w.raw(`,"binding":`)
+	w.str(string(binding))
+}
+
+// evidence closes the account and writes the evidence's counts, left
+// open.
+func (w *jsonWriter) evidence(posts, mentions int64) {
+	w.raw(`},"evidence":{"posts":`)
+	w.int(posts)
+	w.raw(`,"mentions":`)
+	w.int(mentions)
+}
+
+// status writes the evidence's sample tweets, closing it, then the case's
+// status, decision and exemption, as a case event and a state have them.
+func (w *jsonWriter) status(sampleTweetIDs []string, status Status, d *Ruling, ex *Exemption) {
+	w.raw(`,"sample_tweet_ids":`)
+	w.strsOrNull(sampleTweetIDs)
+	w.raw(`},"status":`)
+	w.str(string(status))
+	w.raw(`,"decision":`)
+	if d == nil {
+		w.raw(`null`)
+	} else {
+		d.append(w)
+	}
+	if ex != nil {
+		w.raw(`,"exemption":`)
+		ex.append(w)
+	}
 }
 
 // strsOrNull writes a nil slice as null, as encoding/json does.

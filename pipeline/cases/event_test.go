@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"flagstream/pipeline/cases"
+	"flagstream/pipeline/schematest"
 )
 
 func TestSchemaFilesAreEmbedded(t *testing.T) {
@@ -60,52 +59,17 @@ func fullEvent(t *testing.T) cases.Event {
 // TestCaseSchemaCoversEvent checks that the schema names exactly the
 // fields of the Go types, and requires those that are always written.
 func TestCaseSchemaCoversEvent(t *testing.T) {
-	var root map[string]any
-	if err := json.Unmarshal(cases.CaseSchema(), &root); err != nil {
-		t.Fatalf("schema is not JSON: %v", err)
-	}
+	root := schematest.Parse(t, cases.CaseSchema())
 	props := root["properties"].(map[string]any)
 	defs := root["$defs"].(map[string]any)
-	for _, tc := range []struct {
-		name   string
-		typ    reflect.Type
-		schema map[string]any
-	}{
-		{"event", reflect.TypeFor[cases.Event](), root},
-		{"account", reflect.TypeFor[cases.EventAccount](), props["account"].(map[string]any)},
-		{"evidence", reflect.TypeFor[cases.EventEvidence](), props["evidence"].(map[string]any)},
-		{"decision", reflect.TypeFor[cases.Ruling](), defs["decision"].(map[string]any)},
-		{"exemption", reflect.TypeFor[cases.Exemption](), props["exemption"].(map[string]any)},
-		{"retro", reflect.TypeFor[cases.Retro](), props["retro"].(map[string]any)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var fields, always []string
-			for f := range tc.typ.Fields() {
-				name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-				fields = append(fields, name)
-				if opts != "omitempty" {
-					always = append(always, name)
-				}
-			}
-			var names []string
-			for p := range tc.schema["properties"].(map[string]any) {
-				names = append(names, p)
-			}
-			var required []string
-			for _, r := range tc.schema["required"].([]any) {
-				required = append(required, r.(string))
-			}
-			for _, s := range [][]string{fields, always, names, required} {
-				slices.Sort(s)
-			}
-			if !slices.Equal(names, fields) {
-				t.Errorf("schema properties %q, want the JSON fields of %s: %q", names, tc.typ, fields)
-			}
-			if !slices.Equal(required, always) {
-				t.Errorf("schema requires %q, want the fields %s always writes: %q", required, tc.typ, always)
-			}
-		})
-	}
+	schematest.CheckObjects(t, []schematest.Object{
+		{Name: "event", Type: reflect.TypeFor[cases.Event](), Schema: root},
+		{Name: "account", Type: reflect.TypeFor[cases.EventAccount](), Schema: props["account"].(map[string]any)},
+		{Name: "evidence", Type: reflect.TypeFor[cases.EventEvidence](), Schema: props["evidence"].(map[string]any)},
+		{Name: "decision", Type: reflect.TypeFor[cases.Ruling](), Schema: defs["decision"].(map[string]any)},
+		{Name: "exemption", Type: reflect.TypeFor[cases.Exemption](), Schema: props["exemption"].(map[string]any)},
+		{Name: "retro", Type: reflect.TypeFor[cases.Retro](), Schema: props["retro"].(map[string]any)},
+	})
 }
 
 // TestCaseSchemaRejects checks that the schema is not vacuous: events

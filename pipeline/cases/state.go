@@ -109,23 +109,13 @@ func (s *State) Append(dst []byte) ([]byte, error) {
 	w.raw(`,"demand":`)
 	s.Demand.append(&w)
 	a := &s.Account
-	w.raw(`,"account":{"user_id":`)
-	w.str(a.UserID)
-	w.raw(`,"handle":`)
-	w.str(a.Handle)
-	w.raw(`,"handles_seen":`)
-	w.strsOrNull(a.HandlesSeen)
-	w.raw(`,"binding":`)
-	w.str(string(a.Binding))
+	w.account(a.UserID, a.Handle, a.HandlesSeen, a.Binding)
 	if a.HandleNowHeldBy != "" {
 		w.raw(`,"handle_now_held_by":`)
 		w.str(a.HandleNowHeldBy)
 	}
 	e := &s.Evidence
-	w.raw(`},"evidence":{"posts":`)
-	w.int(e.Posts)
-	w.raw(`,"mentions":`)
-	w.int(e.Mentions)
+	w.evidence(e.Posts, e.Mentions)
 	if !e.FirstSeen.IsZero() {
 		w.raw(`,"first_seen":`)
 		w.time(e.FirstSeen)
@@ -134,20 +124,7 @@ func (s *State) Append(dst []byte) ([]byte, error) {
 		w.raw(`,"last_seen":`)
 		w.time(e.LastSeen)
 	}
-	w.raw(`,"sample_tweet_ids":`)
-	w.strsOrNull(e.SampleTweetIDs)
-	w.raw(`},"status":`)
-	w.str(string(s.Status))
-	w.raw(`,"decision":`)
-	if s.Decision == nil {
-		w.raw(`null`)
-	} else {
-		s.Decision.append(&w)
-	}
-	if s.Exemption != nil {
-		w.raw(`,"exemption":`)
-		s.Exemption.append(&w)
-	}
+	w.status(e.SampleTweetIDs, s.Status, s.Decision, s.Exemption)
 	if !s.OpenedAt.IsZero() {
 		w.raw(`,"opened_at":`)
 		w.time(s.OpenedAt)

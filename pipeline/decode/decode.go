@@ -15,13 +15,12 @@
 package decode
 
 import (
-	"errors"
-	"fmt"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
 	"flagstream/matchers"
+	"flagstream/pipeline/refusal"
 )
 
 // Limits bound what one record may hold; exceeding one rejects the record.
@@ -74,26 +73,15 @@ const (
 
 // Error is a record the decoder rejects, with the reason class and what
 // exactly is wrong.
-type Error struct {
-	Reason Reason
-	Msg    string
-}
+type Error = refusal.Error[Reason]
 
-func (e *Error) Error() string { return string(e.Reason) + ": " + e.Msg }
-
-func reject(reason Reason, format string, args ...any) *Error {
-	return &Error{Reason: reason, Msg: fmt.Sprintf(format, args...)}
+func reject(r Reason, format string, args ...any) *Error {
+	return refusal.New(r, format, args...)
 }
 
 // ReasonOf returns the reason class of a decode error, or "" when err is
 // not one.
-func ReasonOf(err error) Reason {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	return ""
-}
+func ReasonOf(err error) Reason { return refusal.ReasonOf[Reason](err) }
 
 // Decoder decodes records. The zero value uses DefaultLimits.
 type Decoder struct {

@@ -489,7 +489,7 @@ func (d *Decoder) odTweetV1(in matchers.Where, depth, lvl int, root bool) {
 		case fieldFullText:
 			v.fullText = d.scalar()
 		case fieldExtendedTweet:
-			extText = d.odExtended(ext, lvl+1)
+			extText = d.odLongText(ext, fieldFullText, lvl+1)
 		case fieldEntities:
 			d.odEntities(t, false, lvl+1)
 		case fieldUser:
@@ -559,56 +559,66 @@ func (d *Decoder) odTweetV1(in matchers.Where, depth, lvl int, root bool) {
 	d.od.parts = embedded[:0]
 }
 
-// odExtended reads an extended_tweet object: it returns its full_text and
-// reads its entities into ext.
-func (d *Decoder) odExtended(ext *matchers.Tweet, lvl int) (fullText []byte) {
+// odLongText reads a v1.1 extended_tweet object (textField
+// fieldFullText) or a v2 note_tweet one (fieldText): it returns its text
+// and reads its entities into ext.
+func (d *Decoder) odLongText(ext *matchers.Tweet, textField field, lvl int) (text []byte) {
 	if !d.enter('{') {
 		return nil
 	}
 	seen := memberNames{lvl: lvl}
 	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
 		switch f {
-		case fieldFullText:
-			fullText = d.odStr(d.scalar())
+		case textField:
+			text = d.odStr(d.scalar())
 		case fieldEntities:
-			d.odEntities(ext, false, lvl+1)
+			d.odEntities(ext, textField == fieldText, lvl+1)
 		default:
 			d.skip()
 		}
 	}
 	d.repeats(&seen)
-	return fullText
+	return text
 }
 
-// odUserV1 reads a v1.1 user object: the author's handle and id.
-func (d *Decoder) odUserV1(t *matchers.Tweet, lvl int) {
+// odObject reads the object at pos: of the members named fields, the
+// values, as scalar reads them, into vals (fieldEnd names none); the
+// others are passed over. It reports false for a null, and when the
+// object repeats a member name or reading gave up (after which an array
+// around it ends at its next element).
+func (d *Decoder) odObject(lvl int, fields [3]field, vals *[3]val) bool {
 	if !d.enter('{') {
-		return
+		return false
 	}
-	var name, idStr, id val
 	seen := memberNames{lvl: lvl}
 	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
 		switch f {
-		case fieldScreenName:
-			name = d.scalar()
-		case fieldIDStr:
-			idStr = d.scalar()
-		case fieldID:
-			id = d.scalar()
+		case fields[0]:
+			vals[0] = d.scalar()
+		case fields[1]:
+			vals[1] = d.scalar()
+		case fields[2]:
+			vals[2] = d.scalar()
 		default:
 			d.skip()
 		}
 	}
-	if d.repeats(&seen) {
+	return !d.repeats(&seen)
+}
+
+// odUserV1 reads a v1.1 user object: the author's handle and id.
+func (d *Decoder) odUserV1(t *matchers.Tweet, lvl int) {
+	var v [3]val // screen_name, id_str, id
+	if !d.odObject(lvl, [3]field{fieldScreenName, fieldIDStr, fieldID}, &v) {
 		return
 	}
-	t.AuthorHandle = d.odStr(name)
-	if t.AuthorID = d.odID(idStr); len(t.AuthorID) == 0 {
-		t.AuthorID = d.odID(id)
+	t.AuthorHandle = d.odStr(v[0])
+	if t.AuthorID = d.odID(v[1]); len(t.AuthorID) == 0 {
+		t.AuthorID = d.odID(v[2])
 	}
 }
 
-// odEntities reads an entities object as entitiesV1 (v2: entitiesV2)
+// odEntities reads a v1.1 (v2: API v2) entities object as entities
 // does.
 func (d *Decoder) odEntities(t *matchers.Tweet, v2 bool, lvl int) {
 	if !d.enter('{') {
@@ -640,25 +650,11 @@ func (d *Decoder) odHashtags(t *matchers.Tweet, tag field, lvl int) {
 		return
 	}
 	for more := d.element(true); more; more = d.element(false) {
-		if d.null() {
+		var v [3]val
+		if !d.odObject(lvl, [3]field{tag, fieldEnd, fieldEnd}, &v) {
 			continue
 		}
-		if !d.open('{') {
-			return
-		}
-		var v val
-		seen := memberNames{lvl: lvl}
-		for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
-			if f == tag {
-				v = d.scalar()
-			} else {
-				d.skip()
-			}
-		}
-		if d.repeats(&seen) {
-			return
-		}
-		if s := d.odStr(v); len(s) > 0 {
+		if s := d.odStr(v[0]); len(s) > 0 {
 			t.Hashtags = append(t.Hashtags, s)
 		}
 	}
@@ -674,34 +670,15 @@ func (d *Decoder) odMentions(t *matchers.Tweet, v2 bool, lvl int) {
 		handleField, idStrField = fieldUsername, fieldEnd // v2 mentions have no id_str
 	}
 	for more := d.element(true); more; more = d.element(false) {
-		if d.null() {
+		var v [3]val // the handle, id_str, id
+		if !d.odObject(lvl, [3]field{handleField, idStrField, fieldID}, &v) {
 			continue
 		}
-		if !d.open('{') {
-			return
-		}
-		var handle, idStr, id val
-		seen := memberNames{lvl: lvl}
-		for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
-			switch f {
-			case handleField:
-				handle = d.scalar()
-			case idStrField:
-				idStr = d.scalar()
-			case fieldID:
-				id = d.scalar()
-			default:
-				d.skip()
-			}
-		}
-		if d.repeats(&seen) {
-			return
-		}
-		m := matchers.Mention{Handle: d.odStr(handle)}
+		m := matchers.Mention{Handle: d.odStr(v[0])}
 		if v2 {
-			m.ID = d.odID(id)
-		} else if m.ID = d.odID(idStr); len(m.ID) == 0 {
-			m.ID = d.odID(id)
+			m.ID = d.odID(v[2])
+		} else if m.ID = d.odID(v[1]); len(m.ID) == 0 {
+			m.ID = d.odID(v[2])
 		}
 		if len(m.Handle) > 0 || len(m.ID) > 0 {
 			t.Mentions = append(t.Mentions, m)
@@ -715,28 +692,9 @@ func (d *Decoder) odURLs(t *matchers.Tweet, lvl int) {
 		return
 	}
 	for more := d.element(true); more; more = d.element(false) {
-		if d.null() {
-			continue
-		}
-		if !d.open('{') {
-			return
-		}
 		var forms [len(urlNames)]val
-		seen := memberNames{lvl: lvl}
-		for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
-			switch f {
-			case fieldExpandedURL:
-				forms[0] = d.scalar()
-			case fieldUnwoundURL:
-				forms[1] = d.scalar()
-			case fieldURL:
-				forms[2] = d.scalar()
-			default:
-				d.skip()
-			}
-		}
-		if d.repeats(&seen) {
-			return
+		if !d.odObject(lvl, [3]field{fieldExpandedURL, fieldUnwoundURL, fieldURL}, &forms) {
+			continue
 		}
 		for _, f := range forms {
 			if s := d.odStr(f); len(s) > 0 {
@@ -781,7 +739,7 @@ func (d *Decoder) odResponse() {
 			if data {
 				d.skip()
 			} else {
-				d.odStatuses(1)
+				d.odPosts(false, 1)
 			}
 		case fieldIncludes:
 			includes = true
@@ -806,23 +764,37 @@ func (d *Decoder) odResponse() {
 	}
 }
 
-// odStatuses reads a search response's statuses: each a post.
-func (d *Decoder) odStatuses(lvl int) {
+// odPosts reads an array of tweets, each a post: a search response's
+// statuses, or (v2) a v2 response's data array.
+func (d *Decoder) odPosts(v2 bool, lvl int) {
 	if !d.open('[') {
 		return
 	}
 	n := 0
 	for more := d.element(true); more; more = d.element(false) {
 		n++
-		if !d.newPost() {
-			d.giveUp()
+		if !d.odPost(v2, lvl) {
 			return
 		}
-		d.odTweetV1(matchers.InTweet, 0, lvl, false)
 	}
 	if n == 0 {
 		d.giveUp()
 	}
+}
+
+// odPost reads the tweet at pos (v2: an API v2 one) as a new post, and
+// reports false when there may be no more posts.
+func (d *Decoder) odPost(v2 bool, lvl int) bool {
+	if !d.newPost() {
+		d.giveUp()
+		return false
+	}
+	if v2 {
+		d.odTweetV2(matchers.InTweet, 0, lvl)
+	} else {
+		d.odTweetV1(matchers.InTweet, 0, lvl, false)
+	}
+	return true
 }
 
 // odData reads a v2 response's data: a tweet or an array of them, each a
@@ -830,28 +802,10 @@ func (d *Decoder) odStatuses(lvl int) {
 func (d *Decoder) odData(lvl int) {
 	o := &d.od
 	if o.pos < len(o.b) && o.b[o.pos] == '{' {
-		if !d.newPost() {
-			d.giveUp()
-			return
-		}
-		d.odTweetV2(matchers.InTweet, 0, lvl)
+		d.odPost(true, lvl)
 		return
 	}
-	if !d.open('[') {
-		return
-	}
-	n := 0
-	for more := d.element(true); more; more = d.element(false) {
-		n++
-		if !d.newPost() {
-			d.giveUp()
-			return
-		}
-		d.odTweetV2(matchers.InTweet, 0, lvl)
-	}
-	if n == 0 {
-		d.giveUp()
-	}
+	d.odPosts(true, lvl)
 }
 
 // odIncludes reads a v2 response's includes: its users and tweets.
@@ -880,6 +834,10 @@ func (d *Decoder) odIncluded(in *includedOnDemand, users bool, lvl int) {
 	if !d.enter('[') {
 		return
 	}
+	username := fieldEnd
+	if users {
+		username = fieldUsername
+	}
 	o := &d.od
 	for more := d.element(true); more; more = d.element(false) {
 		if o.pos >= len(o.b) || o.b[o.pos] != '{' {
@@ -887,23 +845,12 @@ func (d *Decoder) odIncluded(in *includedOnDemand, users bool, lvl int) {
 			continue
 		}
 		e := includedEntry{start: o.pos, level: o.level}
-		d.open('{')
-		var id val
-		seen := memberNames{lvl: lvl}
-		for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
-			switch {
-			case f == fieldID:
-				id = d.scalar()
-			case f == fieldUsername && users:
-				e.username = d.scalar()
-			default:
-				d.skip()
-			}
-		}
-		if d.repeats(&seen) {
+		var v [3]val // id, username
+		if !d.odObject(lvl, [3]field{fieldID, username, fieldEnd}, &v) {
 			return
 		}
-		switch id.kind {
+		e.username = v[1]
+		switch id := v[0]; id.kind {
 		case valString:
 			e.id = o.b[id.start:id.end:id.end]
 			in.entries = append(in.entries, e)
@@ -945,7 +892,7 @@ func (d *Decoder) odTweetV2(in matchers.Where, depth, lvl int) {
 		case fieldEntities:
 			d.odEntities(t, true, lvl+1)
 		case fieldNoteTweet:
-			noteText = d.odNoteTweet(note, lvl+1)
+			noteText = d.odLongText(note, fieldText, lvl+1)
 		case fieldReferencedTweets:
 			// Followed one level, as the full parse does.
 			if depth == 0 {
@@ -992,27 +939,6 @@ func (d *Decoder) odTweetV2(in matchers.Where, depth, lvl int) {
 	}
 }
 
-// odNoteTweet reads a note_tweet object: it returns its text and reads its
-// entities into note.
-func (d *Decoder) odNoteTweet(note *matchers.Tweet, lvl int) (text []byte) {
-	if !d.enter('{') {
-		return nil
-	}
-	seen := memberNames{lvl: lvl}
-	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
-		switch f {
-		case fieldText:
-			text = d.odStr(d.scalar())
-		case fieldEntities:
-			d.odEntities(note, true, lvl+1)
-		default:
-			d.skip()
-		}
-	}
-	d.repeats(&seen)
-	return text
-}
-
 // odReferences reads a referenced_tweets array, reading each referenced
 // tweet that includes holds where it lies, and reports whether a
 // replied-to one was among them.
@@ -1022,39 +948,15 @@ func (d *Decoder) odReferences(depth, lvl int) (repliedFound bool) {
 	}
 	o := &d.od
 	for more := d.element(true); more; more = d.element(false) {
-		if d.null() {
+		var v [3]val // type, id
+		if !d.odObject(lvl, [3]field{fieldType, fieldID, fieldEnd}, &v) {
 			continue
 		}
-		if !d.open('{') {
-			return false
-		}
-		var typ, id val
-		seen := memberNames{lvl: lvl}
-		for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
-			switch f {
-			case fieldType:
-				typ = d.scalar()
-			case fieldID:
-				id = d.scalar()
-			default:
-				d.skip()
-			}
-		}
-		if d.repeats(&seen) {
-			return false
-		}
-		var where matchers.Where
-		switch string(d.odStr(typ)) {
-		case "retweeted":
-			where = matchers.InRetweeted
-		case "quoted":
-			where = matchers.InQuoted
-		case "replied_to":
-			where = matchers.InRepliedTo
-		default:
+		where, ok := referenceType(d.odStr(v[0]))
+		if !ok {
 			continue
 		}
-		ref := o.tweets.find(d.odID(id))
+		ref := o.tweets.find(d.odID(v[1]))
 		if ref == nil {
 			continue
 		}

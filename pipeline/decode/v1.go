@@ -43,12 +43,7 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 		case "full_text":
 			fullText = d.str(f, at("full_text"))
 		case "extended_tweet":
-			if et := d.object(f, at("extended_tweet")); et != nil {
-				var v [2]*fastjson.Value
-				d.lookup(et, at("extended_tweet"), extendedNames[:], v[:])
-				extText = d.str(v[0], at("extended_tweet.full_text"))
-				extEntities = v[1]
-			}
+			extText, extEntities = d.longText(f, "extended_tweet", &extendedNames, ".full_text")
 		case "entities":
 			entities = f
 		case "user":
@@ -91,8 +86,8 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 	default:
 		t.Text = d.text(text, at("text"))
 	}
-	d.entitiesV1(t, entities, "entities")
-	d.entitiesV1(t, extEntities, "extended_tweet.entities")
+	d.entities(t, entities, "entities", &entitiesV1)
+	d.entities(t, extEntities, "extended_tweet.entities", &entitiesV1)
 	if len(replyHandle) > 0 || len(replyUserID) > 0 {
 		r := d.newPart(matchers.InRepliedTo)
 		r.AuthorHandle, r.AuthorID = replyHandle, replyUserID
@@ -103,6 +98,19 @@ func (d *Decoder) decodeV1(v *fastjson.Value, in matchers.Where, depth int) {
 	if quoted != nil && quoted.Type() != fastjson.TypeNull {
 		d.decodeV1(quoted, matchers.InQuoted, depth+1)
 	}
+}
+
+// longText reads a v1.1 extended_tweet or a v2 note_tweet object, whose
+// members names are its text's and its entities': it returns the text
+// (textAt its path below field) and the entities object.
+func (d *Decoder) longText(v *fastjson.Value, field string, names *[2]string, textAt string) ([]byte, *fastjson.Value) {
+	o := d.object(v, at(field))
+	if o == nil {
+		return nil, nil
+	}
+	var f [2]*fastjson.Value
+	d.lookup(o, at(field), names[:], f[:])
+	return d.str(f[0], path{field, textAt}), f[1]
 }
 
 // embedField names the field that holds a tweet embedded at each place,
@@ -117,51 +125,75 @@ var embedField = [...]string{
 // The members the decoder reads of each kind of object (v1.1 and v2), in
 // the order of the values lookup gives.
 var (
-	extendedNames   = [...]string{"full_text", "entities"}
-	userNames       = [...]string{"screen_name", "id_str", "id"}
-	entitiesV1Names = [...]string{"hashtags", "user_mentions", "urls"}
-	hashtagV1Names  = [...]string{"text"}
-	mentionV1Names  = [...]string{"screen_name", "id_str", "id"}
-	urlNames        = [...]string{"expanded_url", "unwound_url", "url"}
-	hashtagV2Names  = [...]string{"tag"}
-	mentionV2Names  = [...]string{"username", "id"}
-	entitiesV2Names = [...]string{"hashtags", "mentions", "urls"}
-	noteTweetNames  = [...]string{"text", "entities"}
-	referenceNames  = [...]string{"type", "id"}
-	includesNames   = [...]string{"users", "tweets"}
+	extendedNames  = [...]string{"full_text", "entities"}
+	userNames      = [...]string{"screen_name", "id_str", "id"}
+	urlNames       = [...]string{"expanded_url", "unwound_url", "url"}
+	noteTweetNames = [...]string{"text", "entities"}
+	referenceNames = [...]string{"type", "id"}
+	includesNames  = [...]string{"users", "tweets"}
+
+	entitiesV1 = newEntityNames("user_mentions", "text", "screen_name", "id_str", "id")
+	entitiesV2 = newEntityNames("mentions", "tag", "username", "id")
 )
 
-// entitiesV1 adds a v1.1 entities object's hashtags, mentions and URLs.
-func (d *Decoder) entitiesV1(t *matchers.Tweet, v *fastjson.Value, field string) {
+// entityNames are the members of an entities object, and of its hashtags
+// and mentions, in one API version, with their paths below the entities
+// object for messages.
+type entityNames struct {
+	entities [3]string // hashtags, mentions, urls
+	hashtag  [1]string // the tag
+	mention  []string  // the handle, the id (v1.1: id_str, then id)
+
+	hashtagsAt, hashtagAt, tagAt, mentionsAt, mentionAt string
+	mentionFieldAt                                      []string
+}
+
+func newEntityNames(mentions, tag string, mention ...string) entityNames {
+	n := entityNames{
+		entities:   [3]string{"hashtags", mentions, "urls"},
+		hashtag:    [1]string{tag},
+		mention:    mention,
+		hashtagsAt: ".hashtags", hashtagAt: ".hashtags[]", tagAt: ".hashtags[]." + tag,
+		mentionsAt: "." + mentions, mentionAt: "." + mentions + "[]",
+	}
+	for _, m := range mention {
+		n.mentionFieldAt = append(n.mentionFieldAt, n.mentionAt+"."+m)
+	}
+	return n
+}
+
+// entities adds an entities object's hashtags, mentions and URLs, its
+// members named as n says.
+func (d *Decoder) entities(t *matchers.Tweet, v *fastjson.Value, field string, n *entityNames) {
 	o := d.object(v, at(field))
 	if o == nil {
 		return
 	}
 	var e [3]*fastjson.Value
-	if d.lookup(o, at(field), entitiesV1Names[:], e[:]); d.err != nil {
+	if d.lookup(o, at(field), n.entities[:], e[:]); d.err != nil {
 		return
 	}
 	var f [3]*fastjson.Value
-	for _, h := range d.array(e[0], path{field, ".hashtags"}) {
-		if ho := d.object(h, path{field, ".hashtags[]"}); ho != nil {
-			d.lookup(ho, path{field, ".hashtags[]"}, hashtagV1Names[:], f[:1])
-			if tag := d.str(f[0], path{field, ".hashtags[].text"}); len(tag) > 0 {
+	for _, h := range d.array(e[0], path{field, n.hashtagsAt}) {
+		if ho := d.object(h, path{field, n.hashtagAt}); ho != nil {
+			d.lookup(ho, path{field, n.hashtagAt}, n.hashtag[:], f[:1])
+			if tag := d.str(f[0], path{field, n.tagAt}); len(tag) > 0 {
 				t.Hashtags = append(t.Hashtags, tag)
 			}
 		}
 	}
-	for _, m := range d.array(e[1], path{field, ".user_mentions"}) {
-		mo := d.object(m, path{field, ".user_mentions[]"})
+	for _, m := range d.array(e[1], path{field, n.mentionsAt}) {
+		mo := d.object(m, path{field, n.mentionAt})
 		if mo == nil {
 			continue
 		}
-		d.lookup(mo, path{field, ".user_mentions[]"}, mentionV1Names[:], f[:])
+		d.lookup(mo, path{field, n.mentionAt}, n.mention, f[:len(n.mention)])
 		mn := matchers.Mention{
-			Handle: d.str(f[0], path{field, ".user_mentions[].screen_name"}),
-			ID:     d.id(f[1], path{field, ".user_mentions[].id_str"}),
+			Handle: d.str(f[0], path{field, n.mentionFieldAt[0]}),
+			ID:     d.id(f[1], path{field, n.mentionFieldAt[1]}),
 		}
-		if len(mn.ID) == 0 {
-			mn.ID = d.id(f[2], path{field, ".user_mentions[].id"})
+		if len(mn.ID) == 0 && len(n.mention) > 2 {
+			mn.ID = d.id(f[2], path{field, n.mentionFieldAt[2]})
 		}
 		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
 			t.Mentions = append(t.Mentions, mn)

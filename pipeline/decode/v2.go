@@ -84,12 +84,7 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		case "entities":
 			entities = f
 		case "note_tweet":
-			if nt := d.object(f, at("note_tweet")); nt != nil {
-				var v [2]*fastjson.Value
-				d.lookup(nt, at("note_tweet"), noteTweetNames[:], v[:])
-				noteText = d.str(v[0], at("note_tweet.text"))
-				noteEntities = v[1]
-			}
+			noteText, noteEntities = d.longText(f, "note_tweet", &noteTweetNames, ".text")
 		case "referenced_tweets":
 			refs = f
 		case "in_reply_to_user_id":
@@ -112,8 +107,8 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 	if u := d.user(t.AuthorID); u != nil {
 		t.AuthorHandle = d.str(u.Get("username"), at("includes.users[].username"))
 	}
-	d.entitiesV2(t, entities, "entities")
-	d.entitiesV2(t, noteEntities, "note_tweet.entities")
+	d.entities(t, entities, "entities", &entitiesV2)
+	d.entities(t, noteEntities, "note_tweet.entities", &entitiesV2)
 
 	// References are followed one level, as the API's expansions
 	// provide them; a referenced tweet's own references are not.
@@ -128,15 +123,8 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 		}
 		var f [2]*fastjson.Value
 		d.lookup(ro, at("referenced_tweets[]"), referenceNames[:], f[:])
-		var where matchers.Where
-		switch typ := d.str(f[0], at("referenced_tweets[].type")); string(typ) {
-		case "retweeted":
-			where = matchers.InRetweeted
-		case "quoted":
-			where = matchers.InQuoted
-		case "replied_to":
-			where = matchers.InRepliedTo
-		default:
+		where, ok := referenceType(d.str(f[0], at("referenced_tweets[].type")))
+		if !ok {
 			continue
 		}
 		ref := d.includedTweet(d.id(f[1], at("referenced_tweets[].id")))
@@ -157,40 +145,18 @@ func (d *Decoder) tweetV2(v *fastjson.Value, in matchers.Where, depth int) {
 	}
 }
 
-// entitiesV2 adds a v2 entities object's hashtags, mentions and URLs.
-func (d *Decoder) entitiesV2(t *matchers.Tweet, v *fastjson.Value, field string) {
-	o := d.object(v, at(field))
-	if o == nil {
-		return
+// referenceType returns where a referenced tweet of a referenced_tweets
+// type is, and false for a type that is none the decoder follows.
+func referenceType(typ []byte) (matchers.Where, bool) {
+	switch string(typ) {
+	case "retweeted":
+		return matchers.InRetweeted, true
+	case "quoted":
+		return matchers.InQuoted, true
+	case "replied_to":
+		return matchers.InRepliedTo, true
 	}
-	var e [3]*fastjson.Value
-	if d.lookup(o, at(field), entitiesV2Names[:], e[:]); d.err != nil {
-		return
-	}
-	var f [2]*fastjson.Value
-	for _, h := range d.array(e[0], path{field, ".hashtags"}) {
-		if ho := d.object(h, path{field, ".hashtags[]"}); ho != nil {
-			d.lookup(ho, path{field, ".hashtags[]"}, hashtagV2Names[:], f[:1])
-			if tag := d.str(f[0], path{field, ".hashtags[].tag"}); len(tag) > 0 {
-				t.Hashtags = append(t.Hashtags, tag)
-			}
-		}
-	}
-	for _, m := range d.array(e[1], path{field, ".mentions"}) {
-		mo := d.object(m, path{field, ".mentions[]"})
-		if mo == nil {
-			continue
-		}
-		d.lookup(mo, path{field, ".mentions[]"}, mentionV2Names[:], f[:])
-		mn := matchers.Mention{
-			Handle: d.str(f[0], path{field, ".mentions[].username"}),
-			ID:     d.id(f[1], path{field, ".mentions[].id"}),
-		}
-		if len(mn.Handle) > 0 || len(mn.ID) > 0 {
-			t.Mentions = append(t.Mentions, mn)
-		}
-	}
-	d.urls(t, e[2], field)
+	return 0, false
 }
 
 // checkIncluded checks the objects among an includes array for repeated

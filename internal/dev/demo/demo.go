@@ -474,28 +474,29 @@ func gather(reg *prometheus.Registry) summary {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return s
 	}
+	// The counters summed whole, and where.
+	sums := map[string]*float64{
+		"flagstream_tweets_processed_total":      &s.processed,
+		"flagstream_records_committed_total":     &s.records,
+		"flagstream_review_tasks_emitted_total":  &s.tasks,
+		"flagstream_records_rejected_total":      &s.rejected,
+		"flagstream_case_evidence_emitted_total": &s.evidence,
+		"flagstream_case_inputs_total":           &s.inputs,
+	}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			v := m.GetCounter().GetValue()
+			if sum, ok := sums[mf.GetName()]; ok {
+				*sum += v
+				continue
+			}
 			switch mf.GetName() {
-			case "flagstream_tweets_processed_total":
-				s.processed += v
-			case "flagstream_records_committed_total":
-				s.records += v
-			case "flagstream_review_tasks_emitted_total":
-				s.tasks += v
-			case "flagstream_records_rejected_total":
-				s.rejected += v
 			case "flagstream_matches_total":
 				s.demands[label(m, "demand")] += v
 			case "flagstream_case_events_total":
 				if label(m, "event") == "opened" {
 					s.opened += v
 				}
-			case "flagstream_case_evidence_emitted_total":
-				s.evidence += v
-			case "flagstream_case_inputs_total":
-				s.inputs += v
 			case "flagstream_bindings":
 				s.bindings += m.GetGauge().GetValue()
 			}
