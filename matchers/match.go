@@ -395,20 +395,15 @@ func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
 	if split {
 		words = &m.words
 	}
-	a := m.shingles.shingleSplit(&m.norm, text, words)
+	m.shingles.wordHashes(&m.norm, text, words)
 	// A listed text B within similarity t has t|B| <= |A| and shares at
 	// least t|A| shingles with A, all of them in the filter.
-	if len(a) == 0 || float64(len(a)) < x.minSimilarity*float64(x.minShingles)-1e-9 {
+	a, misses, ok := m.shingles.distinctIn(x)
+	if !ok || len(a) == 0 || float64(len(a)) < x.minSimilarity*float64(x.minShingles)-1e-9 {
 		return
 	}
-	allowedMisses := len(a) - int(math.Ceil(x.minSimilarity*float64(len(a))-1e-9))
-	misses := 0
-	for _, h := range a {
-		if !x.mayHave(h) {
-			if misses++; misses > allowedMisses {
-				return
-			}
-		}
+	if misses > len(a)-int(math.Ceil(x.minSimilarity*float64(len(a))-1e-9)) {
+		return
 	}
 	signature(&m.sig, a)
 	m.cands = m.cands[:0]

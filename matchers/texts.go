@@ -5,14 +5,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Known texts (misinformation copied with small edits) match as
@@ -23,7 +22,7 @@ import (
 // A text's words are those of phrase matching (the exact-tier key of each
 // word), without the parts that copies add or change and that say nothing
 // of the claim: a leading "RT", @mentions and links. A shingle is a run of
-// textShingleWords consecutive words, hashed as the xxhash64 of each word
+// textShingleWords consecutive words, hashed as the wordHash of each word
 // mixed together.
 //
 // Lookup is MinHash with locality-sensitive banding: each listed text's
@@ -59,7 +58,7 @@ const (
 )
 
 // textSeeds are the MinHash functions' parameters: h_i(x) = (x^a_i)*b_i,
-// b_i odd. x is already an xxhash-mixed shingle hash, so one multiply
+// b_i odd. x is already a mixed shingle hash, so one multiply
 // orders shingles independently for each i (TestTextIndexAgainstBruteForce
 // checks that banding finds the pairs that the exact similarity does).
 var textSeeds = func() (s [textHashes][2]uint64) {
@@ -92,7 +91,6 @@ func mixShingle(h, w uint64) uint64 {
 // scratch buffers: each Matcher (and Compile) owns one.
 type shingler struct {
 	words    Words
-	lower    []byte
 	hashes   []uint64 // word hashes of the text
 	shingles []uint64 // distinct shingle hashes, in text order
 	sorted   []uint64
@@ -119,8 +117,7 @@ func isChunkSpace(r rune) bool {
 // The classes of bytes for splitting texts, as bits; 0 is any other
 // ASCII byte.
 const (
-	asciiWord  = 1 << iota // a letter or a digit
-	asciiUpper             // an upper-case letter (with asciiWord)
+	asciiWord = 1 << iota // a letter or a digit
 	asciiSpace
 	nonASCII
 )
@@ -133,10 +130,8 @@ var byteClass = func() (t [256]uint8) {
 			t[c] = nonASCII
 		case isUnicodeSpace(rune(c)):
 			t[c] = asciiSpace
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 			t[c] = asciiWord
-		case 'A' <= c && c <= 'Z':
-			t[c] = asciiWord | asciiUpper
 		}
 	}
 	return t
@@ -157,22 +152,46 @@ func (sh *shingler) asciiText(text []byte) bool {
 			// A chunk starts at i; its words count unless it is a
 			// leading RT, a mention or a link (skipTextChunk).
 			chunkStart, mark = false, len(sh.hashes)
-			skip = c == '@' || hasPrefixFold(text[i:], "www.") && i+4 < len(text) && byteClass[text[i+4]] != asciiSpace ||
-				first && hasPrefixFold(text[i:], "rt") && (i+2 == len(text) || byteClass[text[i+2]] == asciiSpace)
+			switch {
+			case c == '@':
+				skip = true
+			case c|0x20 == 'w':
+				skip = hasPrefixFold(text[i:], "www.") && i+4 < len(text) && byteClass[text[i+4]] != asciiSpace
+			case first && c|0x20 == 'r':
+				skip = hasPrefixFold(text[i:], "rt") && (i+2 == len(text) || byteClass[text[i+2]] == asciiSpace)
+			default:
+				skip = false
+			}
 			first = false
 		}
 		switch {
 		case cl&asciiWord != 0:
-			start, flags := i, uint8(0)
-			for ; i < len(text); i++ {
-				cl := byteClass[text[i]]
-				if cl&asciiWord == 0 {
-					break
+			// Most words end within the 8 bytes loaded at their start:
+			// one load finds the end and makes the hash.
+			start := i
+			var h uint64
+			if i+8 <= len(text) {
+				x := binary.LittleEndian.Uint64(text[i:])
+				if m := notAlnum8(x); m != 0 {
+					n := bits.TrailingZeros64(m) / 8
+					i += n
+					h = hashShort(lowerASCII8(x&(1<<(8*n)-1)), n)
+				} else {
+					i = asciiWordEnd(text, i+8)
+					h = asciiWordHash(text[start:i])
 				}
-				flags |= cl
+			} else {
+				i = asciiWordEnd(text, i+1)
+				h = asciiWordHash(text[start:i])
 			}
 			if !skip {
-				sh.asciiWord(text[start:i], flags&asciiUpper != 0)
+				sh.hashes = append(sh.hashes, h)
+			}
+			if i < len(text) && text[i] == ' ' {
+				// The usual separator, taken here rather than in a turn
+				// of the loop of its own.
+				chunkStart = true
+				i++
 			}
 			continue
 		case cl == asciiSpace:
@@ -202,16 +221,6 @@ func hasPrefixFold(b []byte, prefix string) bool {
 		}
 	}
 	return true
-}
-
-// asciiWord appends the hash of an ASCII word, lower-cased when upper says
-// it has capitals.
-func (sh *shingler) asciiWord(word []byte, upper bool) {
-	if upper {
-		sh.lower = appendLowerASCII(sh.lower[:0], word)
-		word = sh.lower
-	}
-	sh.hashes = append(sh.hashes, xxhash.Sum64(word))
 }
 
 // wordHashes sets sh.hashes to the hashes of text's words. split, when not
@@ -272,13 +281,13 @@ func (sh *shingler) anyText(n *Normalizer, text []byte, split *Words) {
 				k++
 			}
 			for ; k < split.Len() && split.spans[k].end <= i; k++ {
-				sh.hashes = append(sh.hashes, xxhash.Sum64(split.Exact(k, k+1)))
+				sh.hashes = append(sh.hashes, wordHash(split.Exact(k, k+1)))
 			}
 			continue
 		}
 		sh.words.Split(n, chunk)
 		for w := range sh.words.Len() {
-			sh.hashes = append(sh.hashes, xxhash.Sum64(sh.words.Exact(w, w+1)))
+			sh.hashes = append(sh.hashes, wordHash(sh.words.Exact(w, w+1)))
 		}
 	}
 }
@@ -291,15 +300,9 @@ func (sh *shingler) asciiWords(chunk []byte) {
 			j++
 			continue
 		}
-		start, flags := j, uint8(0)
-		for ; j < len(chunk); j++ {
-			cl := asciiClass[chunk[j]]
-			if cl&asciiWord == 0 {
-				break
-			}
-			flags |= cl
-		}
-		sh.asciiWord(chunk[start:j], flags&asciiUpper != 0)
+		start := j
+		j = asciiWordEnd(chunk, j+1)
+		sh.hashes = append(sh.hashes, asciiWordHash(chunk[start:j]))
 	}
 }
 
@@ -342,12 +345,31 @@ func (sh *shingler) shingleSplit(n *Normalizer, text []byte, split *Words) []uin
 
 // distinct returns the distinct shingle hashes of the words in sh.hashes.
 func (sh *shingler) distinct() []uint64 {
+	shingles, _, _ := sh.distinctIn(nil)
+	return shingles
+}
+
+// distinctIn is distinct for a post looked up in x (nil: none). It also
+// counts the distinct shingles that x's filter lacks (misses), and gives
+// up (ok false) as soon as they are more than a post of at most that many
+// shingles may miss and still be within x.minSimilarity of a listed text,
+// or when it has too few shingles for any: most posts are ruled out
+// before all their shingles are made.
+func (sh *shingler) distinctIn(x *textIndex) (shingles []uint64, misses int, ok bool) {
 	sh.shingles = sh.shingles[:0]
 	nw := len(sh.hashes)
 	if nw == 0 {
-		return sh.shingles
+		return sh.shingles, 0, true
 	}
-	count := max(nw-textShingleWords+1, 1)
+	count := max(nw-textShingleWords+1, 1) // at least the distinct ones
+	allowed := count
+	if x != nil {
+		// Both bounds only grow with the number of shingles.
+		if float64(count) < x.minSimilarity*float64(x.minShingles)-1e-9 {
+			return nil, 0, false
+		}
+		allowed = count - int(math.Ceil(x.minSimilarity*float64(count)-1e-9))
+	}
 	size := 16
 	for size < 2*count {
 		size *= 2
@@ -363,14 +385,25 @@ func (sh *shingler) distinct() []uint64 {
 	mask := uint64(size - 1)
 	for i := range count {
 		h := sh.hashes[i]
-		for _, w := range sh.hashes[i+1 : min(i+textShingleWords, nw)] {
-			h = mixShingle(h, w)
+		if textShingleWords == 2 {
+			if i+1 < nw {
+				h = mixShingle(h, sh.hashes[i+1])
+			}
+		} else {
+			for _, w := range sh.hashes[i+1 : min(i+textShingleWords, nw)] {
+				h = mixShingle(h, w)
+			}
 		}
 		for pos := h & mask; ; pos = (pos + 1) & mask {
 			s := &sh.seen[pos]
 			if s.gen != sh.gen {
 				*s = seenSlot{gen: sh.gen, h: h}
 				sh.shingles = append(sh.shingles, h)
+				if x != nil && !x.mayHave(h) {
+					if misses++; misses > allowed {
+						return nil, misses, false
+					}
+				}
 				break
 			}
 			if s.h == h {
@@ -378,7 +411,7 @@ func (sh *shingler) distinct() []uint64 {
 			}
 		}
 	}
-	return sh.shingles
+	return sh.shingles, misses, true
 }
 
 // signature sets sig to the MinHash signature of shingles.
