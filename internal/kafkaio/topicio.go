@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -112,49 +111,4 @@ func ReadTopic(ctx context.Context, conn Connection, topic string, fn func(r *pi
 			return fmt.Errorf("read %s: %w", topic, err)
 		}
 	}
-}
-
-// ErrNotCompacted is a topic that flagstream needs compacted and is not.
-var ErrNotCompacted = errors.New("topic not compacted")
-
-// EnsureCompacted creates topic compacted, with partitions partitions,
-// when the cluster does not have it; it fails, saying so, when the topic
-// exists and is not compacted.
-func EnsureCompacted(ctx context.Context, conn Connection, topic string, partitions int) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	t := conn.transport()
-	defer t.CloseIdleConnections()
-	client := &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t}
-	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: topic, NumPartitions: partitions, ReplicationFactor: -1,
-		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
-	}}})
-	if err != nil {
-		return fmt.Errorf("create topic %s: %w", topic, err)
-	}
-	switch err := res.Errors[topic]; {
-	case err == nil:
-		return nil
-	case !errors.Is(err, kafka.TopicAlreadyExists):
-		return fmt.Errorf("create topic %s: %w", topic, err)
-	}
-	desc, err := client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
-		ResourceType: kafka.ResourceTypeTopic, ResourceName: topic, ConfigNames: []string{"cleanup.policy"},
-	}}})
-	if err != nil {
-		return fmt.Errorf("describe topic %s: %w", topic, err)
-	}
-	for _, r := range desc.Resources {
-		if r.Error != nil {
-			return fmt.Errorf("describe topic %s: %w", topic, r.Error)
-		}
-		for _, c := range r.ConfigEntries {
-			if c.ConfigName == "cleanup.policy" && !strings.Contains(c.ConfigValue, "compact") {
-				return fmt.Errorf("%w: topic %s has cleanup.policy=%s; flagstream keeps one record per key there and needs it compacted "+
-					"(kafka-configs --alter --entity-type topics --entity-name %s --add-config cleanup.policy=compact)", ErrNotCompacted, topic, c.ConfigValue, topic)
-			}
-		}
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package kafkaio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,13 +14,13 @@ import (
 	"flagstream/pipeline"
 )
 
-func TestEnsureCompactedAndKeyedRecords(t *testing.T) {
+func TestCompactedTopicKeyedRecords(t *testing.T) {
 	b := testkit.StartBroker(t, devbroker.Config{})
 	conn := Connection{Brokers: []string{b.Addr()}}
 	ctx := context.Background()
 	const topic = "flagstream-retro"
 	for range 2 { // creates, then finds it compacted
-		if err := EnsureCompacted(ctx, conn, topic, 3); err != nil {
+		if _, err := EnsureTopics(ctx, conn, []TopicSpec{{Key: "retro.progress_topic", Name: topic, Partitions: 3, Policy: Compact}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -27,9 +28,9 @@ func TestEnsureCompactedAndKeyedRecords(t *testing.T) {
 	if err != nil || len(parts) != 3 {
 		t.Fatalf("created %d partitions (%v), want 3", len(parts), err)
 	}
-	err = EnsureCompacted(ctx, conn, testkit.InputTopic, 1)
-	if err == nil || !strings.Contains(err.Error(), "cleanup.policy=delete") {
-		t.Errorf("EnsureCompacted of a topic that is not compacted: %v, want it refused naming cleanup.policy=delete", err)
+	_, err = EnsureTopics(ctx, conn, []TopicSpec{{Key: "retro.progress_topic", Name: testkit.InputTopic, Partitions: 1, Policy: Compact}})
+	if !errors.Is(err, ErrTopicConfig) || !strings.Contains(err.Error(), "cleanup.policy=delete") {
+		t.Errorf("EnsureTopics of a topic that is not compacted: %v, want it refused naming cleanup.policy=delete", err)
 	}
 
 	w := NewKeyedWriter(conn, topic, nil)

@@ -34,10 +34,9 @@ func NewKafkaStore(conn kafkaio.Connection, topic string, log *slog.Logger) *Kaf
 // Ensure creates the progress topic, compacted, when it is missing, and
 // fails when it exists and is not compacted.
 func (s *KafkaStore) Ensure(ctx context.Context) error {
-	if err := kafkaio.EnsureCompacted(ctx, s.conn, s.topic, 1); err != nil {
-		return fmt.Errorf("retro.progress_topic: %w", err)
-	}
-	return nil
+	spec := kafkaio.TopicSpec{Key: "retro.progress_topic", Name: s.topic, Partitions: 1, Policy: kafkaio.Compact}
+	_, err := kafkaio.EnsureTopics(ctx, s.conn, []kafkaio.TopicSpec{spec})
+	return err
 }
 
 // Load reads the whole progress topic and returns job's latest record of
