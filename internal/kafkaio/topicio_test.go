@@ -33,10 +33,10 @@ func TestCompactedTopicKeyedRecords(t *testing.T) {
 		t.Errorf("EnsureTopics of a topic that is not compacted: %v, want it refused naming cleanup.policy=delete", err)
 	}
 
-	w := NewKeyedWriter(conn, topic, nil)
+	w := NewProducer(conn, ProducerConfig{})
 	var msgs []kafka.Message
 	for i := range 50 {
-		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, "k%d", i%10), Value: fmt.Appendf(nil, "v%d", i)})
+		msgs = append(msgs, kafka.Message{Topic: topic, Key: fmt.Appendf(nil, "k%d", i%10), Value: fmt.Appendf(nil, "v%d", i)})
 	}
 	if err := w.Write(ctx, msgs...); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 type KafkaStore struct {
 	conn  kafkaio.Connection
 	topic string
-	w     *kafkaio.KeyedWriter
+	w     *kafkaio.Producer
 	log   *slog.Logger
 }
 
@@ -28,7 +28,7 @@ var _ Store = (*KafkaStore)(nil)
 
 // NewKafkaStore returns the store of topic, which Ensure creates.
 func NewKafkaStore(conn kafkaio.Connection, topic string, log *slog.Logger) *KafkaStore {
-	return &KafkaStore{conn: conn, topic: topic, w: kafkaio.NewKeyedWriter(conn, topic, log), log: log}
+	return &KafkaStore{conn: conn, topic: topic, w: kafkaio.NewProducer(conn, kafkaio.ProducerConfig{Logger: log}), log: log}
 }
 
 // Ensure creates the progress topic, compacted, when it is missing, and
@@ -127,7 +127,7 @@ func (s *KafkaStore) SaveJob(ctx context.Context, r JobRecord) error {
 	if err != nil {
 		return err
 	}
-	if err := s.w.Write(ctx, kafka.Message{Key: JobKey(r.Job), Value: v}); err != nil {
+	if err := s.w.Write(ctx, kafka.Message{Topic: s.topic, Key: JobKey(r.Job), Value: v}); err != nil {
 		return fmt.Errorf("retro job record: %w", err)
 	}
 	return nil
@@ -141,7 +141,7 @@ func (s *KafkaStore) Save(ctx context.Context, ps ...Progress) error {
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, kafka.Message{Key: ps[i].Key(), Value: v})
+		msgs = append(msgs, kafka.Message{Topic: s.topic, Key: ps[i].Key(), Value: v})
 	}
 	if err := s.w.Write(ctx, msgs...); err != nil {
 		return fmt.Errorf("retro progress: %w", err)
