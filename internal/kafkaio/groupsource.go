@@ -69,10 +69,9 @@ type SourceConfig struct {
 // QueueCapacity/BatchRecords) chunks wait for Fetch, beside the one each
 // fetcher holds.
 type GroupSource struct {
-	cfg       SourceConfig
-	cg        *kafka.ConsumerGroup // nil in unit tests
-	client    *kafka.Client
-	transport *kafka.Transport
+	cfg     SourceConfig
+	cg      *kafka.ConsumerGroup // nil in unit tests
+	fetcher *Fetcher
 	// start is kafka.FirstOffset or kafka.LastOffset: where a partition
 	// without a committed offset starts, and where one whose offset is
 	// out of range restarts.
@@ -197,19 +196,17 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 	if cfg.StartLatest {
 		start = kafka.LastOffset
 	}
-	t := conn.transport()
 	done := make(chan struct{})
 	close(done)
 	return &GroupSource{
-		cfg:       cfg,
-		client:    &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t},
-		transport: t,
-		start:     start,
-		chunks:    make(chan *chunk, max(1, cfg.QueueCapacity/cfg.BatchRecords)),
-		batchGen:  map[*pipeline.Batch]*generation{},
-		stop:      func() {},
-		done:      done,
-		failures:  failureLog{logger: cfg.Logger, topic: cfg.Topic},
+		cfg:      cfg,
+		fetcher:  NewFetcher(conn, cfg.Topic, cfg.MaxWait, min(cfg.FetchMaxBytes, maxChunkBytes)),
+		start:    start,
+		chunks:   make(chan *chunk, max(1, cfg.QueueCapacity/cfg.BatchRecords)),
+		batchGen: map[*pipeline.Batch]*generation{},
+		stop:     func() {},
+		done:     done,
+		failures: failureLog{logger: cfg.Logger, topic: cfg.Topic},
 	}
 }
 
@@ -271,7 +268,10 @@ func (s *GroupSource) fetchPartition(genCtx context.Context, g *generation, part
 		var next int64
 		var err error
 		if offset < 0 {
-			offset, err = s.listOffset(ctx, partition, offset)
+			var first int64
+			if first, err = s.fetcher.Offset(ctx, partition, offset); err == nil {
+				offset = first
+			}
 		}
 		if err == nil {
 			c, next, err = s.fetchChunk(ctx, g, partition, offset)
@@ -319,32 +319,6 @@ func startName(start int64) string {
 	return "earliest"
 }
 
-// listOffset resolves kafka.FirstOffset or kafka.LastOffset for a
-// partition.
-func (s *GroupSource) listOffset(ctx context.Context, partition int, which int64) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	res, err := s.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{
-		Topics: map[string][]kafka.OffsetRequest{s.cfg.Topic: {{Partition: partition, Timestamp: which}}},
-	})
-	if err != nil {
-		return which, fmt.Errorf("list offsets: %w", err)
-	}
-	for _, p := range res.Topics[s.cfg.Topic] {
-		if p.Partition != partition {
-			continue
-		}
-		if p.Error != nil {
-			return which, fmt.Errorf("list offsets: %w", p.Error)
-		}
-		if which == kafka.LastOffset {
-			return p.LastOffset, nil
-		}
-		return p.FirstOffset, nil
-	}
-	return which, fmt.Errorf("list offsets: no answer for partition %d", partition)
-}
-
 // maxChunkBytes caps the size of one fetch (FetchMaxBytes caps it too; a
 // record batch larger than that still comes whole). Chunks of up to 1 MiB
 // are still in the CPU caches when Fetch copies them, and a few of them
@@ -356,28 +330,15 @@ const maxChunkBytes = 1 << 20
 // returns a nil chunk when there were none within MaxWait, and the offset
 // to fetch next.
 func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition int, offset int64) (*chunk, int64, error) {
-	// The broker waits up to MaxWait; the response then has 10 s more.
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait+10*time.Second)
-	defer cancel()
-	res, err := s.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: s.cfg.Topic, Partition: partition, Offset: offset,
-		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: s.cfg.MaxWait,
-	})
-	if err != nil {
-		return nil, offset, err
-	}
-	if res.Error != nil {
-		return nil, offset, res.Error
-	}
-	c, next, size, err := newChunk(g, partition, offset, res.HighWatermark, res.Records, &s.recsPool)
+	c, next, _, size, err := s.fetcher.fetchChunk(ctx, partition, offset, fetchOptions{gen: g, pool: &s.recsPool})
 	if c != nil {
 		s.cfg.Metrics.fetched(len(c.recs), size)
 		return c, next, nil // a broken tail is fetched again from next
 	}
-	s.cfg.Metrics.fetched(0, 0)
 	if err != nil {
 		return nil, offset, err
 	}
+	s.cfg.Metrics.fetched(0, 0)
 	return nil, next, nil
 }
 
@@ -753,7 +714,7 @@ func (s *GroupSource) Close() error {
 		}
 		s.stop()
 		<-s.done
-		s.transport.CloseIdleConnections()
+		s.fetcher.Close()
 	})
 	return nil
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
 	"golang.org/x/sync/errgroup"
 
 	"flagstream/internal/retry"
@@ -180,49 +177,6 @@ func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]in
 	return from, until, nil
 }
 
-// OffsetsAt returns, for each partition of topic, the offset of its first
-// record written at or after t (Kafka's offsets-for-times), or its end
-// offset when there is none: where a read of the records since t starts.
-func OffsetsAt(ctx context.Context, conn Connection, topic string, partitions []int, t time.Time) (map[int]int64, error) {
-	tr := conn.transport()
-	defer tr.CloseIdleConnections()
-	c := conn.client(tr)
-	req := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		req[i] = kafka.TimeOffsetOf(p, t)
-	}
-	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
-	if err != nil {
-		return nil, fmt.Errorf("offsets of %s at %s: %w", topic, t.Format(time.RFC3339), err)
-	}
-	last, err := listOffsets(ctx, c, topic, partitions, kafka.LastOffset)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int]int64{}
-	for _, p := range res.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("offsets of %s/%d at %s: %w", topic, p.Partition, t.Format(time.RFC3339), p.Error)
-		}
-		off := int64(-1)
-		for o := range p.Offsets {
-			if off < 0 || o < off {
-				off = o
-			}
-		}
-		if off < 0 {
-			off = last[p.Partition]
-		}
-		out[p.Partition] = off
-	}
-	for _, p := range partitions {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("offsets of %s at %s: no answer for partition %d", topic, t.Format(time.RFC3339), p)
-		}
-	}
-	return out, nil
-}
-
 // read reads one partition from offset on, up to until unless following.
 func (r *partitionReader) read(ctx context.Context, partition int, offset, until int64) error {
 	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
@@ -308,132 +262,4 @@ func (r *partitionReader) caughtUpLocked() {
 			r.cfg.CaughtUp()
 		}
 	}
-}
-
-// Fetcher fetches the records of partitions of one topic from given
-// offsets: the building block of ReadPartitions and of the case
-// processor's consumer. It is safe for concurrent use.
-type Fetcher struct {
-	client    *kafka.Client
-	transport *kafka.Transport
-	topic     string
-	maxWait   time.Duration
-	maxBytes  int
-	// MinBytes is how many bytes of records a fetch waits for, up to
-	// maxWait (default 1: it returns as soon as there is one record). A
-	// consumer of a trickle (the case processor) sets more, so that its
-	// batches, and the writes and commits made per batch, are fewer.
-	MinBytes int
-}
-
-// NewFetcher returns a fetcher of topic whose fetches wait up to maxWait
-// for records (default 500ms) and return up to maxBytes (default 1 MiB;
-// a larger record batch comes whole). Close releases its connections.
-func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes int) *Fetcher {
-	if maxWait <= 0 {
-		maxWait = 500 * time.Millisecond
-	}
-	if maxBytes <= 0 {
-		maxBytes = 1 << 20
-	}
-	t := conn.transport()
-	return &Fetcher{client: conn.client(t), transport: t, topic: topic, maxWait: maxWait, maxBytes: maxBytes}
-}
-
-// Close closes the fetcher's idle connections.
-func (f *Fetcher) Close() { f.transport.CloseIdleConnections() }
-
-// Fetch returns the records of a partition from offset on (none when no
-// record came within the wait), the offset to fetch next and the
-// partition's high watermark. Control records are skipped. An offset that
-// is no longer (or not yet) in the partition is an error wrapping
-// kafka.OffsetOutOfRange.
-func (f *Fetcher) Fetch(ctx context.Context, partition int, offset int64) (msgs []Message, next, highWatermark int64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, f.maxWait+10*time.Second)
-	defer cancel()
-	res, err := f.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: f.topic, Partition: partition, Offset: offset,
-		MinBytes: int64(max(f.MinBytes, 1)), MaxBytes: int64(f.maxBytes), MaxWait: f.maxWait,
-	})
-	if err != nil {
-		return nil, offset, 0, err
-	}
-	if res.Error != nil {
-		return nil, offset, 0, res.Error
-	}
-	msgs, next, err = readRecords(partition, offset, res.Records)
-	return msgs, next, res.HighWatermark, err
-}
-
-// Offset returns the first or last offset (kafka.FirstOffset or
-// kafka.LastOffset) of a partition.
-func (f *Fetcher) Offset(ctx context.Context, partition int, which int64) (int64, error) {
-	offs, err := listOffsets(ctx, f.client, f.topic, []int{partition}, which)
-	if err != nil {
-		return 0, err
-	}
-	return offs[partition], nil
-}
-
-// readRecords copies the records at or after offset out of a fetch
-// response, skipping control batches, and returns them and the offset
-// after the last record (or control record) read.
-func readRecords(partition int, offset int64, rr kafka.RecordReader) (msgs []Message, next int64, err error) {
-	next = offset
-	read := func(rr kafka.RecordReader, keep bool) error {
-		for {
-			rec, err := rr.ReadRecord()
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return err
-			}
-			key, kerr := readBytes(rec.Key)
-			value, verr := readBytes(rec.Value)
-			if rec.Offset < offset {
-				continue
-			}
-			next = max(next, rec.Offset+1)
-			if !keep {
-				continue
-			}
-			if err := errors.Join(kerr, verr); err != nil {
-				return err
-			}
-			m := Message{Partition: partition, Offset: rec.Offset, Time: rec.Time, Key: key, Value: value}
-			if len(rec.Headers) > 0 {
-				m.Headers = make([]kafka.Header, len(rec.Headers))
-				for i, h := range rec.Headers {
-					m.Headers[i] = kafka.Header{Key: h.Key, Value: slices.Clone(h.Value)}
-				}
-			}
-			msgs = append(msgs, m)
-		}
-	}
-	if stream, ok := rr.(*protocol.RecordStream); ok {
-		for _, batch := range stream.Records {
-			_, control := batch.(*protocol.ControlBatch)
-			if err = read(batch, !control); err != nil {
-				break
-			}
-		}
-	} else if rr != nil {
-		err = read(rr, true)
-	}
-	if len(msgs) > 0 {
-		return msgs, next, nil // a broken tail is fetched again from next
-	}
-	return nil, next, err
-}
-
-// readBytes copies b and closes it; nil for a null.
-func readBytes(b kafka.Bytes) ([]byte, error) {
-	if b == nil {
-		return nil, nil
-	}
-	defer b.Close()
-	out := make([]byte, b.Len())
-	_, err := io.ReadFull(b, out)
-	return out, err
 }

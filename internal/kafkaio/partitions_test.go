@@ -218,7 +218,7 @@ func TestReadPartitionsCaughtUpAfterExistingRecords(t *testing.T) {
 	}
 }
 
-func TestOffsetsAt(t *testing.T) {
+func TestFetcherForTime(t *testing.T) {
 	b := testkit.StartBroker(t, devbroker.Config{Partitions: 1})
 	addr := b.Addr()
 	createTopic(t, addr, "timed", 1, "delete")
@@ -229,6 +229,8 @@ func TestOffsetsAt(t *testing.T) {
 	}
 	produceTo(t, addr, "timed", msgs)
 	conn := Connection{Brokers: []string{addr}, DialTimeout: 5 * time.Second}
+	f := NewFetcher(conn, "timed", 0, 0)
+	defer f.Close()
 	for _, tc := range []struct {
 		at   time.Time
 		want int64
@@ -237,14 +239,14 @@ func TestOffsetsAt(t *testing.T) {
 		{base, 0},
 		{base.Add(90 * time.Minute), 2},
 		{base.Add(4 * time.Hour), 4},
-		{base.Add(5 * time.Hour), 5}, // nothing since: the end
+		{base.Add(5 * time.Hour), -1}, // nothing since
 	} {
-		got, err := OffsetsAt(context.Background(), conn, "timed", []int{0}, tc.at)
+		got, err := f.ForTime(context.Background(), []int{0}, tc.at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got[0] != tc.want {
-			t.Errorf("OffsetsAt(%s) = %d, want %d", tc.at.Format(time.RFC3339), got[0], tc.want)
+			t.Errorf("ForTime(%s) = %d, want %d", tc.at.Format(time.RFC3339), got[0], tc.want)
 		}
 	}
 }

@@ -74,9 +74,8 @@ type RangeConfig struct {
 // earliest retained offset on; the offsets skipped are counted in
 // Skipped and logged.
 type RangeSource struct {
-	cfg       RangeConfig
-	client    *kafka.Client
-	transport *kafka.Transport
+	cfg     RangeConfig
+	fetcher *Fetcher
 
 	startOnce sync.Once
 	stop      context.CancelFunc
@@ -115,14 +114,12 @@ func NewRangeSource(conn Connection, cfg RangeConfig) *RangeSource {
 		cfg.BatchRecords = max(1, min(cfg.BatchRecords, int(cfg.Rate/20)))
 	}
 	cfg.Ranges = slices.DeleteFunc(slices.Clone(cfg.Ranges), func(r PartitionRange) bool { return r.Len() == 0 })
-	t := conn.transport()
 	s := &RangeSource{
-		cfg:       cfg,
-		client:    &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t},
-		transport: t,
-		chunks:    make(chan *chunk, 2*len(cfg.Ranges)+1),
-		stop:      func() {},
-		failures:  failureLog{logger: cfg.Logger, topic: cfg.Topic},
+		cfg:      cfg,
+		fetcher:  NewFetcher(conn, cfg.Topic, 500*time.Millisecond, min(cfg.FetchMaxBytes, maxChunkBytes)),
+		chunks:   make(chan *chunk, 2*len(cfg.Ranges)+1),
+		stop:     func() {},
+		failures: failureLog{logger: cfg.Logger, topic: cfg.Topic},
 	}
 	var total int64
 	for _, r := range cfg.Ranges {
@@ -182,7 +179,7 @@ func (s *RangeSource) fetchRange(ctx context.Context, r PartitionRange) {
 			}
 			return
 		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, lerr := s.firstOffset(ctx, int(r.Partition))
+			first, lerr := s.fetcher.Offset(ctx, int(r.Partition), kafka.FirstOffset)
 			if lerr == nil && first > offset {
 				skip := min(first, r.End) - offset
 				s.skipped.Add(skip)
@@ -235,20 +232,7 @@ func (s *RangeSource) fetchRange(ctx context.Context, r PartitionRange) {
 // fetchChunk fetches r's records from offset on, without those at or after
 // r.End; it returns the offset to fetch next.
 func (s *RangeSource) fetchChunk(ctx context.Context, r PartitionRange, offset int64) (*chunk, int64, error) {
-	const maxWait = 500 * time.Millisecond
-	ctx, cancel := context.WithTimeout(ctx, maxWait+10*time.Second)
-	defer cancel()
-	res, err := s.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: s.cfg.Topic, Partition: int(r.Partition), Offset: offset,
-		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: maxWait,
-	})
-	if err != nil {
-		return nil, offset, err
-	}
-	if res.Error != nil {
-		return nil, offset, res.Error
-	}
-	c, next, _, err := newChunk(nil, int(r.Partition), offset, res.HighWatermark, res.Records, nil)
+	c, next, hwm, _, err := s.fetcher.fetchChunk(ctx, int(r.Partition), offset, fetchOptions{})
 	if c != nil {
 		// Records past the range are the next job's, or the live
 		// pipeline's.
@@ -269,18 +253,10 @@ func (s *RangeSource) fetchChunk(ctx context.Context, r PartitionRange, offset i
 	if err != nil {
 		return nil, offset, err
 	}
-	if next == offset && res.HighWatermark <= offset {
-		return nil, offset, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, r.Partition, offset, res.HighWatermark)
+	if next == offset && hwm <= offset {
+		return nil, offset, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, r.Partition, offset, hwm)
 	}
 	return nil, next, nil
-}
-
-func (s *RangeSource) firstOffset(ctx context.Context, partition int) (int64, error) {
-	offs, err := listOffsets(ctx, s.client, s.cfg.Topic, []int{partition}, kafka.FirstOffset)
-	if err != nil {
-		return 0, err
-	}
-	return offs[partition], nil
 }
 
 // Fetch fills b with the next records, up to BatchRecords, waiting at most
@@ -447,45 +423,6 @@ func (s *RangeSource) Close() error {
 	for c := range s.chunks {
 		c.release()
 	}
-	s.transport.CloseIdleConnections()
+	s.fetcher.Close()
 	return nil
-}
-
-// listOffsets returns, for each partition, the offset for timestamp: a
-// time in milliseconds, kafka.FirstOffset or kafka.LastOffset. For a time,
-// a partition with no record at or after it answers -1.
-func listOffsets(ctx context.Context, client *kafka.Client, topic string, partitions []int, timestamp int64) (map[int]int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	reqs := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		reqs[i] = kafka.OffsetRequest{Partition: p, Timestamp: timestamp}
-	}
-	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	out := make(map[int]int64, len(partitions))
-	for _, p := range res.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		switch timestamp {
-		case kafka.FirstOffset:
-			out[p.Partition] = p.FirstOffset
-		case kafka.LastOffset:
-			out[p.Partition] = p.LastOffset
-		default:
-			out[p.Partition] = -1
-			for off := range p.Offsets {
-				out[p.Partition] = off
-			}
-		}
-	}
-	for _, p := range partitions {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("list offsets of %s: no answer for partition %d", topic, p)
-		}
-	}
-	return out, nil
 }

@@ -34,10 +34,10 @@ func historyTopic(t *testing.T, n int) (addr string, base time.Time) {
 	return b.Addr(), base
 }
 
-func TestOffsets(t *testing.T) {
+func TestFetcherOffsets(t *testing.T) {
 	addr, base := historyTopic(t, 100)
 	ctx := context.Background()
-	o := NewOffsets(Connection{Brokers: []string{addr}}, testkit.InputTopic)
+	o := NewFetcher(Connection{Brokers: []string{addr}}, testkit.InputTopic, 0, 0)
 	defer o.Close()
 	parts, err := o.Partitions(ctx)
 	if err != nil || !slices.Equal(parts, []int{0, 1}) {
@@ -89,7 +89,7 @@ func TestOffsets(t *testing.T) {
 		t.Errorf("ForTime after deleting = %v, %v; want 10 and 40", got, err)
 	}
 
-	none := NewOffsets(Connection{Brokers: []string{addr}}, "no-such-topic")
+	none := NewFetcher(Connection{Brokers: []string{addr}}, "no-such-topic", 0, 0)
 	defer none.Close()
 	if _, err := none.Partitions(ctx); !errors.Is(err, ErrNoTopic) {
 		t.Errorf("Partitions of a missing topic: err %v, want ErrNoTopic", err)

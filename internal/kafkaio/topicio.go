@@ -14,7 +14,7 @@ import (
 // in offset order within a partition. A compacted topic so reads as its
 // current state: a later record of a key replaces an earlier one.
 func ReadTopic(ctx context.Context, conn Connection, topic string, fn func(r *pipeline.Record) error) error {
-	o := NewOffsets(conn, topic)
+	o := NewFetcher(conn, topic, 0, 0)
 	defer o.Close()
 	parts, err := o.Partitions(ctx)
 	if err != nil {
