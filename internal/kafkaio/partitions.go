@@ -179,57 +179,30 @@ func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]in
 
 // read reads one partition from offset on, up to until unless following.
 func (r *partitionReader) read(ctx context.Context, partition int, offset, until int64) error {
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	reached := offset >= until
-	for {
-		if reached && !r.cfg.Follow {
-			return nil
-		}
-		msgs, next, _, err := r.fetcher.Fetch(ctx, partition, offset)
-		switch {
-		case err == nil:
-			backoff.Reset()
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, lerr := r.fetcher.Offset(ctx, partition, kafka.FirstOffset)
-			if lerr == nil {
-				if r.cfg.Logger != nil {
-					r.cfg.Logger.Warn("kafka read: offset removed by retention; going on at the first offset",
-						"topic", r.cfg.Topic, "partition", partition, "offset", offset, "first", first)
-				}
-				offset = first
-				continue
-			}
-			err = lerr
-			fallthrough
-		default:
+	err := r.fetcher.ReadPartition(ctx, PartitionRead{
+		Partition: partition, From: offset, Until: until, Follow: r.cfg.Follow,
+		Failed: func(what string, err error) {
 			if r.cfg.Logger != nil {
-				r.cfg.Logger.Warn("kafka read failed; retrying", "topic", r.cfg.Topic, "partition", partition, "err", err)
+				r.cfg.Logger.Warn("kafka read failed; retrying", "topic", r.cfg.Topic, "op", what, "err", err)
 			}
-			if err := backoff.Wait(ctx); err != nil {
-				return err
+		},
+		Skipped: func(from, to int64, cause error) {
+			if r.cfg.Logger != nil {
+				r.cfg.Logger.Warn("kafka read: skipping offsets the partition no longer holds",
+					"topic", r.cfg.Topic, "partition", partition, "from", from, "to", to, "cause", cause)
 			}
-			continue
-		}
-		if !r.cfg.Follow {
-			// A bounded read keeps only the records before until.
-			keep := msgs[:0]
-			for _, m := range msgs {
-				if m.Offset < until {
-					keep = append(keep, m)
-				}
-			}
-			msgs = keep
-		}
-		offset = max(offset, next)
-		if err := r.deliver(msgs, !reached && offset >= until); err != nil {
-			return err
-		}
-		reached = reached || offset >= until
+		},
+	}, func(msgs []Message, next, _ int64) error {
+		done := !reached && next >= until
+		reached = reached || done
+		return r.deliver(msgs, done)
+	})
+	if err == nil && !reached {
+		err = r.deliver(nil, true) // a bounded read of a partition that ends early
 	}
+	return err
 }
-
 // deliver hands msgs to fn and, when done says this partition has just
 // reached its end offset, counts it, calling CaughtUp after the last.
 func (r *partitionReader) deliver(msgs []Message, done bool) error {
@@ -262,4 +235,160 @@ func (r *partitionReader) caughtUpLocked() {
 			r.cfg.CaughtUp()
 		}
 	}
+}
+
+// PartitionRead says what Fetcher.ReadPartition reads of one partition.
+type PartitionRead struct {
+	Partition int
+	// From is the offset the read starts at; kafka.FirstOffset or
+	// kafka.LastOffset resolve when it starts.
+	From int64
+	// Until is the end offset (exclusive) of a bounded read: the read
+	// ends there, or earlier when the partition no longer holds records
+	// up to it (truncated, or recreated). A following read (Follow) goes
+	// on until ctx is done.
+	Until  int64
+	Follow bool
+	// Failed, if set, is called with each failed fetch or offset lookup,
+	// before it is retried; Recovered with each success after that.
+	Failed    func(what string, err error)
+	Recovered func()
+	// Skipped, if set, is called with the offsets [from, to) that the
+	// read passes over: records removed by retention before they were
+	// read, or, for a bounded read, offsets the partition does not hold.
+	Skipped func(from, to int64, cause error)
+}
+
+// errRetention is records removed by the topic's retention before they
+// were read.
+var errRetention = errors.New("records removed by retention before they were read")
+
+// cursor is where a read of one partition stands: the offset to fetch
+// next.
+type cursor struct {
+	f      *Fetcher
+	r      PartitionRead
+	offset int64
+}
+
+// reached reports whether a bounded read is over.
+func (c *cursor) reached() bool { return !c.r.Follow && c.offset >= 0 && c.offset >= c.r.Until }
+
+// step fetches the partition once from c.offset and moves c.offset past
+// what it fetched: it returns the records (nil: none), those of a bounded
+// read before Until, the offset the records' span starts at (offsets the
+// read skipped are not in it) and the high watermark. Offsets removed by
+// retention are skipped, as are, for a bounded read, those the partition
+// does not hold. An error is the fetch's or the lookup's: c.offset stays.
+func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what string, err error) {
+	p := c.r.Partition
+	if c.offset < 0 {
+		off, err := c.f.Offset(ctx, p, c.offset)
+		if err != nil {
+			return nil, c.offset, 0, fmt.Sprintf("list offsets of partition %d", p), err
+		}
+		c.offset = off
+		return nil, off, 0, "", nil
+	}
+	ch, next, hwm, _, err := c.f.fetchChunk(ctx, p, c.offset, fetchOptions{})
+	if errors.Is(err, kafka.OffsetOutOfRange) {
+		first, lerr := c.f.Offset(ctx, p, kafka.FirstOffset)
+		if lerr == nil && first > c.offset {
+			c.skip(first, errRetention)
+			return nil, c.offset, hwm, "", nil
+		}
+		if lerr != nil {
+			err = lerr
+		}
+	}
+	if err != nil {
+		return nil, c.offset, hwm, fmt.Sprintf("fetch partition %d", p), err
+	}
+	if c.r.Follow {
+		from, c.offset = c.offset, max(c.offset, next)
+		return ch, from, hwm, "", nil
+	}
+	if ch == nil && next == c.offset && hwm <= c.offset {
+		c.skip(c.r.Until, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, p, c.offset, hwm))
+		return nil, c.offset, hwm, "", nil
+	}
+	if ch != nil {
+		// Records past the range are another read's.
+		keep := len(ch.recs)
+		for keep > 0 && ch.recs[keep-1].offset >= c.r.Until {
+			keep--
+		}
+		for i := keep; i < len(ch.recs); i++ {
+			closeBytes(ch.recs[i].key)
+			closeBytes(ch.recs[i].value)
+		}
+		if ch.recs = ch.recs[:keep]; keep == 0 {
+			ch.release()
+			ch = nil
+		}
+	}
+	from, c.offset = c.offset, min(max(c.offset, next), c.r.Until)
+	return ch, from, hwm, "", nil
+}
+
+// skip moves the cursor on to offset to (at most Until for a bounded
+// read), passing over the offsets before it.
+func (c *cursor) skip(to int64, cause error) {
+	if !c.r.Follow {
+		to = min(to, c.r.Until)
+	}
+	if c.r.Skipped != nil && to > c.offset {
+		c.r.Skipped(c.offset, to, cause)
+	}
+	c.offset = max(c.offset, to)
+}
+
+// readPartition steps through a partition as r says, retrying failures
+// with backoff, and calls fn after each successful step, until a bounded
+// read is over (nil), ctx is done (its error) or fn fails (its error).
+func (f *Fetcher) readPartition(ctx context.Context, r PartitionRead, fn func(c *cursor, ch *chunk, from, hwm int64) error) error {
+	c := &cursor{f: f, r: r, offset: r.From}
+	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
+	for !c.reached() {
+		ch, from, hwm, what, err := c.step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if r.Failed != nil {
+				r.Failed(what, err)
+			}
+			if werr := backoff.Wait(ctx); werr != nil {
+				return werr
+			}
+			continue
+		}
+		backoff.Reset()
+		if r.Recovered != nil {
+			r.Recovered()
+		}
+		if err := fn(c, ch, from, hwm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadPartition reads one partition as r says, retrying failures with
+// backoff: after each fetch it calls fn with the fetch's records (none
+// when none came within the wait), the offset to read next and the
+// partition's high watermark. It returns nil once a bounded read is over,
+// ctx.Err() once ctx is done, or fn's error. ReadPartitions, the case
+// processor and the decisions forwarder read through it.
+func (f *Fetcher) ReadPartition(ctx context.Context, r PartitionRead, fn func(msgs []Message, next, hwm int64) error) error {
+	return f.readPartition(ctx, r, func(c *cursor, ch *chunk, _, hwm int64) error {
+		var msgs []Message
+		if ch != nil {
+			var broken int64
+			if msgs, broken = ch.messages(); broken >= 0 {
+				c.offset = broken // fetched again from there
+			}
+		}
+		return fn(msgs, c.offset, hwm)
+	})
 }

@@ -3,15 +3,12 @@ package kafkaio
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/retry"
 	"flagstream/pipeline"
@@ -159,104 +156,44 @@ func (s *RangeSource) start() {
 // fetchRange fetches r's records in chunks and queues them until r is
 // read or ctx is done.
 func (s *RangeSource) fetchRange(ctx context.Context, r PartitionRange) {
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	offset := r.Start
-	for offset < r.End && ctx.Err() == nil {
-		c, next, err := s.fetchChunk(ctx, r, offset)
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, errPastHighWatermark):
+	s.fetcher.readPartition(ctx, PartitionRead{
+		Partition: int(r.Partition), From: r.Start, Until: r.End,
+		Failed:    s.failures.failed,
+		Recovered: s.failures.recovered,
+		Skipped: func(from, to int64, cause error) {
+			s.skipped.Add(to - from)
+			s.remaining.Add(-(to - from))
+			if s.cfg.Logger == nil {
+				return
+			}
+			if errors.Is(cause, errRetention) {
+				s.cfg.Logger.Warn("kafka: records deleted before they were read (retention); skipping them",
+					"topic", s.cfg.Topic, "partition", r.Partition, "from", from, "to", to)
+				return
+			}
 			// The partition holds less than the range said (truncated,
 			// or recreated): what is not there cannot be read.
-			skip := r.End - offset
-			s.skipped.Add(skip)
-			s.remaining.Add(-skip)
-			if s.cfg.Logger != nil {
-				s.cfg.Logger.Warn("kafka: partition ends before the range to read; skipping the rest",
-					"topic", s.cfg.Topic, "partition", r.Partition, "from", offset, "to", r.End, "err", err)
-			}
-			return
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, lerr := s.fetcher.Offset(ctx, int(r.Partition), kafka.FirstOffset)
-			if lerr == nil && first > offset {
-				skip := min(first, r.End) - offset
-				s.skipped.Add(skip)
-				s.remaining.Add(-skip)
-				if s.cfg.Logger != nil {
-					s.cfg.Logger.Warn("kafka: records deleted before they were read (retention); skipping them",
-						"topic", s.cfg.Topic, "partition", r.Partition, "from", offset, "to", first)
-				}
-				offset = min(first, r.End)
-				continue
-			}
-			if lerr != nil {
-				err = lerr
-			}
-			s.failures.failed(fmt.Sprintf("fetch partition %d", r.Partition), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		default:
-			s.failures.failed(fmt.Sprintf("fetch partition %d", r.Partition), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		}
-		backoff.Reset()
-		s.failures.recovered()
-		next = min(next, r.End)
+			s.cfg.Logger.Warn("kafka: partition ends before the range to read; skipping the rest",
+				"topic", s.cfg.Topic, "partition", r.Partition, "from", from, "to", to, "err", cause)
+		},
+	}, func(cur *cursor, c *chunk, from, _ int64) error {
+		// Offsets between records (gaps: control records, compacted
+		// offsets) count as read with the record after them, or with
+		// the fetch when it had none.
+		read := cur.offset - from
 		if c == nil {
-			// Only gaps (control records, compacted offsets) before next.
-			s.remaining.Add(-(next - offset))
-			offset = next
-			continue
+			s.remaining.Add(-read)
+			return nil
 		}
-		// Offsets between records (gaps) count as read with the record
-		// after them; the chunk's last record ends the span.
-		gap := (next - offset) - int64(len(c.recs))
-		s.remaining.Add(-gap)
-		offset = next
+		s.remaining.Add(-(read - int64(len(c.recs))))
 		select {
 		case s.chunks <- c:
+			return nil
 		case <-ctx.Done():
 			c.release()
-			return
+			return ctx.Err()
 		}
-	}
-}
-
-// fetchChunk fetches r's records from offset on, without those at or after
-// r.End; it returns the offset to fetch next.
-func (s *RangeSource) fetchChunk(ctx context.Context, r PartitionRange, offset int64) (*chunk, int64, error) {
-	c, next, hwm, _, err := s.fetcher.fetchChunk(ctx, int(r.Partition), offset, fetchOptions{})
-	if c != nil {
-		// Records past the range are the next job's, or the live
-		// pipeline's.
-		keep := len(c.recs)
-		for keep > 0 && c.recs[keep-1].offset >= r.End {
-			keep--
-		}
-		for i := keep; i < len(c.recs); i++ {
-			closeBytes(c.recs[i].key)
-			closeBytes(c.recs[i].value)
-		}
-		c.recs = c.recs[:keep]
-		if keep == 0 {
-			c = nil
-		}
-		return c, next, nil // a broken tail is fetched again from next
-	}
-	if err != nil {
-		return nil, offset, err
-	}
-	if next == offset && hwm <= offset {
-		return nil, offset, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, r.Partition, offset, hwm)
-	}
-	return nil, next, nil
+	})
 }
 
 // Fetch fills b with the next records, up to BatchRecords, waiting at most
