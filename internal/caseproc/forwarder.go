@@ -12,7 +12,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/retry"
 	"flagstream/pipeline/cases"
 )
 
@@ -113,52 +112,27 @@ func (f *Forwarder) runPartition(genCtx context.Context, gen *kafka.Generation, 
 	defer cancel()
 	wctx, cancelWrites := drainContext(ctx, f.base, f.cfg.DrainTimeout)
 	defer cancelWrites()
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	for offset < 0 {
-		off, err := f.fetcher.Offset(ctx, id, offset)
-		if err == nil {
-			offset = off
-			break
-		}
-		f.failed(fmt.Sprintf("list offsets of partition %d", id), err)
-		if backoff.Wait(ctx) != nil {
-			return
-		}
-	}
 	var out []kafka.Message
-	for ctx.Err() == nil {
-		msgs, next, _, err := f.fetcher.Fetch(ctx, id, offset)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, kafka.OffsetOutOfRange) {
-				if first, ferr := f.fetcher.Offset(ctx, id, kafka.FirstOffset); ferr == nil && first > offset {
-					f.cfg.Logger.Error("decisions forwarder: decisions removed by the topic's retention before they were read",
-						"topic", f.cfg.DecisionsTopic, "partition", id, "from", offset, "to", first)
-					offset = first
-					continue
-				}
-			}
-			f.failed(fmt.Sprintf("fetch partition %d", id), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
+	f.fetcher.ReadPartition(ctx, kafkaio.PartitionRead{
+		Partition: id, From: offset, Follow: true, Failed: f.failed,
+		Skipped: func(from, to int64, _ error) {
+			f.cfg.Logger.Error("decisions forwarder: decisions removed by the topic's retention before they were read",
+				"topic", f.cfg.DecisionsTopic, "partition", id, "from", from, "to", to)
+		},
+	}, func(msgs []kafkaio.Message, next, _ int64) error {
+		if len(msgs) == 0 {
+			return nil
 		}
-		backoff.Reset()
-		if len(msgs) > 0 {
-			out = f.forward(msgs, out[:0])
-			if err := f.producer.Write(wctx, out...); err != nil {
-				return // not committed: read again by the next owner
-			}
-			offsets := map[string]map[int]int64{f.cfg.DecisionsTopic: {id: next}}
-			if err := gen.CommitOffsets(offsets); err != nil {
-				f.failed(fmt.Sprintf("commit partition %d", id), err)
-			}
+		out = f.forward(msgs, out[:0])
+		if err := f.producer.Write(wctx, out...); err != nil {
+			return err // not committed: read again by the next owner
 		}
-		offset = next
-	}
+		offsets := map[string]map[int]int64{f.cfg.DecisionsTopic: {id: next}}
+		if err := gen.CommitOffsets(offsets); err != nil {
+			f.failed(fmt.Sprintf("commit partition %d", id), err)
+		}
+		return nil
+	})
 }
 
 // forward appends to out the records that msgs make: each case decision

@@ -203,6 +203,7 @@ func (r *partitionReader) read(ctx context.Context, partition int, offset, until
 	}
 	return err
 }
+
 // deliver hands msgs to fn and, when done says this partition has just
 // reached its end offset, counts it, calling CaughtUp after the last.
 func (r *partitionReader) deliver(msgs []Message, done bool) error {
