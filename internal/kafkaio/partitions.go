@@ -65,8 +65,8 @@ type ReadConfig struct {
 // returns ctx.Err() once ctx is done. An error of fn stops the read and is
 // returned.
 //
-// A topic that does not exist is an error wrapping
-// kafka.UnknownTopicOrPartition. Other broker errors are retried with
+// A topic that does not exist is an ErrNoTopic error (it wraps
+// kafka.UnknownTopicOrPartition too). Other broker errors are retried with
 // backoff until ctx is done. Control records (of transactions) are
 // skipped; an offset that retention has removed restarts the partition
 // at its first offset, with a warning.
@@ -79,7 +79,7 @@ func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn fun
 	}
 	f := NewFetcher(conn, cfg.Topic, cfg.MaxWait, cfg.MaxBytes)
 	defer f.Close()
-	r := &partitionReader{cfg: cfg, client: f.client, fetcher: f, fn: fn}
+	r := &partitionReader{cfg: cfg, fetcher: f, fn: fn}
 	from, until, err := r.bounds(ctx)
 	if err != nil {
 		return err
@@ -105,7 +105,6 @@ func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn fun
 
 type partitionReader struct {
 	cfg     ReadConfig
-	client  *kafka.Client
 	fetcher *Fetcher
 
 	mu        sync.Mutex // serializes fn and guards what follows
@@ -119,8 +118,8 @@ type partitionReader struct {
 func (r *partitionReader) bounds(ctx context.Context) (from, until map[int]int64, err error) {
 	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
-		from, until, err = r.tryBounds(ctx)
-		if err == nil || errors.Is(err, kafka.UnknownTopicOrPartition) {
+		from, until, err = r.fetcher.bounds(ctx, r.cfg.Partitions, r.cfg.From, r.cfg.Until)
+		if err == nil || errors.Is(err, ErrNoTopic) {
 			return from, until, err
 		}
 		if r.cfg.Logger != nil {
@@ -132,49 +131,45 @@ func (r *partitionReader) bounds(ctx context.Context) (from, until map[int]int64
 	}
 }
 
-func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]int64, err error) {
-	parts := r.cfg.Partitions
-	if parts == nil {
-		n, err := partitionCounts(ctx, r.client, []string{r.cfg.Topic})
-		if err != nil {
+// bounds returns the offsets a read of partitions (nil: every partition
+// of the topic; an ErrNoTopic error when it does not exist) starts and
+// ends at: from, where given, clamped to what the partition holds
+// (kafka.FirstOffset and kafka.LastOffset for its ends), else its first
+// offset; until, where given, else its end offset.
+func (f *Fetcher) bounds(ctx context.Context, partitions []int, from, until map[int]int64) (start, end map[int]int64, err error) {
+	if partitions == nil {
+		if partitions, err = f.Partitions(ctx); err != nil {
 			return nil, nil, err
 		}
-		count, ok := n[r.cfg.Topic]
-		if !ok {
-			return nil, nil, fmt.Errorf("read topic %s: %w", r.cfg.Topic, kafka.UnknownTopicOrPartition)
-		}
-		for p := range count {
-			parts = append(parts, p)
-		}
 	}
-	first, err := listOffsets(ctx, r.client, r.cfg.Topic, parts, kafka.FirstOffset)
+	first, err := f.First(ctx, partitions)
 	if err != nil {
 		return nil, nil, err
 	}
-	last, err := listOffsets(ctx, r.client, r.cfg.Topic, parts, kafka.LastOffset)
+	last, err := f.End(ctx, partitions)
 	if err != nil {
 		return nil, nil, err
 	}
-	from, until = map[int]int64{}, map[int]int64{}
-	for _, p := range parts {
-		f, ok := r.cfg.From[p]
+	start, end = map[int]int64{}, map[int]int64{}
+	for _, p := range partitions {
+		s, ok := from[p]
 		switch {
-		case !ok || f == kafka.FirstOffset:
-			f = first[p]
-		case f == kafka.LastOffset:
-			f = last[p]
-		case f < first[p]:
-			f = first[p] // removed by retention
-		case f > last[p]:
-			f = last[p]
+		case !ok || s == kafka.FirstOffset:
+			s = first[p]
+		case s == kafka.LastOffset:
+			s = last[p]
+		case s < first[p]:
+			s = first[p] // removed by retention
+		case s > last[p]:
+			s = last[p]
 		}
-		u, ok := r.cfg.Until[p]
+		e, ok := until[p]
 		if !ok {
-			u = last[p]
+			e = last[p]
 		}
-		from[p], until[p] = f, u
+		start[p], end[p] = s, e
 	}
-	return from, until, nil
+	return start, end, nil
 }
 
 // read reads one partition from offset on, up to until unless following.

@@ -12,7 +12,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/kafkaio"
-	"flagstream/pipeline"
 )
 
 // KafkaStore keeps progress records in the compacted progress topic
@@ -63,48 +62,54 @@ func (s *KafkaStore) Jobs(ctx context.Context) ([]JobRecord, map[string]map[int3
 func (s *KafkaStore) read(ctx context.Context, job string) ([]JobRecord, map[string]map[int32]Progress, error) {
 	jobs := map[string]JobRecord{}
 	progress := map[string]map[int32]Progress{}
-	err := kafkaio.ReadTopic(ctx, s.conn, s.topic, func(r *pipeline.Record) error {
+	add := func(r *kafkaio.Message) {
 		id, part, ok := bytes.Cut(r.Key, []byte("/"))
 		if !ok || (job != "" && string(id) != job) {
-			return nil
+			return
 		}
-		broken := func(err error) error {
+		broken := func(err error) {
 			if s.log != nil {
 				s.log.Warn("retro: ignoring a broken record of the progress topic", "topic", s.topic, "partition", r.Partition,
 					"offset", r.Offset, "key", string(r.Key), "err", err)
 			}
-			return nil
 		}
 		if string(part) == "job" {
 			if len(r.Value) == 0 {
 				delete(jobs, string(id))
-				return nil
+				return
 			}
 			jr, err := ParseJobRecord(r.Value)
 			if err != nil || jr.Job != string(id) {
-				return broken(err)
+				broken(err)
+				return
 			}
 			jobs[jr.Job] = jr
-			return nil
+			return
 		}
 		n, err := strconv.ParseInt(string(part), 10, 32)
 		if err != nil {
-			return nil
+			return
 		}
 		byPart := progress[string(id)]
 		if len(r.Value) == 0 { // a tombstone
 			delete(byPart, int32(n))
-			return nil
+			return
 		}
 		p, err := ParseProgress(r.Value)
 		if err != nil || p.Job != string(id) || p.Partition != int32(n) {
-			return broken(err)
+			broken(err)
+			return
 		}
 		if byPart == nil {
 			byPart = map[int32]Progress{}
 			progress[p.Job] = byPart
 		}
 		byPart[p.Partition] = p
+	}
+	err := kafkaio.ReadPartitions(ctx, s.conn, kafkaio.ReadConfig{Topic: s.topic, Logger: s.log}, func(msgs []kafkaio.Message) error {
+		for i := range msgs {
+			add(&msgs[i])
+		}
 		return nil
 	})
 	if errors.Is(err, kafkaio.ErrNoTopic) {

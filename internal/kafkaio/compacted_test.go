@@ -11,7 +11,6 @@ import (
 
 	"flagstream/internal/dev/devbroker"
 	"flagstream/internal/testkit"
-	"flagstream/pipeline"
 )
 
 func TestCompactedTopicKeyedRecords(t *testing.T) {
@@ -47,16 +46,18 @@ func TestCompactedTopicKeyedRecords(t *testing.T) {
 	// A later record of a key replaces an earlier one: each key's last
 	// value is read last, and every key stays on one partition.
 	last := map[string]string{}
-	partOf := map[string]int32{}
+	partOf := map[string]int{}
 	n := 0
-	err = ReadTopic(ctx, conn, topic, func(r *pipeline.Record) error {
-		n++
-		k := string(r.Key)
-		if p, ok := partOf[k]; ok && p != r.Partition {
-			return fmt.Errorf("key %s on partitions %d and %d", k, p, r.Partition)
+	err = ReadPartitions(ctx, conn, ReadConfig{Topic: topic}, func(msgs []Message) error {
+		for _, r := range msgs {
+			n++
+			k := string(r.Key)
+			if p, ok := partOf[k]; ok && p != r.Partition {
+				return fmt.Errorf("key %s on partitions %d and %d", k, p, r.Partition)
+			}
+			partOf[k] = r.Partition
+			last[k] = string(r.Value)
 		}
-		partOf[k] = r.Partition
-		last[k] = string(r.Value)
 		return nil
 	})
 	if err != nil {
@@ -65,7 +66,7 @@ func TestCompactedTopicKeyedRecords(t *testing.T) {
 	if n != 50 || len(last) != 10 || last["k3"] != "v43" {
 		t.Errorf("read %d records, %d keys, k3 = %q; want 50, 10, v43", n, len(last), last["k3"])
 	}
-	if err := ReadTopic(ctx, conn, "no-such-topic", func(*pipeline.Record) error { return nil }); err == nil {
-		t.Error("ReadTopic of a missing topic: no error")
+	if err := ReadPartitions(ctx, conn, ReadConfig{Topic: "no-such-topic"}, func([]Message) error { return nil }); !errors.Is(err, ErrNoTopic) {
+		t.Errorf("ReadPartitions of a missing topic: %v, want ErrNoTopic", err)
 	}
 }
