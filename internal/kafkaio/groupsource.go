@@ -154,19 +154,12 @@ type partitionOffset struct {
 // NewGroupSource returns a consumer and starts joining the group.
 func NewGroupSource(conn Connection, cfg SourceConfig) (*GroupSource, error) {
 	s := newGroupSource(conn, cfg)
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID:                cfg.Group,
-		Brokers:           conn.Brokers,
-		Dialer:            conn.dialer(),
-		Topics:            []string{cfg.Topic},
-		HeartbeatInterval: cfg.HeartbeatInterval,
-		SessionTimeout:    cfg.SessionTimeout,
-		RebalanceTimeout:  cfg.RebalanceTimeout,
-		JoinGroupBackoff:  cfg.HeartbeatInterval,
-		StartOffset:       s.start,
+	cg, err := NewConsumerGroup(conn, GroupConfig{
+		ID: cfg.Group, Topic: cfg.Topic, StartOffset: s.start,
+		HeartbeatInterval: cfg.HeartbeatInterval, SessionTimeout: cfg.SessionTimeout, RebalanceTimeout: cfg.RebalanceTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kafka consumer: %w", err)
+		return nil, err
 	}
 	s.cg = cg
 	ctx, stop := context.WithCancel(context.Background())
@@ -477,15 +470,7 @@ fill:
 			s.cur = nil
 		}
 	}
-	for i, sp := range s.spans {
-		r := &b.Records[len(b.Records)-len(s.spans)+i]
-		if sp.k1 > sp.k0 {
-			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
-		}
-		if sp.v1 > sp.v0 {
-			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
-		}
-	}
+	setSpans(b, s.spans)
 	s.mu.Lock()
 	s.batchGen[b] = g
 	s.mu.Unlock()
@@ -510,7 +495,20 @@ func (s *GroupSource) drop(c *chunk) {
 // take moves records from c into b until b is full or c is empty.
 func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
 	first := c.next
-	for c.next < len(c.recs) && len(b.Records) < s.cfg.BatchRecords {
+	s.spans = takeRecords(b, c, s.cfg.Topic, s.cfg.MaxMessageBytes, s.cfg.BatchRecords, s.spans)
+	if taken := c.next - first; taken > 0 {
+		s.cfg.Metrics.queued(-taken)
+		s.cfg.Metrics.observeLag(c.partition, c.hwm, c.recs[c.next-1].offset)
+	}
+}
+
+// takeRecords moves records from c into b until b holds limit records or
+// c is empty, copying their keys and values into b.Data and appending to
+// spans where they lie; setSpans points the records at them once the
+// batch is full (b.Data may move as it grows). A record whose value is
+// larger than maxMessageBytes (when positive) is marked oversize.
+func takeRecords(b *pipeline.Batch, c *chunk, topic string, maxMessageBytes, limit int, spans []span) []span {
+	for c.next < len(c.recs) && len(b.Records) < limit {
 		r := &c.recs[c.next]
 		c.next++
 		var sp span
@@ -519,23 +517,34 @@ func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
 		sp.k1, sp.v0 = len(b.Data), len(b.Data)
 		b.Data = appendBytes(b.Data, r.value)
 		sp.v1 = len(b.Data)
-		rec := pipeline.Record{Topic: s.cfg.Topic, Partition: c.partition, Offset: r.offset, Time: r.time}
+		rec := pipeline.Record{Topic: topic, Partition: c.partition, Offset: r.offset, Time: r.time}
 		if len(r.headers) > 0 {
 			rec.Headers = make([]pipeline.Header, len(r.headers))
 			for i, h := range r.headers {
 				rec.Headers[i] = pipeline.Header{Key: h.Key, Value: h.Value}
 			}
 		}
-		if n := sp.v1 - sp.v0; s.cfg.MaxMessageBytes > 0 && n > s.cfg.MaxMessageBytes {
+		if n := sp.v1 - sp.v0; maxMessageBytes > 0 && n > maxMessageBytes {
 			rec.Oversize = int64(n)
 		}
 		b.Records = append(b.Records, rec)
-		s.spans = append(s.spans, sp)
+		spans = append(spans, sp)
 		*r = chunkRecord{offset: r.offset}
 	}
-	if taken := c.next - first; taken > 0 {
-		s.cfg.Metrics.queued(-taken)
-		s.cfg.Metrics.observeLag(c.partition, c.hwm, c.recs[c.next-1].offset)
+	return spans
+}
+
+// setSpans points the last len(spans) records of b at their keys and
+// values in b.Data.
+func setSpans(b *pipeline.Batch, spans []span) {
+	for i, sp := range spans {
+		r := &b.Records[len(b.Records)-len(spans)+i]
+		if sp.k1 > sp.k0 {
+			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
+		}
+		if sp.v1 > sp.v0 {
+			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
+		}
 	}
 }
 

@@ -245,21 +245,13 @@ fill:
 			}
 			s.cur = c
 		}
-		s.take(b, limit)
+		s.spans = takeRecords(b, s.cur, s.cfg.Topic, s.cfg.MaxMessageBytes, limit, s.spans)
 		if s.cur.next == len(s.cur.recs) {
 			s.cur.release()
 			s.cur = nil
 		}
 	}
-	for i, sp := range s.spans {
-		r := &b.Records[len(b.Records)-len(s.spans)+i]
-		if sp.k1 > sp.k0 {
-			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
-		}
-		if sp.v1 > sp.v0 {
-			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
-		}
-	}
+	setSpans(b, s.spans)
 	n := int64(len(s.spans))
 	s.handed += n
 	s.read.Add(n)
@@ -292,35 +284,6 @@ func (s *RangeSource) pace(ctx context.Context, n int) error {
 		s.paced = s.paced.Add(behind - time.Duration(float64(n)/s.cfg.Rate*float64(time.Second)))
 	}
 	return nil
-}
-
-// take moves records from the current chunk into b until b holds limit
-// records or the chunk is empty.
-func (s *RangeSource) take(b *pipeline.Batch, limit int) {
-	c := s.cur
-	for c.next < len(c.recs) && len(b.Records) < limit {
-		r := &c.recs[c.next]
-		c.next++
-		var sp span
-		sp.k0 = len(b.Data)
-		b.Data = appendBytes(b.Data, r.key)
-		sp.k1, sp.v0 = len(b.Data), len(b.Data)
-		b.Data = appendBytes(b.Data, r.value)
-		sp.v1 = len(b.Data)
-		rec := pipeline.Record{Topic: s.cfg.Topic, Partition: c.partition, Offset: r.offset, Time: r.time}
-		if len(r.headers) > 0 {
-			rec.Headers = make([]pipeline.Header, len(r.headers))
-			for i, h := range r.headers {
-				rec.Headers[i] = pipeline.Header{Key: h.Key, Value: h.Value}
-			}
-		}
-		if n := sp.v1 - sp.v0; s.cfg.MaxMessageBytes > 0 && n > s.cfg.MaxMessageBytes {
-			rec.Oversize = int64(n)
-		}
-		b.Records = append(b.Records, rec)
-		s.spans = append(s.spans, sp)
-		*r = chunkRecord{offset: r.offset}
-	}
 }
 
 // Commit calls Committed with the offset after each partition's last
