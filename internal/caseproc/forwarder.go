@@ -113,13 +113,8 @@ func (f *Forwarder) runPartition(genCtx context.Context, gen *kafka.Generation, 
 	wctx, cancelWrites := drainContext(ctx, f.base, f.cfg.DrainTimeout)
 	defer cancelWrites()
 	var out []kafka.Message
-	f.fetcher.ReadPartition(ctx, kafkaio.PartitionRead{
-		Partition: id, From: offset, Follow: true, Failed: f.failed,
-		Skipped: func(from, to int64, _ error) {
-			f.cfg.Logger.Error("decisions forwarder: decisions removed by the topic's retention before they were read",
-				"topic", f.cfg.DecisionsTopic, "partition", id, "from", from, "to", to)
-		},
-	}, func(msgs []kafkaio.Message, next, _ int64) error {
+	lost := "decisions forwarder: decisions removed by the topic's retention before they were read"
+	follow(ctx, f.fetcher, id, offset, f.failed, f.cfg.Logger, lost, func(msgs []kafkaio.Message, next, _ int64) error {
 		if len(msgs) == 0 {
 			return nil
 		}

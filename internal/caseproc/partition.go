@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -74,13 +75,8 @@ func (p *Processor) runPartition(genCtx context.Context, gen *kafka.Generation, 
 	part.committed, part.done = offset, offset
 	defer part.commit() // the last commit, in the generation's last moments
 	part.nextTick = p.cfg.Now().Add(p.cfg.TickInterval)
-	p.fetcher.ReadPartition(ctx, kafkaio.PartitionRead{
-		Partition: id, From: offset, Follow: true, Failed: p.failed,
-		Skipped: func(from, to int64, _ error) {
-			p.cfg.Logger.Error("case processor: evidence removed by the topic's retention before it was applied; going on after it",
-				"topic", p.cfg.EvidenceTopic, "partition", id, "from", from, "to", to)
-		},
-	}, func(msgs []kafkaio.Message, next, hwm int64) error {
+	lost := "case processor: evidence removed by the topic's retention before it was applied; going on after it"
+	follow(ctx, p.fetcher, id, offset, p.failed, p.cfg.Logger, lost, func(msgs []kafkaio.Message, next, hwm int64) error {
 		if len(msgs) > 0 {
 			if err := part.apply(wctx, msgs); err != nil {
 				return err // abandoned: not committed, applied again by the next owner
@@ -102,6 +98,20 @@ func (p *Processor) runPartition(genCtx context.Context, gen *kafka.Generation, 
 		}
 		return nil
 	})
+}
+
+// follow reads partition id of the fetcher's topic from offset on, as the
+// processor and the forwarder do: fn after each fetch, failures counted
+// and retried, records removed by retention before they were read logged
+// (lost says what they were) and skipped, until ctx ends or fn fails.
+func follow(ctx context.Context, f *kafkaio.Fetcher, id int, offset int64, failed func(string, error), log *slog.Logger, lost string,
+	fn func(msgs []kafkaio.Message, next, hwm int64) error) {
+	f.ReadPartition(ctx, kafkaio.PartitionRead{
+		Partition: id, From: offset, Follow: true, Failed: failed,
+		Skipped: func(from, to int64, _ error) {
+			log.Error(lost, "topic", f.Topic(), "partition", id, "from", from, "to", to)
+		},
+	}, fn)
 }
 
 // restore reads the partition's states from the state topic, from its

@@ -46,6 +46,9 @@ func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes i
 	return &Fetcher{client: conn.client(t), transport: t, topic: topic, maxWait: maxWait, maxBytes: maxBytes}
 }
 
+// Topic returns the topic the fetcher reads.
+func (f *Fetcher) Topic() string { return f.topic }
+
 // Close closes the fetcher's idle connections.
 func (f *Fetcher) Close() { f.transport.CloseIdleConnections() }
 
