@@ -3,7 +3,6 @@ package caseproc
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -83,21 +82,13 @@ func StartForwarder(cfg ForwarderConfig) (*Forwarder, error) {
 
 func (f *Forwarder) run(ctx context.Context) {
 	defer close(f.done)
-	for {
-		gen, err := f.cg.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
-				return
-			}
-			f.failed("join group", err)
-			continue
-		}
+	kafkaio.TakeGenerations(ctx, f.cg, f.failed, func(gen *kafka.Generation) {
 		for _, a := range gen.Assignments[f.cfg.DecisionsTopic] {
 			gen.Start(func(ctx context.Context) { f.runPartition(ctx, gen, a.ID, a.Offset) })
 		}
 		f.cfg.Logger.Info("decisions forwarder joined group", "group", f.cfg.Group, "generation", gen.ID,
 			"partitions", len(gen.Assignments[f.cfg.DecisionsTopic]))
-	}
+	})
 }
 
 func (f *Forwarder) failed(what string, err error) {

@@ -191,17 +191,7 @@ func (p *Processor) Ready() error {
 // run takes the group's generations until the group is closed.
 func (p *Processor) run(ctx context.Context) {
 	defer close(p.done)
-	for {
-		gen, err := p.cg.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
-				return
-			}
-			p.failed("join group", err)
-			continue
-		}
-		p.startGeneration(gen)
-	}
+	kafkaio.TakeGenerations(ctx, p.cg, p.failed, p.startGeneration)
 }
 
 func (p *Processor) startGeneration(gen *kafka.Generation) {

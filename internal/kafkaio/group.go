@@ -1,6 +1,8 @@
 package kafkaio
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,4 +41,22 @@ func NewConsumerGroup(conn Connection, cfg GroupConfig) (*kafka.ConsumerGroup, e
 		return nil, fmt.Errorf("kafka consumer group %s: %w", cfg.ID, err)
 	}
 	return cg, nil
+}
+
+// TakeGenerations takes cg's generations until ctx is done or cg is
+// closed, handing each to start as it begins; failed is called with each
+// failure to join (the group retries). GroupSource, the case processor and
+// the decisions forwarder run on it.
+func TakeGenerations(ctx context.Context, cg *kafka.ConsumerGroup, failed func(what string, err error), start func(*kafka.Generation)) {
+	for {
+		gen, err := cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				return
+			}
+			failed("join group", err)
+			continue
+		}
+		start(gen)
+	}
 }

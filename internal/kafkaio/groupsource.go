@@ -207,17 +207,7 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 // closed, and starts each one's fetchers and committer.
 func (s *GroupSource) run(ctx context.Context) {
 	defer close(s.done)
-	for {
-		gen, err := s.cg.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
-				return
-			}
-			s.failed("join group", err)
-			continue
-		}
-		s.startGeneration(gen)
-	}
+	TakeGenerations(ctx, s.cg, s.failed, s.startGeneration)
 }
 
 func (s *GroupSource) startGeneration(gen *kafka.Generation) {
