@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"time"
 
@@ -186,45 +185,6 @@ func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o
 		return nil, offset, res.HighWatermark, 0, err
 	}
 	return nil, next, res.HighWatermark, 0, nil
-}
-
-// messages copies the chunk's records out as Messages and releases it. A
-// key or value that does not read ends them: broken is its offset, -1
-// when every record read.
-func (c *chunk) messages() (msgs []Message, broken int64) {
-	defer c.release()
-	msgs = make([]Message, 0, len(c.recs)-c.next)
-	for ; c.next < len(c.recs); c.next++ {
-		r := &c.recs[c.next]
-		key, kerr := readBytes(r.key)
-		value, verr := readBytes(r.value)
-		off := r.offset
-		m := Message{Partition: int(c.partition), Offset: off, Time: r.time, Key: key, Value: value}
-		if len(r.headers) > 0 {
-			m.Headers = make([]kafka.Header, len(r.headers))
-			for i, h := range r.headers {
-				m.Headers[i] = kafka.Header{Key: h.Key, Value: slices.Clone(h.Value)}
-			}
-		}
-		*r = chunkRecord{}
-		if kerr != nil || verr != nil {
-			c.next++
-			return msgs, off
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, -1
-}
-
-// readBytes copies b and closes it; nil for a null.
-func readBytes(b kafka.Bytes) ([]byte, error) {
-	if b == nil {
-		return nil, nil
-	}
-	defer b.Close()
-	out := make([]byte, b.Len())
-	_, err := io.ReadFull(b, out)
-	return out, err
 }
 
 // listOffsets returns, for each partition, the offset for timestamp: a
