@@ -100,7 +100,7 @@ type ReadConfig struct {
 // ReadPartitions reads the given partitions of a topic from the given
 // offsets, each fetch's records of a partition in offset order, and hands
 // them to fn, one call at a time: the state restore of the case processor,
-// the bindings follower, the report's and the retro-hunt's readers. A
+// the bindings follower, the retro progress store. A
 // bounded read (Follow false) returns nil once every partition has reached
 // its end offset; a following read keeps going until ctx is done. Either
 // returns ctx.Err() once ctx is done. An error of fn stops the read and is
@@ -109,8 +109,9 @@ type ReadConfig struct {
 // A topic that does not exist is an ErrNoTopic error (it wraps
 // kafka.UnknownTopicOrPartition too). Other broker errors are retried with
 // backoff until ctx is done. Control records (of transactions) are
-// skipped; an offset that retention has removed restarts the partition
-// at its first offset, with a warning.
+// skipped; offsets that retention has removed are skipped, with a
+// warning, and so are, in a bounded read, those up to the end offset that
+// a partition no longer holds (truncated).
 func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn func([]Message) error) error {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 500 * time.Millisecond
@@ -216,7 +217,7 @@ func (f *Fetcher) bounds(ctx context.Context, partitions []int, from, until map[
 // read reads one partition from offset on, up to until unless following.
 func (r *partitionReader) read(ctx context.Context, partition int, offset, until int64) error {
 	reached := offset >= until
-	err := r.fetcher.ReadPartition(ctx, PartitionRead{
+	return r.fetcher.ReadPartition(ctx, PartitionRead{
 		Partition: partition, From: offset, Until: until, Follow: r.cfg.Follow,
 		Failed: func(what string, err error) {
 			if r.cfg.Logger != nil {
@@ -234,10 +235,6 @@ func (r *partitionReader) read(ctx context.Context, partition int, offset, until
 		reached = reached || done
 		return r.deliver(msgs, done)
 	})
-	if err == nil && !reached {
-		err = r.deliver(nil, true) // a bounded read of a partition that ends early
-	}
-	return err
 }
 
 // deliver hands msgs to fn and, when done says this partition has just
