@@ -142,14 +142,16 @@ func (f *Fetcher) Fetch(ctx context.Context, partition int, offset int64) (msgs 
 	return msgs, next, hwm, nil
 }
 
-// fetchOptions are a fetch's own bounds (zero: the fetcher's) and where
-// its chunk goes: the generation it belongs to and the pool of its
-// records' slices.
+// fetchOptions are a fetch's own bounds (zero: the fetcher's), where its
+// chunk goes (the generation it belongs to and the pool of its records'
+// slices) and, if set, what is told of each fetch that answers: its
+// records and their keys' and values' size (GroupSource's metrics).
 type fetchOptions struct {
 	maxWait  time.Duration
 	maxBytes int
 	gen      *generation
 	pool     *sync.Pool
+	fetched  func(records int, size int64)
 }
 
 // fetchChunk fetches the records of a partition from offset on. It
@@ -179,10 +181,16 @@ func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o
 	}
 	c, next, size, err = newChunk(o.gen, partition, offset, res.HighWatermark, res.Records, o.pool)
 	if c != nil {
+		if o.fetched != nil {
+			o.fetched(len(c.recs), size)
+		}
 		return c, next, res.HighWatermark, size, nil // a broken tail is fetched again from next
 	}
 	if err != nil {
 		return nil, offset, res.HighWatermark, 0, err
+	}
+	if o.fetched != nil {
+		o.fetched(0, 0)
 	}
 	return nil, next, res.HighWatermark, 0, nil
 }

@@ -239,60 +239,37 @@ func (s *GroupSource) startGeneration(gen *kafka.Generation) {
 
 // fetchPartition fetches the partition from offset on and queues the
 // chunks for Fetch until the generation ends (ctx is done). It returns
-// only then: a Start function that returns ends the generation.
+// only then: a Start function that returns ends the generation. An offset
+// out of range starts over at the group's start (earliest or latest).
 func (s *GroupSource) fetchPartition(genCtx context.Context, g *generation, partition int, offset int64) {
-	// A cancelCtx of its own, so that the per-request timeouts below do
-	// not each watch the generation's context from a goroutine.
+	// A cancelCtx of its own, so that the per-request timeouts do not
+	// each watch the generation's context from a goroutine.
 	ctx, cancel := context.WithCancel(genCtx)
 	defer cancel()
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	for ctx.Err() == nil {
-		var c *chunk
-		var next int64
-		var err error
-		if offset < 0 {
-			var first int64
-			if first, err = s.fetcher.Offset(ctx, partition, offset); err == nil {
-				offset = first
-			}
-		}
-		if err == nil {
-			c, next, err = s.fetchChunk(ctx, g, partition, offset)
-		}
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, kafka.OffsetOutOfRange):
+	s.fetcher.readPartition(ctx, PartitionRead{
+		Partition: partition, From: offset, Follow: true, Reset: s.start,
+		Failed: s.failed, Recovered: s.recovered,
+		Skipped: func(from, _ int64, _ error) {
 			if s.cfg.Logger != nil {
 				s.cfg.Logger.Warn("kafka consumer: offset out of range; resetting", "topic", s.cfg.Topic,
-					"partition", partition, "offset", offset, "to", startName(s.start))
+					"partition", partition, "offset", from, "to", startName(s.start))
 			}
-			offset = s.start
-			continue
-		default:
-			s.failed(fmt.Sprintf("fetch partition %d", partition), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		}
-		backoff.Reset()
-		s.recovered()
-		offset = next
+		},
+	}, fetchOptions{gen: g, pool: &s.recsPool, fetched: s.cfg.Metrics.fetched}, func(_ *cursor, c *chunk, _, _ int64) error {
 		if c == nil {
-			continue // nothing new within MaxWait, or only control records
+			return nil // nothing new within MaxWait, or only control records
 		}
 		n := len(c.recs)
 		s.cfg.Metrics.queued(n)
 		select {
 		case s.chunks <- c:
+			return nil
 		case <-ctx.Done():
 			s.cfg.Metrics.queued(-n)
 			c.release()
-			return
+			return ctx.Err()
 		}
-	}
+	})
 }
 
 func startName(start int64) string {
@@ -308,22 +285,6 @@ func startName(start int64) string {
 // live at a time, so kafka-go's pooled response pages are reused; with
 // 8 MiB chunks the consumer used about twice the CPU per record.
 const maxChunkBytes = 1 << 20
-
-// fetchChunk fetches the records of a partition from offset on. It
-// returns a nil chunk when there were none within MaxWait, and the offset
-// to fetch next.
-func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition int, offset int64) (*chunk, int64, error) {
-	c, next, _, size, err := s.fetcher.fetchChunk(ctx, partition, offset, fetchOptions{gen: g, pool: &s.recsPool})
-	if c != nil {
-		s.cfg.Metrics.fetched(len(c.recs), size)
-		return c, next, nil // a broken tail is fetched again from next
-	}
-	if err != nil {
-		return nil, offset, err
-	}
-	s.cfg.Metrics.fetched(0, 0)
-	return nil, next, nil
-}
 
 // newChunk reads the records at or after offset from a fetch response,
 // skipping control batches. It returns a nil chunk when there are none,

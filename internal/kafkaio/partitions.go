@@ -291,17 +291,26 @@ type PartitionRead struct {
 	// read passes over: records removed by retention before they were
 	// read, or, for a bounded read, offsets the partition does not hold.
 	Skipped func(from, to int64, cause error)
+	// Reset, when kafka.FirstOffset or kafka.LastOffset, is where a read
+	// whose offset is out of range goes on, as a consumer group's
+	// auto.offset.reset does, instead of skipping what retention removed;
+	// Skipped is called with the offset and Reset.
+	Reset int64
 }
 
 // errRetention is records removed by the topic's retention before they
 // were read.
 var errRetention = errors.New("records removed by retention before they were read")
 
+// errReset is an offset out of range that a read resets (PartitionRead.Reset).
+var errReset = errors.New("offset out of range; resetting")
+
 // cursor is where a read of one partition stands: the offset to fetch
 // next.
 type cursor struct {
 	f      *Fetcher
 	r      PartitionRead
+	opts   fetchOptions
 	offset int64
 }
 
@@ -324,7 +333,14 @@ func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what str
 		c.offset = off
 		return nil, off, 0, "", nil
 	}
-	ch, next, hwm, _, err := c.f.fetchChunk(ctx, p, c.offset, fetchOptions{})
+	ch, next, hwm, _, err := c.f.fetchChunk(ctx, p, c.offset, c.opts)
+	if errors.Is(err, kafka.OffsetOutOfRange) && c.r.Reset < 0 {
+		if c.r.Skipped != nil {
+			c.r.Skipped(c.offset, c.r.Reset, errReset)
+		}
+		c.offset = c.r.Reset
+		return nil, c.offset, hwm, "", nil
+	}
 	if errors.Is(err, kafka.OffsetOutOfRange) {
 		first, lerr := c.f.Offset(ctx, p, kafka.FirstOffset)
 		if lerr == nil && first > c.offset {
@@ -377,11 +393,12 @@ func (c *cursor) skip(to int64, cause error) {
 	c.offset = max(c.offset, to)
 }
 
-// readPartition steps through a partition as r says, retrying failures
-// with backoff, and calls fn after each successful step, until a bounded
+// readPartition steps through a partition as r says, fetching with opts
+// and retrying failures with backoff, and calls fn after each successful
+// step, until a bounded
 // read is over (nil), ctx is done (its error) or fn fails (its error).
-func (f *Fetcher) readPartition(ctx context.Context, r PartitionRead, fn func(c *cursor, ch *chunk, from, hwm int64) error) error {
-	c := &cursor{f: f, r: r, offset: r.From}
+func (f *Fetcher) readPartition(ctx context.Context, r PartitionRead, opts fetchOptions, fn func(c *cursor, ch *chunk, from, hwm int64) error) error {
+	c := &cursor{f: f, r: r, opts: opts, offset: r.From}
 	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	for !c.reached() {
 		ch, from, hwm, what, err := c.step(ctx)
@@ -415,7 +432,7 @@ func (f *Fetcher) readPartition(ctx context.Context, r PartitionRead, fn func(c 
 // ctx.Err() once ctx is done, or fn's error. ReadPartitions, the case
 // processor and the decisions forwarder read through it.
 func (f *Fetcher) ReadPartition(ctx context.Context, r PartitionRead, fn func(msgs []Message, next, hwm int64) error) error {
-	return f.readPartition(ctx, r, func(c *cursor, ch *chunk, _, hwm int64) error {
+	return f.readPartition(ctx, r, fetchOptions{}, func(c *cursor, ch *chunk, _, hwm int64) error {
 		var msgs []Message
 		if ch != nil {
 			var broken int64

@@ -176,7 +176,7 @@ func (s *RangeSource) fetchRange(ctx context.Context, r PartitionRange) {
 			s.cfg.Logger.Warn("kafka: partition ends before the range to read; skipping the rest",
 				"topic", s.cfg.Topic, "partition", r.Partition, "from", from, "to", to, "err", cause)
 		},
-	}, func(cur *cursor, c *chunk, from, _ int64) error {
+	}, fetchOptions{}, func(cur *cursor, c *chunk, from, _ int64) error {
 		// Offsets between records (gaps: control records, compacted
 		// offsets) count as read with the record after them, or with
 		// the fetch when it had none.
