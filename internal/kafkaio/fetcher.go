@@ -13,7 +13,8 @@ import (
 
 // Fetcher is flagstream's one client of one topic's partitions: what they
 // hold (their offsets at both ends, the offset for a time, the time of a
-// record) and their records from given offsets. GroupSource, RangeSource,
+// record) and their records from given offsets, read through
+// ReadPartition (in this package, its cursor). GroupSource, RangeSource,
 // ReadPartitions, TopicReader, the case processor's consumers and
 // retro-hunt planning all fetch through one. It joins no group and
 // commits nothing. It is safe for concurrent use.
@@ -101,9 +102,9 @@ func (f *Fetcher) ForTime(ctx context.Context, partitions []int, t time.Time) (m
 	return listOffsets(ctx, f.client, f.topic, partitions, ms)
 }
 
-// Offset returns the first or last offset (kafka.FirstOffset or
+// offset returns the first or last offset (kafka.FirstOffset or
 // kafka.LastOffset) of a partition.
-func (f *Fetcher) Offset(ctx context.Context, partition int, which int64) (int64, error) {
+func (f *Fetcher) offset(ctx context.Context, partition int, which int64) (int64, error) {
 	offs, err := listOffsets(ctx, f.client, f.topic, []int{partition}, which)
 	if err != nil {
 		return 0, err
@@ -123,23 +124,6 @@ func (f *Fetcher) RecordTime(ctx context.Context, partition int, offset int64) (
 	}
 	defer c.release()
 	return c.recs[0].time, c.recs[0].offset, nil
-}
-
-// Fetch returns the records of a partition from offset on (none when no
-// record came within the wait), their keys, values and headers copied,
-// the offset to fetch next and the partition's high watermark. Control
-// records are skipped. An offset that is no longer (or not yet) in the
-// partition is an error wrapping kafka.OffsetOutOfRange.
-func (f *Fetcher) Fetch(ctx context.Context, partition int, offset int64) (msgs []Message, next, highWatermark int64, err error) {
-	c, next, hwm, _, err := f.fetchChunk(ctx, partition, offset, fetchOptions{})
-	if c == nil {
-		return nil, next, hwm, err
-	}
-	msgs, broken := c.messages()
-	if broken >= 0 {
-		next = broken // fetched again from there
-	}
-	return msgs, next, hwm, nil
 }
 
 // fetchOptions are a fetch's own bounds (zero: the fetcher's), where its

@@ -326,7 +326,7 @@ func (c *cursor) reached() bool { return !c.r.Follow && c.offset >= 0 && c.offse
 func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what string, err error) {
 	p := c.r.Partition
 	if c.offset < 0 {
-		off, err := c.f.Offset(ctx, p, c.offset)
+		off, err := c.f.offset(ctx, p, c.offset)
 		if err != nil {
 			return nil, c.offset, 0, fmt.Sprintf("list offsets of partition %d", p), err
 		}
@@ -342,7 +342,7 @@ func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what str
 		return nil, c.offset, hwm, "", nil
 	}
 	if errors.Is(err, kafka.OffsetOutOfRange) {
-		first, lerr := c.f.Offset(ctx, p, kafka.FirstOffset)
+		first, lerr := c.f.offset(ctx, p, kafka.FirstOffset)
 		if lerr == nil && first > c.offset {
 			c.skip(first, errRetention)
 			return nil, c.offset, hwm, "", nil
