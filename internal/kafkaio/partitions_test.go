@@ -232,24 +232,13 @@ func TestFetcherForTime(t *testing.T) {
 	conn := Connection{Brokers: []string{addr}, DialTimeout: 5 * time.Second}
 	f := NewFetcher(conn, "timed", 0, 0)
 	defer f.Close()
-	for _, tc := range []struct {
-		at   time.Time
-		want int64
-	}{
+	checkForTime(t, f, []int{0}, []timeOffset{
 		{base.Add(-time.Hour), 0},
 		{base, 0},
 		{base.Add(90 * time.Minute), 2},
 		{base.Add(4 * time.Hour), 4},
 		{base.Add(5 * time.Hour), -1}, // nothing since
-	} {
-		got, err := f.ForTime(context.Background(), []int{0}, tc.at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[0] != tc.want {
-			t.Errorf("ForTime(%s) = %d, want %d", tc.at.Format(time.RFC3339), got[0], tc.want)
-		}
-	}
+	})
 }
 
 func TestCompactedTopicKeyedRecords(t *testing.T) {
