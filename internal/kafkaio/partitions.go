@@ -395,8 +395,8 @@ func (c *cursor) skip(to int64, cause error) {
 
 // readPartition steps through a partition as r says, fetching with opts
 // and retrying failures with backoff, and calls fn after each successful
-// step, until a bounded
-// read is over (nil), ctx is done (its error) or fn fails (its error).
+// step, until a bounded read is over (nil), ctx is done (its error) or fn
+// fails (its error).
 func (f *Fetcher) readPartition(ctx context.Context, r PartitionRead, opts fetchOptions, fn func(c *cursor, ch *chunk, from, hwm int64) error) error {
 	c := &cursor{f: f, r: r, opts: opts, offset: r.From}
 	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
