@@ -271,7 +271,7 @@ func ensureProgressTopic(ctx context.Context, store *retro.KafkaStore, log *slog
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	err := store.Ensure(ctx)
-	if errors.Is(err, kafkaio.ErrNotCompacted) {
+	if errors.Is(err, kafkaio.ErrTopicConfig) {
 		return err
 	}
 	if err != nil {

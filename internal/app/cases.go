@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"flagstream/config"
 	"flagstream/internal/accounts"
 	"flagstream/internal/caseproc"
@@ -135,15 +133,17 @@ func ensureOwnedTopics(ctx context.Context, cfg config.Config, conn kafkaio.Conn
 	defer cancel()
 	inputPartitions := 0
 	if cfg.Cases.Topic != "" && cfg.Cases.Partitions == 0 {
-		n, err := kafkaio.PartitionCount(ctx, conn, cfg.Input.Topic)
-		if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		input := kafkaio.NewFetcher(conn, cfg.Input.Topic, 0, 0)
+		parts, err := input.Partitions(ctx)
+		input.Close()
+		if errors.Is(err, kafkaio.ErrNoTopic) {
 			return fmt.Errorf("cases.partitions is 0, so the evidence and state topics take the input topic's partition count, "+
 				"but input topic %s does not exist (yet): create it, or set cases.partitions", cfg.Input.Topic)
 		}
 		if err != nil {
 			return err
 		}
-		inputPartitions = n
+		inputPartitions = len(parts)
 	}
 	counts, err := kafkaio.EnsureTopics(ctx, conn, OwnedTopics(cfg, inputPartitions))
 	if err != nil {

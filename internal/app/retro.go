@@ -107,7 +107,7 @@ func NewRetro(ctx context.Context, cfg config.Config, opts RetroOptions) (*Retro
 		return nil, fmt.Errorf("%w: %w", errConfig, err)
 	}
 	store := retro.NewKafkaStore(conn, cfg.Retro.ProgressTopic, log)
-	offsets := kafkaio.NewOffsets(conn, cfg.Input.Topic)
+	offsets := kafkaio.NewFetcher(conn, cfg.Input.Topic, 0, 0)
 	defer offsets.Close()
 	plan, err := retro.MakePlan(ctx, offsets, store, job, retro.PlanOptions{Restart: opts.Restart, Now: now})
 	var re *retro.RetentionError

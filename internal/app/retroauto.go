@@ -18,9 +18,9 @@ import (
 // Its jobs count in the instance's circuit breakers (fuse), as live tasks
 // do, match accounts through the instance's bindings table and start once
 // the owned topics are there (caseSys).
-func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker, caseSys *caseSystem, log *slog.Logger, m *retro.Metrics) (*retro.Auto, *retro.KafkaStore, *kafkaio.Offsets) {
+func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker, caseSys *caseSystem, log *slog.Logger, m *retro.Metrics) (*retro.Auto, *retro.KafkaStore, *kafkaio.Fetcher) {
 	store := retro.NewKafkaStore(conn, cfg.Retro.ProgressTopic, log)
-	offsets := kafkaio.NewOffsets(conn, cfg.Input.Topic)
+	offsets := kafkaio.NewFetcher(conn, cfg.Input.Topic, 0, 0)
 	auto := retro.NewAuto(retro.AutoConfig{
 		Topic:   cfg.Input.Topic,
 		Window:  cfg.Lists.RetroWindow,

@@ -3,7 +3,6 @@ package caseproc
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/retry"
 	"flagstream/pipeline/cases"
 )
 
@@ -84,21 +82,13 @@ func StartForwarder(cfg ForwarderConfig) (*Forwarder, error) {
 
 func (f *Forwarder) run(ctx context.Context) {
 	defer close(f.done)
-	for {
-		gen, err := f.cg.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
-				return
-			}
-			f.failed("join group", err)
-			continue
-		}
+	kafkaio.TakeGenerations(ctx, f.cg, f.failed, func(gen *kafka.Generation) {
 		for _, a := range gen.Assignments[f.cfg.DecisionsTopic] {
 			gen.Start(func(ctx context.Context) { f.runPartition(ctx, gen, a.ID, a.Offset) })
 		}
 		f.cfg.Logger.Info("decisions forwarder joined group", "group", f.cfg.Group, "generation", gen.ID,
 			"partitions", len(gen.Assignments[f.cfg.DecisionsTopic]))
-	}
+	})
 }
 
 func (f *Forwarder) failed(what string, err error) {
@@ -113,52 +103,22 @@ func (f *Forwarder) runPartition(genCtx context.Context, gen *kafka.Generation, 
 	defer cancel()
 	wctx, cancelWrites := drainContext(ctx, f.base, f.cfg.DrainTimeout)
 	defer cancelWrites()
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	for offset < 0 {
-		off, err := f.fetcher.Offset(ctx, id, offset)
-		if err == nil {
-			offset = off
-			break
-		}
-		f.failed(fmt.Sprintf("list offsets of partition %d", id), err)
-		if backoff.Wait(ctx) != nil {
-			return
-		}
-	}
 	var out []kafka.Message
-	for ctx.Err() == nil {
-		msgs, next, _, err := f.fetcher.Fetch(ctx, id, offset)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, kafka.OffsetOutOfRange) {
-				if first, ferr := f.fetcher.Offset(ctx, id, kafka.FirstOffset); ferr == nil && first > offset {
-					f.cfg.Logger.Error("decisions forwarder: decisions removed by the topic's retention before they were read",
-						"topic", f.cfg.DecisionsTopic, "partition", id, "from", offset, "to", first)
-					offset = first
-					continue
-				}
-			}
-			f.failed(fmt.Sprintf("fetch partition %d", id), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
+	lost := "decisions forwarder: decisions removed by the topic's retention before they were read"
+	follow(ctx, f.fetcher, id, offset, f.failed, f.cfg.Logger, lost, func(msgs []kafkaio.Message, next, _ int64) error {
+		if len(msgs) == 0 {
+			return nil
 		}
-		backoff.Reset()
-		if len(msgs) > 0 {
-			out = f.forward(msgs, out[:0])
-			if err := f.producer.Write(wctx, out...); err != nil {
-				return // not committed: read again by the next owner
-			}
-			offsets := map[string]map[int]int64{f.cfg.DecisionsTopic: {id: next}}
-			if err := gen.CommitOffsets(offsets); err != nil {
-				f.failed(fmt.Sprintf("commit partition %d", id), err)
-			}
+		out = f.forward(msgs, out[:0])
+		if err := f.producer.Write(wctx, out...); err != nil {
+			return err // not committed: read again by the next owner
 		}
-		offset = next
-	}
+		offsets := map[string]map[int]int64{f.cfg.DecisionsTopic: {id: next}}
+		if err := gen.CommitOffsets(offsets); err != nil {
+			f.failed(fmt.Sprintf("commit partition %d", id), err)
+		}
+		return nil
+	})
 }
 
 // forward appends to out the records that msgs make: each case decision

@@ -3,15 +3,14 @@ package caseproc
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/retry"
 	"flagstream/pipeline/cases"
 )
 
@@ -71,45 +70,16 @@ func (p *Processor) runPartition(genCtx context.Context, gen *kafka.Generation, 
 	if err != nil {
 		return // revoked while restoring
 	}
-	if offset < 0 {
-		if offset, err = part.startOffset(ctx, offset); err != nil {
-			return
-		}
-	}
+	// A negative offset (kafka.FirstOffset) resolves as the read starts;
+	// nothing is committed before an input is applied.
 	part.committed, part.done = offset, offset
 	defer part.commit() // the last commit, in the generation's last moments
 	part.nextTick = p.cfg.Now().Add(p.cfg.TickInterval)
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	for ctx.Err() == nil {
-		msgs, next, hwm, err := p.fetcher.Fetch(ctx, id, offset)
-		switch {
-		case err == nil:
-			backoff.Reset()
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, ferr := p.fetcher.Offset(ctx, id, kafka.FirstOffset)
-			if ferr == nil && first > offset {
-				p.cfg.Logger.Error("case processor: evidence removed by the topic's retention before it was applied; going on after it",
-					"topic", p.cfg.EvidenceTopic, "partition", id, "from", offset, "to", first)
-				offset = first
-				continue
-			}
-			p.failed(fmt.Sprintf("fetch partition %d", id), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		default:
-			p.failed(fmt.Sprintf("fetch partition %d", id), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		}
+	lost := "case processor: evidence removed by the topic's retention before it was applied; going on after it"
+	follow(ctx, p.fetcher, id, offset, p.failed, p.cfg.Logger, lost, func(msgs []kafkaio.Message, next, hwm int64) error {
 		if len(msgs) > 0 {
 			if err := part.apply(wctx, msgs); err != nil {
-				return // abandoned: not committed, applied again by the next owner
+				return err // abandoned: not committed, applied again by the next owner
 			}
 			part.done = next
 		}
@@ -117,17 +87,31 @@ func (p *Processor) runPartition(genCtx context.Context, gen *kafka.Generation, 
 			part.commit()
 			part.nextCommit = now.Add(p.cfg.CommitInterval)
 		}
-		offset = next
 		if hwm > 0 {
-			p.setLag(id, max(hwm-offset, 0))
+			p.setLag(id, max(hwm-next, 0))
 		}
 		if now := p.cfg.Now(); !now.Before(part.nextTick) {
 			if err := part.tick(wctx, now); err != nil {
-				return
+				return err
 			}
 			part.nextTick = now.Add(p.cfg.TickInterval)
 		}
-	}
+		return nil
+	})
+}
+
+// follow reads partition id of the fetcher's topic from offset on, as the
+// processor and the forwarder do: fn after each fetch, failures counted
+// and retried, records removed by retention before they were read logged
+// (lost says what they were) and skipped, until ctx ends or fn fails.
+func follow(ctx context.Context, f *kafkaio.Fetcher, id int, offset int64, failed func(string, error), log *slog.Logger, lost string,
+	fn func(msgs []kafkaio.Message, next, hwm int64) error) {
+	f.ReadPartition(ctx, kafkaio.PartitionRead{
+		Partition: id, From: offset, Follow: true, Failed: failed,
+		Skipped: func(from, to int64, _ error) {
+			log.Error(lost, "topic", f.Topic(), "partition", id, "from", from, "to", to)
+		},
+	}, fn)
 }
 
 // restore reads the partition's states from the state topic, from its
@@ -173,22 +157,6 @@ func (part *partition) restore(ctx context.Context) error {
 	p.cfg.Logger.Info("case states restored", "partition", part.id, "cases", part.proc.Len(), "records", records,
 		"took", took.Round(time.Millisecond))
 	return nil
-}
-
-// startOffset resolves where a partition without a committed offset
-// starts: its first offset.
-func (part *partition) startOffset(ctx context.Context, which int64) (int64, error) {
-	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	for {
-		off, err := part.p.fetcher.Offset(ctx, part.id, which)
-		if err == nil {
-			return off, nil
-		}
-		part.p.failed(fmt.Sprintf("list offsets of partition %d", part.id), err)
-		if werr := backoff.Wait(ctx); werr != nil {
-			return 0, werr
-		}
-	}
 }
 
 // apply applies a fetched batch of inputs, in order, and writes what they

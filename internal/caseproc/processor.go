@@ -191,17 +191,7 @@ func (p *Processor) Ready() error {
 // run takes the group's generations until the group is closed.
 func (p *Processor) run(ctx context.Context) {
 	defer close(p.done)
-	for {
-		gen, err := p.cg.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
-				return
-			}
-			p.failed("join group", err)
-			continue
-		}
-		p.startGeneration(gen)
-	}
+	kafkaio.TakeGenerations(ctx, p.cg, p.failed, p.startGeneration)
 }
 
 func (p *Processor) startGeneration(gen *kafka.Generation) {
@@ -251,32 +241,29 @@ func (p *Processor) failed(what string, err error) {
 func (p *Processor) setLag(partition int, lag int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if lag < 0 {
-		delete(p.lag, partition)
-	} else {
-		p.lag[partition] = lag
-	}
-	var sum int64
-	for _, l := range p.lag {
-		sum += l
-	}
-	p.cfg.Metrics.lagRecords.Set(float64(sum))
+	p.cfg.Metrics.lagRecords.Set(float64(setPartition(p.lag, partition, lag)))
 }
 
 // setHeld records the cases held for a partition; n < 0 forgets it.
 func (p *Processor) setHeld(partition, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cfg.Metrics.held.Set(float64(setPartition(p.held, partition, n)))
+}
+
+// setPartition sets a partition's count in byPartition (n < 0 forgets the
+// partition) and returns the sum over the partitions.
+func setPartition[N int | int64](byPartition map[int]N, partition int, n N) N {
 	if n < 0 {
-		delete(p.held, partition)
+		delete(byPartition, partition)
 	} else {
-		p.held[partition] = n
+		byPartition[partition] = n
 	}
-	sum := 0
-	for _, h := range p.held {
-		sum += h
+	var sum N
+	for _, v := range byPartition {
+		sum += v
 	}
-	p.cfg.Metrics.held.Set(float64(sum))
+	return sum
 }
 
 // Close stops the processor gracefully: each partition finishes the batch

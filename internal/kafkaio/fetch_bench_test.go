@@ -40,7 +40,7 @@ func BenchmarkFetchToBatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		res, err := s.client.Fetch(ctx, &kafka.FetchRequest{Topic: "tweets", Partition: 0, Offset: offset,
+		res, err := s.fetcher.client.Fetch(ctx, &kafka.FetchRequest{Topic: "tweets", Partition: 0, Offset: offset,
 			MinBytes: 1, MaxBytes: maxChunkBytes, MaxWait: time.Second})
 		if err != nil {
 			b.Fatal(err)

@@ -1,6 +1,8 @@
 package kafkaio
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,14 +13,19 @@ import (
 type GroupConfig struct {
 	ID, Topic                                           string
 	HeartbeatInterval, SessionTimeout, RebalanceTimeout time.Duration
+	// StartOffset is where a partition without a committed offset starts:
+	// kafka.FirstOffset (the default) or kafka.LastOffset.
+	StartOffset int64
 }
 
-// NewConsumerGroup returns a kafka-go consumer group on conn that starts
-// partitions without a committed offset at their first offset: the case
-// processor's and the decisions forwarder's groups, which take their
-// generations (ConsumerGroup.Next), run a goroutine per assigned
+// NewConsumerGroup returns a kafka-go consumer group on conn: GroupSource's
+// and the case processor's and decisions forwarder's groups, which take
+// their generations (ConsumerGroup.Next), run a goroutine per assigned
 // partition and commit through the generation.
 func NewConsumerGroup(conn Connection, cfg GroupConfig) (*kafka.ConsumerGroup, error) {
+	if cfg.StartOffset == 0 {
+		cfg.StartOffset = kafka.FirstOffset
+	}
 	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                cfg.ID,
 		Brokers:           conn.Brokers,
@@ -28,10 +35,28 @@ func NewConsumerGroup(conn Connection, cfg GroupConfig) (*kafka.ConsumerGroup, e
 		SessionTimeout:    cfg.SessionTimeout,
 		RebalanceTimeout:  cfg.RebalanceTimeout,
 		JoinGroupBackoff:  cfg.HeartbeatInterval,
-		StartOffset:       kafka.FirstOffset,
+		StartOffset:       cfg.StartOffset,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer group %s: %w", cfg.ID, err)
 	}
 	return cg, nil
+}
+
+// TakeGenerations takes cg's generations until ctx is done or cg is
+// closed, handing each to start as it begins; failed is called with each
+// failure to join (the group retries). GroupSource, the case processor and
+// the decisions forwarder run on it.
+func TakeGenerations(ctx context.Context, cg *kafka.ConsumerGroup, failed func(what string, err error), start func(*kafka.Generation)) {
+	for {
+		gen, err := cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				return
+			}
+			failed("join group", err)
+			continue
+		}
+		start(gen)
+	}
 }

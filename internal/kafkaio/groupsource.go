@@ -69,10 +69,9 @@ type SourceConfig struct {
 // QueueCapacity/BatchRecords) chunks wait for Fetch, beside the one each
 // fetcher holds.
 type GroupSource struct {
-	cfg       SourceConfig
-	cg        *kafka.ConsumerGroup // nil in unit tests
-	client    *kafka.Client
-	transport *kafka.Transport
+	cfg     SourceConfig
+	cg      *kafka.ConsumerGroup // nil in unit tests
+	fetcher *Fetcher
 	// start is kafka.FirstOffset or kafka.LastOffset: where a partition
 	// without a committed offset starts, and where one whose offset is
 	// out of range restarts.
@@ -155,19 +154,12 @@ type partitionOffset struct {
 // NewGroupSource returns a consumer and starts joining the group.
 func NewGroupSource(conn Connection, cfg SourceConfig) (*GroupSource, error) {
 	s := newGroupSource(conn, cfg)
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID:                cfg.Group,
-		Brokers:           conn.Brokers,
-		Dialer:            conn.dialer(),
-		Topics:            []string{cfg.Topic},
-		HeartbeatInterval: cfg.HeartbeatInterval,
-		SessionTimeout:    cfg.SessionTimeout,
-		RebalanceTimeout:  cfg.RebalanceTimeout,
-		JoinGroupBackoff:  cfg.HeartbeatInterval,
-		StartOffset:       s.start,
+	cg, err := NewConsumerGroup(conn, GroupConfig{
+		ID: cfg.Group, Topic: cfg.Topic, StartOffset: s.start,
+		HeartbeatInterval: cfg.HeartbeatInterval, SessionTimeout: cfg.SessionTimeout, RebalanceTimeout: cfg.RebalanceTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kafka consumer: %w", err)
+		return nil, err
 	}
 	s.cg = cg
 	ctx, stop := context.WithCancel(context.Background())
@@ -197,19 +189,17 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 	if cfg.StartLatest {
 		start = kafka.LastOffset
 	}
-	t := conn.transport()
 	done := make(chan struct{})
 	close(done)
 	return &GroupSource{
-		cfg:       cfg,
-		client:    &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t},
-		transport: t,
-		start:     start,
-		chunks:    make(chan *chunk, max(1, cfg.QueueCapacity/cfg.BatchRecords)),
-		batchGen:  map[*pipeline.Batch]*generation{},
-		stop:      func() {},
-		done:      done,
-		failures:  failureLog{logger: cfg.Logger, topic: cfg.Topic},
+		cfg:      cfg,
+		fetcher:  NewFetcher(conn, cfg.Topic, cfg.MaxWait, min(cfg.FetchMaxBytes, maxChunkBytes)),
+		start:    start,
+		chunks:   make(chan *chunk, max(1, cfg.QueueCapacity/cfg.BatchRecords)),
+		batchGen: map[*pipeline.Batch]*generation{},
+		stop:     func() {},
+		done:     done,
+		failures: failureLog{logger: cfg.Logger, topic: cfg.Topic},
 	}
 }
 
@@ -217,17 +207,7 @@ func newGroupSource(conn Connection, cfg SourceConfig) *GroupSource {
 // closed, and starts each one's fetchers and committer.
 func (s *GroupSource) run(ctx context.Context) {
 	defer close(s.done)
-	for {
-		gen, err := s.cg.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
-				return
-			}
-			s.failed("join group", err)
-			continue
-		}
-		s.startGeneration(gen)
-	}
+	TakeGenerations(ctx, s.cg, s.failed, s.startGeneration)
 }
 
 func (s *GroupSource) startGeneration(gen *kafka.Generation) {
@@ -259,57 +239,37 @@ func (s *GroupSource) startGeneration(gen *kafka.Generation) {
 
 // fetchPartition fetches the partition from offset on and queues the
 // chunks for Fetch until the generation ends (ctx is done). It returns
-// only then: a Start function that returns ends the generation.
+// only then: a Start function that returns ends the generation. An offset
+// out of range starts over at the group's start (earliest or latest).
 func (s *GroupSource) fetchPartition(genCtx context.Context, g *generation, partition int, offset int64) {
-	// A cancelCtx of its own, so that the per-request timeouts below do
-	// not each watch the generation's context from a goroutine.
+	// A cancelCtx of its own, so that the per-request timeouts do not
+	// each watch the generation's context from a goroutine.
 	ctx, cancel := context.WithCancel(genCtx)
 	defer cancel()
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	for ctx.Err() == nil {
-		var c *chunk
-		var next int64
-		var err error
-		if offset < 0 {
-			offset, err = s.listOffset(ctx, partition, offset)
-		}
-		if err == nil {
-			c, next, err = s.fetchChunk(ctx, g, partition, offset)
-		}
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, kafka.OffsetOutOfRange):
+	s.fetcher.readPartition(ctx, PartitionRead{
+		Partition: partition, From: offset, Follow: true, Reset: s.start,
+		Failed: s.failed, Recovered: s.recovered,
+		Skipped: func(from, _ int64, _ error) {
 			if s.cfg.Logger != nil {
 				s.cfg.Logger.Warn("kafka consumer: offset out of range; resetting", "topic", s.cfg.Topic,
-					"partition", partition, "offset", offset, "to", startName(s.start))
+					"partition", partition, "offset", from, "to", startName(s.start))
 			}
-			offset = s.start
-			continue
-		default:
-			s.failed(fmt.Sprintf("fetch partition %d", partition), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		}
-		backoff.Reset()
-		s.recovered()
-		offset = next
+		},
+	}, fetchOptions{gen: g, pool: &s.recsPool, fetched: s.cfg.Metrics.fetched}, func(_ *cursor, c *chunk, _, _ int64) error {
 		if c == nil {
-			continue // nothing new within MaxWait, or only control records
+			return nil // nothing new within MaxWait, or only control records
 		}
 		n := len(c.recs)
 		s.cfg.Metrics.queued(n)
 		select {
 		case s.chunks <- c:
+			return nil
 		case <-ctx.Done():
 			s.cfg.Metrics.queued(-n)
 			c.release()
-			return
+			return ctx.Err()
 		}
-	}
+	})
 }
 
 func startName(start int64) string {
@@ -319,67 +279,12 @@ func startName(start int64) string {
 	return "earliest"
 }
 
-// listOffset resolves kafka.FirstOffset or kafka.LastOffset for a
-// partition.
-func (s *GroupSource) listOffset(ctx context.Context, partition int, which int64) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	res, err := s.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{
-		Topics: map[string][]kafka.OffsetRequest{s.cfg.Topic: {{Partition: partition, Timestamp: which}}},
-	})
-	if err != nil {
-		return which, fmt.Errorf("list offsets: %w", err)
-	}
-	for _, p := range res.Topics[s.cfg.Topic] {
-		if p.Partition != partition {
-			continue
-		}
-		if p.Error != nil {
-			return which, fmt.Errorf("list offsets: %w", p.Error)
-		}
-		if which == kafka.LastOffset {
-			return p.LastOffset, nil
-		}
-		return p.FirstOffset, nil
-	}
-	return which, fmt.Errorf("list offsets: no answer for partition %d", partition)
-}
-
 // maxChunkBytes caps the size of one fetch (FetchMaxBytes caps it too; a
 // record batch larger than that still comes whole). Chunks of up to 1 MiB
 // are still in the CPU caches when Fetch copies them, and a few of them
 // live at a time, so kafka-go's pooled response pages are reused; with
 // 8 MiB chunks the consumer used about twice the CPU per record.
 const maxChunkBytes = 1 << 20
-
-// fetchChunk fetches the records of a partition from offset on. It
-// returns a nil chunk when there were none within MaxWait, and the offset
-// to fetch next.
-func (s *GroupSource) fetchChunk(ctx context.Context, g *generation, partition int, offset int64) (*chunk, int64, error) {
-	// The broker waits up to MaxWait; the response then has 10 s more.
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait+10*time.Second)
-	defer cancel()
-	res, err := s.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: s.cfg.Topic, Partition: partition, Offset: offset,
-		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: s.cfg.MaxWait,
-	})
-	if err != nil {
-		return nil, offset, err
-	}
-	if res.Error != nil {
-		return nil, offset, res.Error
-	}
-	c, next, size, err := newChunk(g, partition, offset, res.HighWatermark, res.Records, &s.recsPool)
-	if c != nil {
-		s.cfg.Metrics.fetched(len(c.recs), size)
-		return c, next, nil // a broken tail is fetched again from next
-	}
-	s.cfg.Metrics.fetched(0, 0)
-	if err != nil {
-		return nil, offset, err
-	}
-	return nil, next, nil
-}
 
 // newChunk reads the records at or after offset from a fetch response,
 // skipping control batches. It returns a nil chunk when there are none,
@@ -516,15 +421,7 @@ fill:
 			s.cur = nil
 		}
 	}
-	for i, sp := range s.spans {
-		r := &b.Records[len(b.Records)-len(s.spans)+i]
-		if sp.k1 > sp.k0 {
-			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
-		}
-		if sp.v1 > sp.v0 {
-			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
-		}
-	}
+	setSpans(b, s.spans)
 	s.mu.Lock()
 	s.batchGen[b] = g
 	s.mu.Unlock()
@@ -549,7 +446,20 @@ func (s *GroupSource) drop(c *chunk) {
 // take moves records from c into b until b is full or c is empty.
 func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
 	first := c.next
-	for c.next < len(c.recs) && len(b.Records) < s.cfg.BatchRecords {
+	s.spans = takeRecords(b, c, s.cfg.Topic, s.cfg.MaxMessageBytes, s.cfg.BatchRecords, s.spans)
+	if taken := c.next - first; taken > 0 {
+		s.cfg.Metrics.queued(-taken)
+		s.cfg.Metrics.observeLag(c.partition, c.hwm, c.recs[c.next-1].offset)
+	}
+}
+
+// takeRecords moves records from c into b until b holds limit records or
+// c is empty, copying their keys and values into b.Data and appending to
+// spans where they lie; setSpans points the records at them once the
+// batch is full (b.Data may move as it grows). A record whose value is
+// larger than maxMessageBytes (when positive) is marked oversize.
+func takeRecords(b *pipeline.Batch, c *chunk, topic string, maxMessageBytes, limit int, spans []span) []span {
+	for c.next < len(c.recs) && len(b.Records) < limit {
 		r := &c.recs[c.next]
 		c.next++
 		var sp span
@@ -558,23 +468,34 @@ func (s *GroupSource) take(b *pipeline.Batch, c *chunk) {
 		sp.k1, sp.v0 = len(b.Data), len(b.Data)
 		b.Data = appendBytes(b.Data, r.value)
 		sp.v1 = len(b.Data)
-		rec := pipeline.Record{Topic: s.cfg.Topic, Partition: c.partition, Offset: r.offset, Time: r.time}
+		rec := pipeline.Record{Topic: topic, Partition: c.partition, Offset: r.offset, Time: r.time}
 		if len(r.headers) > 0 {
 			rec.Headers = make([]pipeline.Header, len(r.headers))
 			for i, h := range r.headers {
 				rec.Headers[i] = pipeline.Header{Key: h.Key, Value: h.Value}
 			}
 		}
-		if n := sp.v1 - sp.v0; s.cfg.MaxMessageBytes > 0 && n > s.cfg.MaxMessageBytes {
+		if n := sp.v1 - sp.v0; maxMessageBytes > 0 && n > maxMessageBytes {
 			rec.Oversize = int64(n)
 		}
 		b.Records = append(b.Records, rec)
-		s.spans = append(s.spans, sp)
+		spans = append(spans, sp)
 		*r = chunkRecord{offset: r.offset}
 	}
-	if taken := c.next - first; taken > 0 {
-		s.cfg.Metrics.queued(-taken)
-		s.cfg.Metrics.observeLag(c.partition, c.hwm, c.recs[c.next-1].offset)
+	return spans
+}
+
+// setSpans points the last len(spans) records of b at their keys and
+// values in b.Data.
+func setSpans(b *pipeline.Batch, spans []span) {
+	for i, sp := range spans {
+		r := &b.Records[len(b.Records)-len(spans)+i]
+		if sp.k1 > sp.k0 {
+			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
+		}
+		if sp.v1 > sp.v0 {
+			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
+		}
 	}
 }
 
@@ -753,7 +674,7 @@ func (s *GroupSource) Close() error {
 		}
 		s.stop()
 		<-s.done
-		s.transport.CloseIdleConnections()
+		s.fetcher.Close()
 	})
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
 	"golang.org/x/sync/errgroup"
 
 	"flagstream/internal/retry"
@@ -26,6 +25,45 @@ type Message struct {
 	Key       []byte // nil when null
 	Value     []byte // nil when null (a tombstone)
 	Headers   []kafka.Header
+}
+
+// messages copies the chunk's records out as Messages and releases it. A
+// key or value that does not read ends them: broken is its offset, -1
+// when every record read.
+func (c *chunk) messages() (msgs []Message, broken int64) {
+	defer c.release()
+	msgs = make([]Message, 0, len(c.recs)-c.next)
+	for ; c.next < len(c.recs); c.next++ {
+		r := &c.recs[c.next]
+		key, kerr := readBytes(r.key)
+		value, verr := readBytes(r.value)
+		off := r.offset
+		m := Message{Partition: int(c.partition), Offset: off, Time: r.time, Key: key, Value: value}
+		if len(r.headers) > 0 {
+			m.Headers = make([]kafka.Header, len(r.headers))
+			for i, h := range r.headers {
+				m.Headers[i] = kafka.Header{Key: h.Key, Value: slices.Clone(h.Value)}
+			}
+		}
+		*r = chunkRecord{}
+		if kerr != nil || verr != nil {
+			c.next++
+			return msgs, off
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, -1
+}
+
+// readBytes copies b and closes it; nil for a null.
+func readBytes(b kafka.Bytes) ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	defer b.Close()
+	out := make([]byte, b.Len())
+	_, err := io.ReadFull(b, out)
+	return out, err
 }
 
 // ReadConfig says what ReadPartitions reads.
@@ -62,17 +100,18 @@ type ReadConfig struct {
 // ReadPartitions reads the given partitions of a topic from the given
 // offsets, each fetch's records of a partition in offset order, and hands
 // them to fn, one call at a time: the state restore of the case processor,
-// the bindings follower, the report's and the retro-hunt's readers. A
+// the bindings follower, the retro progress store. A
 // bounded read (Follow false) returns nil once every partition has reached
 // its end offset; a following read keeps going until ctx is done. Either
 // returns ctx.Err() once ctx is done. An error of fn stops the read and is
 // returned.
 //
-// A topic that does not exist is an error wrapping
-// kafka.UnknownTopicOrPartition. Other broker errors are retried with
+// A topic that does not exist is an ErrNoTopic error (it wraps
+// kafka.UnknownTopicOrPartition too). Other broker errors are retried with
 // backoff until ctx is done. Control records (of transactions) are
-// skipped; an offset that retention has removed restarts the partition
-// at its first offset, with a warning.
+// skipped; offsets that retention has removed are skipped, with a
+// warning, and so are, in a bounded read, those up to the end offset that
+// a partition no longer holds (truncated).
 func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn func([]Message) error) error {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 500 * time.Millisecond
@@ -82,7 +121,7 @@ func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn fun
 	}
 	f := NewFetcher(conn, cfg.Topic, cfg.MaxWait, cfg.MaxBytes)
 	defer f.Close()
-	r := &partitionReader{cfg: cfg, client: f.client, fetcher: f, fn: fn}
+	r := &partitionReader{cfg: cfg, fetcher: f, fn: fn}
 	from, until, err := r.bounds(ctx)
 	if err != nil {
 		return err
@@ -108,7 +147,6 @@ func ReadPartitions(ctx context.Context, conn Connection, cfg ReadConfig, fn fun
 
 type partitionReader struct {
 	cfg     ReadConfig
-	client  *kafka.Client
 	fetcher *Fetcher
 
 	mu        sync.Mutex // serializes fn and guards what follows
@@ -122,8 +160,8 @@ type partitionReader struct {
 func (r *partitionReader) bounds(ctx context.Context) (from, until map[int]int64, err error) {
 	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
-		from, until, err = r.tryBounds(ctx)
-		if err == nil || errors.Is(err, kafka.UnknownTopicOrPartition) {
+		from, until, err = r.fetcher.bounds(ctx, r.cfg.Partitions, r.cfg.From, r.cfg.Until)
+		if err == nil || errors.Is(err, ErrNoTopic) {
 			return from, until, err
 		}
 		if r.cfg.Logger != nil {
@@ -135,145 +173,68 @@ func (r *partitionReader) bounds(ctx context.Context) (from, until map[int]int64
 	}
 }
 
-func (r *partitionReader) tryBounds(ctx context.Context) (from, until map[int]int64, err error) {
-	parts := r.cfg.Partitions
-	if parts == nil {
-		n, err := partitionCounts(ctx, r.client, []string{r.cfg.Topic})
-		if err != nil {
+// bounds returns the offsets a read of partitions (nil: every partition
+// of the topic; an ErrNoTopic error when it does not exist) starts and
+// ends at: from, where given, clamped to what the partition holds
+// (kafka.FirstOffset and kafka.LastOffset for its ends), else its first
+// offset; until, where given, else its end offset.
+func (f *Fetcher) bounds(ctx context.Context, partitions []int, from, until map[int]int64) (start, end map[int]int64, err error) {
+	if partitions == nil {
+		if partitions, err = f.Partitions(ctx); err != nil {
 			return nil, nil, err
 		}
-		count, ok := n[r.cfg.Topic]
-		if !ok {
-			return nil, nil, fmt.Errorf("read topic %s: %w", r.cfg.Topic, kafka.UnknownTopicOrPartition)
-		}
-		for p := range count {
-			parts = append(parts, p)
-		}
 	}
-	first, err := listOffsets(ctx, r.client, r.cfg.Topic, parts, kafka.FirstOffset)
+	first, err := f.First(ctx, partitions)
 	if err != nil {
 		return nil, nil, err
 	}
-	last, err := listOffsets(ctx, r.client, r.cfg.Topic, parts, kafka.LastOffset)
+	last, err := f.End(ctx, partitions)
 	if err != nil {
 		return nil, nil, err
 	}
-	from, until = map[int]int64{}, map[int]int64{}
-	for _, p := range parts {
-		f, ok := r.cfg.From[p]
-		switch {
-		case !ok || f == kafka.FirstOffset:
-			f = first[p]
-		case f == kafka.LastOffset:
-			f = last[p]
-		case f < first[p]:
-			f = first[p] // removed by retention
-		case f > last[p]:
-			f = last[p]
-		}
-		u, ok := r.cfg.Until[p]
-		if !ok {
-			u = last[p]
-		}
-		from[p], until[p] = f, u
-	}
-	return from, until, nil
-}
-
-// OffsetsAt returns, for each partition of topic, the offset of its first
-// record written at or after t (Kafka's offsets-for-times), or its end
-// offset when there is none: where a read of the records since t starts.
-func OffsetsAt(ctx context.Context, conn Connection, topic string, partitions []int, t time.Time) (map[int]int64, error) {
-	tr := conn.transport()
-	defer tr.CloseIdleConnections()
-	c := conn.client(tr)
-	req := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		req[i] = kafka.TimeOffsetOf(p, t)
-	}
-	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
-	if err != nil {
-		return nil, fmt.Errorf("offsets of %s at %s: %w", topic, t.Format(time.RFC3339), err)
-	}
-	last, err := listOffsets(ctx, c, topic, partitions, kafka.LastOffset)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int]int64{}
-	for _, p := range res.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("offsets of %s/%d at %s: %w", topic, p.Partition, t.Format(time.RFC3339), p.Error)
-		}
-		off := int64(-1)
-		for o := range p.Offsets {
-			if off < 0 || o < off {
-				off = o
-			}
-		}
-		if off < 0 {
-			off = last[p.Partition]
-		}
-		out[p.Partition] = off
-	}
+	start, end = map[int]int64{}, map[int]int64{}
 	for _, p := range partitions {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("offsets of %s at %s: no answer for partition %d", topic, t.Format(time.RFC3339), p)
+		s, ok := from[p]
+		switch {
+		case !ok || s == kafka.FirstOffset:
+			s = first[p]
+		case s == kafka.LastOffset:
+			s = last[p]
+		case s < first[p]:
+			s = first[p] // removed by retention
+		case s > last[p]:
+			s = last[p]
 		}
+		e, ok := until[p]
+		if !ok {
+			e = last[p]
+		}
+		start[p], end[p] = s, e
 	}
-	return out, nil
+	return start, end, nil
 }
 
 // read reads one partition from offset on, up to until unless following.
 func (r *partitionReader) read(ctx context.Context, partition int, offset, until int64) error {
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	reached := offset >= until
-	for {
-		if reached && !r.cfg.Follow {
-			return nil
-		}
-		msgs, next, _, err := r.fetcher.Fetch(ctx, partition, offset)
-		switch {
-		case err == nil:
-			backoff.Reset()
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, lerr := r.fetcher.Offset(ctx, partition, kafka.FirstOffset)
-			if lerr == nil {
-				if r.cfg.Logger != nil {
-					r.cfg.Logger.Warn("kafka read: offset removed by retention; going on at the first offset",
-						"topic", r.cfg.Topic, "partition", partition, "offset", offset, "first", first)
-				}
-				offset = first
-				continue
-			}
-			err = lerr
-			fallthrough
-		default:
+	return r.fetcher.ReadPartition(ctx, PartitionRead{
+		Partition: partition, From: offset, Until: until, Follow: r.cfg.Follow,
+		Failed: func(what string, err error) {
 			if r.cfg.Logger != nil {
-				r.cfg.Logger.Warn("kafka read failed; retrying", "topic", r.cfg.Topic, "partition", partition, "err", err)
+				r.cfg.Logger.Warn("kafka read failed; retrying", "topic", r.cfg.Topic, "op", what, "err", err)
 			}
-			if err := backoff.Wait(ctx); err != nil {
-				return err
+		},
+		Skipped: func(from, to int64, cause error) {
+			if r.cfg.Logger != nil {
+				r.cfg.Logger.Warn("kafka read: skipping offsets the partition no longer holds",
+					"topic", r.cfg.Topic, "partition", partition, "from", from, "to", to, "cause", cause)
 			}
-			continue
-		}
-		if !r.cfg.Follow {
-			// A bounded read keeps only the records before until.
-			keep := msgs[:0]
-			for _, m := range msgs {
-				if m.Offset < until {
-					keep = append(keep, m)
-				}
-			}
-			msgs = keep
-		}
-		offset = max(offset, next)
-		if err := r.deliver(msgs, !reached && offset >= until); err != nil {
-			return err
-		}
-		reached = reached || offset >= until
-	}
+		},
+	}, func(msgs []Message, next, _ int64) error {
+		done := !reached && next >= until
+		reached = reached || done
+		return r.deliver(msgs, done)
+	})
 }
 
 // deliver hands msgs to fn and, when done says this partition has just
@@ -310,130 +271,175 @@ func (r *partitionReader) caughtUpLocked() {
 	}
 }
 
-// Fetcher fetches the records of partitions of one topic from given
-// offsets: the building block of ReadPartitions and of the case
-// processor's consumer. It is safe for concurrent use.
-type Fetcher struct {
-	client    *kafka.Client
-	transport *kafka.Transport
-	topic     string
-	maxWait   time.Duration
-	maxBytes  int
-	// MinBytes is how many bytes of records a fetch waits for, up to
-	// maxWait (default 1: it returns as soon as there is one record). A
-	// consumer of a trickle (the case processor) sets more, so that its
-	// batches, and the writes and commits made per batch, are fewer.
-	MinBytes int
+// PartitionRead says what Fetcher.ReadPartition reads of one partition.
+type PartitionRead struct {
+	Partition int
+	// From is the offset the read starts at; kafka.FirstOffset or
+	// kafka.LastOffset resolve when it starts.
+	From int64
+	// Until is the end offset (exclusive) of a bounded read: the read
+	// ends there, or earlier when the partition no longer holds records
+	// up to it (truncated, or recreated). A following read (Follow) goes
+	// on until ctx is done.
+	Until  int64
+	Follow bool
+	// Failed, if set, is called with each failed fetch or offset lookup,
+	// before it is retried; Recovered with each success after that.
+	Failed    func(what string, err error)
+	Recovered func()
+	// Skipped, if set, is called with the offsets [from, to) that the
+	// read passes over: records removed by retention before they were
+	// read, or, for a bounded read, offsets the partition does not hold.
+	Skipped func(from, to int64, cause error)
+	// Reset, when kafka.FirstOffset or kafka.LastOffset, is where a read
+	// whose offset is out of range goes on, as a consumer group's
+	// auto.offset.reset does, instead of skipping what retention removed;
+	// Skipped is called with the offset and Reset.
+	Reset int64
 }
 
-// NewFetcher returns a fetcher of topic whose fetches wait up to maxWait
-// for records (default 500ms) and return up to maxBytes (default 1 MiB;
-// a larger record batch comes whole). Close releases its connections.
-func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes int) *Fetcher {
-	if maxWait <= 0 {
-		maxWait = 500 * time.Millisecond
-	}
-	if maxBytes <= 0 {
-		maxBytes = 1 << 20
-	}
-	t := conn.transport()
-	return &Fetcher{client: conn.client(t), transport: t, topic: topic, maxWait: maxWait, maxBytes: maxBytes}
+// errRetention is records removed by the topic's retention before they
+// were read.
+var errRetention = errors.New("records removed by retention before they were read")
+
+// errReset is an offset out of range that a read resets (PartitionRead.Reset).
+var errReset = errors.New("offset out of range; resetting")
+
+// cursor is where a read of one partition stands: the offset to fetch
+// next.
+type cursor struct {
+	f      *Fetcher
+	r      PartitionRead
+	opts   fetchOptions
+	offset int64
 }
 
-// Close closes the fetcher's idle connections.
-func (f *Fetcher) Close() { f.transport.CloseIdleConnections() }
+// reached reports whether a bounded read is over.
+func (c *cursor) reached() bool { return !c.r.Follow && c.offset >= 0 && c.offset >= c.r.Until }
 
-// Fetch returns the records of a partition from offset on (none when no
-// record came within the wait), the offset to fetch next and the
-// partition's high watermark. Control records are skipped. An offset that
-// is no longer (or not yet) in the partition is an error wrapping
-// kafka.OffsetOutOfRange.
-func (f *Fetcher) Fetch(ctx context.Context, partition int, offset int64) (msgs []Message, next, highWatermark int64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, f.maxWait+10*time.Second)
-	defer cancel()
-	res, err := f.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: f.topic, Partition: partition, Offset: offset,
-		MinBytes: int64(max(f.MinBytes, 1)), MaxBytes: int64(f.maxBytes), MaxWait: f.maxWait,
+// step fetches the partition once from c.offset and moves c.offset past
+// what it fetched: it returns the records (nil: none), those of a bounded
+// read before Until, the offset the records' span starts at (offsets the
+// read skipped are not in it) and the high watermark. Offsets removed by
+// retention are skipped, as are, for a bounded read, those the partition
+// does not hold. An error is the fetch's or the lookup's: c.offset stays.
+func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what string, err error) {
+	p := c.r.Partition
+	if c.offset < 0 {
+		off, err := c.f.offset(ctx, p, c.offset)
+		if err != nil {
+			return nil, c.offset, 0, fmt.Sprintf("list offsets of partition %d", p), err
+		}
+		c.offset = off
+		return nil, off, 0, "", nil
+	}
+	ch, next, hwm, _, err := c.f.fetchChunk(ctx, p, c.offset, c.opts)
+	if errors.Is(err, kafka.OffsetOutOfRange) && c.r.Reset < 0 {
+		if c.r.Skipped != nil {
+			c.r.Skipped(c.offset, c.r.Reset, errReset)
+		}
+		c.offset = c.r.Reset
+		return nil, c.offset, hwm, "", nil
+	}
+	if errors.Is(err, kafka.OffsetOutOfRange) {
+		first, lerr := c.f.offset(ctx, p, kafka.FirstOffset)
+		if lerr == nil && first > c.offset {
+			c.skip(first, errRetention)
+			return nil, c.offset, hwm, "", nil
+		}
+		if lerr != nil {
+			err = lerr
+		}
+	}
+	if err != nil {
+		return nil, c.offset, hwm, fmt.Sprintf("fetch partition %d", p), err
+	}
+	if c.r.Follow {
+		from, c.offset = c.offset, max(c.offset, next)
+		return ch, from, hwm, "", nil
+	}
+	if ch == nil && next == c.offset && hwm <= c.offset {
+		c.skip(c.r.Until, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, p, c.offset, hwm))
+		return nil, c.offset, hwm, "", nil
+	}
+	if ch != nil {
+		// Records past the range are another read's.
+		keep := len(ch.recs)
+		for keep > 0 && ch.recs[keep-1].offset >= c.r.Until {
+			keep--
+		}
+		for i := keep; i < len(ch.recs); i++ {
+			closeBytes(ch.recs[i].key)
+			closeBytes(ch.recs[i].value)
+		}
+		if ch.recs = ch.recs[:keep]; keep == 0 {
+			ch.release()
+			ch = nil
+		}
+	}
+	from, c.offset = c.offset, min(max(c.offset, next), c.r.Until)
+	return ch, from, hwm, "", nil
+}
+
+// skip moves the cursor on to offset to (at most Until for a bounded
+// read), passing over the offsets before it.
+func (c *cursor) skip(to int64, cause error) {
+	if !c.r.Follow {
+		to = min(to, c.r.Until)
+	}
+	if c.r.Skipped != nil && to > c.offset {
+		c.r.Skipped(c.offset, to, cause)
+	}
+	c.offset = max(c.offset, to)
+}
+
+// readPartition steps through a partition as r says, fetching with opts
+// and retrying failures with backoff, and calls fn after each successful
+// step, until a bounded read is over (nil), ctx is done (its error) or fn
+// fails (its error).
+func (f *Fetcher) readPartition(ctx context.Context, r PartitionRead, opts fetchOptions, fn func(c *cursor, ch *chunk, from, hwm int64) error) error {
+	c := &cursor{f: f, r: r, opts: opts, offset: r.From}
+	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
+	for !c.reached() {
+		ch, from, hwm, what, err := c.step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if r.Failed != nil {
+				r.Failed(what, err)
+			}
+			if werr := backoff.Wait(ctx); werr != nil {
+				return werr
+			}
+			continue
+		}
+		backoff.Reset()
+		if r.Recovered != nil {
+			r.Recovered()
+		}
+		if err := fn(c, ch, from, hwm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadPartition reads one partition as r says, retrying failures with
+// backoff: after each fetch it calls fn with the fetch's records (none
+// when none came within the wait), the offset to read next and the
+// partition's high watermark. It returns nil once a bounded read is over,
+// ctx.Err() once ctx is done, or fn's error. ReadPartitions, the case
+// processor and the decisions forwarder read through it.
+func (f *Fetcher) ReadPartition(ctx context.Context, r PartitionRead, fn func(msgs []Message, next, hwm int64) error) error {
+	return f.readPartition(ctx, r, fetchOptions{}, func(c *cursor, ch *chunk, _, hwm int64) error {
+		var msgs []Message
+		if ch != nil {
+			var broken int64
+			if msgs, broken = ch.messages(); broken >= 0 {
+				c.offset = broken // fetched again from there
+			}
+		}
+		return fn(msgs, c.offset, hwm)
 	})
-	if err != nil {
-		return nil, offset, 0, err
-	}
-	if res.Error != nil {
-		return nil, offset, 0, res.Error
-	}
-	msgs, next, err = readRecords(partition, offset, res.Records)
-	return msgs, next, res.HighWatermark, err
-}
-
-// Offset returns the first or last offset (kafka.FirstOffset or
-// kafka.LastOffset) of a partition.
-func (f *Fetcher) Offset(ctx context.Context, partition int, which int64) (int64, error) {
-	offs, err := listOffsets(ctx, f.client, f.topic, []int{partition}, which)
-	if err != nil {
-		return 0, err
-	}
-	return offs[partition], nil
-}
-
-// readRecords copies the records at or after offset out of a fetch
-// response, skipping control batches, and returns them and the offset
-// after the last record (or control record) read.
-func readRecords(partition int, offset int64, rr kafka.RecordReader) (msgs []Message, next int64, err error) {
-	next = offset
-	read := func(rr kafka.RecordReader, keep bool) error {
-		for {
-			rec, err := rr.ReadRecord()
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return err
-			}
-			key, kerr := readBytes(rec.Key)
-			value, verr := readBytes(rec.Value)
-			if rec.Offset < offset {
-				continue
-			}
-			next = max(next, rec.Offset+1)
-			if !keep {
-				continue
-			}
-			if err := errors.Join(kerr, verr); err != nil {
-				return err
-			}
-			m := Message{Partition: partition, Offset: rec.Offset, Time: rec.Time, Key: key, Value: value}
-			if len(rec.Headers) > 0 {
-				m.Headers = make([]kafka.Header, len(rec.Headers))
-				for i, h := range rec.Headers {
-					m.Headers[i] = kafka.Header{Key: h.Key, Value: slices.Clone(h.Value)}
-				}
-			}
-			msgs = append(msgs, m)
-		}
-	}
-	if stream, ok := rr.(*protocol.RecordStream); ok {
-		for _, batch := range stream.Records {
-			_, control := batch.(*protocol.ControlBatch)
-			if err = read(batch, !control); err != nil {
-				break
-			}
-		}
-	} else if rr != nil {
-		err = read(rr, true)
-	}
-	if len(msgs) > 0 {
-		return msgs, next, nil // a broken tail is fetched again from next
-	}
-	return nil, next, err
-}
-
-// readBytes copies b and closes it; nil for a null.
-func readBytes(b kafka.Bytes) ([]byte, error) {
-	if b == nil {
-		return nil, nil
-	}
-	defer b.Close()
-	out := make([]byte, b.Len())
-	_, err := io.ReadFull(b, out)
-	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,7 +219,7 @@ func TestReadPartitionsCaughtUpAfterExistingRecords(t *testing.T) {
 	}
 }
 
-func TestOffsetsAt(t *testing.T) {
+func TestFetcherForTime(t *testing.T) {
 	b := testkit.StartBroker(t, devbroker.Config{Partitions: 1})
 	addr := b.Addr()
 	createTopic(t, addr, "timed", 1, "delete")
@@ -229,22 +230,71 @@ func TestOffsetsAt(t *testing.T) {
 	}
 	produceTo(t, addr, "timed", msgs)
 	conn := Connection{Brokers: []string{addr}, DialTimeout: 5 * time.Second}
-	for _, tc := range []struct {
-		at   time.Time
-		want int64
-	}{
+	f := NewFetcher(conn, "timed", 0, 0)
+	defer f.Close()
+	checkForTime(t, f, []int{0}, []timeOffset{
 		{base.Add(-time.Hour), 0},
 		{base, 0},
 		{base.Add(90 * time.Minute), 2},
 		{base.Add(4 * time.Hour), 4},
-		{base.Add(5 * time.Hour), 5}, // nothing since: the end
-	} {
-		got, err := OffsetsAt(context.Background(), conn, "timed", []int{0}, tc.at)
-		if err != nil {
+		{base.Add(5 * time.Hour), -1}, // nothing since
+	})
+}
+
+func TestCompactedTopicKeyedRecords(t *testing.T) {
+	b := testkit.StartBroker(t, devbroker.Config{})
+	conn := Connection{Brokers: []string{b.Addr()}}
+	ctx := context.Background()
+	const topic = "flagstream-retro"
+	for range 2 { // creates, then finds it compacted
+		if _, err := EnsureTopics(ctx, conn, []TopicSpec{{Key: "retro.progress_topic", Name: topic, Partitions: 3, Policy: Compact}}); err != nil {
 			t.Fatal(err)
 		}
-		if got[0] != tc.want {
-			t.Errorf("OffsetsAt(%s) = %d, want %d", tc.at.Format(time.RFC3339), got[0], tc.want)
+	}
+	parts, err := testkit.Partitions(ctx, b.Addr(), topic)
+	if err != nil || len(parts) != 3 {
+		t.Fatalf("created %d partitions (%v), want 3", len(parts), err)
+	}
+	_, err = EnsureTopics(ctx, conn, []TopicSpec{{Key: "retro.progress_topic", Name: testkit.InputTopic, Partitions: 1, Policy: Compact}})
+	if !errors.Is(err, ErrTopicConfig) || !strings.Contains(err.Error(), "cleanup.policy=delete") {
+		t.Errorf("EnsureTopics of a topic that is not compacted: %v, want it refused naming cleanup.policy=delete", err)
+	}
+
+	w := NewProducer(conn, ProducerConfig{})
+	var msgs []kafka.Message
+	for i := range 50 {
+		msgs = append(msgs, kafka.Message{Topic: topic, Key: fmt.Appendf(nil, "k%d", i%10), Value: fmt.Appendf(nil, "v%d", i)})
+	}
+	if err := w.Write(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A later record of a key replaces an earlier one: each key's last
+	// value is read last, and every key stays on one partition.
+	last := map[string]string{}
+	partOf := map[string]int{}
+	n := 0
+	err = ReadPartitions(ctx, conn, ReadConfig{Topic: topic}, func(msgs []Message) error {
+		for _, r := range msgs {
+			n++
+			k := string(r.Key)
+			if p, ok := partOf[k]; ok && p != r.Partition {
+				return fmt.Errorf("key %s on partitions %d and %d", k, p, r.Partition)
+			}
+			partOf[k] = r.Partition
+			last[k] = string(r.Value)
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 50 || len(last) != 10 || last["k3"] != "v43" {
+		t.Errorf("read %d records, %d keys, k3 = %q; want 50, 10, v43", n, len(last), last["k3"])
+	}
+	if err := ReadPartitions(ctx, conn, ReadConfig{Topic: "no-such-topic"}, func([]Message) error { return nil }); !errors.Is(err, ErrNoTopic) {
+		t.Errorf("ReadPartitions of a missing topic: %v, want ErrNoTopic", err)
 	}
 }

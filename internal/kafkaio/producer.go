@@ -23,6 +23,7 @@ type ProducerConfig struct {
 	BatchTimeout      time.Duration
 	BatchSize         int
 	MaxMessageBytes   int
+	Compression       kafka.Compression
 	WriteTimeout      time.Duration
 	Logger            *slog.Logger
 	// Metrics receives the producer's metrics; nil: unregistered ones.
@@ -30,10 +31,13 @@ type ProducerConfig struct {
 }
 
 // Producer writes messages to any topic with acks=all, each keyed message
-// to the partition its key hashes to (murmur2, as the Java client and
-// Sink do), retrying a failed write with backoff until it succeeds or ctx
-// is done. The case processor and the decisions forwarder write through
-// it. It is safe for concurrent use.
+// to the partition its key hashes to (murmur2, as Kafka's Java client
+// does: a compacted topic so keeps one record per key), retrying a failed
+// write with backoff until it succeeds or ctx is done. The client itself
+// makes one attempt per write, so that every retry is flagstream's, with
+// its backoff, and counted. Sink, the case processor, the decisions
+// forwarder and the retro progress store write through it. It is safe for
+// concurrent use.
 type Producer struct {
 	w         *kafka.Writer
 	transport *kafka.Transport
@@ -65,7 +69,9 @@ func NewProducer(conn Connection, cfg ProducerConfig) *Producer {
 		WriteTimeout: cfg.WriteTimeout,
 		ReadTimeout:  cfg.WriteTimeout,
 		RequiredAcks: kafka.RequireAll,
+		Compression:  cfg.Compression,
 		Transport:    t,
+		// Called as each produce request (one partition's batch) completes.
 		Completion: func(msgs []kafka.Message, err error) {
 			var size int64
 			for i := range msgs {

@@ -3,15 +3,12 @@ package kafkaio
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/retry"
 	"flagstream/pipeline"
@@ -74,9 +71,8 @@ type RangeConfig struct {
 // earliest retained offset on; the offsets skipped are counted in
 // Skipped and logged.
 type RangeSource struct {
-	cfg       RangeConfig
-	client    *kafka.Client
-	transport *kafka.Transport
+	cfg     RangeConfig
+	fetcher *Fetcher
 
 	startOnce sync.Once
 	stop      context.CancelFunc
@@ -115,14 +111,12 @@ func NewRangeSource(conn Connection, cfg RangeConfig) *RangeSource {
 		cfg.BatchRecords = max(1, min(cfg.BatchRecords, int(cfg.Rate/20)))
 	}
 	cfg.Ranges = slices.DeleteFunc(slices.Clone(cfg.Ranges), func(r PartitionRange) bool { return r.Len() == 0 })
-	t := conn.transport()
 	s := &RangeSource{
-		cfg:       cfg,
-		client:    &kafka.Client{Addr: kafka.TCP(conn.Brokers...), Transport: t},
-		transport: t,
-		chunks:    make(chan *chunk, 2*len(cfg.Ranges)+1),
-		stop:      func() {},
-		failures:  failureLog{logger: cfg.Logger, topic: cfg.Topic},
+		cfg:      cfg,
+		fetcher:  NewFetcher(conn, cfg.Topic, 500*time.Millisecond, min(cfg.FetchMaxBytes, maxChunkBytes)),
+		chunks:   make(chan *chunk, 2*len(cfg.Ranges)+1),
+		stop:     func() {},
+		failures: failureLog{logger: cfg.Logger, topic: cfg.Topic},
 	}
 	var total int64
 	for _, r := range cfg.Ranges {
@@ -162,125 +156,44 @@ func (s *RangeSource) start() {
 // fetchRange fetches r's records in chunks and queues them until r is
 // read or ctx is done.
 func (s *RangeSource) fetchRange(ctx context.Context, r PartitionRange) {
-	backoff := retry.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	offset := r.Start
-	for offset < r.End && ctx.Err() == nil {
-		c, next, err := s.fetchChunk(ctx, r, offset)
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, errPastHighWatermark):
+	s.fetcher.readPartition(ctx, PartitionRead{
+		Partition: int(r.Partition), From: r.Start, Until: r.End,
+		Failed:    s.failures.failed,
+		Recovered: s.failures.recovered,
+		Skipped: func(from, to int64, cause error) {
+			s.skipped.Add(to - from)
+			s.remaining.Add(-(to - from))
+			if s.cfg.Logger == nil {
+				return
+			}
+			if errors.Is(cause, errRetention) {
+				s.cfg.Logger.Warn("kafka: records deleted before they were read (retention); skipping them",
+					"topic", s.cfg.Topic, "partition", r.Partition, "from", from, "to", to)
+				return
+			}
 			// The partition holds less than the range said (truncated,
 			// or recreated): what is not there cannot be read.
-			skip := r.End - offset
-			s.skipped.Add(skip)
-			s.remaining.Add(-skip)
-			if s.cfg.Logger != nil {
-				s.cfg.Logger.Warn("kafka: partition ends before the range to read; skipping the rest",
-					"topic", s.cfg.Topic, "partition", r.Partition, "from", offset, "to", r.End, "err", err)
-			}
-			return
-		case errors.Is(err, kafka.OffsetOutOfRange):
-			first, lerr := s.firstOffset(ctx, int(r.Partition))
-			if lerr == nil && first > offset {
-				skip := min(first, r.End) - offset
-				s.skipped.Add(skip)
-				s.remaining.Add(-skip)
-				if s.cfg.Logger != nil {
-					s.cfg.Logger.Warn("kafka: records deleted before they were read (retention); skipping them",
-						"topic", s.cfg.Topic, "partition", r.Partition, "from", offset, "to", first)
-				}
-				offset = min(first, r.End)
-				continue
-			}
-			if lerr != nil {
-				err = lerr
-			}
-			s.failures.failed(fmt.Sprintf("fetch partition %d", r.Partition), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		default:
-			s.failures.failed(fmt.Sprintf("fetch partition %d", r.Partition), err)
-			if backoff.Wait(ctx) != nil {
-				return
-			}
-			continue
-		}
-		backoff.Reset()
-		s.failures.recovered()
-		next = min(next, r.End)
+			s.cfg.Logger.Warn("kafka: partition ends before the range to read; skipping the rest",
+				"topic", s.cfg.Topic, "partition", r.Partition, "from", from, "to", to, "err", cause)
+		},
+	}, fetchOptions{}, func(cur *cursor, c *chunk, from, _ int64) error {
+		// Offsets between records (gaps: control records, compacted
+		// offsets) count as read with the record after them, or with
+		// the fetch when it had none.
+		read := cur.offset - from
 		if c == nil {
-			// Only gaps (control records, compacted offsets) before next.
-			s.remaining.Add(-(next - offset))
-			offset = next
-			continue
+			s.remaining.Add(-read)
+			return nil
 		}
-		// Offsets between records (gaps) count as read with the record
-		// after them; the chunk's last record ends the span.
-		gap := (next - offset) - int64(len(c.recs))
-		s.remaining.Add(-gap)
-		offset = next
+		s.remaining.Add(-(read - int64(len(c.recs))))
 		select {
 		case s.chunks <- c:
+			return nil
 		case <-ctx.Done():
 			c.release()
-			return
+			return ctx.Err()
 		}
-	}
-}
-
-// fetchChunk fetches r's records from offset on, without those at or after
-// r.End; it returns the offset to fetch next.
-func (s *RangeSource) fetchChunk(ctx context.Context, r PartitionRange, offset int64) (*chunk, int64, error) {
-	const maxWait = 500 * time.Millisecond
-	ctx, cancel := context.WithTimeout(ctx, maxWait+10*time.Second)
-	defer cancel()
-	res, err := s.client.Fetch(ctx, &kafka.FetchRequest{
-		Topic: s.cfg.Topic, Partition: int(r.Partition), Offset: offset,
-		MinBytes: 1, MaxBytes: int64(min(s.cfg.FetchMaxBytes, maxChunkBytes)), MaxWait: maxWait,
 	})
-	if err != nil {
-		return nil, offset, err
-	}
-	if res.Error != nil {
-		return nil, offset, res.Error
-	}
-	c, next, _, err := newChunk(nil, int(r.Partition), offset, res.HighWatermark, res.Records, nil)
-	if c != nil {
-		// Records past the range are the next job's, or the live
-		// pipeline's.
-		keep := len(c.recs)
-		for keep > 0 && c.recs[keep-1].offset >= r.End {
-			keep--
-		}
-		for i := keep; i < len(c.recs); i++ {
-			closeBytes(c.recs[i].key)
-			closeBytes(c.recs[i].value)
-		}
-		c.recs = c.recs[:keep]
-		if keep == 0 {
-			c = nil
-		}
-		return c, next, nil // a broken tail is fetched again from next
-	}
-	if err != nil {
-		return nil, offset, err
-	}
-	if next == offset && res.HighWatermark <= offset {
-		return nil, offset, fmt.Errorf("%w: partition %d offset %d, high watermark %d", errPastHighWatermark, r.Partition, offset, res.HighWatermark)
-	}
-	return nil, next, nil
-}
-
-func (s *RangeSource) firstOffset(ctx context.Context, partition int) (int64, error) {
-	offs, err := listOffsets(ctx, s.client, s.cfg.Topic, []int{partition}, kafka.FirstOffset)
-	if err != nil {
-		return 0, err
-	}
-	return offs[partition], nil
 }
 
 // Fetch fills b with the next records, up to BatchRecords, waiting at most
@@ -332,21 +245,13 @@ fill:
 			}
 			s.cur = c
 		}
-		s.take(b, limit)
+		s.spans = takeRecords(b, s.cur, s.cfg.Topic, s.cfg.MaxMessageBytes, limit, s.spans)
 		if s.cur.next == len(s.cur.recs) {
 			s.cur.release()
 			s.cur = nil
 		}
 	}
-	for i, sp := range s.spans {
-		r := &b.Records[len(b.Records)-len(s.spans)+i]
-		if sp.k1 > sp.k0 {
-			r.Key = b.Data[sp.k0:sp.k1:sp.k1]
-		}
-		if sp.v1 > sp.v0 {
-			r.Value = b.Data[sp.v0:sp.v1:sp.v1]
-		}
-	}
+	setSpans(b, s.spans)
 	n := int64(len(s.spans))
 	s.handed += n
 	s.read.Add(n)
@@ -379,35 +284,6 @@ func (s *RangeSource) pace(ctx context.Context, n int) error {
 		s.paced = s.paced.Add(behind - time.Duration(float64(n)/s.cfg.Rate*float64(time.Second)))
 	}
 	return nil
-}
-
-// take moves records from the current chunk into b until b holds limit
-// records or the chunk is empty.
-func (s *RangeSource) take(b *pipeline.Batch, limit int) {
-	c := s.cur
-	for c.next < len(c.recs) && len(b.Records) < limit {
-		r := &c.recs[c.next]
-		c.next++
-		var sp span
-		sp.k0 = len(b.Data)
-		b.Data = appendBytes(b.Data, r.key)
-		sp.k1, sp.v0 = len(b.Data), len(b.Data)
-		b.Data = appendBytes(b.Data, r.value)
-		sp.v1 = len(b.Data)
-		rec := pipeline.Record{Topic: s.cfg.Topic, Partition: c.partition, Offset: r.offset, Time: r.time}
-		if len(r.headers) > 0 {
-			rec.Headers = make([]pipeline.Header, len(r.headers))
-			for i, h := range r.headers {
-				rec.Headers[i] = pipeline.Header{Key: h.Key, Value: h.Value}
-			}
-		}
-		if n := sp.v1 - sp.v0; s.cfg.MaxMessageBytes > 0 && n > s.cfg.MaxMessageBytes {
-			rec.Oversize = int64(n)
-		}
-		b.Records = append(b.Records, rec)
-		s.spans = append(s.spans, sp)
-		*r = chunkRecord{offset: r.offset}
-	}
 }
 
 // Commit calls Committed with the offset after each partition's last
@@ -447,45 +323,6 @@ func (s *RangeSource) Close() error {
 	for c := range s.chunks {
 		c.release()
 	}
-	s.transport.CloseIdleConnections()
+	s.fetcher.Close()
 	return nil
-}
-
-// listOffsets returns, for each partition, the offset for timestamp: a
-// time in milliseconds, kafka.FirstOffset or kafka.LastOffset. For a time,
-// a partition with no record at or after it answers -1.
-func listOffsets(ctx context.Context, client *kafka.Client, topic string, partitions []int, timestamp int64) (map[int]int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	reqs := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		reqs[i] = kafka.OffsetRequest{Partition: p, Timestamp: timestamp}
-	}
-	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	out := make(map[int]int64, len(partitions))
-	for _, p := range res.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		switch timestamp {
-		case kafka.FirstOffset:
-			out[p.Partition] = p.FirstOffset
-		case kafka.LastOffset:
-			out[p.Partition] = p.LastOffset
-		default:
-			out[p.Partition] = -1
-			for off := range p.Offsets {
-				out[p.Partition] = off
-			}
-		}
-	}
-	for _, p := range partitions {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("list offsets of %s: no answer for partition %d", topic, p)
-		}
-	}
-	return out, nil
 }

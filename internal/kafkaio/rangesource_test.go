@@ -34,10 +34,34 @@ func historyTopic(t *testing.T, n int) (addr string, base time.Time) {
 	return b.Addr(), base
 }
 
-func TestOffsets(t *testing.T) {
+// timeOffset is a time and the offset ForTime answers for it.
+type timeOffset struct {
+	at   time.Time
+	want int64
+}
+
+// checkForTime checks what f.ForTime answers, for every one of parts, at
+// each time.
+func checkForTime(t *testing.T, f *Fetcher, parts []int, cases []timeOffset) {
+	t.Helper()
+	for _, tc := range cases {
+		got, err := f.ForTime(context.Background(), parts, tc.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			if got[p] != tc.want {
+				t.Errorf("ForTime(%s) = %v, want %d for every partition", tc.at.Format(time.RFC3339), got, tc.want)
+				break
+			}
+		}
+	}
+}
+
+func TestFetcherOffsets(t *testing.T) {
 	addr, base := historyTopic(t, 100)
 	ctx := context.Background()
-	o := NewOffsets(Connection{Brokers: []string{addr}}, testkit.InputTopic)
+	o := NewFetcher(Connection{Brokers: []string{addr}}, testkit.InputTopic, 0, 0)
 	defer o.Close()
 	parts, err := o.Partitions(ctx)
 	if err != nil || !slices.Equal(parts, []int{0, 1}) {
@@ -47,25 +71,14 @@ func TestOffsets(t *testing.T) {
 	if err != nil || end[0] != 100 || end[1] != 100 {
 		t.Fatalf("End = %v, %v; want 100 each", end, err)
 	}
-	for _, tc := range []struct {
-		at   time.Time
-		want int64
-	}{
+	checkForTime(t, o, parts, []timeOffset{
 		{base.Add(-time.Hour), 0},
 		{base, 0},
 		{base.Add(30 * time.Minute), 30},
 		{base.Add(30*time.Minute + time.Second), 31},
 		{base.Add(99 * time.Minute), 99},
 		{base.Add(100 * time.Minute), -1}, // no record at or after it
-	} {
-		got, err := o.ForTime(ctx, parts, tc.at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got[0] != tc.want || got[1] != tc.want {
-			t.Errorf("ForTime(%v) = %v, want %d for both partitions", tc.at, got, tc.want)
-		}
-	}
+	})
 	first, err := o.First(ctx, parts)
 	if err != nil || first[0] != 0 || first[1] != 0 {
 		t.Fatalf("First = %v, %v; want 0 each", first, err)
@@ -89,7 +102,7 @@ func TestOffsets(t *testing.T) {
 		t.Errorf("ForTime after deleting = %v, %v; want 10 and 40", got, err)
 	}
 
-	none := NewOffsets(Connection{Brokers: []string{addr}}, "no-such-topic")
+	none := NewFetcher(Connection{Brokers: []string{addr}}, "no-such-topic", 0, 0)
 	defer none.Close()
 	if _, err := none.Partitions(ctx); !errors.Is(err, ErrNoTopic) {
 		t.Errorf("Partitions of a missing topic: err %v, want ErrNoTopic", err)

@@ -2,7 +2,6 @@ package kafkaio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"flagstream/internal/retry"
 	"flagstream/pipeline"
 	"flagstream/pipeline/cases"
 	"flagstream/pipeline/review"
@@ -45,12 +43,10 @@ type SinkConfig struct {
 // is acknowledged. A failed write is retried, with backoff
 // (retry.Backoff), until it succeeds or the pipeline's context ends: the
 // batch is then not committed, so nothing is lost, and the full pipeline
-// stops fetching. The client itself makes one attempt per write, so that
-// every retry is flagstream's, with its backoff, and counted.
+// stops fetching. It writes through a Producer.
 type Sink struct {
-	w         *kafka.Writer
-	transport *kafka.Transport
-	cfg       SinkConfig
+	p   *Producer
+	cfg SinkConfig
 	// topics and schemas are by pipeline.Destination.
 	topics  [4]string
 	schemas [4][]kafka.Header
@@ -87,34 +83,11 @@ func NewSink(conn Connection, cfg SinkConfig) (*Sink, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	t := conn.transport()
-	w := &kafka.Writer{
-		Addr:         kafka.TCP(conn.Brokers...),
-		Balancer:     &kafka.Murmur2Balancer{},
-		MaxAttempts:  1,
-		BatchSize:    cfg.BatchSize,
-		BatchBytes:   int64(cfg.MaxMessageBytes) + 64<<10,
-		BatchTimeout: cfg.BatchTimeout,
-		WriteTimeout: cfg.WriteTimeout,
-		ReadTimeout:  cfg.WriteTimeout,
-		RequiredAcks: kafka.RequireAll,
-		Compression:  codec,
-		Transport:    t,
-		// Called as each produce request (one partition's batch) completes.
-		Completion: func(msgs []kafka.Message, err error) {
-			var size int64
-			for i := range msgs {
-				size += int64(len(msgs[i].Key) + len(msgs[i].Value))
-			}
-			cfg.Metrics.produced(len(msgs), size, err)
-		},
-	}
-	if cfg.Logger != nil {
-		w.ErrorLogger = kafka.LoggerFunc(func(format string, args ...any) {
-			cfg.Logger.Warn("kafka producer: " + fmt.Sprintf(format, args...))
-		})
-	}
-	s := &Sink{w: w, transport: t, cfg: cfg}
+	p := NewProducer(conn, ProducerConfig{
+		BatchTimeout: cfg.BatchTimeout, BatchSize: cfg.BatchSize, MaxMessageBytes: cfg.MaxMessageBytes,
+		Compression: codec, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger, Metrics: cfg.Metrics,
+	})
+	s := &Sink{p: p, cfg: cfg}
 	s.topics[pipeline.ToReview] = cfg.Topic
 	s.topics[pipeline.ToShadow] = cfg.ShadowTopic
 	s.topics[pipeline.ToEscalation] = cfg.EscalationTopic
@@ -146,47 +119,7 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 	for _, rej := range b.Rejects {
 		msgs = append(msgs, s.deadLetter(&b.Records[rej.Record], rej))
 	}
-	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	blocked := false
-	defer func() {
-		if blocked {
-			s.cfg.Metrics.setBlocked(-1)
-		}
-	}()
-	for {
-		start := time.Now()
-		err := s.w.WriteMessages(ctx, msgs...)
-		if err == nil {
-			s.cfg.Metrics.batchWritten(time.Since(start))
-			return nil
-		}
-		if ctx.Err() != nil {
-			s.cfg.Metrics.writeFailed(false)
-			return ctx.Err()
-		}
-		s.cfg.Metrics.writeFailed(true)
-		if !blocked {
-			blocked = true
-			s.cfg.Metrics.setBlocked(1)
-		}
-		var failed kafka.WriteErrors
-		if errors.As(err, &failed) && len(failed) == len(msgs) {
-			retry := msgs[:0]
-			for i, e := range failed {
-				if e != nil {
-					retry = append(retry, msgs[i])
-				}
-			}
-			msgs = retry
-		}
-		wait := backoff.Next()
-		if s.cfg.Logger != nil {
-			s.cfg.Logger.Warn("kafka write failed; retrying", "messages", len(msgs), "err", err, "backoff", wait)
-		}
-		if err := retry.Sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
+	return s.p.Write(ctx, msgs...)
 }
 
 // destinationKeys name the config key of each destination's topic.
@@ -224,11 +157,4 @@ func truncate(s string, n int) string {
 }
 
 // Close flushes and closes the producer.
-func (s *Sink) Close() error {
-	err := s.w.Close()
-	s.transport.CloseIdleConnections()
-	if err != nil {
-		return fmt.Errorf("kafka producer close: %w", err)
-	}
-	return nil
-}
+func (s *Sink) Close() error { return s.p.Close() }

@@ -2,11 +2,10 @@ package kafkaio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 // TopicReader reads every record of a topic, partition by partition in
@@ -14,7 +13,8 @@ import (
 // a snapshot of what the topic held then, for `flagstream report` (which
 // reads the cases, review, shadow, escalation and decisions topics). It
 // joins no group and commits nothing. It is the pull form of a bounded
-// ReadPartitions, on the same Fetcher.
+// ReadPartitions, stepping through each partition on the same cursor, but
+// a failure ends the read instead of being retried.
 //
 // It is not safe for concurrent use.
 type TopicReader struct {
@@ -24,17 +24,11 @@ type TopicReader struct {
 
 	started bool
 	missing bool
-	parts   []partitionRange
+	parts   []*cursor
 	part    int // index into parts
+	empty   int // fetches of parts[part] in a row that returned nothing
 
 	recs []Record // fetched, not returned yet
-}
-
-// partitionRange is what is left to read of one partition.
-type partitionRange struct {
-	partition  int
-	next, stop int64
-	empty      int // fetches in a row that returned nothing
 }
 
 // Record is one record of a topic, its key and value copied.
@@ -70,9 +64,9 @@ func (r *TopicReader) Next(ctx context.Context) (Record, error) {
 		if r.part >= len(r.parts) {
 			return Record{}, io.EOF
 		}
-		p := &r.parts[r.part]
-		if p.next >= p.stop {
-			r.part++
+		p := r.parts[r.part]
+		if p.reached() {
+			r.part, r.empty = r.part+1, 0
 			continue
 		}
 		if err := r.fetch(ctx, p); err != nil {
@@ -88,61 +82,42 @@ func (r *TopicReader) Next(ctx context.Context) (Record, error) {
 func (r *TopicReader) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	c := r.fetcher.client
-	counts, err := partitionCounts(ctx, c, []string{r.topic})
-	if err != nil {
-		return fmt.Errorf("topic %s: %w", r.topic, err)
-	}
-	n, ok := counts[r.topic]
-	if !ok || n == 0 {
+	from, until, err := r.fetcher.bounds(ctx, nil, nil, nil)
+	if errors.Is(err, ErrNoTopic) {
 		r.missing = true
 		return nil
 	}
-	parts := make([]int, n)
-	for p := range parts {
-		parts[p] = p
-	}
-	first, err := listOffsets(ctx, c, r.topic, parts, kafka.FirstOffset)
 	if err != nil {
 		return fmt.Errorf("topic %s: %w", r.topic, err)
 	}
-	last, err := listOffsets(ctx, c, r.topic, parts, kafka.LastOffset)
-	if err != nil {
-		return fmt.Errorf("topic %s: %w", r.topic, err)
-	}
-	for _, p := range parts {
-		r.parts = append(r.parts, partitionRange{partition: p, next: max(first[p], 0), stop: max(last[p], 0)})
+	for p := range len(from) {
+		r.parts = append(r.parts, &cursor{f: r.fetcher, r: PartitionRead{Partition: p, Until: max(until[p], 0)}, offset: max(from[p], 0)})
 	}
 	return nil
 }
 
-// fetch reads the next records of partition p into r.recs.
-func (r *TopicReader) fetch(ctx context.Context, p *partitionRange) error {
+// fetch reads the next records of partition p into r.recs, once: a
+// failure stops the read, rather than being retried.
+func (r *TopicReader) fetch(ctx context.Context, p *cursor) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	msgs, next, hwm, err := r.fetcher.Fetch(ctx, p.partition, p.next)
+	before := p.offset
+	c, _, hwm, _, err := p.step(ctx)
 	if err != nil {
-		return fmt.Errorf("topic %s/%d: fetch at offset %d: %w", r.topic, p.partition, p.next, err)
+		return fmt.Errorf("topic %s/%d: fetch at offset %d: %w", r.topic, p.r.Partition, p.offset, err)
 	}
-	before := p.next
-	for _, m := range msgs {
-		if m.Offset < p.stop {
-			r.recs = append(r.recs, m)
+	if c != nil {
+		msgs, broken := c.messages()
+		if broken >= 0 {
+			p.offset = broken
 		}
+		r.recs = append(r.recs, msgs...)
 	}
-	p.next = min(max(p.next, next), p.stop)
-	switch {
-	case p.next != before:
-		p.empty = 0
-	case hwm <= p.next:
-		// The partition holds nothing more (truncated below the end
-		// offset taken at the start): done with it.
-		p.next = p.stop
-	default:
-		if p.empty++; p.empty >= maxEmptyFetches {
-			return fmt.Errorf("topic %s/%d: %d fetches at offset %d returned nothing, though the partition ends at %d",
-				r.topic, p.partition, p.empty, p.next, hwm)
-		}
+	if p.offset != before {
+		r.empty = 0
+	} else if r.empty++; r.empty >= maxEmptyFetches {
+		return fmt.Errorf("topic %s/%d: %d fetches at offset %d returned nothing, though the partition ends at %d",
+			r.topic, p.r.Partition, r.empty, p.offset, hwm)
 	}
 	return nil
 }

@@ -51,22 +51,6 @@ func (c Connection) client(t *kafka.Transport) *kafka.Client {
 	return &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: t, Timeout: 30 * time.Second}
 }
 
-// PartitionCount returns the number of partitions of topic; an error
-// wrapping kafka.UnknownTopicOrPartition when it does not exist.
-func PartitionCount(ctx context.Context, conn Connection, topic string) (int, error) {
-	t := conn.transport()
-	defer t.CloseIdleConnections()
-	counts, err := partitionCounts(ctx, conn.client(t), []string{topic})
-	if err != nil {
-		return 0, err
-	}
-	n, ok := counts[topic]
-	if !ok {
-		return 0, fmt.Errorf("topic %s: %w", topic, kafka.UnknownTopicOrPartition)
-	}
-	return n, nil
-}
-
 // partitionCounts returns the partition counts of those of topics that
 // exist.
 func partitionCounts(ctx context.Context, c *kafka.Client, topics []string) (map[string]int, error) {

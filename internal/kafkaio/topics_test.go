@@ -70,12 +70,15 @@ func TestEnsureTopicsCreatesAndChecks(t *testing.T) {
 	if counts["state"] != 3 {
 		t.Errorf("second start: state has %d partitions, want still 3", counts["state"])
 	}
-	n, err := PartitionCount(ctx, conn, "evidence")
-	if err != nil || n != 3 {
-		t.Errorf("PartitionCount(evidence) = %d, %v; want 3", n, err)
+	evidence := NewFetcher(conn, "evidence", 0, 0)
+	defer evidence.Close()
+	if parts, err := evidence.Partitions(ctx); err != nil || len(parts) != 3 {
+		t.Errorf("Partitions(evidence) = %v, %v; want 3", parts, err)
 	}
-	if _, err := PartitionCount(ctx, conn, "no-such-topic"); !errors.Is(err, kafka.UnknownTopicOrPartition) {
-		t.Errorf("PartitionCount of a missing topic: %v, want UnknownTopicOrPartition", err)
+	none := NewFetcher(conn, "no-such-topic", 0, 0)
+	defer none.Close()
+	if _, err := none.Partitions(ctx); !errors.Is(err, ErrNoTopic) || !errors.Is(err, kafka.UnknownTopicOrPartition) {
+		t.Errorf("Partitions of a missing topic: %v, want ErrNoTopic and UnknownTopicOrPartition", err)
 	}
 }
 

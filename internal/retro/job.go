@@ -87,7 +87,7 @@ func JobID(topic, sinceKey, untilKey string, sel Selection) string {
 	return "retro-" + hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// OffsetSource is what planning asks of the input topic; kafkaio.Offsets
+// OffsetSource is what planning asks of the input topic; kafkaio.Fetcher
 // is one.
 type OffsetSource interface {
 	Partitions(ctx context.Context) ([]int, error)
@@ -97,7 +97,7 @@ type OffsetSource interface {
 	RecordTime(ctx context.Context, partition int, offset int64) (time.Time, int64, error)
 }
 
-var _ OffsetSource = (*kafkaio.Offsets)(nil)
+var _ OffsetSource = (*kafkaio.Fetcher)(nil)
 
 // Store keeps the progress records of jobs, and the job records of
 // automatic ones.

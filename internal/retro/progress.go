@@ -3,7 +3,6 @@ package retro
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -85,20 +84,27 @@ func (p *Progress) Marshal() ([]byte, error) {
 // there and consistent.
 func ParseProgress(data []byte) (Progress, error) {
 	var p Progress
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&p); err != nil {
-		return Progress{}, fmt.Errorf("retro progress: %w", err)
-	}
-	if dec.More() {
-		return Progress{}, errors.New("retro progress: data after the JSON object")
-	}
-	if p.Schema != ProgressSchema {
-		return Progress{}, fmt.Errorf("retro progress: schema %q, want %s", p.Schema, ProgressSchema)
-	}
-	if err := p.validate(); err != nil {
+	if err := parseRecord(data, &p, &p.Schema, ProgressSchema, "retro progress", p.validate); err != nil {
 		return Progress{}, err
 	}
 	return p, nil
+}
+
+// parseRecord decodes the one JSON object of data into v, a record whose
+// schema field must then say want, and validates it; what names the
+// record in errors.
+func parseRecord(data []byte, v any, schema *string, want, what string, validate func() error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%s: data after the JSON object", what)
+	}
+	if *schema != want {
+		return fmt.Errorf("%s: schema %q, want %s", what, *schema, want)
+	}
+	return validate()
 }
 
 func (p *Progress) validate() error {
@@ -181,17 +187,7 @@ func (r *JobRecord) Marshal() ([]byte, error) {
 // fields it does not know.
 func ParseJobRecord(data []byte) (JobRecord, error) {
 	var r JobRecord
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return JobRecord{}, fmt.Errorf("retro job record: %w", err)
-	}
-	if dec.More() {
-		return JobRecord{}, errors.New("retro job record: data after the JSON object")
-	}
-	if r.Schema != JobSchema {
-		return JobRecord{}, fmt.Errorf("retro job record: schema %q, want %s", r.Schema, JobSchema)
-	}
-	if err := r.validate(); err != nil {
+	if err := parseRecord(data, &r, &r.Schema, JobSchema, "retro job record", r.validate); err != nil {
 		return JobRecord{}, err
 	}
 	return r, nil

@@ -12,7 +12,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/kafkaio"
-	"flagstream/pipeline"
 )
 
 // KafkaStore keeps progress records in the compacted progress topic
@@ -20,7 +19,7 @@ import (
 type KafkaStore struct {
 	conn  kafkaio.Connection
 	topic string
-	w     *kafkaio.KeyedWriter
+	w     *kafkaio.Producer
 	log   *slog.Logger
 }
 
@@ -28,16 +27,15 @@ var _ Store = (*KafkaStore)(nil)
 
 // NewKafkaStore returns the store of topic, which Ensure creates.
 func NewKafkaStore(conn kafkaio.Connection, topic string, log *slog.Logger) *KafkaStore {
-	return &KafkaStore{conn: conn, topic: topic, w: kafkaio.NewKeyedWriter(conn, topic, log), log: log}
+	return &KafkaStore{conn: conn, topic: topic, w: kafkaio.NewProducer(conn, kafkaio.ProducerConfig{Logger: log}), log: log}
 }
 
 // Ensure creates the progress topic, compacted, when it is missing, and
 // fails when it exists and is not compacted.
 func (s *KafkaStore) Ensure(ctx context.Context) error {
-	if err := kafkaio.EnsureCompacted(ctx, s.conn, s.topic, 1); err != nil {
-		return fmt.Errorf("retro.progress_topic: %w", err)
-	}
-	return nil
+	spec := kafkaio.TopicSpec{Key: "retro.progress_topic", Name: s.topic, Partitions: 1, Policy: kafkaio.Compact}
+	_, err := kafkaio.EnsureTopics(ctx, s.conn, []kafkaio.TopicSpec{spec})
+	return err
 }
 
 // Load reads the whole progress topic and returns job's latest record of
@@ -64,48 +62,54 @@ func (s *KafkaStore) Jobs(ctx context.Context) ([]JobRecord, map[string]map[int3
 func (s *KafkaStore) read(ctx context.Context, job string) ([]JobRecord, map[string]map[int32]Progress, error) {
 	jobs := map[string]JobRecord{}
 	progress := map[string]map[int32]Progress{}
-	err := kafkaio.ReadTopic(ctx, s.conn, s.topic, func(r *pipeline.Record) error {
+	add := func(r *kafkaio.Message) {
 		id, part, ok := bytes.Cut(r.Key, []byte("/"))
 		if !ok || (job != "" && string(id) != job) {
-			return nil
+			return
 		}
-		broken := func(err error) error {
+		broken := func(err error) {
 			if s.log != nil {
 				s.log.Warn("retro: ignoring a broken record of the progress topic", "topic", s.topic, "partition", r.Partition,
 					"offset", r.Offset, "key", string(r.Key), "err", err)
 			}
-			return nil
 		}
 		if string(part) == "job" {
 			if len(r.Value) == 0 {
 				delete(jobs, string(id))
-				return nil
+				return
 			}
 			jr, err := ParseJobRecord(r.Value)
 			if err != nil || jr.Job != string(id) {
-				return broken(err)
+				broken(err)
+				return
 			}
 			jobs[jr.Job] = jr
-			return nil
+			return
 		}
 		n, err := strconv.ParseInt(string(part), 10, 32)
 		if err != nil {
-			return nil
+			return
 		}
 		byPart := progress[string(id)]
 		if len(r.Value) == 0 { // a tombstone
 			delete(byPart, int32(n))
-			return nil
+			return
 		}
 		p, err := ParseProgress(r.Value)
 		if err != nil || p.Job != string(id) || p.Partition != int32(n) {
-			return broken(err)
+			broken(err)
+			return
 		}
 		if byPart == nil {
 			byPart = map[int32]Progress{}
 			progress[p.Job] = byPart
 		}
 		byPart[p.Partition] = p
+	}
+	err := kafkaio.ReadPartitions(ctx, s.conn, kafkaio.ReadConfig{Topic: s.topic, Logger: s.log}, func(msgs []kafkaio.Message) error {
+		for i := range msgs {
+			add(&msgs[i])
+		}
 		return nil
 	})
 	if errors.Is(err, kafkaio.ErrNoTopic) {
@@ -128,7 +132,7 @@ func (s *KafkaStore) SaveJob(ctx context.Context, r JobRecord) error {
 	if err != nil {
 		return err
 	}
-	if err := s.w.Write(ctx, kafka.Message{Key: JobKey(r.Job), Value: v}); err != nil {
+	if err := s.w.Write(ctx, kafka.Message{Topic: s.topic, Key: JobKey(r.Job), Value: v}); err != nil {
 		return fmt.Errorf("retro job record: %w", err)
 	}
 	return nil
@@ -142,7 +146,7 @@ func (s *KafkaStore) Save(ctx context.Context, ps ...Progress) error {
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, kafka.Message{Key: ps[i].Key(), Value: v})
+		msgs = append(msgs, kafka.Message{Topic: s.topic, Key: ps[i].Key(), Value: v})
 	}
 	if err := s.w.Write(ctx, msgs...); err != nil {
 		return fmt.Errorf("retro progress: %w", err)

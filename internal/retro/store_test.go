@@ -48,7 +48,7 @@ func TestKafkaStore(t *testing.T) {
 		t.Fatalf("Jobs = %+v, %+v, %v", jobs, progress, err)
 	}
 	// A record that does not parse is skipped.
-	w := kafkaio.NewKeyedWriter(kafkaio.Connection{Brokers: []string{b.Addr()}}, "flagstream-retro", nil)
+	w := kafkaio.NewProducer(kafkaio.Connection{Brokers: []string{b.Addr()}}, kafkaio.ProducerConfig{})
 	defer w.Close()
 	if err := w.Write(ctx, kafkaMessage("retro-1/4", "{not json")); err != nil {
 		t.Fatal(err)
@@ -59,5 +59,5 @@ func TestKafkaStore(t *testing.T) {
 }
 
 func kafkaMessage(key, value string) kafka.Message {
-	return kafka.Message{Key: []byte(key), Value: []byte(value)}
+	return kafka.Message{Topic: "flagstream-retro", Key: []byte(key), Value: []byte(value)}
 }
