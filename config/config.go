@@ -85,7 +85,7 @@ type Input struct {
 	// loads, with a warning (Warnings); another value is an error.
 	Consumer string `yaml:"consumer,omitempty" arg:"batch|reader" help:"deprecated and ignored: flagstream has one consumer (the batch consumer); remove it"`
 	// Tuning of the consumer; the defaults are chosen for throughput and
-	// fast rebalances, see README.
+	// fast rebalances, see docs/operator-guide.md (Consumer tuning).
 	MaxWait           time.Duration `yaml:"max_wait" help:"longest a fetch waits for new records (also bounds rebalance time)"`
 	FetchMaxBytes     ByteSize      `yaml:"fetch_max_bytes" help:"most bytes one fetch of a partition returns"`
 	QueueCapacity     int           `yaml:"queue_capacity" help:"records buffered by the consumer ahead of processing"`

@@ -44,7 +44,7 @@ func BenchmarkScanTexts(b *testing.B) {
 				files["texts.yaml"] = "id: BENCH-TEXTS\nauthority: Bench\njurisdiction: IN\nlegal_basis: Bench Act\ntexts_file: texts.txt\n"
 				files["texts.txt"] = strings.Join(synth.Texts(1, n), "\n") + "\n"
 			}
-			if err := os.Mkdir(listsDir, 0o755); err != nil {
+			if err := os.MkdirAll(listsDir, 0o755); err != nil {
 				b.Fatal(err)
 			}
 			for name, data := range files {

@@ -64,7 +64,7 @@ Every problem is reported as FILE:LINE: what is wrong, and the exit status is
 legal_basis) do not fail the check.
 
 With --json it prints one JSON object (schema flagstream.lists_check/v1, see
-README) instead: the demands with their state and entry counts, the lists
+docs/writing-lists.md) instead: the demands with their state and entry counts, the lists
 version, the exemptions, the warnings, and the problems, each with file, line
 and message.
 It is printed for broken lists too, and the exit status is the same.`

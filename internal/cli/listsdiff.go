@@ -27,7 +27,7 @@ remove: it is shown as respelled, old -> new.
 
 Lines start with + (added), - (removed) or ~ (changed), as in a diff, so
 the output reads in a terminal and in a code review. With --json it prints
-one JSON object instead (schema flagstream.lists_diff/v1, see README).
+one JSON object instead (schema flagstream.lists_diff/v1, see docs/writing-lists.md).
 
 Exit status: 0 whether or not the lists differ, unless --exit-code is given:
 then 0 when they are the same and 1 when they differ, as with diff(1) and

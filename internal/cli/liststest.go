@@ -32,7 +32,7 @@ they would flag. A TEXT is matched as the text of a tweet with no entities
 response, or '-' for standard input) and explains each post in it.
 
 With --json it prints one JSON object instead (schema flagstream.lists_test/v1,
-see README), whose matches are those a review task would carry.
+see docs/writing-lists.md), whose matches are those a review task would carry.
 
 Exit status: 0 whether or not anything matches; 2 for bad usage, broken lists
 or a tweet that scan would reject; 1 when FILE cannot be read.`

@@ -6,28 +6,18 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"flagstream/internal/kafkaio"
-	"flagstream/internal/lists"
+	"flagstream/internal/lists/liststest"
 	"flagstream/matchers"
 )
 
 func parse(t *testing.T, files map[string]string) []matchers.Demand {
-	t.Helper()
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	demands, _, err := lists.ParseLists(fsys, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return demands
+	return liststest.Parse(t, files).Demands
 }
 
 // autoRun is an AutoConfig.Run that reads every range at once, unless
