@@ -203,3 +203,49 @@ func FuzzTextsFile(f *testing.F) {
 		})
 	})
 }
+
+// FuzzTextCandidate checks the filter's early ruling-out (candidate)
+// against the plain reading: all the words, all the distinct shingles,
+// then the misses counted. A post the plain reading keeps must be kept,
+// with the same shingles; one it rules out must be ruled out.
+func FuzzTextCandidate(f *testing.F) {
+	claims := []string{
+		"the government has secretly added a tracking chemical to the new vaccine",
+		"banks will freeze all savings accounts over ten thousand on monday morning",
+		"farmers plan a march to the capital on republic day with their tractors",
+	}
+	var (
+		n    Normalizer
+		sh   shingler
+		pool textPool
+	)
+	for i, c := range claims {
+		pool.add(uint32(i), slices.Clone(sh.shingle(&n, []byte(c))))
+	}
+	x := buildTextIndex(&pool, nil, func(uint32) float64 { return DefaultTextSimilarity })
+	for _, c := range claims {
+		f.Add([]byte("RT @x: " + strings.ToUpper(c) + " https://t.co/x"))
+		f.Add([]byte(c[:len(c)/2] + " and then something else entirely different from it"))
+	}
+	f.Add([]byte("a b https://x.y/z c d www.q.r e @f g rt h"))
+	f.Add([]byte("Farmers plan a march, to the Capital: on republic day!! with tractors ünd"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		sh.wordHashes(&n, text, nil)
+		want, misses, _ := sh.distinctIn(nil)
+		want = slices.Clone(want)
+		for _, h := range want {
+			if !x.mayHave(h) {
+				misses++
+			}
+		}
+		allowed, ok := x.allowedMisses(len(want))
+		keep := len(want) > 0 && ok && misses <= allowed
+		got, gotKeep := sh.candidate(&n, text, nil, x)
+		if gotKeep != keep {
+			t.Fatalf("candidate(%q) keeps %t, want %t (%d shingles, %d missing)", text, gotKeep, keep, len(want), misses)
+		}
+		if keep && !slices.Equal(got, want) {
+			t.Fatalf("candidate(%q) shingles %x, want %x", text, got, want)
+		}
+	})
+}

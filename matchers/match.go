@@ -2,7 +2,6 @@ package matchers
 
 import (
 	"bytes"
-	"math"
 	"slices"
 )
 
@@ -395,14 +394,8 @@ func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
 	if split {
 		words = &m.words
 	}
-	m.shingles.wordHashes(&m.norm, text, words)
-	// A listed text B within similarity t has t|B| <= |A| and shares at
-	// least t|A| shingles with A, all of them in the filter.
-	a, misses, ok := m.shingles.distinctIn(x)
-	if !ok || len(a) == 0 || float64(len(a)) < x.minSimilarity*float64(x.minShingles)-1e-9 {
-		return
-	}
-	if misses > len(a)-int(math.Ceil(x.minSimilarity*float64(len(a))-1e-9)) {
+	a, ok := m.shingles.candidate(&m.norm, text, words, x)
+	if !ok {
 		return
 	}
 	signature(&m.sig, a)

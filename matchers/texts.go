@@ -98,6 +98,9 @@ type shingler struct {
 	// hashes, to keep shingles distinct without clearing.
 	seen []seenSlot
 	gen  uint32
+	// next is the first shingle addShingles has not made yet; misses
+	// counts those it made that the filter lacks.
+	next, misses int
 }
 
 type seenSlot struct {
@@ -140,9 +143,12 @@ var byteClass = func() (t [256]uint8) {
 var asciiClass = [utf8.RuneSelf]uint8(byteClass[:utf8.RuneSelf])
 
 // asciiText sets sh.hashes to the word hashes of text, as wordHashes
-// does, in one pass, and reports whether it could: false when text is not
-// all ASCII.
-func (sh *shingler) asciiText(text []byte) bool {
+// does, in one pass, and reports whether it could: ascii false when text
+// is not all ASCII. With x set (and startDistinct called), it also makes
+// the shingles of the words as each chunk ends, when no link can take
+// them back (addShingles), and stops as soon as more than allowed of them
+// are missing from x's filter: then ok is false.
+func (sh *shingler) asciiText(text []byte, x *textIndex, allowed int) (ascii, ok bool) {
 	sh.hashes = sh.hashes[:0]
 	chunkStart, mark, skip, first := true, 0, false, true
 	for i := 0; i < len(text); {
@@ -192,12 +198,18 @@ func (sh *shingler) asciiText(text []byte) bool {
 				// of the loop of its own.
 				chunkStart = true
 				i++
+				if x != nil && !sh.addShingles(x, len(sh.hashes)-textShingleWords+1, allowed) {
+					return true, false
+				}
 			}
 			continue
 		case cl == asciiSpace:
 			chunkStart = true
+			if x != nil && !sh.addShingles(x, len(sh.hashes)-textShingleWords+1, allowed) {
+				return true, false
+			}
 		case cl == nonASCII:
-			return false
+			return false, false
 		default:
 			if c == ':' && !skip && i+2 < len(text) && text[i+1] == '/' && text[i+2] == '/' {
 				skip = true // a link: none of its chunk's words count
@@ -206,7 +218,39 @@ func (sh *shingler) asciiText(text []byte) bool {
 		}
 		i++
 	}
-	return true
+	if x != nil && len(sh.hashes) > 0 {
+		return true, sh.addShingles(x, max(len(sh.hashes)-textShingleWords+1, 1), allowed)
+	}
+	return true, true
+}
+
+// asciiWordStarts returns the number of runs of ASCII letters and digits
+// in text, 8 bytes at a time: at least as many words as asciiText finds
+// there. It returns -1 when text is not all ASCII.
+func asciiWordStarts(text []byte) int {
+	n, i := 0, 0
+	prev := uint64(0) // 1 when the byte before i is a letter or digit
+	for ; i+8 <= len(text); i += 8 {
+		x := binary.LittleEndian.Uint64(text[i:])
+		if x&highs8 != 0 {
+			return -1
+		}
+		alnum := ^notAlnum8(x) & highs8
+		n += bits.OnesCount64(alnum &^ (alnum<<8 | prev<<7))
+		prev = alnum >> 63
+	}
+	for ; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return -1
+		}
+		a := uint64(byteClass[c] & asciiWord)
+		if a != 0 && prev == 0 {
+			n++
+		}
+		prev = a
+	}
+	return n
 }
 
 // hasPrefixFold reports whether b starts with the lower-case ASCII prefix,
@@ -227,7 +271,7 @@ func hasPrefixFold(b []byte, prefix string) bool {
 // nil, holds text already split (Words.Split), which saves splitting its
 // non-ASCII chunks again.
 func (sh *shingler) wordHashes(n *Normalizer, text []byte, split *Words) {
-	if !sh.asciiText(text) {
+	if ascii, _ := sh.asciiText(text, nil, 0); !ascii {
 		sh.anyText(n, text, split)
 	}
 }
@@ -356,20 +400,75 @@ func (sh *shingler) distinct() []uint64 {
 // or when it has too few shingles for any: most posts are ruled out
 // before all their shingles are made.
 func (sh *shingler) distinctIn(x *textIndex) (shingles []uint64, misses int, ok bool) {
-	sh.shingles = sh.shingles[:0]
 	nw := len(sh.hashes)
 	if nw == 0 {
+		sh.shingles = sh.shingles[:0]
 		return sh.shingles, 0, true
 	}
 	count := max(nw-textShingleWords+1, 1) // at least the distinct ones
-	allowed := count
+	allowed, ok := count, true
 	if x != nil {
-		// Both bounds only grow with the number of shingles.
-		if float64(count) < x.minSimilarity*float64(x.minShingles)-1e-9 {
+		if allowed, ok = x.allowedMisses(count); !ok {
 			return nil, 0, false
 		}
-		allowed = count - int(math.Ceil(x.minSimilarity*float64(count)-1e-9))
 	}
+	sh.startDistinct(count)
+	if !sh.addShingles(x, count, allowed) {
+		return nil, sh.misses, false
+	}
+	return sh.shingles, sh.misses, true
+}
+
+// allowedMisses returns how many of a post's at most count distinct
+// shingles may be missing from x's filter while it can still be within
+// x.minSimilarity of a listed text, and false when count is too few
+// shingles for any. Both bounds only grow with count, so a bound on a
+// post's shingles gives bounds on what it may miss.
+func (x *textIndex) allowedMisses(count int) (int, bool) {
+	if float64(count) < x.minSimilarity*float64(x.minShingles)-1e-9 {
+		return 0, false
+	}
+	return count - int(math.Ceil(x.minSimilarity*float64(count)-1e-9)), true
+}
+
+// candidate returns the distinct shingles of a post's text when it may be
+// within similarity of a listed text of x, judged by its shingles in x's
+// filter (ok false: it cannot). A listed text B within similarity t has
+// t|B| <= |A| and shares at least t|A| shingles with A, all of them in
+// the filter. split, when not nil, holds text split (Words.Split).
+func (sh *shingler) candidate(n *Normalizer, text []byte, split *Words, x *textIndex) (shingles []uint64, ok bool) {
+	var misses int
+	if upper := asciiWordStarts(text); upper >= 0 {
+		// An ASCII text: its words are found, hashed and shingled in one
+		// pass, which stops once the post is ruled out, against bounds
+		// from the most words it can have.
+		count := max(upper-textShingleWords+1, 1)
+		allowed, ok := x.allowedMisses(count)
+		if upper == 0 || !ok {
+			return nil, false
+		}
+		sh.startDistinct(count)
+		if _, ok := sh.asciiText(text, x, allowed); !ok {
+			return nil, false
+		}
+		shingles, misses = sh.shingles, sh.misses
+	} else {
+		sh.wordHashes(n, text, split)
+		if shingles, misses, ok = sh.distinctIn(x); !ok {
+			return nil, false
+		}
+	}
+	if len(shingles) == 0 {
+		return nil, false
+	}
+	allowed, ok := x.allowedMisses(len(shingles))
+	return shingles, ok && misses <= allowed
+}
+
+// startDistinct prepares sh.shingles and the seen table for at most count
+// shingles of the words in sh.hashes (addShingles).
+func (sh *shingler) startDistinct(count int) {
+	sh.shingles, sh.next, sh.misses = sh.shingles[:0], 0, 0
 	size := 16
 	for size < 2*count {
 		size *= 2
@@ -382,8 +481,19 @@ func (sh *shingler) distinctIn(x *textIndex) (shingles []uint64, misses int, ok 
 		clear(sh.seen)
 		sh.gen = 1
 	}
-	mask := uint64(size - 1)
-	for i := range count {
+}
+
+// addShingles adds the distinct ones among shingles sh.next to upto-1
+// (shingle i: words i to i+textShingleWords-1 of sh.hashes, or those there
+// are) to sh.shingles, counting in sh.misses those that x's filter lacks
+// (x nil: none), and reports false as soon as they are more than allowed.
+func (sh *shingler) addShingles(x *textIndex, upto, allowed int) bool {
+	if upto <= sh.next {
+		return true
+	}
+	nw := len(sh.hashes)
+	mask := uint64(len(sh.seen) - 1)
+	for i := sh.next; i < upto; i++ {
 		h := sh.hashes[i]
 		if textShingleWords == 2 {
 			if i+1 < nw {
@@ -400,8 +510,9 @@ func (sh *shingler) distinctIn(x *textIndex) (shingles []uint64, misses int, ok 
 				*s = seenSlot{gen: sh.gen, h: h}
 				sh.shingles = append(sh.shingles, h)
 				if x != nil && !x.mayHave(h) {
-					if misses++; misses > allowed {
-						return nil, misses, false
+					if sh.misses++; sh.misses > allowed {
+						sh.next = i + 1
+						return false
 					}
 				}
 				break
@@ -411,7 +522,8 @@ func (sh *shingler) distinctIn(x *textIndex) (shingles []uint64, misses int, ok 
 			}
 		}
 	}
-	return sh.shingles, misses, true
+	sh.next = upto
+	return true
 }
 
 // signature sets sig to the MinHash signature of shingles.
