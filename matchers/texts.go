@@ -453,7 +453,10 @@ func (sh *shingler) candidate(n *Normalizer, text []byte, split *Words, x *textI
 		}
 		shingles, misses = sh.shingles, sh.misses
 	} else {
-		sh.wordHashes(n, text, split)
+		// Not all ASCII (asciiWordStarts has looked at every byte):
+		// wordHashes' ASCII reading would only stop at the first
+		// non-ASCII byte.
+		sh.anyText(n, text, split)
 		if shingles, misses, ok = sh.distinctIn(x); !ok {
 			return nil, false
 		}
