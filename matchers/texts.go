@@ -374,19 +374,6 @@ func (sh *shingler) textWords(n *Normalizer, text []byte) int {
 	return len(sh.hashes)
 }
 
-// shingle returns the distinct shingle hashes of text, in text order; the
-// slice is valid until the next call. A text of fewer words than a shingle
-// has one shingle of all its words.
-func (sh *shingler) shingle(n *Normalizer, text []byte) []uint64 {
-	return sh.shingleSplit(n, text, nil)
-}
-
-// shingleSplit is shingle with text already split, when split is not nil.
-func (sh *shingler) shingleSplit(n *Normalizer, text []byte, split *Words) []uint64 {
-	sh.wordHashes(n, text, split)
-	return sh.distinct()
-}
-
 // distinct returns the distinct shingle hashes of the words in sh.hashes.
 func (sh *shingler) distinct() []uint64 {
 	shingles, _, _ := sh.distinctIn(nil)
