@@ -129,13 +129,8 @@ func (p *processor) process(b *Batch) {
 func (p *processor) prepare(b *Batch, s *matchers.Snapshot) {
 	b.Stats.Snapshot = s
 	if s != nil {
-		n := len(s.Demands()) * NumHitKinds
-		if cap(b.Stats.Matches) < n {
-			b.Stats.Matches = make([]uint32, n)
-		}
-		b.Stats.Matches = b.Stats.Matches[:n]
-		clear(b.Stats.Matches)
 		nd := len(s.Demands())
+		b.Stats.Matches = resize(b.Stats.Matches, nd*NumHitKinds)
 		b.Stats.Shadow = resize(b.Stats.Shadow, nd)
 		b.Stats.Diverted = resize(b.Stats.Diverted, nd)
 		b.Stats.Exempt = resize(b.Stats.Exempt, nd*len(s.Exemptions()))
