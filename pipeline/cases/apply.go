@@ -261,8 +261,8 @@ func applyEvidence(s *State, ev *Evidence, now time.Time, cfg Config) (*State, O
 	return n.commit(&out, event, now, utcRetro(ev.Retro)), out, nil
 }
 
-// commit copies the next state n to the heap and, when event is not "",
-// emits that event of it at now into out.
+// commit copies the next state n to the heap (n itself is not changed)
+// and, when event is not "", emits that event of it at now into out.
 func (n *State) commit(out *Output, event EventKind, now time.Time, retro *Retro) *State {
 	next := new(State)
 	*next = *n
@@ -319,18 +319,16 @@ func applyDecision(s *State, d *Decision, now time.Time) (*State, Output, error)
 	if d.Verdict == VerdictReopen && s.Status == StatusOpen {
 		return s, Output{Outcome: OutcomeUnchanged}, nil
 	}
-	next := new(State)
-	*next = *s
+	n := *s
 	r := d.Ruling()
 	r.DecidedAt = r.DecidedAt.UTC()
-	next.Decision = &r
-	next.emitted(now)
+	n.Decision = &r
+	event, out := EventDecided, Output{Outcome: OutcomeDecided}
+	n.Status = StatusDecided
 	if d.Verdict == VerdictReopen {
-		next.Status = StatusOpen
-		return next, Output{Events: []Event{newEvent(EventReopened, next, now, nil)}, Outcome: OutcomeReopened}, nil
+		n.Status, event, out.Outcome = StatusOpen, EventReopened, OutcomeReopened
 	}
-	next.Status = StatusDecided
-	return next, Output{Events: []Event{newEvent(EventDecided, next, now, nil)}, Outcome: OutcomeDecided}, nil
+	return n.commit(&out, event, now, nil), out, nil
 }
 
 // Tick emits the pending update of a case once the update interval has
@@ -358,10 +356,9 @@ func Flush(s *State, now time.Time) (*State, []Event) {
 }
 
 func flush(s *State, now time.Time) (*State, []Event) {
-	next := new(State)
-	*next = *s
-	next.emitted(now)
-	return next, []Event{newEvent(EventUpdated, next, now, nil)}
+	var out Output
+	next := s.commit(&out, EventUpdated, now, nil)
+	return next, out.Events
 }
 
 // emitted notes an event emitted at now: nothing is pending any more, and
