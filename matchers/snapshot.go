@@ -618,17 +618,11 @@ func (c *compiled) CaseEntry(e uint32) bool {
 
 // EntryValue returns entry e as written in its demand.
 func (c *compiled) EntryValue(e uint32) []byte {
-	return c.entryText[c.entryStart(e):c.entryEnd[e]]
+	start, end := packedSpan(c.entryEnd, e)
+	return c.entryText[start:end]
 }
 
 func (c *compiled) entryValue(e uint32) string { return string(c.EntryValue(e)) }
-
-func (c *compiled) entryStart(e uint32) uint32 {
-	if e == 0 {
-		return 0
-	}
-	return c.entryEnd[e-1]
-}
 
 // Bytes estimates the memory the compiled snapshot occupies, without the
 // parsed demands it was compiled from.

@@ -672,11 +672,8 @@ func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uin
 		if skip != nil && skip(ref) {
 			continue
 		}
-		start := uint32(0)
-		if i > 0 {
-			start = p.ends[i-1]
-		}
-		s := p.shingles[start:p.ends[i]]
+		start, end := packedSpan(p.ends, i)
+		s := p.shingles[start:end]
 		x.refs = append(x.refs, ref)
 		x.shingles = append(x.shingles, s...)
 		x.ends = append(x.ends, uint32(len(x.shingles)))
