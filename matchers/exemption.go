@@ -218,23 +218,10 @@ func (s *Snapshot) ExemptionFor(handle, userID []byte, d int) int {
 	if len(handle) > 0 && handle[0] == '@' {
 		handle = handle[1:]
 	}
-	if len(handle) > 0 && len(handle) <= maxHandleRunes && x.handles.Len() > 0 {
+	if x.handles.Len() > 0 && isHandle(handle) {
+		// The handle's key, as AppendEntryKey makes it.
 		var buf [maxHandleRunes]byte
-		key := buf[:len(handle)]
-		ok := true
-		for i, c := range handle {
-			switch {
-			case 'A' <= c && c <= 'Z':
-				c += 'a' - 'A'
-			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '_':
-			default:
-				ok = false
-			}
-			key[i] = c
-		}
-		if ok {
-			consider(x.handles.Lookup(key))
-		}
+		consider(x.handles.Lookup(appendLowerASCII(buf[:0], handle)))
 	}
 	for len(userID) > 1 && userID[0] == '0' {
 		userID = userID[1:]
