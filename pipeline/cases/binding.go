@@ -69,7 +69,7 @@ func (b *Binding) Validate() error {
 	if b.Source != BindingLearned && b.Source != BindingPinned {
 		return fmt.Errorf("binding of %s: source %q, want learned or pinned", b.Handle, b.Source)
 	}
-	if y := b.FirstSeen.Year(); b.FirstSeen.IsZero() || y < 1 || y > 9999 {
+	if b.FirstSeen.IsZero() || !inYears(b.FirstSeen) {
 		return fmt.Errorf("binding of %s: first_seen missing or outside the years 0001-9999", b.Handle)
 	}
 	return nil

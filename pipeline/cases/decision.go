@@ -155,7 +155,7 @@ func (r *Ruling) problems() []problem {
 	if len(r.Reason) > maxReasonBytes {
 		add("reason", "reason longer than %d bytes", maxReasonBytes)
 	}
-	if y := r.DecidedAt.Year(); y < 1 || y > 9999 || r.DecidedAt.IsZero() {
+	if r.DecidedAt.IsZero() || !inYears(r.DecidedAt) {
 		add("decided_at", "decided_at is missing or outside the years 0001-9999")
 	}
 	return p

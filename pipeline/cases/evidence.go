@@ -178,10 +178,28 @@ func ParseTweetTime(b []byte) time.Time {
 		}
 	}
 	t = t.UTC()
-	if y := t.Year(); y < 1 || y > 9999 {
+	if !inYears(t) {
 		return time.Time{}
 	}
 	return t
+}
+
+// inYears reports whether t lies in the years 0001-9999, those that the
+// times of case records may have.
+func inYears(t time.Time) bool {
+	y := t.Year()
+	return 1 <= y && y <= 9999
+}
+
+// checkTimes reports the first of times that is set but outside the years
+// 0001-9999.
+func checkTimes(times ...time.Time) error {
+	for _, t := range times {
+		if !t.IsZero() && !inYears(t) {
+			return fmt.Errorf("time %v outside the years 0001-9999", t)
+		}
+	}
+	return nil
 }
 
 // candidate returns the user id and handle the evidence says the account
@@ -240,10 +258,8 @@ func (e *Evidence) Validate() error {
 			return fmt.Errorf("pinned_user_id: %w", err)
 		}
 	}
-	for _, t := range []time.Time{e.TweetCreatedAt, e.SeenAt} {
-		if y := t.Year(); !t.IsZero() && (y < 1 || y > 9999) {
-			return fmt.Errorf("time %v outside the years 0001-9999", t)
-		}
+	if err := checkTimes(e.TweetCreatedAt, e.SeenAt); err != nil {
+		return err
 	}
 	if e.Exemption != nil {
 		if err := e.Exemption.validate(); err != nil {

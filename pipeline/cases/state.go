@@ -239,10 +239,8 @@ func (s *State) Validate() error {
 	if slices.Contains(e.SampleTweetIDs, "") {
 		return fmt.Errorf("an empty sample tweet id")
 	}
-	for _, t := range []time.Time{s.OpenedAt, s.LastEventAt, e.FirstSeen, e.LastSeen} {
-		if y := t.Year(); !t.IsZero() && (y < 1 || y > 9999) {
-			return fmt.Errorf("time %v outside the years 0001-9999", t)
-		}
+	if err := checkTimes(s.OpenedAt, s.LastEventAt, e.FirstSeen, e.LastSeen); err != nil {
+		return err
 	}
 	if s.Decision != nil {
 		if err := s.Decision.validate(); err != nil {
