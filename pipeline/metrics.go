@@ -116,21 +116,16 @@ func (m *Metrics) observeBatch(b *Batch, now time.Time) {
 	if s := b.Stats.Snapshot; s != nil {
 		m.governanceSeries(s)
 		demands := s.Demands()
-		for d, n := range evidence {
-			if n > 0 {
-				m.evidence.WithLabelValues(demands[d].ID).Add(float64(n))
+		byDemand := func(c *prometheus.CounterVec, counts []uint32) {
+			for d, n := range counts {
+				if n > 0 {
+					c.WithLabelValues(demands[d].ID).Add(float64(n))
+				}
 			}
 		}
-		for d, n := range b.Stats.Shadow {
-			if n > 0 {
-				m.shadow.WithLabelValues(demands[d].ID).Add(float64(n))
-			}
-		}
-		for d, n := range b.Stats.Diverted {
-			if n > 0 {
-				m.diverted.WithLabelValues(demands[d].ID).Add(float64(n))
-			}
-		}
+		byDemand(m.evidence, evidence)
+		byDemand(m.shadow, b.Stats.Shadow)
+		byDemand(m.diverted, b.Stats.Diverted)
 		if nd := len(demands); nd > 0 {
 			exemptions := s.Exemptions()
 			for i, n := range b.Stats.Exempt {
