@@ -166,11 +166,10 @@ func (p *processor) prepare(b *Batch, s *matchers.Snapshot) {
 // record processes record i of b. A panic while handling it rejects that
 // record alone.
 func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time) {
-	outputs, out, probes := len(b.Outputs), len(b.out), len(b.probes)
+	mark := b.mark()
 	defer func() {
 		if v := recover(); v != nil {
-			b.Outputs, b.out, b.probes = b.Outputs[:outputs], b.out[:out], b.probes[:probes]
-			b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonPanic, Err: fmt.Sprintf("panic while processing: %v", v)})
+			b.takeBack(mark, i, fmt.Sprintf("panic while processing: %v", v))
 			p.dec = decode.Decoder{Limits: p.dec.Limits}
 			p.match = matchers.Matcher{}
 		}
@@ -213,8 +212,7 @@ func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time)
 		}
 		if p.cases {
 			if hits, err = p.evidence(b, i, s, post, hits, now); err != nil {
-				b.Outputs, b.out, b.probes = b.Outputs[:outputs], b.out[:out], b.probes[:probes]
-				b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonPanic, Err: err.Error()})
+				b.takeBack(mark, i, err.Error())
 				return
 			}
 			if len(hits) == 0 {
@@ -233,12 +231,24 @@ func (p *processor) record(b *Batch, i int, s *matchers.Snapshot, now time.Time)
 				continue
 			}
 			if err := p.task(b, i, s, post, src, g.hits[gr], gr, g.exemption[gr], now); err != nil {
-				b.Outputs, b.out, b.probes = b.Outputs[:outputs], b.out[:out], b.probes[:probes]
-				b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonPanic, Err: err.Error()})
+				b.takeBack(mark, i, err.Error())
 				return
 			}
 		}
 	}
+}
+
+// batchMark is how far a batch's outputs, arena and probes reach before a
+// record is processed.
+type batchMark struct{ outputs, out, probes int }
+
+func (b *Batch) mark() batchMark { return batchMark{len(b.Outputs), len(b.out), len(b.probes)} }
+
+// takeBack removes what record i added to b since mark and rejects it
+// (ReasonPanic) with msg.
+func (b *Batch) takeBack(mark batchMark, i int, msg string) {
+	b.Outputs, b.out, b.probes = b.Outputs[:mark.outputs], b.out[:mark.out], b.probes[:mark.probes]
+	b.Rejects = append(b.Rejects, Rejection{Record: i, Reason: ReasonPanic, Err: msg})
 }
 
 // task appends to b the review task of post (record i) made of hits, the
