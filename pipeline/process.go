@@ -439,6 +439,7 @@ type orderedStage struct {
 	ordered Ordered
 	proc    *processor
 	scratch Batch
+	outs    []Output // a rematched record's outputs, moved into the batch's arena
 }
 
 func newOrderedStage(cfg Config) *orderedStage {
@@ -498,7 +499,7 @@ func (o *orderedStage) rematch(b *Batch, r, from int) {
 	for to < len(b.Outputs) && b.Outputs[to].Record == r {
 		to++
 	}
-	outs := make([]Output, len(sb.Outputs))
+	outs := o.outs[:0]
 	for i, out := range sb.Outputs {
 		k, v := sb.Output(i)
 		out.key[0] = len(b.out)
@@ -506,8 +507,9 @@ func (o *orderedStage) rematch(b *Batch, r, from int) {
 		out.key[1], out.value[0] = len(b.out), len(b.out)
 		b.out = append(b.out, v...)
 		out.value[1] = len(b.out)
-		outs[i] = out
+		outs = append(outs, out)
 	}
+	o.outs = outs
 	b.Outputs = slices.Replace(b.Outputs, from, to, outs...)
 	for i, n := range sb.Stats.Matches {
 		b.Stats.Matches[i] += n
