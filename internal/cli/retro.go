@@ -134,13 +134,9 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 			return usagef("retro: --since %s is after --until %s", w.Since.Format(time.RFC3339), w.Until.Format(time.RFC3339))
 		}
 	}
-	path := o.configPath
-	if path == "" {
-		path = env.Getenv("FLAGSTREAM_CONFIG")
-	}
-	cfg, err := config.Load(path, env.Getenv, applyFlags)
+	cfg, err := loadConfig(env, o.configPath, applyFlags)
 	if err != nil {
-		return inputError(err)
+		return err
 	}
 	if cpus := app.ReserveProcs(env.Getenv); cfg.Pipeline.Workers == 0 {
 		cfg.Pipeline.Workers = cpus
