@@ -222,12 +222,8 @@ func listsCheck(env *Env, dir string, at time.Time, asJSON bool) error {
 // the parsed demands and exemptions (with their entries) beside the
 // snapshot.
 func loadLists(dir string, at time.Time) (*matchers.Snapshot, matchers.Lists, []matchers.Warning, error) {
-	parsed, warnings, err := lists.ParseDir(dir)
-	if err != nil {
-		return nil, parsed, warnings, err
-	}
-	snap, more, err := matchers.CompileLists(parsed, at)
-	return snap, parsed, append(warnings, more...), err
+	snap, parsed, warnings, _, err := lists.Loader{Dir: dir}.LoadLists(at)
+	return snap, parsed, warnings, err
 }
 
 func writeCheckTable(w io.Writer, snap *matchers.Snapshot, at time.Time) error {

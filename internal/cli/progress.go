@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
 
@@ -45,10 +46,31 @@ func (s *statusWriter) status(line string) {
 	s.shown = line != ""
 }
 
+// progressFlag adds --progress WHEN (auto, always or never) to cmd.
+func progressFlag(cmd *cobra.Command, mode *string) {
+	cmd.Flags().StringVar(mode, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
+	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// progressOutput returns where a command with --progress mode writes its
+// standard error lines: stderr itself, or a statusWriter over it (also
+// returned) when a progress line is to be shown; nil when none is.
+func progressOutput(mode string, stderr io.Writer) (io.Writer, *statusWriter, error) {
+	show, err := wantProgress(mode, stderr)
+	if err != nil || !show {
+		return stderr, nil, err
+	}
+	status := &statusWriter{w: stderr}
+	return status, status, nil
+}
+
 // startProgress rewrites the status line of w every half second, with
 // line of the time since it started, until the returned function is
-// called, which clears it.
+// called, which clears it. With no w (no progress shown) it does nothing.
 func startProgress(w *statusWriter, line func(elapsed time.Duration) string) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
 	start := time.Now()
 	done := make(chan struct{})
 	var wg sync.WaitGroup

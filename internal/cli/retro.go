@@ -84,9 +84,8 @@ func newRetroCommand(env *Env) *cobra.Command {
 	fs.BoolVar(&o.restart, "restart", false, "start the job over, ignoring its stored progress")
 	fs.IntVar(&o.rate, "rate", 0, "read at most `N` records a second, to spare the cluster (0: as fast as it goes)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the job's partitions and offsets, read nothing")
-	fs.StringVar(&o.progress, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
+	progressFlag(cmd, &o.progress)
 	cmd.MarkFlagDirname("only-new")
-	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	applyFlags := settingsFlags(cmd)
 	cmd.RunE = runE(func(ctx context.Context, _ []string) error { return runRetro(ctx, env, &o, applyFlags) })
 	return cmd
@@ -118,7 +117,7 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 	if o.rate < 0 {
 		return usagef("retro: --rate must not be negative")
 	}
-	showProgress, err := wantProgress(o.progress, env.Stderr)
+	stderr, status, err := progressOutput(o.progress, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -135,19 +134,9 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 			return usagef("retro: --since %s is after --until %s", w.Since.Format(time.RFC3339), w.Until.Format(time.RFC3339))
 		}
 	}
-	path := o.configPath
-	if path == "" {
-		path = env.Getenv("FLAGSTREAM_CONFIG")
-	}
-	cfg, err := config.Load(path, env.Getenv, applyFlags)
+	cfg, err := loadConfig(env, o.configPath, applyFlags)
 	if err != nil {
-		return inputError(err)
-	}
-	stderr := env.Stderr
-	var status *statusWriter
-	if showProgress {
-		status = &statusWriter{w: env.Stderr}
-		stderr = status
+		return err
 	}
 	if cpus := app.ReserveProcs(env.Getenv); cfg.Pipeline.Workers == 0 {
 		cfg.Pipeline.Workers = cpus
@@ -194,13 +183,10 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 		return nil
 	}
 	start := time.Now()
-	stopProgress := func() {}
-	if showProgress {
-		total := plan.Remaining()
-		stopProgress = startProgress(status, func(elapsed time.Duration) string {
-			return retroProgressLine(job.Read(), total-job.Remaining(), total, elapsed)
-		})
-	}
+	total := plan.Remaining()
+	stopProgress := startProgress(status, func(elapsed time.Duration) string {
+		return retroProgressLine(job.Read(), total-job.Remaining(), total, elapsed)
+	})
 	c, err := job.Run(ctx)
 	stopProgress()
 	elapsed := time.Since(start)

@@ -51,6 +51,20 @@ func configFlag(cmd *cobra.Command, path *string) {
 	cmd.MarkFlagFilename("config", "yaml", "yml")
 }
 
+// loadConfig loads the settings of a command with configFlag: the file
+// path, else $FLAGSTREAM_CONFIG, then the environment and applyFlags. A
+// failure is an input error.
+func loadConfig(env *Env, path string, applyFlags func(*config.Config) error) (config.Config, error) {
+	if path == "" {
+		path = env.Getenv("FLAGSTREAM_CONFIG")
+	}
+	cfg, err := config.Load(path, env.Getenv, applyFlags)
+	if err != nil {
+		return cfg, inputError(err)
+	}
+	return cfg, nil
+}
+
 // settingsFlags adds a flag for each setting (--KEY VALUE) to cmd, grouped
 // by config section in its help, and returns what applies them.
 func settingsFlags(cmd *cobra.Command) (applyFlags func(*config.Config) error) {
@@ -85,13 +99,9 @@ func newRunCommand(env *Env) *cobra.Command {
 	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
 	applyFlags := settingsFlags(cmd)
 	cmd.RunE = runE(func(ctx context.Context, _ []string) error {
-		path := configPath
-		if path == "" {
-			path = env.Getenv("FLAGSTREAM_CONFIG")
-		}
-		cfg, err := config.Load(path, env.Getenv, applyFlags)
+		cfg, err := loadConfig(env, configPath, applyFlags)
 		if err != nil {
-			return inputError(err)
+			return err
 		}
 		if printConfig {
 			out, err := config.Marshal(&cfg)

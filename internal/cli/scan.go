@@ -124,14 +124,13 @@ func newScanCommand(env *Env) *cobra.Command {
 	fs.IntVar(&o.maxRecord, "max-record-bytes", 4<<20, "longest line accepted; longer lines are rejected without being held in memory")
 	fs.IntVar(&o.maxTweets, "max-tweets-per-record", decode.DefaultLimits.MaxTweets, "most tweets one line (search response or v2 page) may carry")
 	fs.IntVar(&o.maxText, "max-text-bytes", decode.DefaultLimits.MaxTextBytes, "longest tweet text accepted")
-	fs.StringVar(&o.progress, "progress", "auto", "show a progress line on standard error `WHEN`: auto (on a terminal), always or never")
+	progressFlag(cmd, &o.progress)
 	cmd.MarkFlagDirname("lists")
 	cmd.MarkFlagFilename("rejects")
 	cmd.MarkFlagFilename("cases")
 	cmd.MarkFlagFilename("shadow")
 	cmd.MarkFlagFilename("escalation")
 	cmd.MarkFlagsMutuallyExclusive("cases", "no-cases")
-	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -155,15 +154,9 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	if err != nil {
 		return err
 	}
-	showProgress, err := wantProgress(o.progress, env.Stderr)
+	stderr, status, err := progressOutput(o.progress, env.Stderr)
 	if err != nil {
 		return err
-	}
-	stderr := env.Stderr
-	var status *statusWriter
-	if showProgress {
-		status = &statusWriter{w: env.Stderr}
-		stderr = status
 	}
 
 	for _, d := range o.demands {
@@ -231,12 +224,9 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	})
 	total, sized := inputSize(inputs, env.Stdin)
 	start := time.Now()
-	stopProgress := func() {}
-	if showProgress {
-		stopProgress = startProgress(status, func(elapsed time.Duration) string {
-			return progressLine(scan.BytesRead(), total, sized, elapsed)
-		})
-	}
+	stopProgress := startProgress(status, func(elapsed time.Duration) string {
+		return progressLine(scan.BytesRead(), total, sized, elapsed)
+	})
 	c, err := scan.Run(ctx)
 	stopProgress()
 	elapsed := time.Since(start)

@@ -14,7 +14,8 @@ import (
 type Counts struct {
 	Records, Tweets, Rejected int64
 	// Tasks counts the review tasks of every destination (review, shadow,
-	// escalation), Evidence the case evidence records, written or not.
+	// escalation), Evidence the case evidence records, written or not:
+	// both are sums of ByDestination.
 	Tasks, Evidence int64
 	// ByDestination counts the outputs of each destination.
 	ByDestination [4]int64
@@ -70,18 +71,19 @@ func (s *NDJSONSink) SetWriter(d pipeline.Destination, w io.Writer) {
 
 // Counts returns what has been written so far. It must not be called
 // while a Write is running.
-func (s *NDJSONSink) Counts() Counts { return s.counts }
+func (s *NDJSONSink) Counts() Counts {
+	c := s.counts
+	by := &c.ByDestination
+	c.Tasks = by[pipeline.ToReview] + by[pipeline.ToShadow] + by[pipeline.ToEscalation]
+	c.Evidence = by[pipeline.ToEvidence]
+	return c
+}
 
 // Write writes b's outputs and rejections and flushes them.
 func (s *NDJSONSink) Write(_ context.Context, b *pipeline.Batch) error {
 	for i := range b.Outputs {
 		d := b.Outputs[i].Dest
 		s.counts.ByDestination[d]++
-		if d == pipeline.ToEvidence {
-			s.counts.Evidence++
-		} else {
-			s.counts.Tasks++
-		}
 		w := s.dests[d]
 		if w == nil {
 			continue

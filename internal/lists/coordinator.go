@@ -32,9 +32,9 @@ type Coordinator struct {
 	subscribers []func(*matchers.Snapshot)
 
 	// onReload, when set, is called after each reload that swapped a
-	// snapshot in, with the lists of the last good load before it (none
-	// at first) and of this one, which are kept for it.
-	onReload func(prev, cur matchers.Lists, s *matchers.Snapshot)
+	// snapshot in, with the lists of the last good load before it (none,
+	// and first true, at first) and of this one, which are kept for it.
+	onReload func(prev, cur matchers.Lists, first bool, s *matchers.Snapshot)
 	lists    matchers.Lists
 	loaded   bool // lists holds a load's
 }
@@ -48,7 +48,7 @@ type Coordinator struct {
 func (c *Coordinator) OnReload(fn func(prev, cur matchers.Lists, first bool, s *matchers.Snapshot)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.onReload = func(prev, cur matchers.Lists, s *matchers.Snapshot) { fn(prev, cur, !c.loaded, s) }
+	c.onReload = fn
 }
 
 // Subscribe has fn called with every snapshot the coordinator swaps in,
@@ -121,7 +121,7 @@ func (c *Coordinator) Reload() (*matchers.Snapshot, error) {
 	c.log.Info("lists loaded", "dir", c.loader.Dir, "summary", s.Summary(), "lists_version", s.Version(),
 		"previous_version", versionOf(prev), "took", time.Since(start).Round(time.Millisecond))
 	if c.onReload != nil {
-		c.onReload(c.lists, lists, s)
+		c.onReload(c.lists, lists, !c.loaded, s)
 		c.lists, c.loaded = lists, true
 	}
 	return s, nil

@@ -84,16 +84,7 @@ func parseCase(v *fastjson.Value) (caseEvent, error) {
 	if e.at, err = parseTime("updated_at", updatedAt); err != nil {
 		return e, err
 	}
-	shadow, err := boolField(v, "shadow")
-	if err != nil {
-		return e, err
-	}
-	tripped, err := boolField(v, "tripped")
-	if err != nil {
-		return e, err
-	}
-	e.class = classFrom(shadow, tripped)
-	if e.exempt, err = objectField(v, "exemption"); err != nil {
+	if e.class, e.exempt, err = governed(v); err != nil {
 		return e, err
 	}
 	if acc := v.Get("account"); acc != nil && acc.Type() == fastjson.TypeObject {
@@ -279,16 +270,7 @@ func parseTask(v *fastjson.Value) (parsedTask, error) {
 	if t.at, err = parseTimeBytes("created_at", created.GetStringBytes()); err != nil {
 		return t, err
 	}
-	shadow, err := boolField(v, "shadow")
-	if err != nil {
-		return t, err
-	}
-	tripped, err := boolField(v, "tripped")
-	if err != nil {
-		return t, err
-	}
-	t.class = classFrom(shadow, tripped)
-	if t.exempt, err = objectField(v, "exemption"); err != nil {
+	if t.class, t.exempt, err = governed(v); err != nil {
 		return t, err
 	}
 	ms := v.Get("matches")
@@ -546,6 +528,22 @@ func parseTime(field, s string) (int64, error) {
 		return 0, fmt.Errorf("%s: %q is not between %d and %d", field, s, minTime.Year(), maxTime.Year())
 	}
 	return t.UnixNano(), nil
+}
+
+// governed reads what case events and review tasks both say of how their
+// demand governs them: shadow and tripped (their class) and whether an
+// exemption applies.
+func governed(v *fastjson.Value) (c Class, exempt bool, err error) {
+	shadow, err := boolField(v, "shadow")
+	if err != nil {
+		return Live, false, err
+	}
+	tripped, err := boolField(v, "tripped")
+	if err != nil {
+		return Live, false, err
+	}
+	exempt, err = objectField(v, "exemption")
+	return classFrom(shadow, tripped), exempt, err
 }
 
 func classFrom(shadow, tripped bool) Class {
