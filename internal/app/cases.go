@@ -13,6 +13,7 @@ import (
 	"flagstream/internal/accounts"
 	"flagstream/internal/caseproc"
 	"flagstream/internal/kafkaio"
+	"flagstream/internal/retro"
 	"flagstream/internal/retry"
 	"flagstream/matchers"
 	"flagstream/pipeline"
@@ -27,7 +28,7 @@ import (
 func OwnedTopics(cfg config.Config, inputPartitions int) []kafkaio.TopicSpec {
 	specs := []kafkaio.TopicSpec{
 		{Key: "accounts.bindings_topic", Name: cfg.Accounts.BindingsTopic, Partitions: 1, Policy: kafkaio.Compact},
-		{Key: "retro.progress_topic", Name: cfg.Retro.ProgressTopic, Partitions: 1, Policy: kafkaio.Compact},
+		retro.ProgressTopicSpec(cfg.Retro.ProgressTopic),
 	}
 	if cfg.Cases.Topic != "" {
 		n := cfg.Cases.Partitions
