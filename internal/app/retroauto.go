@@ -16,7 +16,7 @@ import (
 // writing through sink, and the progress store it uses.
 // Its jobs count in the instance's circuit breakers (fuse), as live tasks
 // do, match accounts through the instance's bindings table and start once
-// the owned topics are there (caseSys).
+// the owned topics, the progress topic among them, are there (caseSys).
 func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker, caseSys *caseSystem, log *slog.Logger, m *retro.Metrics) (*retro.Auto, *retro.KafkaStore, *kafkaio.Fetcher) {
 	store := retro.NewKafkaStore(conn, cfg.Retro.ProgressTopic, log)
 	offsets := kafkaio.NewFetcher(conn, cfg.Input.Topic, 0, 0)
@@ -28,10 +28,10 @@ func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, f
 		Prepare: func(ctx context.Context) error {
 			select {
 			case <-caseSys.TopicsReady():
+				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			return store.Ensure(ctx)
 		},
 		Run: func(ctx context.Context, job retro.Job, snap *matchers.Snapshot, tracker *retro.Tracker) error {
 			return runThrottledJob(ctx, cfg, conn, sink, fuse, caseSys.liveBindings, log, m, job, snap, tracker)
