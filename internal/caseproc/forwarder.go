@@ -143,12 +143,7 @@ func (f *Forwarder) forward(msgs []kafkaio.Message, out []kafka.Message) []kafka
 			continue
 		}
 		m.WithLabelValues("invalid").Inc()
-		headers := append([]kafka.Header{}, msg.Headers...)
-		headers = append(headers, reasonHeaders(err, f.cfg.DecisionsTopic, int32(msg.Partition), msg.Offset)...)
-		if !msg.Time.IsZero() {
-			headers = append(headers, kafka.Header{Key: kafkaio.HeaderSourceTime, Value: []byte(msg.Time.UTC().Format(time.RFC3339Nano))})
-		}
-		out = append(out, kafka.Message{Topic: f.cfg.DeadLetterTopic, Key: msg.Key, Value: msg.Value, Headers: headers})
+		out = append(out, deadLetterOf(f.cfg.DeadLetterTopic, f.cfg.DecisionsTopic, msg, err))
 	}
 	return out
 }
