@@ -111,7 +111,7 @@ func startCases(cfg config.Config, conn kafkaio.Connection, log *slog.Logger, m 
 func (c *caseSystem) ensureTopics(ctx context.Context) error {
 	backoff := retry.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
 	for {
-		err := c.tryEnsureTopics(ctx)
+		err := ensureOwnedTopics(ctx, c.cfg, c.conn, c.log)
 		if err == nil || errors.Is(err, kafkaio.ErrTopicConfig) || ctx.Err() != nil {
 			return err
 		}
@@ -120,10 +120,6 @@ func (c *caseSystem) ensureTopics(ctx context.Context) error {
 			return werr
 		}
 	}
-}
-
-func (c *caseSystem) tryEnsureTopics(ctx context.Context) error {
-	return ensureOwnedTopics(ctx, c.cfg, c.conn, c.log)
 }
 
 // ensureOwnedTopics creates the owned topics (OwnedTopics) that are
