@@ -122,11 +122,6 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		a, store, offsets := autoRetro(cfg, conn, sink, fuse, caseSys, log, metrics.Retro)
 		defer store.Close()
 		defer offsets.Close()
-		if err := ensureProgressTopic(ctx, store, log); err != nil {
-			sink.Close()
-			caseSys.Close()
-			return fmt.Errorf("%w: %w", errConfig, err)
-		}
 		auto.Store(a)
 		onAssign = a.Assigned
 	}
@@ -262,22 +257,6 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		log.Info("flagstream stopped cleanly")
 	}
 	return err
-}
-
-// ensureProgressTopic creates the retro progress topic when it is missing
-// and refuses one that is not compacted; a cluster that cannot be reached
-// now is only logged: the first job tries again.
-func ensureProgressTopic(ctx context.Context, store *retro.KafkaStore, log *slog.Logger) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	err := store.Ensure(ctx)
-	if errors.Is(err, kafkaio.ErrTopicConfig) {
-		return err
-	}
-	if err != nil {
-		log.Warn("retro: cannot check the progress topic now; the first retro job will", "err", err)
-	}
-	return nil
 }
 
 // errConfig marks configuration the Kafka client refused.

@@ -13,6 +13,7 @@ import (
 	"flagstream/internal/accounts"
 	"flagstream/internal/caseproc"
 	"flagstream/internal/kafkaio"
+	"flagstream/internal/retro"
 	"flagstream/internal/retry"
 	"flagstream/matchers"
 	"flagstream/pipeline"
@@ -27,7 +28,7 @@ import (
 func OwnedTopics(cfg config.Config, inputPartitions int) []kafkaio.TopicSpec {
 	specs := []kafkaio.TopicSpec{
 		{Key: "accounts.bindings_topic", Name: cfg.Accounts.BindingsTopic, Partitions: 1, Policy: kafkaio.Compact},
-		{Key: "retro.progress_topic", Name: cfg.Retro.ProgressTopic, Partitions: 1, Policy: kafkaio.Compact},
+		retro.ProgressTopicSpec(cfg.Retro.ProgressTopic),
 	}
 	if cfg.Cases.Topic != "" {
 		n := cfg.Cases.Partitions
@@ -110,7 +111,7 @@ func startCases(cfg config.Config, conn kafkaio.Connection, log *slog.Logger, m 
 func (c *caseSystem) ensureTopics(ctx context.Context) error {
 	backoff := retry.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
 	for {
-		err := c.tryEnsureTopics(ctx)
+		err := ensureOwnedTopics(ctx, c.cfg, c.conn, c.log)
 		if err == nil || errors.Is(err, kafkaio.ErrTopicConfig) || ctx.Err() != nil {
 			return err
 		}
@@ -119,10 +120,6 @@ func (c *caseSystem) ensureTopics(ctx context.Context) error {
 			return werr
 		}
 	}
-}
-
-func (c *caseSystem) tryEnsureTopics(ctx context.Context) error {
-	return ensureOwnedTopics(ctx, c.cfg, c.conn, c.log)
 }
 
 // ensureOwnedTopics creates the owned topics (OwnedTopics) that are

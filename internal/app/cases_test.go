@@ -68,14 +68,16 @@ func TestRunCreatesOwnedTopics(t *testing.T) {
 	}
 }
 
-// TestRunRefusesMisconfiguredOwnedTopics: a state topic that is not
-// compacted, or evidence and state topics of different partition counts,
-// stop run with a usage error that says what to fix.
+// TestRunRefusesMisconfiguredOwnedTopics: a state topic or (with the
+// retro-hunt of reloads on) a progress topic that is not compacted, or
+// evidence and state topics of different partition counts, stop run with
+// a usage error that says what to fix.
 func TestRunRefusesMisconfiguredOwnedTopics(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		topics []kafka.TopicConfig
-		want   []string
+		name        string
+		topics      []kafka.TopicConfig
+		retroWindow time.Duration
+		want        []string
 	}{{
 		name:   "state topic not compacted",
 		topics: []kafka.TopicConfig{{Topic: "flagstream-cases", NumPartitions: 4, ReplicationFactor: 1}},
@@ -88,6 +90,11 @@ func TestRunRefusesMisconfiguredOwnedTopics(t *testing.T) {
 			{Topic: "flagstream-case-evidence", NumPartitions: 4, ReplicationFactor: 1},
 		},
 		want: []string{"has 4 partitions but cases.state_topic (flagstream-cases) has 2"},
+	}, {
+		name:        "progress topic not compacted",
+		topics:      []kafka.TopicConfig{{Topic: "flagstream-retro", NumPartitions: 1, ReplicationFactor: 1}},
+		retroWindow: time.Hour,
+		want:        []string{"retro.progress_topic: topic flagstream-retro has cleanup.policy=delete, want compact"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := testkit.New(t, devbroker.Config{}, synth.Config{})
@@ -97,7 +104,9 @@ func TestRunRefusesMisconfiguredOwnedTopics(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			err := Run(ctx, h.Config("refuse"), Options{Logger: testkit.Logger(t)})
+			cfg := h.Config("refuse")
+			cfg.Lists.RetroWindow = tc.retroWindow
+			err := Run(ctx, cfg, Options{Logger: testkit.Logger(t)})
 			if err == nil || ctx.Err() != nil {
 				t.Fatalf("Run did not refuse to run: %v", err)
 			}

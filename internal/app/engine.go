@@ -8,8 +8,10 @@ import (
 	"flagstream/config"
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists"
+	"flagstream/internal/retro"
 	"flagstream/matchers"
 	"flagstream/pipeline"
+	"flagstream/pipeline/cases"
 	"flagstream/pipeline/decode"
 )
 
@@ -99,6 +101,32 @@ func newConsumer(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, m
 		Metrics:           m,
 		OnAssign:          onAssign,
 	})
+}
+
+// newRangeSource returns the source of a retro job: tracker's ranges of
+// cfg's input topic, read at rate records a second (0: unbounded), each
+// batch's progress passed to tracker once it is committed.
+func newRangeSource(conn kafkaio.Connection, cfg config.Config, log *slog.Logger, tracker *retro.Tracker, rate float64) *kafkaio.RangeSource {
+	return kafkaio.NewRangeSource(conn, kafkaio.RangeConfig{
+		Topic:           cfg.Input.Topic,
+		Ranges:          tracker.Ranges(),
+		BatchRecords:    cfg.Pipeline.BatchSize,
+		Linger:          cfg.Pipeline.BatchLinger,
+		FetchMaxBytes:   int(cfg.Input.FetchMaxBytes),
+		MaxMessageBytes: int(cfg.Limits.MaxMessageBytes),
+		Rate:            rate,
+		Committed:       tracker.Committed,
+		Logger:          log,
+	})
+}
+
+// retroPipeline returns the pipeline configuration of a retro job with
+// e's settings: records from src matched against snap and written to sink,
+// marked with job.
+func (e Engine) retroPipeline(src pipeline.Source, sink pipeline.Sink, snap *matchers.Snapshot, job retro.Job) pipeline.Config {
+	pc := e.Pipeline(src, sink, func() *matchers.Snapshot { return snap }, nil)
+	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
+	return pc
 }
 
 // newKafkaSink returns the producer of review tasks, case evidence and

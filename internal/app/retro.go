@@ -14,7 +14,6 @@ import (
 	"flagstream/matchers"
 	"flagstream/pipeline"
 	"flagstream/pipeline/breaker"
-	"flagstream/pipeline/cases"
 )
 
 // RetroOptions configure a retro-hunt job (flagstream retro).
@@ -168,17 +167,7 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 		}
 	}
 	tracker := retro.NewTracker(r.store, r.plan, r.opts.Now)
-	src := kafkaio.NewRangeSource(r.conn, kafkaio.RangeConfig{
-		Topic:           r.cfg.Input.Topic,
-		Ranges:          tracker.Ranges(),
-		BatchRecords:    r.cfg.Pipeline.BatchSize,
-		Linger:          r.cfg.Pipeline.BatchLinger,
-		FetchMaxBytes:   int(r.cfg.Input.FetchMaxBytes),
-		MaxMessageBytes: int(r.cfg.Limits.MaxMessageBytes),
-		Rate:            r.opts.Rate,
-		Committed:       tracker.Committed,
-		Logger:          r.log,
-	})
+	src := newRangeSource(r.conn, r.cfg, r.log, tracker, r.opts.Rate)
 	r.src.Store(src)
 	sink, err := newKafkaSink(r.conn, r.cfg, r.log, nil)
 	if err != nil {
@@ -190,7 +179,7 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 		"resumed", r.plan.Resumed, "records", r.plan.Remaining(), "lists_version", job.Selection.ListsVersion)
 	counting := &countingSink{Sink: sink}
 	snap := r.selected.Snapshot
-	pc := EngineOf(r.cfg).Pipeline(src, counting, func() *matchers.Snapshot { return snap }, nil)
+	pc := EngineOf(r.cfg).retroPipeline(src, counting, snap, job)
 	pc.BeforeRecord = r.opts.BeforeRecord
 	if CasesOn(r.cfg) {
 		// Account matches are case evidence, as in run: the job's
@@ -211,7 +200,6 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 	fuse := breaker.New(r.cfg.Limits.DemandTasksPerMinute, nil)
 	fuse.Update(r.selected.All)
 	pc.Breaker = fuse
-	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
 	runErr := pipeline.Run(ctx, pc)
 	src.Close()
 	closeErr := sink.Close()

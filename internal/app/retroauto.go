@@ -10,14 +10,13 @@ import (
 	"flagstream/internal/retro"
 	"flagstream/matchers"
 	"flagstream/pipeline"
-	"flagstream/pipeline/cases"
 )
 
 // autoRetro returns the automatic retro-hunt of run (lists.retro_window),
 // writing through sink, and the progress store it uses.
 // Its jobs count in the instance's circuit breakers (fuse), as live tasks
 // do, match accounts through the instance's bindings table and start once
-// the owned topics are there (caseSys).
+// the owned topics, the progress topic among them, are there (caseSys).
 func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker, caseSys *caseSystem, log *slog.Logger, m *retro.Metrics) (*retro.Auto, *retro.KafkaStore, *kafkaio.Fetcher) {
 	store := retro.NewKafkaStore(conn, cfg.Retro.ProgressTopic, log)
 	offsets := kafkaio.NewFetcher(conn, cfg.Input.Topic, 0, 0)
@@ -29,10 +28,10 @@ func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, f
 		Prepare: func(ctx context.Context) error {
 			select {
 			case <-caseSys.TopicsReady():
+				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			return store.Ensure(ctx)
 		},
 		Run: func(ctx context.Context, job retro.Job, snap *matchers.Snapshot, tracker *retro.Tracker) error {
 			return runThrottledJob(ctx, cfg, conn, sink, fuse, caseSys.liveBindings, log, m, job, snap, tracker)
@@ -48,23 +47,12 @@ func autoRetro(cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, f
 // what they match through the live pipeline's sink.
 func runThrottledJob(ctx context.Context, cfg config.Config, conn kafkaio.Connection, sink pipeline.Sink, fuse pipeline.Breaker, bindings func() matchers.Bindings,
 	log *slog.Logger, m *retro.Metrics, job retro.Job, snap *matchers.Snapshot, tracker *retro.Tracker) error {
-	src := kafkaio.NewRangeSource(conn, kafkaio.RangeConfig{
-		Topic:           cfg.Input.Topic,
-		Ranges:          tracker.Ranges(),
-		BatchRecords:    cfg.Pipeline.BatchSize,
-		Linger:          cfg.Pipeline.BatchLinger,
-		FetchMaxBytes:   int(cfg.Input.FetchMaxBytes),
-		MaxMessageBytes: int(cfg.Limits.MaxMessageBytes),
-		Rate:            float64(cfg.Lists.RetroRate),
-		Committed:       tracker.Committed,
-		Logger:          log,
-	})
+	src := newRangeSource(conn, cfg, log, tracker, float64(cfg.Lists.RetroRate))
 	defer src.Close()
 	engine := EngineOf(cfg)
 	engine.Workers, engine.Writers, engine.Slots = 1, 1, 0
-	pc := engine.Pipeline(src, &retroSink{Sink: sink, metrics: m, src: src}, func() *matchers.Snapshot { return snap }, nil)
+	pc := engine.retroPipeline(src, &retroSink{Sink: sink, metrics: m, src: src}, snap, job)
 	pc.Cases, pc.Bindings, pc.Breaker = CasesOn(cfg), bindings, fuse
-	pc.Retro = &cases.Retro{Job: job.ID, Since: job.Since, Until: job.Until}
 	if err := pipeline.Run(ctx, pc); err != nil {
 		return fmt.Errorf("retro job %s: %w", job.ID, err)
 	}

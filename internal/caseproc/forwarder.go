@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -42,16 +41,8 @@ type ForwarderConfig struct {
 // left to the report, which reads the decisions topic itself. Offsets are
 // committed once what a batch made is acknowledged.
 type Forwarder struct {
-	cfg      ForwarderConfig
-	cg       *kafka.ConsumerGroup
-	producer *kafkaio.Producer
-	fetcher  *kafkaio.Fetcher
-
-	base       context.Context
-	cancelBase context.CancelFunc
-	stop       context.CancelFunc
-	done       chan struct{}
-	closeOnce  sync.Once
+	cfg ForwarderConfig
+	member
 }
 
 // StartForwarder returns a forwarder that has begun joining its group.
@@ -66,22 +57,16 @@ func StartForwarder(cfg ForwarderConfig) (*Forwarder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decisions forwarder: %w", err)
 	}
-	f := &Forwarder{
-		cfg:      cfg,
+	f := &Forwarder{cfg: cfg, member: member{
 		cg:       cg,
 		producer: kafkaio.NewProducer(cfg.Conn, kafkaio.ProducerConfig{WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger, Metrics: cfg.KafkaMetrics}),
 		fetcher:  kafkaio.NewFetcher(cfg.Conn, cfg.DecisionsTopic, cfg.MaxWait, cfg.FetchMaxBytes),
-		done:     make(chan struct{}),
-	}
-	f.base, f.cancelBase = context.WithCancel(context.Background())
-	ctx, stop := context.WithCancel(context.Background())
-	f.stop = stop
-	go f.run(ctx) // owned by f; joined by Close through f.done
+	}}
+	f.start(f.run)
 	return f, nil
 }
 
 func (f *Forwarder) run(ctx context.Context) {
-	defer close(f.done)
 	kafkaio.TakeGenerations(ctx, f.cg, f.failed, func(gen *kafka.Generation) {
 		for _, a := range gen.Assignments[f.cfg.DecisionsTopic] {
 			gen.Start(func(ctx context.Context) { f.runPartition(ctx, gen, a.ID, a.Offset) })
@@ -143,12 +128,7 @@ func (f *Forwarder) forward(msgs []kafkaio.Message, out []kafka.Message) []kafka
 			continue
 		}
 		m.WithLabelValues("invalid").Inc()
-		headers := append([]kafka.Header{}, msg.Headers...)
-		headers = append(headers, reasonHeaders(err, f.cfg.DecisionsTopic, int32(msg.Partition), msg.Offset)...)
-		if !msg.Time.IsZero() {
-			headers = append(headers, kafka.Header{Key: kafkaio.HeaderSourceTime, Value: []byte(msg.Time.UTC().Format(time.RFC3339Nano))})
-		}
-		out = append(out, kafka.Message{Topic: f.cfg.DeadLetterTopic, Key: msg.Key, Value: msg.Value, Headers: headers})
+		out = append(out, deadLetterOf(f.cfg.DeadLetterTopic, f.cfg.DecisionsTopic, msg, err))
 	}
 	return out
 }
@@ -156,15 +136,6 @@ func (f *Forwarder) forward(msgs []kafkaio.Message, out []kafka.Message) []kafka
 // Close stops the forwarder: each partition finishes the batch in hand
 // (within DrainTimeout) and commits, then it leaves the group.
 func (f *Forwarder) Close() error {
-	f.closeOnce.Do(func() {
-		timer := time.AfterFunc(f.cfg.DrainTimeout, f.cancelBase)
-		f.cg.Close()
-		f.stop()
-		<-f.done
-		timer.Stop()
-		f.cancelBase()
-		f.producer.Close()
-		f.fetcher.Close()
-	})
+	f.close(f.cfg.DrainTimeout)
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -330,15 +329,19 @@ func (p *Processor) bindingMessage(b *cases.Binding) (kafka.Message, bool) {
 }
 
 // deadLetter returns the dead-letter record of an input of the evidence
-// topic that was refused: its bytes and headers, with why and where from.
+// topic that was refused (deadLetterOf).
 func (p *Processor) deadLetter(msg *kafkaio.Message, err error) kafka.Message {
 	p.cfg.Metrics.refused.WithLabelValues(string(reasonOf(err))).Inc()
+	return deadLetterOf(p.cfg.DeadLetterTopic, p.cfg.EvidenceTopic, msg, err)
+}
+
+// deadLetterOf returns the dead-letter record, on topic, of msg, read from
+// source and refused with err: its bytes and headers, with why and where
+// from.
+func deadLetterOf(topic, source string, msg *kafkaio.Message, err error) kafka.Message {
 	headers := append([]kafka.Header{}, msg.Headers...)
-	headers = append(headers, reasonHeaders(err, p.cfg.EvidenceTopic, int32(msg.Partition), msg.Offset)...)
-	if !msg.Time.IsZero() {
-		headers = append(headers, kafka.Header{Key: kafkaio.HeaderSourceTime, Value: []byte(msg.Time.UTC().Format(time.RFC3339Nano))})
-	}
-	return kafka.Message{Topic: p.cfg.DeadLetterTopic, Key: msg.Key, Value: msg.Value, Headers: headers}
+	headers = kafkaio.DeadLetterHeaders(headers, string(reasonOf(err)), err.Error(), source, int32(msg.Partition), msg.Offset, msg.Time)
+	return kafka.Message{Topic: topic, Key: msg.Key, Value: msg.Value, Headers: headers}
 }
 
 // decisionDeadLetter returns the dead-letter record of a forwarded decision
@@ -346,7 +349,7 @@ func (p *Processor) deadLetter(msg *kafkaio.Message, err error) kafka.Message {
 // the review tool wrote it, with where it was read on the decisions topic.
 func (p *Processor) decisionDeadLetter(fd *cases.ForwardedDecision, err error) kafka.Message {
 	p.cfg.Metrics.refused.WithLabelValues(string(reasonOf(err))).Inc()
-	headers := reasonHeaders(err, fd.Source.Topic, fd.Source.Partition, fd.Source.Offset)
+	headers := kafkaio.DeadLetterHeaders(nil, string(reasonOf(err)), err.Error(), fd.Source.Topic, fd.Source.Partition, fd.Source.Offset, time.Time{})
 	return kafka.Message{Topic: p.cfg.DeadLetterTopic, Key: []byte(fd.Decision.CaseID), Value: fd.Raw, Headers: headers}
 }
 
@@ -357,20 +360,4 @@ func reasonOf(err error) cases.Reason {
 		return r
 	}
 	return cases.ReasonInvalidInput
-}
-
-// reasonHeaders are the flagstream.* headers of a dead letter: the reason,
-// the error, and where the record was read.
-func reasonHeaders(err error, topic string, partition int32, offset int64) []kafka.Header {
-	msg := err.Error()
-	if len(msg) > 1024 {
-		msg = msg[:1024] + "…"
-	}
-	return []kafka.Header{
-		{Key: kafkaio.HeaderReason, Value: []byte(reasonOf(err))},
-		{Key: kafkaio.HeaderError, Value: []byte(msg)},
-		{Key: kafkaio.HeaderSourceTopic, Value: []byte(topic)},
-		{Key: kafkaio.HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(partition), 10)},
-		{Key: kafkaio.HeaderSourceOffset, Value: strconv.AppendInt(nil, offset, 10)},
-	}
 }

@@ -121,15 +121,8 @@ func (c *Config) defaults() {
 // changes hands (a graceful stop, a rebalance, a new instance) is taken
 // over exactly where it was left. See docs/cases.md.
 type Processor struct {
-	cfg      Config
-	cg       *kafka.ConsumerGroup
-	producer *kafkaio.Producer
-	fetcher  *kafkaio.Fetcher
-
-	// base is the context of writes: cancelled DrainTimeout after Close
-	// begins, so that a write that cannot finish does not hold it up.
-	base       context.Context
-	cancelBase context.CancelFunc
+	cfg Config
+	member
 
 	ready     atomic.Bool
 	restoring atomic.Int32
@@ -139,10 +132,6 @@ type Processor struct {
 	held map[int]int         // partition → cases held
 	gen  *kafka.Generation   // the current generation, nil before the first
 	errs map[string]struct{} // error kinds logged in this generation
-
-	stop      context.CancelFunc
-	done      chan struct{} // closed when the group loop has ended
-	closeOnce sync.Once
 }
 
 // Start returns a processor that has begun joining its group.
@@ -157,21 +146,19 @@ func Start(cfg Config) (*Processor, error) {
 	}
 	p := &Processor{
 		cfg: cfg,
-		cg:  cg,
-		producer: kafkaio.NewProducer(cfg.Conn, kafkaio.ProducerConfig{
-			PartitionedTopics: []string{cfg.StateTopic}, WriteTimeout: cfg.WriteTimeout,
-			Logger: cfg.Logger, Metrics: cfg.KafkaMetrics,
-		}),
-		fetcher: kafkaio.NewFetcher(cfg.Conn, cfg.EvidenceTopic, cfg.MaxWait, cfg.FetchMaxBytes),
-		lag:     map[int]int64{},
-		held:    map[int]int{},
-		done:    make(chan struct{}),
+		member: member{
+			cg: cg,
+			producer: kafkaio.NewProducer(cfg.Conn, kafkaio.ProducerConfig{
+				PartitionedTopics: []string{cfg.StateTopic}, WriteTimeout: cfg.WriteTimeout,
+				Logger: cfg.Logger, Metrics: cfg.KafkaMetrics,
+			}),
+			fetcher: kafkaio.NewFetcher(cfg.Conn, cfg.EvidenceTopic, cfg.MaxWait, cfg.FetchMaxBytes),
+		},
+		lag:  map[int]int64{},
+		held: map[int]int{},
 	}
 	p.fetcher.MinBytes = cfg.FetchMinBytes
-	p.base, p.cancelBase = context.WithCancel(context.Background())
-	ctx, stop := context.WithCancel(context.Background())
-	p.stop = stop
-	go p.run(ctx) // owned by p; joined by Close through p.done
+	p.start(p.run)
 	return p, nil
 }
 
@@ -190,7 +177,6 @@ func (p *Processor) Ready() error {
 
 // run takes the group's generations until the group is closed.
 func (p *Processor) run(ctx context.Context) {
-	defer close(p.done)
 	kafkaio.TakeGenerations(ctx, p.cg, p.failed, p.startGeneration)
 }
 
@@ -271,16 +257,7 @@ func setPartition[N int | int64](byPartition map[int]N, partition int, n N) N {
 // processor leaves the group, so the partitions' next owners restore
 // states that include everything it acknowledged.
 func (p *Processor) Close() error {
-	p.closeOnce.Do(func() {
-		timer := time.AfterFunc(p.cfg.DrainTimeout, p.cancelBase)
-		p.cg.Close() // ends the generation and waits for its goroutines, then leaves
-		p.stop()
-		<-p.done
-		timer.Stop()
-		p.cancelBase()
-		p.producer.Close()
-		p.fetcher.Close()
-		p.cfg.Metrics.assigned.Set(0)
-	})
+	p.close(p.cfg.DrainTimeout)
+	p.cfg.Metrics.assigned.Set(0)
 	return nil
 }

@@ -131,22 +131,31 @@ func (s *Sink) deadLetter(r *pipeline.Record, rej pipeline.Rejection) kafka.Mess
 	for _, h := range r.Headers {
 		headers = append(headers, kafka.Header{Key: h.Key, Value: h.Value})
 	}
-	headers = append(headers,
-		kafka.Header{Key: HeaderReason, Value: []byte(rej.Reason)},
-		kafka.Header{Key: HeaderError, Value: []byte(truncate(rej.Err, 1024))},
-		kafka.Header{Key: HeaderSourceTopic, Value: []byte(r.Topic)},
-		kafka.Header{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
-		kafka.Header{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, r.Offset, 10)},
-	)
-	if !r.Time.IsZero() {
-		headers = append(headers, kafka.Header{Key: HeaderSourceTime, Value: []byte(r.Time.UTC().Format(time.RFC3339Nano))})
-	}
+	headers = DeadLetterHeaders(headers, string(rej.Reason), rej.Err, r.Topic, r.Partition, r.Offset, r.Time)
 	value := r.Value
 	if limit := s.cfg.MaxMessageBytes - 4096; len(value) > limit {
 		headers = append(headers, kafka.Header{Key: HeaderTruncated, Value: strconv.AppendInt(nil, int64(len(value)), 10)})
 		value = value[:max(limit, 0)]
 	}
 	return kafka.Message{Topic: s.cfg.DeadLetterTopic, Key: r.Key, Value: value, Headers: headers}
+}
+
+// DeadLetterHeaders appends to headers the flagstream.* headers of a dead
+// letter: why (reason, and the error cut at 1024 bytes) and where its
+// record was read (topic, partition, offset and, unless t is zero, the
+// record's timestamp).
+func DeadLetterHeaders(headers []kafka.Header, reason, err, topic string, partition int32, offset int64, t time.Time) []kafka.Header {
+	headers = append(headers,
+		kafka.Header{Key: HeaderReason, Value: []byte(reason)},
+		kafka.Header{Key: HeaderError, Value: []byte(truncate(err, 1024))},
+		kafka.Header{Key: HeaderSourceTopic, Value: []byte(topic)},
+		kafka.Header{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(partition), 10)},
+		kafka.Header{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, offset, 10)},
+	)
+	if !t.IsZero() {
+		headers = append(headers, kafka.Header{Key: HeaderSourceTime, Value: []byte(t.UTC().Format(time.RFC3339Nano))})
+	}
+	return headers
 }
 
 func truncate(s string, n int) string {

@@ -21,7 +21,8 @@ type AutoConfig struct {
 	Offsets OffsetSource
 	Store   Store
 	// Prepare, when set, is called before a job first runs until it
-	// succeeds (it creates the progress topic).
+	// succeeds (run's waits for its owned topics, the progress topic
+	// among them).
 	Prepare func(ctx context.Context) error
 	// Run reads what is left of job on this instance (tracker.Ranges),
 	// matched against snap, until it is read or ctx ends, throttled so

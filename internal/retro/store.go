@@ -30,11 +30,16 @@ func NewKafkaStore(conn kafkaio.Connection, topic string, log *slog.Logger) *Kaf
 	return &KafkaStore{conn: conn, topic: topic, w: kafkaio.NewProducer(conn, kafkaio.ProducerConfig{Logger: log}), log: log}
 }
 
-// Ensure creates the progress topic, compacted, when it is missing, and
-// fails when it exists and is not compacted.
+// ProgressTopicSpec returns the spec of the progress topic named topic:
+// one partition, compacted.
+func ProgressTopicSpec(topic string) kafkaio.TopicSpec {
+	return kafkaio.TopicSpec{Key: "retro.progress_topic", Name: topic, Partitions: 1, Policy: kafkaio.Compact}
+}
+
+// Ensure creates the progress topic (ProgressTopicSpec) when it is
+// missing, and fails when it exists and is not compacted.
 func (s *KafkaStore) Ensure(ctx context.Context) error {
-	spec := kafkaio.TopicSpec{Key: "retro.progress_topic", Name: s.topic, Partitions: 1, Policy: kafkaio.Compact}
-	_, err := kafkaio.EnsureTopics(ctx, s.conn, []kafkaio.TopicSpec{spec})
+	_, err := kafkaio.EnsureTopics(ctx, s.conn, []kafkaio.TopicSpec{ProgressTopicSpec(s.topic)})
 	return err
 }
 
