@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -29,10 +28,7 @@ import (
 // are escalated to the escalation topic; the reset endpoint wants the
 // password, then closes the breaker.
 func TestGovernanceWithKcat(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
+	addr, kcatRun := kcatBroker(t, 2)
 	dir := t.TempDir()
 	lists := testkit.WriteLists(t, map[string]string{
 		"flood.yaml":  "id: FLOOD\njurisdiction: IN\naction: withhold\nhashtags: [India]\nmax_tasks_per_minute: 50\nauthority: A\nlegal_basis: B\n",
@@ -63,22 +59,6 @@ func TestGovernanceWithKcat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	addr := testkit.FreeAddr(t)
-	broker := start(t, "broker", "--listen", addr, "--partitions", "2")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
-	kcatRun := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
-	}
 	kcatRun("-P", "-t", "tweets", "-l", input)
 	// The escalation topic is not one of run's defaults: an operator
 	// creates it.

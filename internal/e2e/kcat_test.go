@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -24,16 +23,9 @@ import (
 // a listed handle make case evidence instead of a review task: one case
 // per listed account, opened once, counting every post and mention.
 func TestKcatEndToEnd(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
 	dir := t.TempDir()
 	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
-	addr := testkit.FreeAddr(t)
-
-	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	addr, kcatRun := kcatBroker(t, 3)
 
 	tweets := filepath.Join(dir, "tweets.ndjson")
 	expectFile := filepath.Join(dir, "expect.json")
@@ -65,19 +57,6 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	truth := testkit.TrueEvidence(exp.Accounts, nil)
 
-	kcatRun := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
-	}
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
 	admin := testkit.FreeAddr(t)

@@ -53,37 +53,13 @@ func benchInput(b *testing.B, n int) (addr, file, lists string) {
 	if err := os.WriteFile(file, buf, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	addr = testkit.FreeAddr(b)
-	broker := startB(b, "broker", "--listen", addr, "--partitions", "4")
-	testkit.WaitFor(b, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		b.Skip("kcat not installed")
-	}
-	produce := exec.Command(kcat, "-b", addr, "-P", "-t", "tweets", "-l", file)
+	addr, _ = kcatBroker(b, 4)
+	// Not kcatRun: a million records may take kcat past its minute.
+	produce := exec.Command("kcat", "-b", addr, "-P", "-t", "tweets", "-l", file)
 	if out, err := produce.CombinedOutput(); err != nil {
 		b.Fatalf("kcat: %v\n%s", err, out)
 	}
 	return addr, file, lists
-}
-
-// startB starts the binary for a benchmark; it is killed when the
-// benchmark ends.
-func startB(b *testing.B, args ...string) *process {
-	b.Helper()
-	cmd := exec.Command(binary, args...)
-	p := &process{cmd: cmd, stderr: &testkit.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	b.Cleanup(func() {
-		cmd.Process.Kill()
-		err := <-p.done
-		p.done <- err
-	})
-	return p
 }
 
 // runB runs the binary to its end and returns its standard error and the
@@ -262,7 +238,7 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 	cfg.Retro.ProgressTopic = fmt.Sprintf("bench-retro-%d", round)
 	cfg.Lists.Interval = 100 * time.Millisecond
 	cfg.Log.Level = "warn"
-	p := startB(b, append([]string{"run"}, testkit.Flags(cfg)...)...)
+	p := start(b, append([]string{"run"}, testkit.Flags(cfg)...)...)
 	testkit.WaitFor(b, 30*time.Second, "run to join", func() bool { return metric(admin, "flagstream_kafka_consumer_group_joined") == 1 })
 	if withJob {
 		testkit.WriteFile(b, lists, "late.yaml", "id: LATE\njurisdiction: DE\nhashtags: [\"#LateTag2021\"]\n")
@@ -306,11 +282,6 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 		res.job = res.jobRecords / last.Sub(first).Seconds()
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-	case <-time.After(30 * time.Second):
-		b.Fatal("run did not stop")
-	}
+	p.wait(b, 30*time.Second)
 	return res
 }

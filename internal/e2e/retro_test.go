@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,16 +36,10 @@ hashtags: ["#LateTag2021"]
 // killed with SIGKILL and run again leaves every LATE tweet with a task,
 // repeats sharing their task id; run's group offsets never move.
 func TestRetroBlackBox(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
 	dir := t.TempDir()
 	oldLists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
 	newLists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand, "late.yaml": lateDemand})
-	addr := testkit.FreeAddr(t)
-	broker := start(t, "broker", "--listen", addr, "--partitions", "4")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	addr, kcatRun := kcatBroker(t, 4)
 
 	// 10,000 records: a fifth from a generator naming LATE's entries.
 	base := synth.New(testkit.Traffic(21, 0.02, 0.005, 0.005))
@@ -70,19 +63,6 @@ func TestRetroBlackBox(t *testing.T) {
 	tweets := filepath.Join(dir, "tweets.ndjson")
 	if err := os.WriteFile(tweets, file, 0o644); err != nil {
 		t.Fatal(err)
-	}
-	kcatRun := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
 	}
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
@@ -270,15 +250,9 @@ func TestRetroBlackBox(t *testing.T) {
 // tweets naming it have tasks marked retro, while live tweets, produced
 // with kcat all along, keep getting theirs.
 func TestRetroWindowBlackBox(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
 	dir := t.TempDir()
 	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
-	addr := testkit.FreeAddr(t)
-	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	addr, kcatRun := kcatBroker(t, 3)
 	produce := func(name string, gen *synth.Generator, exp *synth.Expectation, n int) {
 		t.Helper()
 		var file []byte
@@ -295,9 +269,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 		if err := os.WriteFile(path, file, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := exec.Command(kcat, "-b", addr, "-P", "-t", "tweets", "-l", path).CombinedOutput(); err != nil {
-			t.Fatalf("kcat: %v\n%s", err, out)
-		}
+		kcatRun("-P", "-t", "tweets", "-l", path)
 	}
 	base := synth.New(testkit.Traffic(41, 0.02, 0.005, 0.005))
 	late := synth.New(synth.Config{Seed: 42, Handles: []string{"late_handle_1"}, Hashtags: []string{"LateTag2021"},
