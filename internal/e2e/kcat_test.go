@@ -85,12 +85,7 @@ func TestKcatEndToEnd(t *testing.T) {
 		if !ok {
 			t.Fatalf("kcat line without a tab: %q", line)
 		}
-		var task struct {
-			Schema string `json:"schema"`
-			Tweet  struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-		}
+		var task testkit.ReviewTask
 		if err := json.Unmarshal([]byte(value), &task); err != nil {
 			t.Fatalf("review task is not JSON: %v: %s", err, value)
 		}

@@ -81,19 +81,7 @@ func TestRetroBlackBox(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	type task struct {
-		TaskID string `json:"task_id"`
-		Tweet  struct {
-			ID string `json:"id"`
-		} `json:"tweet"`
-		Matches []struct {
-			DemandID string `json:"demand_id"`
-			Kind     string `json:"kind"`
-		} `json:"matches"`
-		Retro *struct {
-			Job, Since, Until string
-		} `json:"retro"`
-	}
+	type task = testkit.ReviewTask
 	// tasks reads the review-task topic with kcat.
 	tasks := func() []task {
 		t.Helper()
@@ -293,12 +281,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 		produce(fmt.Sprintf("live-%d.ndjson", n), late, &live, 50)
 		tasks = map[string][]string{}
 		for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
-			var tk struct {
-				Tweet struct {
-					ID string `json:"id"`
-				} `json:"tweet"`
-				Retro *struct{ Job string } `json:"retro"`
-			}
+			var tk testkit.ReviewTask
 			if err := json.Unmarshal(m.Value, &tk); err != nil {
 				t.Fatal(err)
 			}
@@ -327,12 +310,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
 	}
 	for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
-		var tk struct {
-			Tweet struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-			Retro *struct{ Job string } `json:"retro"`
-		}
+		var tk testkit.ReviewTask
 		if err := json.Unmarshal(m.Value, &tk); err != nil {
 			t.Fatal(err)
 		}

@@ -265,6 +265,22 @@ func TweetIDs(tb testing.TB, ndjson string) []string {
 	return ids
 }
 
+// ReviewTask is what the tests decode of a review task.
+type ReviewTask struct {
+	Schema string `json:"schema"`
+	TaskID string `json:"task_id"`
+	Tweet  struct {
+		ID string `json:"id"`
+	} `json:"tweet"`
+	Matches []struct {
+		DemandID string `json:"demand_id"`
+		Kind     string `json:"kind"`
+	} `json:"matches"`
+	Retro *struct {
+		Job, Since, Until string
+	} `json:"retro"`
+}
+
 // Tasks is what a test checks of the review tasks in the task topic.
 type Tasks struct {
 	ByTweet map[string][]string // tweet id → the task ids seen for it
@@ -278,14 +294,7 @@ func (k *Kit) Tasks() Tasks {
 	k.tb.Helper()
 	s := Tasks{ByTweet: map[string][]string{}}
 	for _, m := range k.ReadTopic(TaskTopic) {
-		var task struct {
-			Schema string `json:"schema"`
-			TaskID string `json:"task_id"`
-			Tweet  struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-			Matches []json.RawMessage `json:"matches"`
-		}
+		var task ReviewTask
 		if err := json.Unmarshal(m.Value, &task); err != nil {
 			k.tb.Fatalf("review task is not JSON: %v: %s", err, m.Value)
 		}
