@@ -632,17 +632,11 @@ func TestPrometheus(t *testing.T) {
 
 	prom := startPrometheus(t, in.admin, rulesFile)
 	testkit.WaitFor(t, 20*time.Second, "the flagstream target to be up", func() bool {
-		var targets struct {
-			ActiveTargets []struct {
-				Health    string            `json:"health"`
-				LastError string            `json:"lastError"`
-				Labels    map[string]string `json:"labels"`
-			} `json:"activeTargets"`
-		}
-		if err := prom.api("targets", nil, &targets); err != nil {
+		targets, err := prom.targets()
+		if err != nil {
 			return false
 		}
-		for _, tg := range targets.ActiveTargets {
+		for _, tg := range targets {
 			if tg.Labels["job"] == "flagstream" && tg.Health == "up" {
 				return true
 			}
@@ -860,6 +854,22 @@ func startPrometheusConfig(t *testing.T, cfg string) *prometheusServer {
 		return resp.StatusCode == http.StatusOK
 	})
 	return p
+}
+
+// scrapeTarget is what the tests read of one of Prometheus's active targets.
+type scrapeTarget struct {
+	Health    string            `json:"health"`
+	LastError string            `json:"lastError"`
+	Labels    map[string]string `json:"labels"`
+}
+
+// targets returns Prometheus's active targets.
+func (p *prometheusServer) targets() ([]scrapeTarget, error) {
+	var targets struct {
+		ActiveTargets []scrapeTarget `json:"activeTargets"`
+	}
+	err := p.api("targets", nil, &targets)
+	return targets.ActiveTargets, err
 }
 
 // api calls the Prometheus HTTP API endpoint /api/v1/<path> and decodes
