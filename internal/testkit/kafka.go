@@ -187,6 +187,19 @@ func Produce(t testing.TB, addr, topic string, values [][]byte) {
 	}
 }
 
+// ProduceKeyed writes msgs to topic partitioned by murmur2 of their keys,
+// as the pipeline's sink and any Java-compatible producer do, and waits for
+// the broker's acknowledgement.
+func ProduceKeyed(t testing.TB, addr, topic string, msgs ...kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
+		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // FreeAddr returns a loopback address with a port free at the time of the
 // call.
 func FreeAddr(t testing.TB) string {
