@@ -13,6 +13,7 @@ import (
 
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists/liststest"
+	"flagstream/internal/testkit"
 	"flagstream/matchers"
 )
 
@@ -129,7 +130,7 @@ func TestAuto(t *testing.T) {
 	}
 	a.Assigned([]int{0, 1})
 	runs.waitRun(t)
-	testutilWait(t, doneJobs(1))
+	testkit.WaitFor(t, 2*time.Second, "one job done", doneJobs(1))
 	if got := runs.lastRun(); !slices.Equal(got, []int32{0, 1}) {
 		t.Errorf("ran partitions %v, want [0 1]", got)
 	}
@@ -140,7 +141,7 @@ func TestAuto(t *testing.T) {
 	// too; those read already are not again.
 	a.Assigned([]int{0, 2})
 	runs.waitRun(t)
-	testutilWait(t, doneJobs(2))
+	testkit.WaitFor(t, 2*time.Second, "two jobs done", doneJobs(2))
 	if got := runs.lastRun(); !slices.Equal(got, []int32{2}) {
 		t.Errorf("ran partitions %v, want [2]", got)
 	}
@@ -186,21 +187,10 @@ func TestAuto(t *testing.T) {
 			t.Errorf("jobs %s = %v, want 1", r, got)
 		}
 	}
-	testutilWait(t, func() bool { return testutil.ToFloat64(a.cfg.Metrics.running) == 0 })
+	testkit.WaitFor(t, 2*time.Second, "no job running", func() bool { return testutil.ToFloat64(a.cfg.Metrics.running) == 0 })
 	if _, err := reg.Gather(); err != nil {
 		t.Errorf("metrics do not gather: %v", err)
 	}
-}
-
-func testutilWait(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 200 {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("condition not met in 2s")
 }
 
 // TestAutoRecovers restarts every instance while a job is unfinished: the
@@ -229,7 +219,7 @@ func TestAutoRecovers(t *testing.T) {
 	first.Reloaded(L(before), L(after), false, snap)
 	first.Assigned([]int{0})
 	runs.waitRun(t)
-	testutilWait(t, func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
+	testkit.WaitFor(t, 2*time.Second, "the job done", func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
 	cancel()
 	<-done
 	job := first.jobs[0].job
