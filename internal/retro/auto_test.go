@@ -79,6 +79,21 @@ func (r *autoRun) count() int {
 	return len(r.runs)
 }
 
+// runAuto runs a until the stop it returns is called, which waits for Run
+// to return.
+func runAuto(a *Auto) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 func TestAuto(t *testing.T) {
 	topic := &fakeTopic{first: map[int]int64{0: 0, 1: 0, 2: 0}, end: map[int]int64{0: 100, 1: 100, 2: 100}}
 	store := &memStore{}
@@ -89,16 +104,7 @@ func TestAuto(t *testing.T) {
 		Topic: "tweets", Window: 30 * time.Minute, Offsets: topic, Store: store, Run: runs.run,
 		RetryAfter: 10 * time.Millisecond, Metrics: NewMetrics(reg), Now: func() time.Time { return now },
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	defer runAuto(a)()
 
 	before := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one]\n"})
 	after := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one, two]\n",
@@ -209,19 +215,13 @@ func TestAutoRecovers(t *testing.T) {
 	runs := &autoRun{ran: make(chan struct{}, 16)}
 	first := NewAuto(AutoConfig{Topic: "tweets", Window: time.Hour, Offsets: topic, Store: store, Run: runs.run,
 		Now: func() time.Time { return now }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		first.Run(ctx)
-	}()
+	stop := runAuto(first)
 	first.Reloaded(matchers.Lists{}, L(before), true, snap)
 	first.Reloaded(L(before), L(after), false, snap)
 	first.Assigned([]int{0})
 	runs.waitRun(t)
 	testkit.WaitFor(t, 2*time.Second, "the job done", func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
-	cancel()
-	<-done
+	stop()
 	job := first.jobs[0].job
 
 	// A new instance whose first load already has the entries, one of
@@ -232,16 +232,7 @@ func TestAutoRecovers(t *testing.T) {
 		Now: func() time.Time { return now.Add(time.Hour) }})
 	snapLater, _, _ := matchers.Compile(later, now)
 	second.Reloaded(matchers.Lists{}, L(later), true, snapLater)
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan struct{})
-	go func() {
-		defer close(done2)
-		second.Run(ctx2)
-	}()
-	defer func() {
-		cancel2()
-		<-done2
-	}()
+	defer runAuto(second)()
 	second.Assigned([]int{0, 1})
 	runs2.waitRun(t)
 	if got := runs2.lastRun(); !slices.Equal(got, []int32{1}) {
