@@ -95,6 +95,22 @@ func (p *process) wait(t testing.TB, timeout time.Duration) int {
 	return -1
 }
 
+// stop sends every process SIGTERM, then fails the test unless each exits
+// 0 within 30 s.
+func stop(t testing.TB, ps ...*process) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range ps {
+		if code := p.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("SIGTERM: exit code %d, want 0", code)
+		}
+	}
+}
+
 // runArgs returns the arguments of flagstream run against the broker at
 // addr and the lists in listsDir, in group, with its admin server on
 // admin: testkit's test configuration, as flags.
@@ -146,12 +162,7 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	testkit.WaitFor(t, 60*time.Second, "every case to show its evidence", func() bool {
 		return kit.CasesSettled(kit.Cases(""), testkit.DemandID)
 	})
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, p)
 
 	cases := kit.Cases("") // ParseCases: one case id per demand and entry
 	kit.CheckCases(cases, testkit.DemandID, true)
@@ -181,12 +192,7 @@ func TestSIGTERMExitsZero(t *testing.T) {
 	kit := testkit.New(t, devbroker.Config{Partitions: 2}, synth.Config{})
 	p := start(t, runArgs(kit.Broker.Addr(), kit.ListsDir, "term", "127.0.0.1:0")...)
 	testkit.WaitFor(t, 30*time.Second, "flagstream running", func() bool { return strings.Contains(p.log(), "flagstream running") })
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("exit code %d, want 0", code)
-	}
+	stop(t, p)
 	if !strings.Contains(p.log(), "stopped cleanly") {
 		t.Errorf("log lacks the clean stop message")
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -143,10 +142,5 @@ func TestGovernanceWithKcat(t *testing.T) {
 	if code := post("/-/demands/FLOOD/reset", "ops", "ops-pw"); code != http.StatusOK {
 		t.Errorf("reset with the password: %d, want 200", code)
 	}
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Errorf("SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 }

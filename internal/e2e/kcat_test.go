@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -65,12 +64,7 @@ func TestKcatEndToEnd(t *testing.T) {
 	testkit.WaitFor(t, 30*time.Second, "every case to show its evidence", func() bool {
 		return testkit.ParseCases(t, values(testkit.ReadTopic(t, addr, testkit.CaseTopic)), nil).Settled(testkit.DemandID, truth)
 	})
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 
 	want := map[string]bool{}
 	for _, id := range exp.Flagged {

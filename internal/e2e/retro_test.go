@@ -69,12 +69,7 @@ func TestRetroBlackBox(t *testing.T) {
 	admin := testkit.FreeAddr(t)
 	run := start(t, runArgs(addr, oldLists, "live", admin)...)
 	testkit.WaitFor(t, 90*time.Second, "run to commit every record", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 	ctx := context.Background()
 	liveOffsets, err := testkit.Committed(ctx, addr, "live", testkit.InputTopic)
 	if err != nil {
@@ -303,12 +298,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 	// partition's share of the base traffic) after the last LATE task.
 	testkit.WaitFor(t, 60*time.Second, "the retro job to finish", func() bool { return strings.Contains(run.log(), "retro job done") })
 	testkit.WaitFor(t, 60*time.Second, "run to commit the live tweets", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 	for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
 		var tk testkit.ReviewTask
 		if err := json.Unmarshal(m.Value, &tk); err != nil {
