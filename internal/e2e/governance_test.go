@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,16 +60,7 @@ func TestGovernanceWithKcat(t *testing.T) {
 	kcatRun("-P", "-t", "tweets", "-l", input)
 	// The escalation topic is not one of run's defaults: an operator
 	// creates it.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	res, err := (&kafka.Client{Addr: kafka.TCP(addr)}).CreateTopics(ctx, &kafka.CreateTopicsRequest{
-		Topics: []kafka.TopicConfig{{Topic: "review-escalated", NumPartitions: 2, ReplicationFactor: 1}}})
-	cancel()
-	if err == nil {
-		err = res.Errors["review-escalated"]
-	}
-	if err != nil {
-		t.Fatalf("create the escalation topic: %v", err)
-	}
+	testkit.CreateTopics(t, addr, kafka.TopicConfig{Topic: "review-escalated", NumPartitions: 2, ReplicationFactor: 1})
 
 	admin := testkit.FreeAddr(t)
 	args := append(runArgs(addr, lists, "governed", admin), "--output.escalation_topic", "review-escalated", "--http.web_config_file", web)
