@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
@@ -93,14 +92,9 @@ func (k *retroKit) retroConfig() config.Config {
 // retroTasks returns the tasks written after run's, by tweet.
 func (k *retroKit) retroTasks(t *testing.T) map[string][]testkit.ReviewTask {
 	t.Helper()
-	msgs := k.ReadTopic(testkit.TaskTopic)
 	byTweet := map[string][]testkit.ReviewTask{}
 	seen := 0
-	for _, m := range msgs {
-		var task testkit.ReviewTask
-		if err := json.Unmarshal(m.Value, &task); err != nil {
-			t.Fatal(err)
-		}
+	for _, task := range testkit.ReadTasks(t, k.Broker.Addr(), testkit.TaskTopic) {
 		if before := k.before.ByTweet[task.Tweet.ID]; len(before) > 0 && task.Retro == nil {
 			seen++
 			continue
@@ -378,11 +372,7 @@ func TestRunRetroWindow(t *testing.T) {
 	}
 	// Every past LATE tweet has one retro task; a live one one live task.
 	byTweet := map[string][]testkit.ReviewTask{}
-	for _, m := range k.ReadTopic(testkit.TaskTopic) {
-		var task testkit.ReviewTask
-		if err := json.Unmarshal(m.Value, &task); err != nil {
-			t.Fatal(err)
-		}
+	for _, task := range testkit.ReadTasks(t, k.Broker.Addr(), testkit.TaskTopic) {
 		byTweet[task.Tweet.ID] = append(byTweet[task.Tweet.ID], task)
 	}
 	for _, id := range past.Flagged {

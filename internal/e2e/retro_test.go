@@ -275,11 +275,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 		n++
 		produce(fmt.Sprintf("live-%d.ndjson", n), late, &live, 50)
 		tasks = map[string][]string{}
-		for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
-			var tk testkit.ReviewTask
-			if err := json.Unmarshal(m.Value, &tk); err != nil {
-				t.Fatal(err)
-			}
+		for _, tk := range testkit.ReadTasks(t, addr, testkit.TaskTopic) {
 			job := ""
 			if tk.Retro != nil {
 				job = tk.Retro.Job
@@ -299,11 +295,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 	testkit.WaitFor(t, 60*time.Second, "the retro job to finish", func() bool { return strings.Contains(run.log(), "retro job done") })
 	testkit.WaitFor(t, 60*time.Second, "run to commit the live tweets", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
 	stop(t, run)
-	for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
-		var tk testkit.ReviewTask
-		if err := json.Unmarshal(m.Value, &tk); err != nil {
-			t.Fatal(err)
-		}
+	for _, tk := range testkit.ReadTasks(t, addr, testkit.TaskTopic) {
 		switch {
 		case past.IsFlagged(tk.Tweet.ID) && tk.Retro == nil:
 			t.Errorf("past LATE tweet %s got a live task", tk.Tweet.ID)

@@ -281,6 +281,20 @@ type ReviewTask struct {
 	} `json:"retro"`
 }
 
+// ReadTasks reads the review tasks in topic, failing the test on one that
+// is not JSON.
+func ReadTasks(tb testing.TB, addr, topic string) []ReviewTask {
+	tb.Helper()
+	msgs := ReadTopic(tb, addr, topic)
+	tasks := make([]ReviewTask, len(msgs))
+	for i, m := range msgs {
+		if err := json.Unmarshal(m.Value, &tasks[i]); err != nil {
+			tb.Fatalf("%s: not a review task: %v: %s", topic, err, m.Value)
+		}
+	}
+	return tasks
+}
+
 // Tasks is what a test checks of the review tasks in the task topic.
 type Tasks struct {
 	ByTweet map[string][]string // tweet id → the task ids seen for it
