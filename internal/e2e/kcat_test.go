@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"flagstream/internal/dev/synth"
 	"flagstream/internal/testkit"
 )
@@ -62,7 +60,7 @@ func TestKcatEndToEnd(t *testing.T) {
 	run := start(t, append(runArgs(addr, lists, "kcat", admin), "--cases.update_interval=200ms")...)
 	testkit.WaitFor(t, 90*time.Second, "every record committed", func() bool { return testkit.CaughtUp(addr, "kcat", testkit.InputTopic) })
 	testkit.WaitFor(t, 30*time.Second, "every case to show its evidence", func() bool {
-		return testkit.ParseCases(t, values(testkit.ReadTopic(t, addr, testkit.CaseTopic)), nil).Settled(testkit.DemandID, truth)
+		return testkit.ReadCases(t, addr, testkit.CaseTopic).Settled(testkit.DemandID, truth)
 	})
 	stop(t, run)
 
@@ -125,13 +123,4 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	t.Logf("kcat produced %d records; %d review tasks, %d case events of %d cases and %d dead letters read back with kcat",
 		6000, len(got), len(events), len(cases), len(dlq))
-}
-
-// values returns the values of msgs.
-func values(msgs []kafka.Message) [][]byte {
-	out := make([][]byte, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Value
-	}
-	return out
 }
