@@ -31,13 +31,7 @@ func produceBindings(t *testing.T, addr, topic string, bs []cases.Binding, raw .
 		}
 		msgs = append(msgs, kafka.Message{Key: []byte(key), Value: v})
 	}
-	msgs = append(msgs, raw...)
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
-		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
-	defer w.Close()
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
+	testkit.ProduceKeyed(t, addr, topic, append(msgs, raw...)...)
 }
 
 func TestFollower(t *testing.T) {

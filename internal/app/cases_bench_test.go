@@ -3,9 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -38,8 +36,8 @@ import (
 // FLAGSTREAM_BENCH_RECORDS (default 200000) and FLAGSTREAM_BENCH_ROUNDS
 // (default 5) size it.
 func BenchmarkRunCasesOverhead(b *testing.B) {
-	records := envInt("FLAGSTREAM_BENCH_RECORDS", 200_000)
-	rounds := envInt("FLAGSTREAM_BENCH_ROUNDS", 5)
+	records := testkit.EnvInt("FLAGSTREAM_BENCH_RECORDS", 200_000)
+	rounds := testkit.EnvInt("FLAGSTREAM_BENCH_ROUNDS", 5)
 	broker := testkit.StartBroker(b, devbroker.Config{Partitions: 4})
 	handles := synth.Handles(3, 12)
 	demand := fmt.Sprintf("id: BENCH-CASES\nauthority: A\njurisdiction: IN\nlegal_basis: L\nscope: user\nhandles: [%s]\n",
@@ -79,15 +77,15 @@ func BenchmarkRunCasesOverhead(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	mOff, mOn := median(off), median(on)
+	mOff, mOn := testkit.Median(off), testkit.Median(on)
 	b.ReportMetric(mOff, "off-records/s")
 	b.ReportMetric(mOn, "on-records/s")
 	b.ReportMetric(mOn/mOff, "on/off")
-	b.ReportMetric(median(cpuOn)/median(cpuOff), "cpu-on/off")
+	b.ReportMetric(testkit.Median(cpuOn)/testkit.Median(cpuOff), "cpu-on/off")
 	b.Logf("medians of %d rounds: cases off %.0f records/s (%.0f-%.0f), cases on %.0f records/s (%.0f-%.0f), ratio %.3f; "+
 		"CPU per record (broker included) off %.2f µs (%.2f-%.2f), on %.2f µs (%.2f-%.2f), ratio %.3f",
 		len(off), mOff, slices.Min(off), slices.Max(off), mOn, slices.Min(on), slices.Max(on), mOn/mOff,
-		median(cpuOff), slices.Min(cpuOff), slices.Max(cpuOff), median(cpuOn), slices.Min(cpuOn), slices.Max(cpuOn), median(cpuOn)/median(cpuOff))
+		testkit.Median(cpuOff), slices.Min(cpuOff), slices.Max(cpuOff), testkit.Median(cpuOn), slices.Min(cpuOn), slices.Max(cpuOn), testkit.Median(cpuOn)/testkit.Median(cpuOff))
 }
 
 // benchRound runs flagstream run over the topic once and returns the rate
@@ -160,20 +158,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -203,7 +203,7 @@ func TestRunRenameTakeoverAndDecisions(t *testing.T) {
 			`"decision":%q,"countries":[%s],"reviewer":"reviewer-1","reason":"checked","decided_at":"2021-02-06T10:00:00Z"}`, caseID, verdict, countries)}
 	}
 	malformed := []byte(`{"schema":"flagstream.review_decision/v1","case_id":"` + caseID + `","decision":"withold"}`)
-	produceMessages(t, h.Broker.Addr(), cfg.Input.DecisionsTopic, decided("withhold", `"IN"`), kafka.Message{Key: []byte(caseID), Value: malformed})
+	testkit.ProduceKeyed(t, h.Broker.Addr(), cfg.Input.DecisionsTopic, decided("withhold", `"IN"`), kafka.Message{Key: []byte(caseID), Value: malformed})
 	testkit.WaitFor(t, 30*time.Second, "the case decided", func() bool { return h.Cases("").Last(keyOf(renamed)).Event == "decided" })
 	before := len(h.Cases("")[keyOf(renamed)])
 	processed := b.counter("flagstream_tweets_processed_total")
@@ -216,7 +216,7 @@ func TestRunRenameTakeoverAndDecisions(t *testing.T) {
 	if es := h.Cases("")[keyOf(renamed)]; len(es) != before {
 		t.Errorf("a decided case emitted %d events (%s) on new evidence, want none until reopened", len(es)-before, h.Cases("").Kinds(keyOf(renamed)))
 	}
-	produceMessages(t, h.Broker.Addr(), cfg.Input.DecisionsTopic, decided("reopen", ""))
+	testkit.ProduceKeyed(t, h.Broker.Addr(), cfg.Input.DecisionsTopic, decided("reopen", ""))
 	testkit.WaitFor(t, 30*time.Second, "the case reopened", func() bool {
 		last := h.Cases("").Last(keyOf(renamed))
 		return last.Event == "reopened" && last.Status == "open"
@@ -234,18 +234,6 @@ func TestRunRenameTakeoverAndDecisions(t *testing.T) {
 		t.Errorf("dead letters of decisions: %d, want the malformed one as written", len(dead))
 	}
 	if err := b.Stop(t); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// produceMessages writes keyed messages to topic (murmur2 of the key, as
-// any Java-compatible producer does).
-func produceMessages(t *testing.T, addr, topic string, msgs ...kafka.Message) {
-	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
-		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
-	defer w.Close()
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,7 +88,7 @@ func TestGovernance(t *testing.T) {
 	addr := broker.Addr()
 	cfg := testkit.RunConfig(addr, testkit.WriteLists(t, governanceLists), "governance")
 	cfg.Output.EscalationTopic = "review-escalated"
-	createTopic(t, addr, cfg.Output.EscalationTopic)
+	testkit.CreateTopics(t, addr, kafka.TopicConfig{Topic: cfg.Output.EscalationTopic, NumPartitions: 4, ReplicationFactor: 1})
 
 	var recs [][]byte
 	id := 1
@@ -190,20 +189,6 @@ func TestGovernance(t *testing.T) {
 	testkit.WaitFor(t, 30*time.Second, "the records after the reset committed", func() bool { return testkit.CaughtUp(addr, "governance", cfg.Input.Topic) })
 	if got := byDemand(readTasks(t, addr, cfg.Output.Topic))["FLOOD"] - rv["FLOOD"]; got != 10 {
 		t.Errorf("after the reset %d of 10 FLOOD tasks reached the review topic", got)
-	}
-}
-
-func createTopic(t *testing.T, addr, topic string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(addr)}
-	res, err := c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: 4, ReplicationFactor: 1}}})
-	if err == nil {
-		err = res.Errors[topic]
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
 	}
 }
 

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
@@ -90,32 +89,12 @@ func (k *retroKit) retroConfig() config.Config {
 	return cfg
 }
 
-// retroTask is what the tests check of a task.
-type retroTask struct {
-	TaskID string `json:"task_id"`
-	Tweet  struct {
-		ID string `json:"id"`
-	} `json:"tweet"`
-	Matches []struct {
-		DemandID string `json:"demand_id"`
-		Kind     string `json:"kind"`
-	} `json:"matches"`
-	Retro *struct {
-		Job, Since, Until string
-	} `json:"retro"`
-}
-
 // retroTasks returns the tasks written after run's, by tweet.
-func (k *retroKit) retroTasks(t *testing.T) map[string][]retroTask {
+func (k *retroKit) retroTasks(t *testing.T) map[string][]testkit.ReviewTask {
 	t.Helper()
-	msgs := k.ReadTopic(testkit.TaskTopic)
-	byTweet := map[string][]retroTask{}
+	byTweet := map[string][]testkit.ReviewTask{}
 	seen := 0
-	for _, m := range msgs {
-		var task retroTask
-		if err := json.Unmarshal(m.Value, &task); err != nil {
-			t.Fatal(err)
-		}
+	for _, task := range testkit.ReadTasks(t, k.Broker.Addr(), testkit.TaskTopic) {
 		if before := k.before.ByTweet[task.Tweet.ID]; len(before) > 0 && task.Retro == nil {
 			seen++
 			continue
@@ -144,7 +123,7 @@ func newRetro(t *testing.T, cfg config.Config, opts RetroOptions) *Retro {
 // checkLateTasks checks that every LATE tweet has a retro task and
 // nothing else has one, that each reports LATE's matches only, and that
 // a tweet's repeated tasks share an id.
-func checkLateTasks(t *testing.T, k *retroKit, byTweet map[string][]retroTask, job string, exact bool) {
+func checkLateTasks(t *testing.T, k *retroKit, byTweet map[string][]testkit.ReviewTask, job string, exact bool) {
 	t.Helper()
 	for _, id := range k.late.Flagged {
 		if len(byTweet[id]) == 0 {
@@ -392,12 +371,8 @@ func TestRunRetroWindow(t *testing.T) {
 		t.Errorf("flagstream_retro_tasks_total = %v, want %d", got, len(past.Flagged))
 	}
 	// Every past LATE tweet has one retro task; a live one one live task.
-	byTweet := map[string][]retroTask{}
-	for _, m := range k.ReadTopic(testkit.TaskTopic) {
-		var task retroTask
-		if err := json.Unmarshal(m.Value, &task); err != nil {
-			t.Fatal(err)
-		}
+	byTweet := map[string][]testkit.ReviewTask{}
+	for _, task := range testkit.ReadTasks(t, k.Broker.Addr(), testkit.TaskTopic) {
 		byTweet[task.Tweet.ID] = append(byTweet[task.Tweet.ID], task)
 	}
 	for _, id := range past.Flagged {

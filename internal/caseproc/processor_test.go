@@ -101,12 +101,7 @@ func (b *bed) start(cfg Config) *Processor {
 // (murmur2 of the key).
 func (b *bed) produce(topic string, msgs ...kafka.Message) {
 	b.t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(b.addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
-		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
-	defer w.Close()
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		b.t.Fatal(err)
-	}
+	testkit.ProduceKeyed(b.t, b.addr, topic, msgs...)
 }
 
 // evidence returns a post by id as handle, evidence for the handle entry

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,32 +26,18 @@ func TestCasesAcrossInstances(t *testing.T) {
 			return kit.CaughtUp("fleet") && kit.CasesSettled(kit.Cases(""), testkit.DemandID)
 		})
 	}
-	stop := func(ps ...*process) {
-		t.Helper()
-		for _, p := range ps {
-			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, p := range ps {
-			if code := p.wait(t, 30*time.Second); code != 0 {
-				t.Fatalf("SIGTERM: exit code %d, want 0", code)
-			}
-		}
-	}
-
 	a, b := start(t, args()...), start(t, args()...)
 	kit.Produce(4000)
 	settled("two instances to apply the first load")
-	stop(a)
+	stop(t, a)
 	c := start(t, args()...)
 	kit.Produce(4000)
 	settled("the replacement to apply the second load")
-	stop(b, c)
+	stop(t, b, c)
 	d, e := start(t, args()...), start(t, args()...)
 	kit.Produce(4000)
 	settled("the restarted instances to apply the third load")
-	stop(d, e)
+	stop(t, d, e)
 
 	cases := kit.Cases("")
 	kit.CheckCases(cases, testkit.DemandID, false)

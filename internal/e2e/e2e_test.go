@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,9 @@ type process struct {
 	done   chan error
 }
 
-func start(t *testing.T, args ...string) *process {
+// start starts the binary with args; it is killed when the test or
+// benchmark ends, and its standard error logged if it failed.
+func start(t testing.TB, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	p := &process{cmd: cmd, stderr: &testkit.Buffer{}, done: make(chan error, 1)}
@@ -74,7 +77,7 @@ func start(t *testing.T, args ...string) *process {
 func (p *process) log() string { return p.stderr.String() }
 
 // wait waits for the process to exit and returns its exit code.
-func (p *process) wait(t *testing.T, timeout time.Duration) int {
+func (p *process) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	select {
 	case err := <-p.done:
@@ -90,6 +93,22 @@ func (p *process) wait(t *testing.T, timeout time.Duration) int {
 		t.Fatalf("process did not exit within %s", timeout)
 	}
 	return -1
+}
+
+// stop sends every process SIGTERM, then fails the test unless each exits
+// 0 within 30 s.
+func stop(t testing.TB, ps ...*process) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range ps {
+		if code := p.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("SIGTERM: exit code %d, want 0", code)
+		}
+	}
 }
 
 // runArgs returns the arguments of flagstream run against the broker at
@@ -143,12 +162,7 @@ func TestKillRestartLosesNothing(t *testing.T) {
 	testkit.WaitFor(t, 60*time.Second, "every case to show its evidence", func() bool {
 		return kit.CasesSettled(kit.Cases(""), testkit.DemandID)
 	})
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, p)
 
 	cases := kit.Cases("") // ParseCases: one case id per demand and entry
 	kit.CheckCases(cases, testkit.DemandID, true)
@@ -178,14 +192,38 @@ func TestSIGTERMExitsZero(t *testing.T) {
 	kit := testkit.New(t, devbroker.Config{Partitions: 2}, synth.Config{})
 	p := start(t, runArgs(kit.Broker.Addr(), kit.ListsDir, "term", "127.0.0.1:0")...)
 	testkit.WaitFor(t, 30*time.Second, "flagstream running", func() bool { return strings.Contains(p.log(), "flagstream running") })
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("exit code %d, want 0", code)
-	}
+	stop(t, p)
 	if !strings.Contains(p.log(), "stopped cleanly") {
 		t.Errorf("log lacks the clean stop message")
+	}
+}
+
+// kcatBroker starts flagstream broker with partitions for a test that
+// talks to it with kcat, skipping the test when kcat is not installed, and
+// waits for the broker to listen. It returns the broker's address and
+// kcatRun, which runs kcat against it with args and returns its standard
+// output, failing the test when kcat fails or runs past a minute.
+func kcatBroker(t testing.TB, partitions int) (addr string, kcatRun func(args ...string) []byte) {
+	t.Helper()
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
+	}
+	addr = testkit.FreeAddr(t)
+	broker := start(t, "broker", "--listen", addr, "--partitions", strconv.Itoa(partitions))
+	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	return addr, func(args ...string) []byte {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return out
 	}
 }
 

@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,10 +26,7 @@ import (
 // are escalated to the escalation topic; the reset endpoint wants the
 // password, then closes the breaker.
 func TestGovernanceWithKcat(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
+	addr, kcatRun := kcatBroker(t, 2)
 	dir := t.TempDir()
 	lists := testkit.WriteLists(t, map[string]string{
 		"flood.yaml":  "id: FLOOD\njurisdiction: IN\naction: withhold\nhashtags: [India]\nmax_tasks_per_minute: 50\nauthority: A\nlegal_basis: B\n",
@@ -63,35 +57,10 @@ func TestGovernanceWithKcat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	addr := testkit.FreeAddr(t)
-	broker := start(t, "broker", "--listen", addr, "--partitions", "2")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
-	kcatRun := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
-	}
 	kcatRun("-P", "-t", "tweets", "-l", input)
 	// The escalation topic is not one of run's defaults: an operator
 	// creates it.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	res, err := (&kafka.Client{Addr: kafka.TCP(addr)}).CreateTopics(ctx, &kafka.CreateTopicsRequest{
-		Topics: []kafka.TopicConfig{{Topic: "review-escalated", NumPartitions: 2, ReplicationFactor: 1}}})
-	cancel()
-	if err == nil {
-		err = res.Errors["review-escalated"]
-	}
-	if err != nil {
-		t.Fatalf("create the escalation topic: %v", err)
-	}
+	testkit.CreateTopics(t, addr, kafka.TopicConfig{Topic: "review-escalated", NumPartitions: 2, ReplicationFactor: 1})
 
 	admin := testkit.FreeAddr(t)
 	args := append(runArgs(addr, lists, "governed", admin), "--output.escalation_topic", "review-escalated", "--http.web_config_file", web)
@@ -163,10 +132,5 @@ func TestGovernanceWithKcat(t *testing.T) {
 	if code := post("/-/demands/FLOOD/reset", "ops", "ops-pw"); code != http.StatusOK {
 		t.Errorf("reset with the password: %d, want 200", code)
 	}
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Errorf("SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 }

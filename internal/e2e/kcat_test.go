@@ -1,17 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"flagstream/internal/dev/synth"
 	"flagstream/internal/testkit"
@@ -24,16 +20,9 @@ import (
 // a listed handle make case evidence instead of a review task: one case
 // per listed account, opened once, counting every post and mention.
 func TestKcatEndToEnd(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
 	dir := t.TempDir()
 	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
-	addr := testkit.FreeAddr(t)
-
-	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	addr, kcatRun := kcatBroker(t, 3)
 
 	tweets := filepath.Join(dir, "tweets.ndjson")
 	expectFile := filepath.Join(dir, "expect.json")
@@ -65,33 +54,15 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	truth := testkit.TrueEvidence(exp.Accounts, nil)
 
-	kcatRun := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
-	}
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
 	admin := testkit.FreeAddr(t)
 	run := start(t, append(runArgs(addr, lists, "kcat", admin), "--cases.update_interval=200ms")...)
 	testkit.WaitFor(t, 90*time.Second, "every record committed", func() bool { return testkit.CaughtUp(addr, "kcat", testkit.InputTopic) })
 	testkit.WaitFor(t, 30*time.Second, "every case to show its evidence", func() bool {
-		return testkit.ParseCases(t, values(testkit.ReadTopic(t, addr, testkit.CaseTopic)), nil).Settled(testkit.DemandID, truth)
+		return testkit.ReadCases(t, addr, testkit.CaseTopic).Settled(testkit.DemandID, truth)
 	})
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 
 	want := map[string]bool{}
 	for _, id := range exp.Flagged {
@@ -106,12 +77,7 @@ func TestKcatEndToEnd(t *testing.T) {
 		if !ok {
 			t.Fatalf("kcat line without a tab: %q", line)
 		}
-		var task struct {
-			Schema string `json:"schema"`
-			Tweet  struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-		}
+		var task testkit.ReviewTask
 		if err := json.Unmarshal([]byte(value), &task); err != nil {
 			t.Fatalf("review task is not JSON: %v: %s", err, value)
 		}
@@ -157,13 +123,4 @@ func TestKcatEndToEnd(t *testing.T) {
 	}
 	t.Logf("kcat produced %d records; %d review tasks, %d case events of %d cases and %d dead letters read back with kcat",
 		6000, len(got), len(events), len(cases), len(dlq))
-}
-
-// values returns the values of msgs.
-func values(msgs []kafka.Message) [][]byte {
-	out := make([][]byte, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.Value
-	}
-	return out
 }

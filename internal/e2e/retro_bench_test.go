@@ -27,14 +27,7 @@ import (
 //	go test -run '^$' -bench 'Retro' -benchtime 5x ./internal/e2e
 
 // benchRecords is the size of the benchmarks' input.
-var benchRecords = envInt("FLAGSTREAM_BENCH_RECORDS", 200_000)
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
+var benchRecords = testkit.EnvInt("FLAGSTREAM_BENCH_RECORDS", 200_000)
 
 // benchInput starts a broker and fills its input topic with n generated
 // records, also written to a file; it returns the broker's address, the
@@ -53,37 +46,13 @@ func benchInput(b *testing.B, n int) (addr, file, lists string) {
 	if err := os.WriteFile(file, buf, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	addr = testkit.FreeAddr(b)
-	broker := startB(b, "broker", "--listen", addr, "--partitions", "4")
-	testkit.WaitFor(b, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		b.Skip("kcat not installed")
-	}
-	produce := exec.Command(kcat, "-b", addr, "-P", "-t", "tweets", "-l", file)
+	addr, _ = kcatBroker(b, 4)
+	// Not kcatRun: a million records may take kcat past its minute.
+	produce := exec.Command("kcat", "-b", addr, "-P", "-t", "tweets", "-l", file)
 	if out, err := produce.CombinedOutput(); err != nil {
 		b.Fatalf("kcat: %v\n%s", err, out)
 	}
 	return addr, file, lists
-}
-
-// startB starts the binary for a benchmark; it is killed when the
-// benchmark ends.
-func startB(b *testing.B, args ...string) *process {
-	b.Helper()
-	cmd := exec.Command(binary, args...)
-	p := &process{cmd: cmd, stderr: &testkit.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	b.Cleanup(func() {
-		cmd.Process.Kill()
-		err := <-p.done
-		p.done <- err
-	})
-	return p
 }
 
 // runB runs the binary to its end and returns its standard error and the
@@ -122,15 +91,6 @@ func summaryRate(b *testing.B, re *regexp.Regexp, log string) float64 {
 	return float64(n) / d.Seconds()
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func spread(xs []float64) string {
 	return fmt.Sprintf("%.0f-%.0f", slices.Min(xs), slices.Max(xs))
 }
@@ -153,11 +113,11 @@ func BenchmarkRetroVsScan(b *testing.B) {
 		retroCPU = append(retroCPU, float64(cpu.Nanoseconds())/float64(benchRecords))
 		scanRates, retroRates, ratios = append(scanRates, s), append(retroRates, r), append(ratios, r/s)
 	}
-	b.ReportMetric(median(scanRates), "scan-records/s")
-	b.ReportMetric(median(retroRates), "retro-records/s")
-	b.ReportMetric(median(ratios), "retro/scan")
-	b.ReportMetric(median(scanCPU), "scan-cpu-ns/record")
-	b.ReportMetric(median(retroCPU), "retro-cpu-ns/record")
+	b.ReportMetric(testkit.Median(scanRates), "scan-records/s")
+	b.ReportMetric(testkit.Median(retroRates), "retro-records/s")
+	b.ReportMetric(testkit.Median(ratios), "retro/scan")
+	b.ReportMetric(testkit.Median(scanCPU), "scan-cpu-ns/record")
+	b.ReportMetric(testkit.Median(retroCPU), "retro-cpu-ns/record")
 	b.Logf("%d records, %d rounds: scan %s records/s, retro %s records/s, ratio %.2f-%.2f; CPU ns/record scan %s, retro %s",
 		benchRecords, len(ratios), spread(scanRates), spread(retroRates), slices.Min(ratios), slices.Max(ratios),
 		spread(scanCPU), spread(retroCPU))
@@ -174,9 +134,9 @@ func BenchmarkRetroVsScan(b *testing.B) {
 // measurement. run's rate is flagstream_records_committed_total from 30%
 // of the records (the job has started) to the last record.
 func BenchmarkRunDuringRetroJob(b *testing.B) {
-	n := envInt("FLAGSTREAM_BENCH_RUN_RECORDS", 1_000_000)
+	n := testkit.EnvInt("FLAGSTREAM_BENCH_RUN_RECORDS", 1_000_000)
 	addr, _, lists := benchInput(b, n)
-	rate := envInt("FLAGSTREAM_BENCH_RETRO_RATE", 20000)
+	rate := testkit.EnvInt("FLAGSTREAM_BENCH_RETRO_RATE", 20000)
 	var plain, during, ratios, jobRates, costRatios []float64
 	round := 0
 	for b.Loop() {
@@ -204,12 +164,12 @@ func BenchmarkRunDuringRetroJob(b *testing.B) {
 			costRatios = append(costRatios, (d.cpu-d.liveRecords*liveCost)/d.jobRecords/liveCost)
 		}
 	}
-	b.ReportMetric(median(plain), "run-records/s")
-	b.ReportMetric(median(during), "run-during-job-records/s")
-	b.ReportMetric(median(ratios), "during/plain")
-	b.ReportMetric(median(jobRates), "job-records/s")
-	b.ReportMetric(float64(rate)/median(plain), "throttle-share")
-	b.ReportMetric(median(costRatios), "job/live-cpu-per-record")
+	b.ReportMetric(testkit.Median(plain), "run-records/s")
+	b.ReportMetric(testkit.Median(during), "run-during-job-records/s")
+	b.ReportMetric(testkit.Median(ratios), "during/plain")
+	b.ReportMetric(testkit.Median(jobRates), "job-records/s")
+	b.ReportMetric(float64(rate)/testkit.Median(plain), "throttle-share")
+	b.ReportMetric(testkit.Median(costRatios), "job/live-cpu-per-record")
 	b.Logf("%d records, %d rounds, lists.retro_rate %d: run %s records/s, during a job %s, ratio %.3f-%.3f, job read %s records/s; "+
 		"CPU of a retro record / a live record %.2f-%.2f",
 		n, len(ratios), rate, spread(plain), spread(during), slices.Min(ratios), slices.Max(ratios), spread(jobRates),
@@ -262,7 +222,7 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 	cfg.Retro.ProgressTopic = fmt.Sprintf("bench-retro-%d", round)
 	cfg.Lists.Interval = 100 * time.Millisecond
 	cfg.Log.Level = "warn"
-	p := startB(b, append([]string{"run"}, testkit.Flags(cfg)...)...)
+	p := start(b, append([]string{"run"}, testkit.Flags(cfg)...)...)
 	testkit.WaitFor(b, 30*time.Second, "run to join", func() bool { return metric(admin, "flagstream_kafka_consumer_group_joined") == 1 })
 	if withJob {
 		testkit.WriteFile(b, lists, "late.yaml", "id: LATE\njurisdiction: DE\nhashtags: [\"#LateTag2021\"]\n")
@@ -306,11 +266,6 @@ func benchRun(b *testing.B, addr, baseLists string, n, round int, withJob bool, 
 		res.job = res.jobRecords / last.Sub(first).Seconds()
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-	case <-time.After(30 * time.Second):
-		b.Fatal("run did not stop")
-	}
+	p.wait(b, 30*time.Second)
 	return res
 }

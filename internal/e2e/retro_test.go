@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,16 +36,10 @@ hashtags: ["#LateTag2021"]
 // killed with SIGKILL and run again leaves every LATE tweet with a task,
 // repeats sharing their task id; run's group offsets never move.
 func TestRetroBlackBox(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
 	dir := t.TempDir()
 	oldLists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
 	newLists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand, "late.yaml": lateDemand})
-	addr := testkit.FreeAddr(t)
-	broker := start(t, "broker", "--listen", addr, "--partitions", "4")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	addr, kcatRun := kcatBroker(t, 4)
 
 	// 10,000 records: a fifth from a generator naming LATE's entries.
 	base := synth.New(testkit.Traffic(21, 0.02, 0.005, 0.005))
@@ -71,49 +64,19 @@ func TestRetroBlackBox(t *testing.T) {
 	if err := os.WriteFile(tweets, file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	kcatRun := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", addr}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("kcat %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
-	}
 	kcatRun("-P", "-t", "tweets", "-l", tweets)
 
 	admin := testkit.FreeAddr(t)
 	run := start(t, runArgs(addr, oldLists, "live", admin)...)
 	testkit.WaitFor(t, 90*time.Second, "run to commit every record", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
-	}
+	stop(t, run)
 	ctx := context.Background()
 	liveOffsets, err := testkit.Committed(ctx, addr, "live", testkit.InputTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	type task struct {
-		TaskID string `json:"task_id"`
-		Tweet  struct {
-			ID string `json:"id"`
-		} `json:"tweet"`
-		Matches []struct {
-			DemandID string `json:"demand_id"`
-			Kind     string `json:"kind"`
-		} `json:"matches"`
-		Retro *struct {
-			Job, Since, Until string
-		} `json:"retro"`
-	}
+	type task = testkit.ReviewTask
 	// tasks reads the review-task topic with kcat.
 	tasks := func() []task {
 		t.Helper()
@@ -270,15 +233,9 @@ func TestRetroBlackBox(t *testing.T) {
 // tweets naming it have tasks marked retro, while live tweets, produced
 // with kcat all along, keep getting theirs.
 func TestRetroWindowBlackBox(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat not installed (Debian package kcat; .ci/run installs it)")
-	}
 	dir := t.TempDir()
 	lists := testkit.WriteLists(t, map[string]string{"test.yaml": testkit.Demand})
-	addr := testkit.FreeAddr(t)
-	broker := start(t, "broker", "--listen", addr, "--partitions", "3")
-	testkit.WaitFor(t, 20*time.Second, "the broker to listen", func() bool { return strings.Contains(broker.log(), "listening on") })
+	addr, kcatRun := kcatBroker(t, 3)
 	produce := func(name string, gen *synth.Generator, exp *synth.Expectation, n int) {
 		t.Helper()
 		var file []byte
@@ -295,9 +252,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 		if err := os.WriteFile(path, file, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := exec.Command(kcat, "-b", addr, "-P", "-t", "tweets", "-l", path).CombinedOutput(); err != nil {
-			t.Fatalf("kcat: %v\n%s", err, out)
-		}
+		kcatRun("-P", "-t", "tweets", "-l", path)
 	}
 	base := synth.New(testkit.Traffic(41, 0.02, 0.005, 0.005))
 	late := synth.New(synth.Config{Seed: 42, Handles: []string{"late_handle_1"}, Hashtags: []string{"LateTag2021"},
@@ -320,16 +275,7 @@ func TestRetroWindowBlackBox(t *testing.T) {
 		n++
 		produce(fmt.Sprintf("live-%d.ndjson", n), late, &live, 50)
 		tasks = map[string][]string{}
-		for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
-			var tk struct {
-				Tweet struct {
-					ID string `json:"id"`
-				} `json:"tweet"`
-				Retro *struct{ Job string } `json:"retro"`
-			}
-			if err := json.Unmarshal(m.Value, &tk); err != nil {
-				t.Fatal(err)
-			}
+		for _, tk := range testkit.ReadTasks(t, addr, testkit.TaskTopic) {
 			job := ""
 			if tk.Retro != nil {
 				job = tk.Retro.Job
@@ -348,22 +294,8 @@ func TestRetroWindowBlackBox(t *testing.T) {
 	// partition's share of the base traffic) after the last LATE task.
 	testkit.WaitFor(t, 60*time.Second, "the retro job to finish", func() bool { return strings.Contains(run.log(), "retro job done") })
 	testkit.WaitFor(t, 60*time.Second, "run to commit the live tweets", func() bool { return testkit.CaughtUp(addr, "live", testkit.InputTopic) })
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if code := run.wait(t, 30*time.Second); code != 0 {
-		t.Fatalf("run after SIGTERM: exit code %d, want 0", code)
-	}
-	for _, m := range testkit.ReadTopic(t, addr, testkit.TaskTopic) {
-		var tk struct {
-			Tweet struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-			Retro *struct{ Job string } `json:"retro"`
-		}
-		if err := json.Unmarshal(m.Value, &tk); err != nil {
-			t.Fatal(err)
-		}
+	stop(t, run)
+	for _, tk := range testkit.ReadTasks(t, addr, testkit.TaskTopic) {
 		switch {
 		case past.IsFlagged(tk.Tweet.ID) && tk.Retro == nil:
 			t.Errorf("past LATE tweet %s got a live task", tk.Tweet.ID)

@@ -27,17 +27,10 @@ func ownedSpecs(partitions int) []TopicSpec {
 // createTopic creates a topic with a cleanup policy, as an operator would.
 func createTopic(t *testing.T, addr, name string, partitions int, policy string) {
 	t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 10 * time.Second}
-	res, err := c.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+	testkit.CreateTopics(t, addr, kafka.TopicConfig{
 		Topic: name, NumPartitions: partitions, ReplicationFactor: 1,
 		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: policy}},
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Errors[name]; err != nil {
-		t.Fatal(err)
-	}
+	})
 }
 
 func TestEnsureTopicsCreatesAndChecks(t *testing.T) {

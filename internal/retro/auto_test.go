@@ -13,6 +13,7 @@ import (
 
 	"flagstream/internal/kafkaio"
 	"flagstream/internal/lists/liststest"
+	"flagstream/internal/testkit"
 	"flagstream/matchers"
 )
 
@@ -78,6 +79,21 @@ func (r *autoRun) count() int {
 	return len(r.runs)
 }
 
+// runAuto runs a until the stop it returns is called, which waits for Run
+// to return.
+func runAuto(a *Auto) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 func TestAuto(t *testing.T) {
 	topic := &fakeTopic{first: map[int]int64{0: 0, 1: 0, 2: 0}, end: map[int]int64{0: 100, 1: 100, 2: 100}}
 	store := &memStore{}
@@ -88,16 +104,7 @@ func TestAuto(t *testing.T) {
 		Topic: "tweets", Window: 30 * time.Minute, Offsets: topic, Store: store, Run: runs.run,
 		RetryAfter: 10 * time.Millisecond, Metrics: NewMetrics(reg), Now: func() time.Time { return now },
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	defer runAuto(a)()
 
 	before := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one]\n"})
 	after := parse(t, map[string]string{"a.yaml": "id: A\njurisdiction: IN\nhandles: [one, two]\n",
@@ -129,7 +136,7 @@ func TestAuto(t *testing.T) {
 	}
 	a.Assigned([]int{0, 1})
 	runs.waitRun(t)
-	testutilWait(t, doneJobs(1))
+	testkit.WaitFor(t, 2*time.Second, "one job done", doneJobs(1))
 	if got := runs.lastRun(); !slices.Equal(got, []int32{0, 1}) {
 		t.Errorf("ran partitions %v, want [0 1]", got)
 	}
@@ -140,7 +147,7 @@ func TestAuto(t *testing.T) {
 	// too; those read already are not again.
 	a.Assigned([]int{0, 2})
 	runs.waitRun(t)
-	testutilWait(t, doneJobs(2))
+	testkit.WaitFor(t, 2*time.Second, "two jobs done", doneJobs(2))
 	if got := runs.lastRun(); !slices.Equal(got, []int32{2}) {
 		t.Errorf("ran partitions %v, want [2]", got)
 	}
@@ -186,21 +193,10 @@ func TestAuto(t *testing.T) {
 			t.Errorf("jobs %s = %v, want 1", r, got)
 		}
 	}
-	testutilWait(t, func() bool { return testutil.ToFloat64(a.cfg.Metrics.running) == 0 })
+	testkit.WaitFor(t, 2*time.Second, "no job running", func() bool { return testutil.ToFloat64(a.cfg.Metrics.running) == 0 })
 	if _, err := reg.Gather(); err != nil {
 		t.Errorf("metrics do not gather: %v", err)
 	}
-}
-
-func testutilWait(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 200 {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("condition not met in 2s")
 }
 
 // TestAutoRecovers restarts every instance while a job is unfinished: the
@@ -219,19 +215,13 @@ func TestAutoRecovers(t *testing.T) {
 	runs := &autoRun{ran: make(chan struct{}, 16)}
 	first := NewAuto(AutoConfig{Topic: "tweets", Window: time.Hour, Offsets: topic, Store: store, Run: runs.run,
 		Now: func() time.Time { return now }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		first.Run(ctx)
-	}()
+	stop := runAuto(first)
 	first.Reloaded(matchers.Lists{}, L(before), true, snap)
 	first.Reloaded(L(before), L(after), false, snap)
 	first.Assigned([]int{0})
 	runs.waitRun(t)
-	testutilWait(t, func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
-	cancel()
-	<-done
+	testkit.WaitFor(t, 2*time.Second, "the job done", func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
+	stop()
 	job := first.jobs[0].job
 
 	// A new instance whose first load already has the entries, one of
@@ -242,16 +232,7 @@ func TestAutoRecovers(t *testing.T) {
 		Now: func() time.Time { return now.Add(time.Hour) }})
 	snapLater, _, _ := matchers.Compile(later, now)
 	second.Reloaded(matchers.Lists{}, L(later), true, snapLater)
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan struct{})
-	go func() {
-		defer close(done2)
-		second.Run(ctx2)
-	}()
-	defer func() {
-		cancel2()
-		<-done2
-	}()
+	defer runAuto(second)()
 	second.Assigned([]int{0, 1})
 	runs2.waitRun(t)
 	if got := runs2.lastRun(); !slices.Equal(got, []int32{1}) {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segmentio/kafka-go"
-
 	"flagstream/config"
 	"flagstream/internal/dev/synth"
 )
@@ -87,11 +85,14 @@ func (k *Kit) Cases(topic string) Cases {
 	if topic == "" {
 		topic = CaseTopic
 	}
-	return parseMessages(k.tb, k.ReadTopic(topic))
+	return ReadCases(k.tb, k.Broker.Addr(), topic)
 }
 
-func parseMessages(tb testing.TB, msgs []kafka.Message) Cases {
+// ReadCases reads the case events of topic at addr, as ParseCases parses
+// them, keys included.
+func ReadCases(tb testing.TB, addr, topic string) Cases {
 	tb.Helper()
+	msgs := ReadTopic(tb, addr, topic)
 	values, keys := make([][]byte, len(msgs)), make([][]byte, len(msgs))
 	for i, m := range msgs {
 		values[i], keys[i] = m.Value, m.Key

@@ -187,6 +187,36 @@ func Produce(t testing.TB, addr, topic string, values [][]byte) {
 	}
 }
 
+// CreateTopics creates topics on the broker at addr, failing the test
+// unless every one is created within 10 s.
+func CreateTopics(t testing.TB, addr string, topics ...kafka.TopicConfig) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := (&kafka.Client{Addr: kafka.TCP(addr)}).CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})
+	if err != nil {
+		t.Fatalf("create topics: %v", err)
+	}
+	for _, tc := range topics {
+		if err := res.Errors[tc.Topic]; err != nil {
+			t.Fatalf("create topic %s: %v", tc.Topic, err)
+		}
+	}
+}
+
+// ProduceKeyed writes msgs to topic partitioned by murmur2 of their keys,
+// as the pipeline's sink and any Java-compatible producer do, and waits for
+// the broker's acknowledgement.
+func ProduceKeyed(t testing.TB, addr, topic string, msgs ...kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
+		BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // FreeAddr returns a loopback address with a port free at the time of the
 // call.
 func FreeAddr(t testing.TB) string {

@@ -265,6 +265,36 @@ func TweetIDs(tb testing.TB, ndjson string) []string {
 	return ids
 }
 
+// ReviewTask is what the tests decode of a review task.
+type ReviewTask struct {
+	Schema string `json:"schema"`
+	TaskID string `json:"task_id"`
+	Tweet  struct {
+		ID string `json:"id"`
+	} `json:"tweet"`
+	Matches []struct {
+		DemandID string `json:"demand_id"`
+		Kind     string `json:"kind"`
+	} `json:"matches"`
+	Retro *struct {
+		Job, Since, Until string
+	} `json:"retro"`
+}
+
+// ReadTasks reads the review tasks in topic, failing the test on one that
+// is not JSON.
+func ReadTasks(tb testing.TB, addr, topic string) []ReviewTask {
+	tb.Helper()
+	msgs := ReadTopic(tb, addr, topic)
+	tasks := make([]ReviewTask, len(msgs))
+	for i, m := range msgs {
+		if err := json.Unmarshal(m.Value, &tasks[i]); err != nil {
+			tb.Fatalf("%s: not a review task: %v: %s", topic, err, m.Value)
+		}
+	}
+	return tasks
+}
+
 // Tasks is what a test checks of the review tasks in the task topic.
 type Tasks struct {
 	ByTweet map[string][]string // tweet id → the task ids seen for it
@@ -278,14 +308,7 @@ func (k *Kit) Tasks() Tasks {
 	k.tb.Helper()
 	s := Tasks{ByTweet: map[string][]string{}}
 	for _, m := range k.ReadTopic(TaskTopic) {
-		var task struct {
-			Schema string `json:"schema"`
-			TaskID string `json:"task_id"`
-			Tweet  struct {
-				ID string `json:"id"`
-			} `json:"tweet"`
-			Matches []json.RawMessage `json:"matches"`
-		}
+		var task ReviewTask
 		if err := json.Unmarshal(m.Value, &task); err != nil {
 			k.tb.Fatalf("review task is not JSON: %v: %s", err, m.Value)
 		}

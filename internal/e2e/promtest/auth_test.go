@@ -74,17 +74,11 @@ scrape_configs:
 `, pwFile, in.admin, in.admin))
 	health := map[string]string{}
 	testkit.WaitFor(t, 20*time.Second, "both targets to be scraped", func() bool {
-		var targets struct {
-			ActiveTargets []struct {
-				Health    string            `json:"health"`
-				LastError string            `json:"lastError"`
-				Labels    map[string]string `json:"labels"`
-			} `json:"activeTargets"`
-		}
-		if err := prom.api("targets", nil, &targets); err != nil {
+		targets, err := prom.targets()
+		if err != nil {
 			return false
 		}
-		for _, tg := range targets.ActiveTargets {
+		for _, tg := range targets {
 			health[tg.Labels["job"]] = tg.Health + " " + tg.LastError
 		}
 		return strings.HasPrefix(health["flagstream"], "up") && strings.HasPrefix(health["without-credentials"], "down")

@@ -632,17 +632,11 @@ func TestPrometheus(t *testing.T) {
 
 	prom := startPrometheus(t, in.admin, rulesFile)
 	testkit.WaitFor(t, 20*time.Second, "the flagstream target to be up", func() bool {
-		var targets struct {
-			ActiveTargets []struct {
-				Health    string            `json:"health"`
-				LastError string            `json:"lastError"`
-				Labels    map[string]string `json:"labels"`
-			} `json:"activeTargets"`
-		}
-		if err := prom.api("targets", nil, &targets); err != nil {
+		targets, err := prom.targets()
+		if err != nil {
 			return false
 		}
-		for _, tg := range targets.ActiveTargets {
+		for _, tg := range targets {
 			if tg.Labels["job"] == "flagstream" && tg.Health == "up" {
 				return true
 			}
@@ -662,23 +656,13 @@ func TestPrometheus(t *testing.T) {
 	wantRules := readRules(t)
 	// Every rule has been evaluated on the scraped data without error.
 	testkit.WaitFor(t, 20*time.Second, "every rule to be evaluated", func() bool {
-		var rules struct {
-			Groups []struct {
-				File  string `json:"file"`
-				Rules []struct {
-					Name           string    `json:"name"`
-					Health         string    `json:"health"`
-					LastError      string    `json:"lastError"`
-					LastEvaluation time.Time `json:"lastEvaluation"`
-				} `json:"rules"`
-			} `json:"groups"`
-		}
-		if err := prom.api("rules", nil, &rules); err != nil {
+		groups, err := prom.rules()
+		if err != nil {
 			t.Logf("rules: %v", err)
 			return false
 		}
 		n, evaluated := 0, 0
-		for _, g := range rules.Groups {
+		for _, g := range groups {
 			for _, r := range g.Rules {
 				n++
 				switch r.Health {
@@ -740,19 +724,12 @@ func TestPrometheus(t *testing.T) {
 	// tweets-processed rate was briefly zero).
 	var active []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		var rules struct {
-			Groups []struct {
-				Rules []struct {
-					Name  string `json:"name"`
-					State string `json:"state"`
-				} `json:"rules"`
-			} `json:"groups"`
-		}
-		if err := prom.api("rules", nil, &rules); err != nil {
+		groups, err := prom.rules()
+		if err != nil {
 			t.Fatal(err)
 		}
 		active = active[:0]
-		for _, g := range rules.Groups {
+		for _, g := range groups {
 			for _, r := range g.Rules {
 				if r.State != "inactive" {
 					active = append(active, r.Name+" is "+r.State)
@@ -860,6 +837,43 @@ func startPrometheusConfig(t *testing.T, cfg string) *prometheusServer {
 		return resp.StatusCode == http.StatusOK
 	})
 	return p
+}
+
+// scrapeTarget is what the tests read of one of Prometheus's active targets.
+type scrapeTarget struct {
+	Health    string            `json:"health"`
+	LastError string            `json:"lastError"`
+	Labels    map[string]string `json:"labels"`
+}
+
+// targets returns Prometheus's active targets.
+func (p *prometheusServer) targets() ([]scrapeTarget, error) {
+	var targets struct {
+		ActiveTargets []scrapeTarget `json:"activeTargets"`
+	}
+	err := p.api("targets", nil, &targets)
+	return targets.ActiveTargets, err
+}
+
+// ruleGroup is what the tests read of one of Prometheus's rule groups.
+type ruleGroup struct {
+	File  string `json:"file"`
+	Rules []struct {
+		Name           string    `json:"name"`
+		State          string    `json:"state"`
+		Health         string    `json:"health"`
+		LastError      string    `json:"lastError"`
+		LastEvaluation time.Time `json:"lastEvaluation"`
+	} `json:"rules"`
+}
+
+// rules returns Prometheus's rule groups.
+func (p *prometheusServer) rules() ([]ruleGroup, error) {
+	var rules struct {
+		Groups []ruleGroup `json:"groups"`
+	}
+	err := p.api("rules", nil, &rules)
+	return rules.Groups, err
 }
 
 // api calls the Prometheus HTTP API endpoint /api/v1/<path> and decodes
