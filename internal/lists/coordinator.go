@@ -138,11 +138,11 @@ func (c *Coordinator) Advance() *matchers.Snapshot {
 	if prev == nil {
 		return nil
 	}
-	now := time.Now()
-	s := prev.At(now)
+	s := prev.At(time.Now())
 	c.current.Store(s)
 	c.notify(s)
-	c.metrics.loaded(s, now)
+	// Not a load: a failed reload before stays failed in the metrics.
+	c.metrics.current(s)
 	if prev.Version() != s.Version() {
 		c.log.Info("lists: demands started or expired", "summary", s.Summary(),
 			"lists_version", s.Version(), "previous_version", prev.Version())

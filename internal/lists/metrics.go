@@ -56,11 +56,19 @@ func (m *Metrics) reloadFailed() {
 	m.lastOK.Set(0)
 }
 
-// loaded records that s became the current snapshot at now.
+// loaded records a successful load at now, whose snapshot s became
+// current.
 func (m *Metrics) loaded(s *matchers.Snapshot, now time.Time) {
 	m.reloads.WithLabelValues("success").Inc()
 	m.lastOK.Set(1)
 	m.lastSuccess.Set(float64(now.UnixNano()) / 1e9)
+	m.current(s)
+}
+
+// current describes s, the current snapshot: its demands by state, active
+// entries, version and size. A view of the same lists at a later time
+// (Coordinator.Advance) changes these and nothing of the loads.
+func (m *Metrics) current(s *matchers.Snapshot) {
 	m.entries.Reset()
 	m.demands.Reset()
 	for _, state := range matchers.States() {

@@ -47,6 +47,15 @@ func TestCoordinatorKeepsLastGoodLists(t *testing.T) {
 	if got := testkit.Sum(reg, "flagstream_lists_last_reload_successful"); got != 0 {
 		t.Errorf("flagstream_lists_last_reload_successful = %v after a failure, want 0", got)
 	}
+	// A demand starting or expiring on time is no reload: it must not
+	// clear the failure that FlagstreamListsReloadFailing alerts on.
+	c.Advance()
+	if got := testkit.Sum(reg, "flagstream_lists_last_reload_successful"); got != 0 {
+		t.Errorf("flagstream_lists_last_reload_successful = %v after a failure and an advance, want 0", got)
+	}
+	if got := testkit.Labelled(reg, "flagstream_lists_reloads_total", "success"); got != 1 {
+		t.Errorf("successful reloads counted after an advance: %v, want 1", got)
+	}
 
 	testkit.WriteFile(t, dir, "b.yaml", "id: B\njurisdiction: IN\nhandles: [fict_b]\n")
 	s, err := c.Reload()
