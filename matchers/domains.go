@@ -38,7 +38,10 @@ func NormalizeHost(n *Normalizer, dst, host []byte) []byte {
 	return key
 }
 
-// hostKey is NormalizeHost, also reporting whether host is valid IDNA.
+// hostKey is NormalizeHost, also reporting whether host is valid IDNA. A
+// valid host's key is its own key. An all-ASCII host without A-labels is
+// reported valid as it is; only list entries need more, and
+// appendDomainKey checks them.
 func (n *Normalizer) hostKey(dst, host []byte) ([]byte, bool) {
 	start := len(dst)
 	if isASCII(host) && !hasACEPrefix(host) {
@@ -58,12 +61,29 @@ func (n *Normalizer) hostKey(dst, host []byte) ([]byte, bool) {
 		key, err = hostProfile.ToASCII(string(n.a))
 	}
 	key = strings.TrimRight(strings.ToLower(key), ".")
-	valid := err == nil && utf8.Valid(host)
+	// A label longer than DNS allows is refused here as well: past some
+	// length its A-label no longer decodes, so the key would not be its
+	// own key.
+	valid := err == nil && utf8.Valid(host) && fitsDNS(key)
 	if !utf8.ValidString(key) {
 		key = strings.ToValidUTF8(key, "\uFFFD")
 	}
 	n.cacheHost(string(host), hostEntry{key: key, valid: valid})
 	return append(dst, key...), valid
+}
+
+// fitsDNS reports whether every label of the ASCII host key fits in the
+// 63 bytes DNS allows a label and the whole in the 253 it allows a name.
+func fitsDNS(key string) bool {
+	if len(key) > maxDomainBytes {
+		return false
+	}
+	for label := range strings.SplitSeq(key, ".") {
+		if len(label) > 63 {
+			return false
+		}
+	}
+	return true
 }
 
 // hasACEPrefix reports whether an ASCII host has a label starting with

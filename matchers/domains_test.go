@@ -34,6 +34,31 @@ func TestNormalizeHostIDNA(t *testing.T) {
 	}
 }
 
+// TestHostKeyValidity checks which hosts hostKey reports valid; a label
+// longer than DNS allows is not, however IDNA converts it (past some
+// length its A-label no longer decodes back).
+func TestHostKeyValidity(t *testing.T) {
+	tests := []struct {
+		host  string
+		valid bool
+	}{
+		{"пример.рф", true},
+		{"xn--e1afmkfd.xn--p1ai", true},
+		{"b\u00fccher." + strings.Repeat("e", 50) + ".example", true},
+		{"b\u00fccher" + strings.Repeat("e", 60) + ".example", false}, // A-label of 70 bytes
+		{"\u0510" + strings.Repeat("e", 2000), false},                 // whose A-label does not decode
+		{"xn--zz.example", false},
+		{"\xff.example", false},
+	}
+	var n Normalizer
+	for _, tt := range tests {
+		key, valid := n.hostKey(nil, []byte(tt.host))
+		if valid != tt.valid {
+			t.Errorf("hostKey(%+q) = %q, valid %v, want valid %v", tt.host, key, valid, tt.valid)
+		}
+	}
+}
+
 func TestHostLookalike(t *testing.T) {
 	var n Normalizer
 	key := func(host string) string {
