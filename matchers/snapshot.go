@@ -158,14 +158,23 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 	)
 	// Size everything up front: filling without copying keeps the time
 	// linear and the memory free of slack.
-	total, text := 0, 0
-	var perKind [numEntryKinds]int
+	total, text, textShingles := 0, 0, 0
+	var perKind, keyBytes [numEntryKinds]int
 	for i := range ds {
-		if ds[i].Status != StatusRescinded {
-			total += ds[i].Entries.Len()
-			text += ds[i].Entries.TextBytes()
-			for k, n := range ds[i].Entries.Counts() {
-				perKind[k] += n
+		l := &ds[i].Entries
+		if ds[i].Status == StatusRescinded {
+			continue
+		}
+		total += l.Len()
+		text += l.TextBytes()
+		for j := range l.Len() {
+			k := l.Kind(j)
+			perKind[k]++
+			if k == EntryText {
+				keyBytes[k] += textKeyBytes // a fingerprint, however long the text
+				textShingles += maxTextShingles(l.Value(j))
+			} else {
+				keyBytes[k] += len(l.Value(j))
 			}
 		}
 	}
@@ -174,9 +183,10 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 	c.entryText = make([]byte, 0, text)
 	for k, n := range perKind {
 		if n > 0 {
-			builders[k][TierExact].Grow(n, text)
+			builders[k][TierExact].Grow(n, keyBytes[k])
 		}
 	}
+	texts.grow(perKind[EntryText], textShingles)
 	// Size the loose sets too, from the entries that have a byte the loose
 	// tier may drop: an upper bound of their keys.
 	var looseKeys, looseBytes [numEntryKinds]int

@@ -654,6 +654,24 @@ type textPool struct {
 	shingles []uint64
 }
 
+// grow makes room for n more texts of shingles shingles in all.
+func (p *textPool) grow(n, shingles int) {
+	p.refs = slices.Grow(p.refs, n)
+	p.ends = slices.Grow(p.ends, n)
+	p.shingles = slices.Grow(p.shingles, shingles)
+}
+
+// maxTextShingles estimates from above how many shingles a listed text
+// has, to size the pool (grow): at most one per word, of which an ASCII
+// text has no more than its runs of letters and digits; any other text is
+// taken to have no more than half its bytes and one.
+func maxTextShingles(text []byte) int {
+	if n := asciiWordStarts(text); n >= 0 {
+		return max(n, 1)
+	}
+	return len(text)/2 + 1
+}
+
 // add adds the text of entry ref, whose distinct shingles are s.
 func (p *textPool) add(ref uint32, s []uint64) {
 	start := len(p.shingles)
@@ -664,16 +682,21 @@ func (p *textPool) add(ref uint32, s []uint64) {
 }
 
 // buildTextIndex indexes the texts of p except those skip reports, of
-// demands whose thresholds similarity gives. Signatures are computed on
-// all cores.
+// demands whose thresholds similarity gives. It takes over p's arrays,
+// dropping the skipped texts in place, so the shingles are not copied;
+// p is empty afterwards. Signatures are computed on all cores.
 func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uint32) float64) *textIndex {
-	x := &textIndex{minSimilarity: 1}
-	for i, ref := range p.refs {
+	x := &textIndex{minSimilarity: 1, refs: p.refs[:0], ends: p.ends[:0], shingles: p.shingles[:0]}
+	refs, ends := p.refs, p.ends
+	*p = textPool{}
+	for i, ref := range refs {
 		if skip != nil && skip(ref) {
 			continue
 		}
-		start, end := packedSpan(p.ends, i)
-		s := p.shingles[start:end]
+		// Text i's shingles lie at or after where they go: x's arrays
+		// are never longer than the part of p's already read.
+		start, end := packedSpan(ends, i)
+		s := x.shingles[start:end:end]
 		x.refs = append(x.refs, ref)
 		x.shingles = append(x.shingles, s...)
 		x.ends = append(x.ends, uint32(len(x.shingles)))
@@ -724,6 +747,9 @@ func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uin
 	}
 	return x
 }
+
+// textKeyBytes is the length of a listed text's key (appendTextKey).
+const textKeyBytes = 16
 
 // appendTextKey validates a listed text and appends its key to dst: a
 // 128-bit fingerprint of its words (those text matching reads), so that two

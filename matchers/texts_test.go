@@ -311,6 +311,39 @@ func TestTextIndexAgainstBruteForce(t *testing.T) {
 	}
 }
 
+// TestTextIndexSkipsRepeats: a text repeated within a demand is left out
+// of the index, which is compacted where it lies; every text after the
+// repeat still matches itself, and only itself.
+func TestTextIndexSkipsRepeats(t *testing.T) {
+	texts := []string{
+		"Banks will freeze all savings accounts over ten thousand on Monday morning, withdraw your money today",
+		"The moon landing footage was filmed in a studio and the shadows prove it beyond any doubt",
+		"Drinking hot water with lemon every hour cures the new virus within three days say doctors",
+		"The election machines in three counties flipped forty thousand votes overnight according to insiders",
+	}
+	s := compileDemands(t,
+		textDemand("A-1", 0, texts[0], texts[0], texts[1], texts[1], texts[2]),
+		textDemand("B-2", 0, texts[0], texts[3], texts[3]),
+	)
+	if got := s.Counts(0)[EntryText] + s.Counts(1)[EntryText]; got != 5 {
+		t.Errorf("%d texts counted, want 5 (each repeat once)", got)
+	}
+	want := map[string][]string{texts[0]: {"A-1", "B-2"}, texts[1]: {"A-1"}, texts[2]: {"A-1"}, texts[3]: {"B-2"}}
+	var m Matcher
+	for text, ids := range want {
+		var got []string
+		for _, h := range m.Match(s, textPost(text), nil) {
+			if h.Similarity != 1 || string(s.EntryValue(h.Entry)) != text {
+				t.Errorf("%.30q: hit %+v of %q, want only the text itself at similarity 1", text, h, s.EntryValue(h.Entry))
+			}
+			got = append(got, s.Demands()[s.Demand(h.Entry)].ID)
+		}
+		if slices.Sort(got); !slices.Equal(got, ids) {
+			t.Errorf("%.30q matched %v, want %v", text, got, ids)
+		}
+	}
+}
+
 func TestTextMatchDetails(t *testing.T) {
 	claim := "Banks will freeze all savings accounts over ten thousand on Monday morning, withdraw your money today"
 	other := "The moon landing footage was filmed in a studio and the shadows prove it beyond any doubt"
