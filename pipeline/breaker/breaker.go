@@ -135,17 +135,25 @@ func (b *Breaker) Allow(id string, now time.Time) bool {
 }
 
 // lastMinute returns the emissions counted in the window ending at second
-// sec.
+// sec, and those of the maxLag seconds after it: workers read the clock
+// for a whole batch, so one whose reading is a second older than
+// another's must still count the other's emissions, or both may pass the
+// limit.
 func (d *demand) lastMinute(sec uint32) int {
 	n := 0
 	for i := range d.buckets {
 		v := d.buckets[i].Load()
-		if sec-uint32(v>>32) < window { // a second after sec wraps around: not counted
+		b := uint32(v >> 32)
+		if sec-b < window || b-sec <= maxLag { // either difference wraps around when negative
 			n += int(uint32(v))
 		}
 	}
 	return n
 }
+
+// maxLag is how many seconds after a caller's second lastMinute counts:
+// more than a batch takes, less than a clock stepped back by hand.
+const maxLag = 5
 
 // Reset closes the breaker of the demand with id, as of now: it counts
 // afresh. ok is false when no demand has that id.

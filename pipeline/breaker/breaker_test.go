@@ -106,6 +106,24 @@ func value(t *testing.T, reg *prometheus.Registry, name, demand string) float64 
 	return 0
 }
 
+// TestBreakerLaggingClock: a worker whose clock reading is a second
+// older than another's (each reads it once a batch) still counts the
+// other's emissions, so no more than the limit pass. Before, the second
+// after its own was not counted, and a flood of 600 across a second's
+// turn put 51 tasks of a 50-a-minute demand on the review topic.
+func TestBreakerLaggingClock(t *testing.T) {
+	for _, lag := range []time.Duration{time.Second, 5 * time.Second} {
+		b := breaker.New(0, nil)
+		b.Update(snapshot(t, demands))
+		ahead := allow(b, "OWN", 30, t0.Add(lag))
+		behind := allow(b, "OWN", 30, t0)
+		if ahead != 30 || behind != 20 || !b.Tripped("OWN") {
+			t.Errorf("lag %v: 30 tasks, then 30 stamped %v earlier: %d and %d allowed (tripped %v), want 30 and 20, tripped",
+				lag, lag, ahead, behind, b.Tripped("OWN"))
+		}
+	}
+}
+
 // TestBreakerWindow checks that the minute slides by the second: emissions
 // within 60 seconds add up, older ones no longer count.
 func TestBreakerWindow(t *testing.T) {
