@@ -621,7 +621,7 @@ type textIndex struct {
 	refs     []uint32 // entry reference of each text
 	ends     []uint32 // text i's sorted shingles end at ends[i] in shingles
 	shingles []uint64
-	bands    *bandTable
+	bands    [textBands]*bandTable // by band
 	// filter has a bit set for every listed shingle: bit h>>filterShift.
 	filter      []uint64
 	filterShift uint
@@ -644,7 +644,11 @@ func (x *textIndex) mayHave(h uint64) bool {
 
 // Bytes returns the memory the index occupies.
 func (x *textIndex) Bytes() int {
-	return 4*cap(x.refs) + 4*cap(x.ends) + 8*cap(x.shingles) + 8*cap(x.filter) + x.bands.Bytes()
+	n := 4*cap(x.refs) + 4*cap(x.ends) + 8*cap(x.shingles) + 8*cap(x.filter)
+	for _, t := range x.bands {
+		n += t.Bytes()
+	}
+	return n
 }
 
 // textPool collects the listed texts' shingle sets as Compile reads them.
@@ -724,12 +728,22 @@ func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uin
 		}()
 	}
 	wg.Wait()
-	x.bands = newBandTable(x.texts * textBands)
-	for i := range keys {
-		for _, k := range keys[i] {
-			x.bands.add(k, uint32(i))
-		}
+	// A table per band, each filled by one worker: a band's table of
+	// 10,000 texts (512 KiB) stays in a core's cache while it fills.
+	for w := range workers {
+		wg.Add(1)
+		go func() { // owned by buildTextIndex; joined below
+			defer wg.Done()
+			for b := w; b < textBands; b += workers {
+				t := newBandTable(x.texts)
+				for i := range keys {
+					t.add(keys[i][b], uint32(i))
+				}
+				x.bands[b] = t
+			}
+		}()
 	}
+	wg.Wait()
 
 	// 4 to 8 bits per shingle: one bit test passes an unlisted shingle
 	// with probability 1/8 to 1/4, and the bitmap of 10,000 texts (256
