@@ -198,14 +198,14 @@ func (sh *shingler) asciiText(text []byte, x *textIndex, allowed int) (ascii, ok
 				// of the loop of its own.
 				chunkStart = true
 				i++
-				if x != nil && !sh.addShingles(x, len(sh.hashes)-textShingleWords+1, allowed) {
+				if x != nil && sh.mayRuleOut(allowed) && !sh.addShingles(x, len(sh.hashes)-textShingleWords+1, allowed) {
 					return true, false
 				}
 			}
 			continue
 		case cl == asciiSpace:
 			chunkStart = true
-			if x != nil && !sh.addShingles(x, len(sh.hashes)-textShingleWords+1, allowed) {
+			if x != nil && sh.mayRuleOut(allowed) && !sh.addShingles(x, len(sh.hashes)-textShingleWords+1, allowed) {
 				return true, false
 			}
 		case cl == nonASCII:
@@ -471,6 +471,15 @@ func (sh *shingler) startDistinct(count int) {
 		clear(sh.seen)
 		sh.gen = 1
 	}
+}
+
+// mayRuleOut reports whether the shingles of sh.hashes not yet added
+// (addShingles) are enough to rule a post out, were they all missing from
+// the filter: before that, adding them cannot stop asciiText, so it adds
+// them in one call when they are, at the same word it would have stopped
+// at adding them one by one.
+func (sh *shingler) mayRuleOut(allowed int) bool {
+	return len(sh.hashes)-textShingleWords+1-sh.next > allowed-sh.misses
 }
 
 // addShingles adds the distinct ones among shingles sh.next to upto-1
