@@ -184,6 +184,8 @@ func TestExitCodes(t *testing.T) {
 			[]string{"XX-EXPIRED-TEST is expired"}},
 		{"scan empty demand", []string{"scan", "--lists", "testdata/lists", "--demand=", scanInput}, ExitUsage, []string{"--demand"}},
 		{"retro without since", []string{"retro", "--lists.dir", "testdata/lists"}, ExitUsage, []string{"--since is required"}},
+		{"retro bad progress", []string{"retro", "--lists.dir", "testdata/lists", "--since", "72h", "--progress", "sometimes"}, ExitUsage,
+			[]string{`retro: --progress must be auto, always or never, not "sometimes"`}},
 		{"retro bad since", []string{"retro", "--since", "yesterday"}, ExitUsage, []string{"--since", "not a time"}},
 		{"retro bad until", []string{"retro", "--since", "72h", "--until", "soon"}, ExitUsage, []string{"--until"}},
 		{"retro since after until", []string{"retro", "--since", "2021-02-05", "--until", "2021-02-04T10:00:00Z"}, ExitUsage,

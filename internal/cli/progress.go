@@ -52,13 +52,22 @@ func progressFlag(cmd *cobra.Command, mode *string) {
 	cmd.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]cobra.Completion{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// progressOutput returns where a command with --progress mode writes its
+// progressOutput returns where command, given --progress mode, writes its
 // standard error lines: stderr itself, or a statusWriter over it (also
 // returned) when a progress line is to be shown; nil when none is.
-func progressOutput(mode string, stderr io.Writer) (io.Writer, *statusWriter, error) {
-	show, err := wantProgress(mode, stderr)
-	if err != nil || !show {
-		return stderr, nil, err
+func progressOutput(command, mode string, stderr io.Writer) (io.Writer, *statusWriter, error) {
+	var show bool
+	switch mode {
+	case "always":
+		show = true
+	case "never":
+	case "auto":
+		show = isTerminal(stderr)
+	default:
+		return stderr, nil, usagef("%s: --progress must be auto, always or never, not %q", command, mode)
+	}
+	if !show {
+		return stderr, nil, nil
 	}
 	status := &statusWriter{w: stderr}
 	return status, status, nil

@@ -117,7 +117,7 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 	if o.rate < 0 {
 		return usagef("retro: --rate must not be negative")
 	}
-	stderr, status, err := progressOutput(o.progress, env.Stderr)
+	stderr, status, err := progressOutput("retro", o.progress, env.Stderr)
 	if err != nil {
 		return err
 	}

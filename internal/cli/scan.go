@@ -154,7 +154,7 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	if err != nil {
 		return err
 	}
-	stderr, status, err := progressOutput(o.progress, env.Stderr)
+	stderr, status, err := progressOutput("scan", o.progress, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -290,17 +290,6 @@ func caseSummary(c app.CaseCounts, file string) string {
 	return s
 }
 
-func wantProgress(mode string, w io.Writer) (bool, error) {
-	switch mode {
-	case "always":
-		return true, nil
-	case "never":
-		return false, nil
-	case "auto":
-		return isTerminal(w), nil
-	}
-	return false, usagef("scan: --progress must be auto, always or never, not %q", mode)
-}
 
 // inputSize returns the total size of the inputs scan reads, and whether
 // it is known: every input a regular file (standard input included).
