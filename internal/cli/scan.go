@@ -290,7 +290,6 @@ func caseSummary(c app.CaseCounts, file string) string {
 	return s
 }
 
-
 // inputSize returns the total size of the inputs scan reads, and whether
 // it is known: every input a regular file (standard input included).
 func inputSize(names []string, stdin io.Reader) (int64, bool) {
