@@ -152,15 +152,9 @@ func ensureOwnedTopics(ctx context.Context, cfg config.Config, conn kafkaio.Conn
 
 // followBindings returns a bindings table for a pipeline outside run (a
 // retro job): the pins of snap, and the bindings topic read up to its end
-// and followed until stop is called. It makes sure of the owned topics
-// first, so that the job's case evidence has its topic.
+// and followed until stop is called. The owned topics must exist
+// (ensureOwnedTopics).
 func followBindings(ctx context.Context, cfg config.Config, conn kafkaio.Connection, log *slog.Logger, snap *matchers.Snapshot) (table *accounts.Table, stop func(), err error) {
-	if err := ensureOwnedTopics(ctx, cfg, conn, log); err != nil {
-		if errors.Is(err, kafkaio.ErrTopicConfig) {
-			return nil, nil, fmt.Errorf("%w: %w", errConfig, err)
-		}
-		return nil, nil, err
-	}
 	table = accounts.NewTable()
 	table.SetPins(Pins(snap))
 	f := accounts.NewFollower(accounts.FollowerConfig{Conn: conn, Topic: cfg.Accounts.BindingsTopic, Table: table, MaxWait: cfg.Input.MaxWait, Logger: log})

@@ -156,7 +156,18 @@ func (r *Retro) Run(ctx context.Context) (RetroCounts, error) {
 	if r.plan.Done() {
 		return counts, nil
 	}
-	if err := r.store.Ensure(ctx); err != nil {
+	// With cases on, the job's case evidence needs its topics too; the
+	// progress topic is one of those run owns, so all are made sure of
+	// at once. A topic made otherwise than they need is the operator's
+	// to fix (exit 2).
+	ensure := r.store.Ensure
+	if CasesOn(r.cfg) {
+		ensure = func(ctx context.Context) error { return ensureOwnedTopics(ctx, r.cfg, r.conn, r.log) }
+	}
+	if err := ensure(ctx); err != nil {
+		if errors.Is(err, kafkaio.ErrTopicConfig) {
+			return counts, fmt.Errorf("%w: %w", errConfig, err)
+		}
 		return counts, err
 	}
 	if len(r.plan.Fresh) > 0 {

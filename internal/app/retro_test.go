@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 
 	"flagstream/config"
 	"flagstream/internal/dev/devbroker"
@@ -286,6 +289,25 @@ func TestRetroRefuses(t *testing.T) {
 		}
 		if !IsUsage(err) || !strings.Contains(err.Error(), "topic absent-topic: no such topic") {
 			t.Errorf("NewRetro: %v; want a usage error naming the topic", err)
+		}
+	})
+	t.Run("progress topic not compacted", func(t *testing.T) {
+		for _, cases := range []bool{true, false} {
+			c := cfg
+			c.Retro.ProgressTopic = fmt.Sprintf("retro-progress-deleted-%v", cases)
+			if !cases {
+				c.Cases.Topic = ""
+			}
+			testkit.CreateTopics(t, k.Broker.Addr(), kafka.TopicConfig{Topic: c.Retro.ProgressTopic, NumPartitions: 1, ReplicationFactor: 1})
+			r, err := NewRetro(ctx, c, RetroOptions{Window: hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Run(ctx)
+			r.Close()
+			if !IsUsage(err) || !strings.Contains(err.Error(), "cleanup.policy=delete, want compact") {
+				t.Errorf("cases %v: Run: %v; want a usage error about the progress topic's cleanup.policy", cases, err)
+			}
 		}
 	})
 	t.Run("nothing to hunt", func(t *testing.T) {

@@ -196,6 +196,11 @@ func runRetro(ctx context.Context, env *Env, o *retroOptions, applyFlags func(*c
 		fmt.Fprintf(stderr, "; skipped %d deleted by retention before they were read", c.Skipped)
 	}
 	fmt.Fprintln(stderr)
+	if app.IsUsage(err) {
+		// An owned topic made otherwise than the job needs: the
+		// operator's to fix, as when run refuses it.
+		return inputError(fmt.Errorf("retro: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("retro: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"flagstream/internal/dev/devbroker"
 	"flagstream/internal/dev/synth"
 	"flagstream/internal/testkit"
@@ -121,6 +123,15 @@ func TestRetroCommand(t *testing.T) {
 	}
 	if n := len(k.ReadTopic(testkit.TaskTopic)); n != len(tasks) {
 		t.Errorf("running a done job again wrote %d more tasks", n-len(tasks))
+	}
+
+	// A progress topic that is not compacted would lose what the jobs
+	// have read: exit 2, naming it, as run does.
+	testkit.CreateTopics(t, k.Broker.Addr(), kafka.TopicConfig{Topic: "retro-deleted", NumPartitions: 1, ReplicationFactor: 1})
+	deleted := runMain(t, nil, "retro", "--kafka.brokers", k.Broker.Addr(), "--lists.dir", newLists, "--since", "1h", "--demand", "LATE",
+		"--retro.progress_topic", "retro-deleted", "--progress", "never")
+	if deleted.code != ExitUsage || !strings.Contains(deleted.stderr, "retro.progress_topic: topic retro-deleted has cleanup.policy=delete, want compact") {
+		t.Errorf("a progress topic that is not compacted: exit %d, stderr:\n%s", deleted.code, deleted.stderr)
 	}
 
 	// A window before what the topic retains is refused, saying how far
