@@ -294,10 +294,18 @@ func workers(cfg config.Config) int {
 // over 100 ms (BenchmarkReloadStall: 95-146 ms with 2 Ps on 2 cores).
 // With spare Ps the operating system shares the cores in small slices
 // instead (18-42 ms with 4 Ps).
+//
+// It may be called more than once (the tests run many commands in one
+// process): the CPUs are those GOMAXPROCS said when the process started,
+// so the second call sets what the first did instead of doubling it again.
 func ReserveProcs(getenv func(string) string) (cpus int) {
-	cpus = runtime.GOMAXPROCS(0)
+	cpus = startProcs
 	if getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(2 * cpus)
 	}
 	return cpus
 }
+
+// startProcs is GOMAXPROCS as the process started: the CPUs it may use,
+// or what the GOMAXPROCS environment variable set.
+var startProcs = runtime.GOMAXPROCS(0)
