@@ -60,6 +60,28 @@ type governed struct {
 	exemption [numGroups]int
 }
 
+// Governance is how the pipeline's governance splits the task hits of a
+// post, leaving out the circuit breaker (whose answer depends on the
+// traffic): the hits of live demands, which make the task for reviewers,
+// and those of shadow-mode demands, which make the shadow task; and, for
+// each, the index (into Snapshot.Exemptions) of the author's exemption
+// that escalates it, or -1.
+type Governance struct {
+	Live, Shadow                   []matchers.Hit
+	LiveExemption, ShadowExemption int
+}
+
+// Govern returns the governance of post's task hits against s, as the
+// workers split them (lists test shows it).
+func Govern(s *matchers.Snapshot, post *matchers.Post, hits []matchers.Hit) Governance {
+	var g governor // no breaker
+	out := g.split(s, post, hits, time.Time{})
+	return Governance{
+		Live: out.hits[groupLive], Shadow: out.hits[groupShadow],
+		LiveExemption: out.exemption[groupLive], ShadowExemption: out.exemption[groupShadow],
+	}
+}
+
 // split splits hits, the task hits of post against s, at now. The result
 // points into g's buffers until the next call.
 func (g *governor) split(s *matchers.Snapshot, post *matchers.Post, hits []matchers.Hit, now time.Time) governed {

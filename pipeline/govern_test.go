@@ -100,6 +100,35 @@ func TestGovernorWithoutBreaker(t *testing.T) {
 	}
 }
 
+// TestGovern: the split lists test shows is the workers' split without
+// the breaker, the exemptions included.
+func TestGovern(t *testing.T) {
+	s := governedSnapshot(t)
+	var m matchers.Matcher
+	post := func(author, text string) *matchers.Post {
+		return &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte(author), Text: []byte(text)}}}}
+	}
+	for _, tc := range []struct {
+		author, text     string
+		live, shadow     []string
+		liveEx, shadowEx bool
+	}{
+		{"someone", "#Flood #Calm #Quiet", []string{"LIVE-BRK", "LIVE-FREE"}, []string{"SHADOW"}, false, false},
+		{"reporter_one", "#Flood #Quiet", []string{"LIVE-BRK"}, []string{"SHADOW"}, true, true},
+		{"reporter_one", "#Calm", []string{"LIVE-FREE"}, nil, false, false},
+	} {
+		p := post(tc.author, tc.text)
+		for range 3 { // no breaker: as often as asked
+			g := Govern(s, p, m.Match(s, p, nil))
+			if live, shadow := demandsOf(s, g.Live), demandsOf(s, g.Shadow); !slices.Equal(live, tc.live) || !slices.Equal(shadow, tc.shadow) ||
+				(g.LiveExemption >= 0) != tc.liveEx || (g.ShadowExemption >= 0) != tc.shadowEx {
+				t.Errorf("@%s %q: Govern = live %v, shadow %v, exemptions %d and %d; want %v, %v, exempt %v and %v",
+					tc.author, tc.text, live, shadow, g.LiveExemption, g.ShadowExemption, tc.live, tc.shadow, tc.liveEx, tc.shadowEx)
+			}
+		}
+	}
+}
+
 func BenchmarkGovernorSplit(b *testing.B) {
 	s := governedSnapshot(b)
 	br := breaker.New(0, nil)

@@ -14,6 +14,7 @@ import (
 
 	"flagstream/internal/lists"
 	"flagstream/matchers"
+	"flagstream/pipeline"
 	"flagstream/pipeline/decode"
 	"flagstream/pipeline/review"
 )
@@ -196,30 +197,21 @@ func explain(snap *matchers.Snapshot, posts []matchers.Post, at time.Time, text 
 	return out
 }
 
-// governance returns what run's governance does to a post's hits: the
-// exemption of the author from a live demand among them (the first by
-// id), and the shadow-mode demands among them.
+// governance returns what run's governance does to a post's hits
+// (pipeline.Govern): the exemption of the author from a live demand among
+// them, and the shadow-mode demands among them.
 func governance(snap *matchers.Snapshot, p *matchers.Post, hits []matchers.Hit) (*review.Exemption, []string) {
-	best := -1
+	g := pipeline.Govern(snap, p, hits)
 	var shadow []string
-	author := p.Main()
-	for _, h := range hits {
-		d := snap.Demand(h.Entry)
-		dm := &snap.Demands()[d]
-		if dm.Mode == matchers.ModeShadow {
-			if !slices.Contains(shadow, dm.ID) {
-				shadow = append(shadow, dm.ID)
-			}
-			continue
-		}
-		if e := snap.ExemptionFor(author.AuthorHandle, author.AuthorID, d); e >= 0 && (best < 0 || e < best) {
-			best = e
+	for _, h := range g.Shadow {
+		if id := snap.Demands()[snap.Demand(h.Entry)].ID; !slices.Contains(shadow, id) {
+			shadow = append(shadow, id)
 		}
 	}
-	if best < 0 {
+	if g.LiveExemption < 0 {
 		return nil, shadow
 	}
-	e := &snap.Exemptions()[best]
+	e := &snap.Exemptions()[g.LiveExemption]
 	return &review.Exemption{ID: e.ID, Category: e.Category.String(), Reason: e.Reason}, shadow
 }
 
