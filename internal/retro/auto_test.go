@@ -136,7 +136,7 @@ func TestAuto(t *testing.T) {
 	}
 	a.Assigned([]int{0, 1})
 	runs.waitRun(t)
-	testkit.WaitFor(t, 2*time.Second, "one job done", doneJobs(1))
+	testkit.WaitFor(t, 20*time.Second, "one job done", doneJobs(1))
 	if got := runs.lastRun(); !slices.Equal(got, []int32{0, 1}) {
 		t.Errorf("ran partitions %v, want [0 1]", got)
 	}
@@ -147,7 +147,7 @@ func TestAuto(t *testing.T) {
 	// too; those read already are not again.
 	a.Assigned([]int{0, 2})
 	runs.waitRun(t)
-	testkit.WaitFor(t, 2*time.Second, "two jobs done", doneJobs(2))
+	testkit.WaitFor(t, 20*time.Second, "two jobs done", doneJobs(2))
 	if got := runs.lastRun(); !slices.Equal(got, []int32{2}) {
 		t.Errorf("ran partitions %v, want [2]", got)
 	}
@@ -193,7 +193,7 @@ func TestAuto(t *testing.T) {
 			t.Errorf("jobs %s = %v, want 1", r, got)
 		}
 	}
-	testkit.WaitFor(t, 2*time.Second, "no job running", func() bool { return testutil.ToFloat64(a.cfg.Metrics.running) == 0 })
+	testkit.WaitFor(t, 20*time.Second, "no job running", func() bool { return testutil.ToFloat64(a.cfg.Metrics.running) == 0 })
 	if _, err := reg.Gather(); err != nil {
 		t.Errorf("metrics do not gather: %v", err)
 	}
@@ -220,7 +220,7 @@ func TestAutoRecovers(t *testing.T) {
 	first.Reloaded(L(before), L(after), false, snap)
 	first.Assigned([]int{0})
 	runs.waitRun(t)
-	testkit.WaitFor(t, 2*time.Second, "the job done", func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
+	testkit.WaitFor(t, 20*time.Second, "the job done", func() bool { return testutil.ToFloat64(first.cfg.Metrics.jobs.WithLabelValues(ResultDone)) == 1 })
 	stop()
 	job := first.jobs[0].job
 
