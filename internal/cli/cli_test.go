@@ -105,9 +105,9 @@ func TestScanGolden(t *testing.T) {
 	}
 	var wantRejects []byte
 	for _, rej := range rejected {
-		want := fmt.Sprintf("%s:%d: rejected (%s)", scanInput, rej.line, rej.reason)
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		want := fmt.Sprintf("%s:%d: rejected (%s): ", scanInput, rej.line, rej.reason)
+		if !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, want+rej.reason) {
+			t.Errorf("stderr lacks %q, or repeats the reason after it:\n%s", want, r.stderr)
 		}
 		wantRejects = append(wantRejects, lines[rej.line-1]...)
 	}

@@ -205,7 +205,8 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 		Tasks:       env.Stdout,
 		RejectsPath: o.rejects,
 		OnReject: func(r *pipeline.Record, rej pipeline.Rejection) {
-			report(r.File, r.Line, "rejected ("+string(rej.Reason)+")", rej.Err)
+			// The error names its reason first, which the line has said.
+			report(r.File, r.Line, "rejected ("+string(rej.Reason)+")", strings.TrimPrefix(rej.Err, string(rej.Reason)+": "))
 		},
 		OnCaseRefused: func(r *pipeline.Record, err error) {
 			report(r.File, r.Line, "case evidence refused", err.Error())
