@@ -36,6 +36,11 @@ func demandsOf(s *matchers.Snapshot, hits []matchers.Hit) []string {
 	return ids
 }
 
+// authorPost is a post of one tweet by author saying text.
+func authorPost(author, text string) *matchers.Post {
+	return &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte(author), Text: []byte(text)}}}}
+}
+
 func TestGovernorSplit(t *testing.T) {
 	s := governedSnapshot(t)
 	b := breaker.New(0, nil)
@@ -43,9 +48,6 @@ func TestGovernorSplit(t *testing.T) {
 	g := &governor{breaker: b}
 	var m matchers.Matcher
 	now := time.Date(2021, 2, 4, 10, 0, 0, 0, time.UTC)
-	post := func(author, text string) *matchers.Post {
-		return &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte(author), Text: []byte(text)}}}}
-	}
 	type want struct {
 		live, shadow, tripped    []string
 		exemptLive, exemptShadow bool
@@ -66,7 +68,7 @@ func TestGovernorSplit(t *testing.T) {
 		{"not the author: a mention", "someone", "@reporter_one #Calm", want{live: []string{"LIVE-FREE"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := post(tc.author, tc.text)
+			p := authorPost(tc.author, tc.text)
 			out := g.split(s, p, m.Match(s, p, nil), now)
 			got := want{
 				live:         demandsOf(s, out.hits[groupLive]),
@@ -92,7 +94,7 @@ func TestGovernorWithoutBreaker(t *testing.T) {
 	s := governedSnapshot(t)
 	g := &governor{}
 	var m matchers.Matcher
-	p := &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte("x"), Text: []byte("#Flood")}}}}
+	p := authorPost("x", "#Flood")
 	for range 10 {
 		if out := g.split(s, p, m.Match(s, p, nil), time.Now()); len(out.hits[groupLive]) != 1 || len(out.hits[groupTripped]) != 0 {
 			t.Fatalf("without a breaker: %+v", out)
@@ -105,9 +107,6 @@ func TestGovernorWithoutBreaker(t *testing.T) {
 func TestGovern(t *testing.T) {
 	s := governedSnapshot(t)
 	var m matchers.Matcher
-	post := func(author, text string) *matchers.Post {
-		return &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte(author), Text: []byte(text)}}}}
-	}
 	for _, tc := range []struct {
 		author, text     string
 		live, shadow     []string
@@ -117,7 +116,7 @@ func TestGovern(t *testing.T) {
 		{"reporter_one", "#Flood #Quiet", []string{"LIVE-BRK"}, []string{"SHADOW"}, true, true},
 		{"reporter_one", "#Calm", []string{"LIVE-FREE"}, nil, false, false},
 	} {
-		p := post(tc.author, tc.text)
+		p := authorPost(tc.author, tc.text)
 		for range 3 { // no breaker: as often as asked
 			g := Govern(s, p, m.Match(s, p, nil))
 			if live, shadow := demandsOf(s, g.Live), demandsOf(s, g.Shadow); !slices.Equal(live, tc.live) || !slices.Equal(shadow, tc.shadow) ||
@@ -135,7 +134,7 @@ func BenchmarkGovernorSplit(b *testing.B) {
 	br.Update(s)
 	g := &governor{breaker: br}
 	var m matchers.Matcher
-	p := &matchers.Post{Parts: []matchers.Part{{Tweet: &matchers.Tweet{ID: []byte("1"), AuthorHandle: []byte("someone"), Text: []byte("#Calm #Quiet")}}}}
+	p := authorPost("someone", "#Calm #Quiet")
 	hits := slices.Clone(m.Match(s, p, nil))
 	now := time.Now()
 	b.ReportAllocs()
