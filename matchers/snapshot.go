@@ -157,24 +157,32 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 		warnings []Warning
 	)
 	// Size everything up front: filling without copying keeps the time
-	// linear and the memory free of slack.
+	// linear and the memory free of slack. The loose sets are sized from
+	// the entries that have a byte the loose tier may drop: an upper
+	// bound of their keys.
 	total, text, textShingles := 0, 0, 0
-	var perKind, keyBytes [numEntryKinds]int
+	var perKind, keyBytes, looseKeys, looseBytes [numEntryKinds]int
 	for i := range ds {
-		l := &ds[i].Entries
-		if ds[i].Status == StatusRescinded {
+		d := &ds[i]
+		if d.Status == StatusRescinded {
 			continue
 		}
+		l := &d.Entries
 		total += l.Len()
 		text += l.TextBytes()
+		loose := d.Tiers.Has(TierLoose)
 		for j := range l.Len() {
-			k := l.Kind(j)
+			k, v := l.Kind(j), l.Value(j)
 			perKind[k]++
 			if k == EntryText {
 				keyBytes[k] += textKeyBytes // a fingerprint, however long the text
-				textShingles += maxTextShingles(l.Value(j))
+				textShingles += maxTextShingles(v)
 			} else {
-				keyBytes[k] += len(l.Value(j))
+				keyBytes[k] += len(v)
+			}
+			if loose && mayLoosen(v) {
+				looseKeys[k]++
+				looseBytes[k] += len(v)
 			}
 		}
 	}
@@ -187,21 +195,6 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 		}
 	}
 	texts.grow(perKind[EntryText], textShingles)
-	// Size the loose sets too, from the entries that have a byte the loose
-	// tier may drop: an upper bound of their keys.
-	var looseKeys, looseBytes [numEntryKinds]int
-	for i := range ds {
-		d := &ds[i]
-		if d.Status == StatusRescinded || !d.Tiers.Has(TierLoose) {
-			continue
-		}
-		for j := 0; j < d.Entries.Len(); j++ {
-			if v := d.Entries.Value(j); mayLoosen(v) {
-				looseKeys[d.Entries.Kind(j)]++
-				looseBytes[d.Entries.Kind(j)] += len(v)
-			}
-		}
-	}
 	for k, n := range looseKeys {
 		if n > 0 {
 			builders[k][TierLoose].Grow(n, looseBytes[k])
