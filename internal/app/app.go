@@ -77,13 +77,12 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	coordinator.Subscribe(fuse.Update)
 	// With lists.retro_window, a reload that adds entries queues a
 	// retro-hunt job for them (auto, set up with the Kafka clients below).
-	var auto atomic.Pointer[retro.Auto]
+	// The first load comes before auto: it is kept for auto, which needs
+	// the lists to recover the jobs that instances before this one left
+	// unfinished.
+	var auto autoReloads
 	if cfg.Lists.RetroWindow > 0 {
-		coordinator.OnReload(func(prev, cur matchers.Lists, first bool, s *matchers.Snapshot) {
-			if a := auto.Load(); a != nil {
-				a.Reloaded(prev, cur, first, s)
-			}
-		})
+		coordinator.OnReload(auto.reloaded)
 	}
 	watcher := lists.NewWatcher(coordinator)
 	if _, err := watcher.Reload(); err != nil {
@@ -118,12 +117,13 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	defer stopAuto()
 	var autoWG sync.WaitGroup
 	var onAssign func([]int)
+	var autoRetroHunt *retro.Auto
 	if cfg.Lists.RetroWindow > 0 {
 		a, store, offsets := autoRetro(cfg, conn, sink, fuse, caseSys, log, metrics.Retro)
 		defer store.Close()
 		defer offsets.Close()
-		auto.Store(a)
-		onAssign = a.Assigned
+		auto.start(a)
+		autoRetroHunt, onAssign = a, a.Assigned
 	}
 	src, err := newConsumer(conn, cfg, log, km, onAssign)
 	if err != nil {
@@ -198,7 +198,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		opts.Started(adminAddr)
 	}
 
-	if a := auto.Load(); a != nil {
+	if a := autoRetroHunt; a != nil {
 		autoWG.Add(1)
 		go func() { // owned by Run; joined once the pipeline has stopped, before the sink closes
 			defer autoWG.Done()
@@ -309,3 +309,33 @@ func ReserveProcs(getenv func(string) string) (cpus int) {
 // startProcs is GOMAXPROCS as the process started: the CPUs it may use,
 // or what the GOMAXPROCS environment variable set.
 var startProcs = runtime.GOMAXPROCS(0)
+
+// autoReloads passes the coordinator's reloads to the automatic
+// retro-hunt once it has started, and the first load, which comes before
+// it, when it starts.
+type autoReloads struct {
+	mu    sync.Mutex
+	auto  *retro.Auto
+	first *matchers.Lists // the first load's lists, until auto starts
+	snap  *matchers.Snapshot
+}
+
+func (r *autoReloads) reloaded(prev, cur matchers.Lists, first bool, s *matchers.Snapshot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.auto == nil {
+		r.first, r.snap = &cur, s
+		return
+	}
+	r.auto.Reloaded(prev, cur, first, s)
+}
+
+func (r *autoReloads) start(a *retro.Auto) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.auto = a
+	if r.first != nil {
+		a.Reloaded(matchers.Lists{}, *r.first, true, r.snap)
+		r.first, r.snap = nil, nil
+	}
+}

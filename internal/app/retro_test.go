@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -410,6 +411,69 @@ func TestRunRetroWindow(t *testing.T) {
 	for id, tasks := range before.ByTweet {
 		if len(byTweet[id]) != len(tasks) {
 			t.Errorf("tweet %s had %d tasks before the reload, %d after", id, len(tasks), len(byTweet[id]))
+		}
+	}
+}
+
+// TestRunRetroWindowRecovers stops the only instance while the retro-hunt
+// of a reload is half done; a new instance, whose lists already hold the
+// added demand (so no reload of its own adds anything), finds the job in
+// the progress topic and finishes it: every past LATE tweet gets its retro
+// task. Before, the first load came before the retro-hunt was set up and
+// was lost to it, so nothing was recovered.
+func TestRunRetroWindowRecovers(t *testing.T) {
+	k := testkit.New(t, devbroker.Config{Partitions: 4}, synth.Config{})
+	late := lateTraffic()
+	var past synth.Expectation
+	var records [][]byte
+	for i := range 1200 {
+		if i%3 == 2 {
+			v, kind := late.Next(nil)
+			if err := past.Note(v, kind); err != nil {
+				t.Fatal(err)
+			}
+			records = append(records, v)
+			continue
+		}
+		records = append(records, k.Records(1)[0])
+	}
+	testkit.Produce(t, k.Broker.Addr(), testkit.InputTopic, records)
+	cfg := k.Config("live")
+	cfg.Lists.RetroWindow = time.Hour
+	cfg.Lists.RetroRate = 100 // 12 s for the 1200 past records: stopped well before
+	first := start(t, cfg)
+	testkit.WaitFor(t, 60*time.Second, "run to commit the past records", func() bool { return k.CaughtUp("live") })
+	testkit.WriteFile(t, k.ListsDir, "late.yaml", lateDemand)
+	testkit.WaitFor(t, 30*time.Second, "the job to have read some records", func() bool {
+		return first.counter("flagstream_retro_records_total") >= 100
+	})
+	if err := first.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.labelled("flagstream_retro_jobs_total", "done"); got != 0 {
+		t.Fatalf("the job finished before the instance stopped (%v done): slow it down", got)
+	}
+
+	cfg.Lists.RetroRate = 5000
+	second := start(t, cfg)
+	testkit.WaitFor(t, 60*time.Second, "every past LATE tweet to have a task", func() bool {
+		tasks := k.Tasks()
+		for _, id := range past.Flagged {
+			if len(tasks.ByTweet[id]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	testkit.WaitFor(t, 30*time.Second, "the recovered job done", func() bool {
+		return second.labelled("flagstream_retro_jobs_total", "done") == 1
+	})
+	if err := second.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range testkit.ReadTasks(t, k.Broker.Addr(), testkit.TaskTopic) {
+		if slices.Contains(past.Flagged, task.Tweet.ID) && task.Retro == nil {
+			t.Errorf("past LATE tweet %s has a task without retro", task.Tweet.ID)
 		}
 	}
 }
