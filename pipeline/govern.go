@@ -108,12 +108,12 @@ func (g *governor) split(s *matchers.Snapshot, post *matchers.Post, hits []match
 		}
 		prev := -1 // a post's hits of one demand mostly come together: asked once
 		for _, h := range hits {
-			d := int(s.Demand(h.Entry))
+			d := s.Demand(h.Entry)
 			if d == prev {
 				continue
 			}
 			prev = d
-			if e := s.ExemptionFor(author.AuthorHandle, author.AuthorID, s.Demand(h.Entry)); e >= 0 && (best < 0 || e < best) {
+			if e := s.ExemptionFor(author.AuthorHandle, author.AuthorID, d); e >= 0 && (best < 0 || e < best) {
 				best = e
 			}
 		}
