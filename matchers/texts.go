@@ -312,7 +312,7 @@ func (sh *shingler) anyText(n *Normalizer, text []byte, split *Words) {
 		}
 		isFirst := first
 		first = false
-		if skipTextChunk(chunk, isFirst, true) {
+		if skipTextChunk(chunk, isFirst) {
 			continue
 		}
 		if ascii {
@@ -352,8 +352,8 @@ func (sh *shingler) asciiWords(chunk []byte) {
 
 // skipTextChunk reports whether a white-space-separated chunk of a text is
 // left out of its words: a retweet's leading RT, an @mention (of any
-// width) or a link. colon says whether the chunk may hold a ':'.
-func skipTextChunk(chunk []byte, first, colon bool) bool {
+// width) or a link.
+func skipTextChunk(chunk []byte, first bool) bool {
 	if first && len(chunk) == 2 && chunk[0]|0x20 == 'r' && chunk[1]|0x20 == 't' {
 		return true
 	}
@@ -362,7 +362,7 @@ func skipTextChunk(chunk []byte, first, colon bool) bool {
 		return true
 	case chunk[0] == 0xEF && len(chunk) >= 3 && (chunk[1] == 0xBC && chunk[2] == 0xA0 || chunk[1] == 0xB9 && chunk[2] == 0xAB): // ＠ ﹫
 		return true
-	case colon && bytes.Contains(chunk, []byte("://")):
+	case bytes.Contains(chunk, []byte("://")):
 		return true
 	}
 	return len(chunk) > 4 && chunk[0]|0x20 == 'w' && chunk[1]|0x20 == 'w' && chunk[2]|0x20 == 'w' && chunk[3] == '.'
