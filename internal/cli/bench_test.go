@@ -10,9 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"flagstream/internal/dev/synth"
 )
@@ -109,24 +107,14 @@ func benchScan(b *testing.B, args []string, size int64) {
 
 	b.SetBytes(size)
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if code := Main(context.Background(), args, env); code != ExitOK {
 			b.Fatalf("scan: exit %d", code)
 		}
 	}
 	b.ReportMetric(float64(tweets)*float64(b.N)/b.Elapsed().Seconds(), "tweets/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/tweets/float64(b.N), "cpu-ns/tweet")
-}
-
-// cpuTime returns the CPU time the process has used, user and system: on
-// a machine shared with other work it varies less than the wall clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(processCPU()-cpu0)/tweets/float64(b.N), "cpu-ns/tweet")
 }
 
 // lineCounter counts the lines written to it.
