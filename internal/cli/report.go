@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"flagstream/config"
 	"flagstream/internal/app"
 	"flagstream/internal/lists"
 	"flagstream/internal/report"
@@ -136,9 +135,9 @@ func runReport(ctx context.Context, env *Env, o *reportOptions) error {
 	)
 	listsDir := o.lists
 	if o.config != "" {
-		cfg, err := config.Load(o.config, env.Getenv, nil)
+		cfg, err := loadConfig(env, o.config, nil)
 		if err != nil {
-			return inputError(err)
+			return err
 		}
 		if listsDir == "" {
 			listsDir = cfg.Lists.Dir
