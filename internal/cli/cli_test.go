@@ -184,6 +184,8 @@ func TestExitCodes(t *testing.T) {
 			[]string{"XX-EXPIRED-TEST is expired"}},
 		{"scan empty demand", []string{"scan", "--lists", "testdata/lists", "--demand=", scanInput}, ExitUsage, []string{"--demand"}},
 		{"retro without since", []string{"retro", "--lists.dir", "testdata/lists"}, ExitUsage, []string{"--since is required"}},
+		{"scan cases and no-cases", []string{"scan", "--lists", "testdata/lists", "--cases", "x.ndjson", "--no-cases", scanInput}, ExitUsage,
+			[]string{"[cases no-cases] were all set"}}, // cobra's flag group, checked before scan runs
 		{"retro bad progress", []string{"retro", "--lists.dir", "testdata/lists", "--since", "72h", "--progress", "sometimes"}, ExitUsage,
 			[]string{`retro: --progress must be auto, always or never, not "sometimes"`}},
 		{"retro bad since", []string{"retro", "--since", "yesterday"}, ExitUsage, []string{"--since", "not a time"}},

@@ -138,9 +138,6 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	if o.lists == "" {
 		return usagef("scan: --lists is required")
 	}
-	if o.cases != "" && o.noCases {
-		return usagef("scan: --cases and --no-cases exclude each other")
-	}
 	if o.updateInterval < 0 {
 		return usagef("scan: --update-interval must not be negative")
 	}
