@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"flagstream/internal/dev/bench"
 	"flagstream/internal/dev/devbroker"
 	"flagstream/internal/dev/synth"
 	"flagstream/internal/testkit"
@@ -77,15 +78,15 @@ func BenchmarkRunCasesOverhead(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	mOff, mOn := testkit.Median(off), testkit.Median(on)
+	mOff, mOn := bench.Median(off), bench.Median(on)
 	b.ReportMetric(mOff, "off-records/s")
 	b.ReportMetric(mOn, "on-records/s")
 	b.ReportMetric(mOn/mOff, "on/off")
-	b.ReportMetric(testkit.Median(cpuOn)/testkit.Median(cpuOff), "cpu-on/off")
+	b.ReportMetric(bench.Median(cpuOn)/bench.Median(cpuOff), "cpu-on/off")
 	b.Logf("medians of %d rounds: cases off %.0f records/s (%.0f-%.0f), cases on %.0f records/s (%.0f-%.0f), ratio %.3f; "+
 		"CPU per record (broker included) off %.2f µs (%.2f-%.2f), on %.2f µs (%.2f-%.2f), ratio %.3f",
 		len(off), mOff, slices.Min(off), slices.Max(off), mOn, slices.Min(on), slices.Max(on), mOn/mOff,
-		testkit.Median(cpuOff), slices.Min(cpuOff), slices.Max(cpuOff), testkit.Median(cpuOn), slices.Min(cpuOn), slices.Max(cpuOn), testkit.Median(cpuOn)/testkit.Median(cpuOff))
+		bench.Median(cpuOff), slices.Min(cpuOff), slices.Max(cpuOff), bench.Median(cpuOn), slices.Min(cpuOn), slices.Max(cpuOn), bench.Median(cpuOn)/bench.Median(cpuOff))
 }
 
 // benchRound runs flagstream run over the topic once and returns the rate

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"flagstream/internal/dev/bench"
 	"flagstream/internal/dev/synth"
-	"flagstream/internal/testkit"
 )
 
 // processCPU returns the CPU time the process has used, user and system,
@@ -102,7 +102,7 @@ func BenchmarkScanTexts(b *testing.B) {
 		}
 		round++
 	}
-	median := testkit.Median
+	median := bench.Median
 	for _, v := range variants {
 		b.ReportMetric(median(v.cpu), v.name+"-cpu-ns/tweet-after-start")
 		b.ReportMetric(float64(v.startCPU)/1e6, v.name+"-start-cpu-ms")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"flagstream/internal/dev/bench"
 	"flagstream/internal/dev/synth"
 	"flagstream/internal/testkit"
 )
@@ -113,11 +114,11 @@ func BenchmarkRetroVsScan(b *testing.B) {
 		retroCPU = append(retroCPU, float64(cpu.Nanoseconds())/float64(benchRecords))
 		scanRates, retroRates, ratios = append(scanRates, s), append(retroRates, r), append(ratios, r/s)
 	}
-	b.ReportMetric(testkit.Median(scanRates), "scan-records/s")
-	b.ReportMetric(testkit.Median(retroRates), "retro-records/s")
-	b.ReportMetric(testkit.Median(ratios), "retro/scan")
-	b.ReportMetric(testkit.Median(scanCPU), "scan-cpu-ns/record")
-	b.ReportMetric(testkit.Median(retroCPU), "retro-cpu-ns/record")
+	b.ReportMetric(bench.Median(scanRates), "scan-records/s")
+	b.ReportMetric(bench.Median(retroRates), "retro-records/s")
+	b.ReportMetric(bench.Median(ratios), "retro/scan")
+	b.ReportMetric(bench.Median(scanCPU), "scan-cpu-ns/record")
+	b.ReportMetric(bench.Median(retroCPU), "retro-cpu-ns/record")
 	b.Logf("%d records, %d rounds: scan %s records/s, retro %s records/s, ratio %.2f-%.2f; CPU ns/record scan %s, retro %s",
 		benchRecords, len(ratios), spread(scanRates), spread(retroRates), slices.Min(ratios), slices.Max(ratios),
 		spread(scanCPU), spread(retroCPU))
@@ -164,12 +165,12 @@ func BenchmarkRunDuringRetroJob(b *testing.B) {
 			costRatios = append(costRatios, (d.cpu-d.liveRecords*liveCost)/d.jobRecords/liveCost)
 		}
 	}
-	b.ReportMetric(testkit.Median(plain), "run-records/s")
-	b.ReportMetric(testkit.Median(during), "run-during-job-records/s")
-	b.ReportMetric(testkit.Median(ratios), "during/plain")
-	b.ReportMetric(testkit.Median(jobRates), "job-records/s")
-	b.ReportMetric(float64(rate)/testkit.Median(plain), "throttle-share")
-	b.ReportMetric(testkit.Median(costRatios), "job/live-cpu-per-record")
+	b.ReportMetric(bench.Median(plain), "run-records/s")
+	b.ReportMetric(bench.Median(during), "run-during-job-records/s")
+	b.ReportMetric(bench.Median(ratios), "during/plain")
+	b.ReportMetric(bench.Median(jobRates), "job-records/s")
+	b.ReportMetric(float64(rate)/bench.Median(plain), "throttle-share")
+	b.ReportMetric(bench.Median(costRatios), "job/live-cpu-per-record")
 	b.Logf("%d records, %d rounds, lists.retro_rate %d: run %s records/s, during a job %s, ratio %.3f-%.3f, job read %s records/s; "+
 		"CPU of a retro record / a live record %.2f-%.2f",
 		n, len(ratios), rate, spread(plain), spread(during), slices.Min(ratios), slices.Max(ratios), spread(jobRates),

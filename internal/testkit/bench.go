@@ -2,7 +2,6 @@ package testkit
 
 import (
 	"os"
-	"slices"
 	"strconv"
 )
 
@@ -13,14 +12,4 @@ func EnvInt(name string, def int) int {
 		return n
 	}
 	return def
-}
-
-// Median returns the median of xs, which it leaves as they are.
-func Median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
