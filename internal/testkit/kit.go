@@ -103,13 +103,9 @@ type Kit struct {
 	ListsDir string
 	Gen      *synth.Generator
 	Exp      synth.Expectation
-	// NoCases says that the runs of the test have cases off (cases.topic
-	// ""): every flagged record then makes a review task. With cases on
-	// (the default), a record naming a listed handle of a scope: user
-	// demand (CaseHandles) is case evidence and makes none.
-	NoCases bool
-	// CaseHandles are the listed handles of scope: user demands: those of
-	// Demand, and any a test adds.
+	// CaseHandles are the listed handles of scope: user demands (those of
+	// Demand): a record naming one is case evidence, as run has cases on,
+	// and makes no review task.
 	CaseHandles map[string]bool
 	accounts    map[string]bool // tweet ids of Exp.Accounts naming CaseHandles
 	noted       int             // Exp.Accounts indexed in accounts
@@ -119,14 +115,11 @@ type Kit struct {
 var DemandHandles = []string{"kisan_test_one", "tractor_test_2", "farm_voice_x"}
 
 // TaskExpected reports whether the tweet with this id must get a review
-// task: it names a listed entry, and not (with cases on) only a listed
-// handle.
+// task: it names a listed entry, and not only a listed handle of
+// CaseHandles.
 func (k *Kit) TaskExpected(id string) bool {
 	if !k.Exp.IsFlagged(id) {
 		return false
-	}
-	if k.NoCases {
-		return true
 	}
 	if k.accounts == nil {
 		k.accounts = map[string]bool{}
