@@ -115,7 +115,7 @@ func (f *Fetcher) offset(ctx context.Context, partition int, which int64) (int64
 // RecordTime returns the timestamp of the first record of partition at or
 // after offset, and its offset; io.EOF when there is none.
 func (f *Fetcher) RecordTime(ctx context.Context, partition int, offset int64) (time.Time, int64, error) {
-	c, _, _, _, err := f.fetchChunk(ctx, partition, offset, fetchOptions{maxWait: 100 * time.Millisecond, maxBytes: 64 << 10})
+	c, _, _, err := f.fetchChunk(ctx, partition, offset, fetchOptions{maxWait: 100 * time.Millisecond, maxBytes: 64 << 10})
 	if c == nil {
 		if err != nil {
 			return time.Time{}, 0, fmt.Errorf("fetch %s/%d at %d: %w", f.topic, partition, offset, err)
@@ -140,10 +140,10 @@ type fetchOptions struct {
 
 // fetchChunk fetches the records of a partition from offset on. It
 // returns a nil chunk when there were none within the wait, the offset to
-// fetch next, the partition's high watermark and the size of the records'
-// keys and values. A record that does not read ends the chunk before it;
+// fetch next and the partition's high watermark; o.fetched hears the
+// records' count and the size of their keys and values. A record that does not read ends the chunk before it;
 // with no record before it, it is the error.
-func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o fetchOptions) (c *chunk, next, hwm, size int64, err error) {
+func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o fetchOptions) (c *chunk, next, hwm int64, err error) {
 	if o.maxWait <= 0 {
 		o.maxWait = f.maxWait
 	}
@@ -158,25 +158,25 @@ func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o
 		MinBytes: int64(max(f.MinBytes, 1)), MaxBytes: int64(o.maxBytes), MaxWait: o.maxWait,
 	})
 	if err != nil {
-		return nil, offset, 0, 0, err
+		return nil, offset, 0, err
 	}
 	if res.Error != nil {
-		return nil, offset, res.HighWatermark, 0, res.Error
+		return nil, offset, res.HighWatermark, res.Error
 	}
-	c, next, size, err = newChunk(o.gen, partition, offset, res.HighWatermark, res.Records, o.pool)
+	c, next, size, err := newChunk(o.gen, partition, offset, res.HighWatermark, res.Records, o.pool)
 	if c != nil {
 		if o.fetched != nil {
 			o.fetched(len(c.recs), size)
 		}
-		return c, next, res.HighWatermark, size, nil // a broken tail is fetched again from next
+		return c, next, res.HighWatermark, nil // a broken tail is fetched again from next
 	}
 	if err != nil {
-		return nil, offset, res.HighWatermark, 0, err
+		return nil, offset, res.HighWatermark, err
 	}
 	if o.fetched != nil {
 		o.fetched(0, 0)
 	}
-	return nil, next, res.HighWatermark, 0, nil
+	return nil, next, res.HighWatermark, nil
 }
 
 // listOffsets returns, for each partition, the offset for timestamp: a

@@ -333,7 +333,7 @@ func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what str
 		c.offset = off
 		return nil, off, 0, "", nil
 	}
-	ch, next, hwm, _, err := c.f.fetchChunk(ctx, p, c.offset, c.opts)
+	ch, next, hwm, err := c.f.fetchChunk(ctx, p, c.offset, c.opts)
 	if errors.Is(err, kafka.OffsetOutOfRange) && c.r.Reset < 0 {
 		if c.r.Skipped != nil {
 			c.r.Skipped(c.offset, c.r.Reset, errReset)

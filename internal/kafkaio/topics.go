@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"flagstream/internal/retry"
 )
 
 // CleanupPolicy is a topic's cleanup.policy as flagstream needs it.
@@ -135,10 +137,8 @@ func EnsureTopics(ctx context.Context, conn Connection, specs []TopicSpec) (map[
 			if len(counts) == len(names) || attempt == 50 {
 				break
 			}
-			select {
-			case <-time.After(100 * time.Millisecond):
-			case <-ctx.Done():
-				return nil, ctx.Err()
+			if err := retry.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return nil, err
 			}
 		}
 		for _, s := range specs {
