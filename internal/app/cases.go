@@ -30,7 +30,7 @@ func OwnedTopics(cfg config.Config, inputPartitions int) []kafkaio.TopicSpec {
 		{Key: "accounts.bindings_topic", Name: cfg.Accounts.BindingsTopic, Partitions: 1, Policy: kafkaio.Compact},
 		retro.ProgressTopicSpec(cfg.Retro.ProgressTopic),
 	}
-	if cfg.Cases.Topic != "" {
+	if CasesOn(cfg) {
 		n := cfg.Cases.Partitions
 		if n == 0 {
 			n = inputPartitions
@@ -129,7 +129,7 @@ func ensureOwnedTopics(ctx context.Context, cfg config.Config, conn kafkaio.Conn
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	inputPartitions := 0
-	if cfg.Cases.Topic != "" && cfg.Cases.Partitions == 0 {
+	if CasesOn(cfg) && cfg.Cases.Partitions == 0 {
 		input := kafkaio.NewFetcher(conn, cfg.Input.Topic, 0, 0)
 		parts, err := input.Partitions(ctx)
 		input.Close()
@@ -183,7 +183,7 @@ func (c *caseSystem) TopicsReady() <-chan struct{} { return c.topicsDone }
 // when cases are on.
 func (c *caseSystem) startProcessing() error {
 	cfg := c.cfg
-	if cfg.Cases.Topic == "" {
+	if !CasesOn(cfg) {
 		return nil
 	}
 	drain := min(cfg.Pipeline.DrainTimeout, cfg.Input.RebalanceTimeout/2)
@@ -283,7 +283,7 @@ func (c *caseSystem) Ready() error {
 	if !c.follower.CaughtUp() {
 		return errors.New("bindings table not caught up with the bindings topic yet")
 	}
-	if c.cfg.Cases.Topic == "" {
+	if !CasesOn(c.cfg) {
 		return nil
 	}
 	c.mu.Lock()

@@ -64,9 +64,7 @@ func newScanCases(out io.Writer, updateInterval time.Duration, refused func(*pip
 		handles: map[string][][]byte{},
 		ids:     map[string]string{},
 		counts:  CaseCounts{Events: map[cases.EventKind]int64{}},
-	}
-	if out != nil {
-		c.out = bufio.NewWriterSize(out, 64<<10)
+		out:     writerOf(out),
 	}
 	return c
 }
