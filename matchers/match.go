@@ -401,7 +401,7 @@ func (m *Matcher) matchTexts(s *Snapshot, text []byte, in Where, split bool) {
 	signature(&m.sig, a)
 	m.cands = m.cands[:0]
 	for b := range textBands {
-		m.cands = x.bands[b].appendTexts(m.cands, bandKey(&m.sig, b))
+		m.cands = x.bands.appendTexts(m.cands, b, bandKey(&m.sig, b))
 	}
 	if len(m.cands) == 0 {
 		return

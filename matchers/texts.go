@@ -76,9 +76,6 @@ var textSeeds = func() (s [textHashes][2]uint64) {
 	return s
 }()
 
-// minHash returns the value of MinHash function i for shingle hash h.
-func minHash(i int, h uint64) uint64 { return (h ^ textSeeds[i][0]) * textSeeds[i][1] }
-
 // mixShingle combines the hash of a shingle's words so far with the next
 // word's hash.
 func mixShingle(h, w uint64) uint64 {
@@ -525,81 +522,134 @@ func (sh *shingler) addShingles(x *textIndex, upto, allowed int) bool {
 	return true
 }
 
-// signature sets sig to the MinHash signature of shingles.
+// signature sets sig to the MinHash signature of shingles: sig[i] is the
+// least (h^a_i)*b_i over the shingle hashes h (textSeeds). The loop runs
+// over the functions outside and the shingles inside, so that a
+// function's parameters and its minimum stay in registers.
 func signature(sig *[textHashes]uint64, shingles []uint64) {
-	for i := range sig {
-		sig[i] = math.MaxUint64
-	}
-	for _, h := range shingles {
-		for i := range sig {
-			if v := minHash(i, h); v < sig[i] {
-				sig[i] = v
-			}
+	for i := 0; i < textHashes; i += 4 {
+		s := (*[4][2]uint64)(textSeeds[i : i+4])
+		m0, m1, m2, m3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+		for _, h := range shingles {
+			m0 = min(m0, (h^s[0][0])*s[0][1])
+			m1 = min(m1, (h^s[1][0])*s[1][1])
+			m2 = min(m2, (h^s[2][0])*s[2][1])
+			m3 = min(m3, (h^s[3][0])*s[3][1])
 		}
+		sig[i], sig[i+1], sig[i+2], sig[i+3] = m0, m1, m2, m3
 	}
 }
 
 // bandKey returns the lookup key of band b of sig: a hash of the band's
-// values, never 0. Two bands of different values may share a key; the
-// exact check of a candidate's similarity makes that harmless.
+// values. Two bands of different values may share a key; the exact check
+// of a candidate's similarity makes that harmless.
 func bandKey(sig *[textHashes]uint64, b int) uint64 {
 	h := uint64(b+1) * 0x9E3779B97F4A7C15
 	for _, v := range sig[b*textRows : (b+1)*textRows] {
 		h = mixShingle(h, v)
 	}
-	return h | 1
+	return h
 }
 
-// bandTable maps band keys to the texts that have them: an
-// open-addressing table of keys, each with a chain of entries.
-type bandTable struct {
-	slots []bandSlot
-	next  []uint32 // per entry, the next entry of its key, index+1
-	texts []uint32 // per entry, its text
+// bandIndex maps band keys to the texts that have them: for each band, a
+// sorted array of the texts' keys with the text's number packed into the
+// low textBits bits: a key stands for every key that agrees with it above
+// them, as bandKey's keys may already stand for several bands' values. An array per
+// band takes an eighth of the memory of a hash table per band, which
+// matters more than the lookup: only a post that passes the filter looks
+// its bands up, and a hash table's fresh pages cost a list of 10,000 texts
+// more in page faults than the sorts do.
+type bandIndex struct {
+	packed   []uint64 // band b's entries: packed[b*texts : (b+1)*texts]
+	texts    int
+	textBits uint
 }
 
-type bandSlot struct {
-	key   uint64
-	first uint32 // index+1 of the key's last entry added
+// newBandIndex returns an index of n texts, whose entries the caller sets
+// (set) and then sorts (sortBand).
+func newBandIndex(n int) bandIndex {
+	return bandIndex{packed: make([]uint64, n*textBands), texts: n, textBits: uint(bits.Len(uint(n)))}
 }
 
-func newBandTable(entries int) *bandTable {
-	size := 16
-	for size < 2*entries {
-		size *= 2
+// band returns band b's entries.
+func (t *bandIndex) band(b int) []uint64 { return t.packed[b*t.texts : (b+1)*t.texts] }
+
+// set sets text i's key of band b.
+func (t *bandIndex) set(b, i int, key uint64) {
+	t.packed[b*t.texts+i] = key>>t.textBits<<t.textBits | uint64(i)
+}
+
+// sortBand sorts band b's entries, after set. The keys are hashes, spread
+// evenly: a counting sort by their top bits, about one entry to a bucket,
+// then a sort of each bucket, takes time linear in the entries (a
+// comparison sort of each band took most of the index's building). Texts
+// that share a band's values share a bucket, which is then sorted as a
+// whole. s holds the scratch space, reused from band to band.
+func (t *bandIndex) sortBand(b int, s *bandScratch) {
+	e := t.band(b)
+	if len(e) < 2 {
+		return
 	}
-	return &bandTable{slots: make([]bandSlot, size), next: make([]uint32, 0, entries), texts: make([]uint32, 0, entries)}
-}
-
-func (t *bandTable) slot(key uint64) *bandSlot {
-	mask := uint64(len(t.slots) - 1)
-	for pos := (key * 0xD6E8FEB86659FD93 >> 32) & mask; ; pos = (pos + 1) & mask {
-		if s := &t.slots[pos]; s.key == key || s.key == 0 {
-			return s
+	shift := 64 - t.textBits
+	s.sorted = slices.Grow(s.sorted[:0], len(e))[:len(e)]
+	s.ends = slices.Grow(s.ends[:0], 1<<t.textBits)[:1<<t.textBits]
+	clear(s.ends)
+	for _, v := range e {
+		s.ends[v>>shift]++
+	}
+	sum := uint32(0)
+	for k, c := range s.ends {
+		s.ends[k] = sum // the bucket's start, until the scatter moves it to its end
+		sum += c
+	}
+	for _, v := range e {
+		s.sorted[s.ends[v>>shift]] = v
+		s.ends[v>>shift]++
+	}
+	copy(e, s.sorted)
+	start := 0
+	for _, end := range s.ends {
+		bucket := e[start:end]
+		switch {
+		case len(bucket) > 8:
+			slices.Sort(bucket)
+		case len(bucket) > 1:
+			for i := 1; i < len(bucket); i++ {
+				v, j := bucket[i], i
+				for ; j > 0 && bucket[j-1] > v; j-- {
+					bucket[j] = bucket[j-1]
+				}
+				bucket[j] = v
+			}
 		}
+		start = int(end)
 	}
 }
 
-func (t *bandTable) add(key uint64, text uint32) {
-	s := t.slot(key)
-	s.key = key
-	t.texts = append(t.texts, text)
-	t.next = append(t.next, s.first)
-	s.first = uint32(len(t.texts))
+// bandScratch is sortBand's scratch space.
+type bandScratch struct {
+	sorted []uint64
+	ends   []uint32
 }
 
-// appendTexts appends the texts under key to dst, each once.
-func (t *bandTable) appendTexts(dst []uint32, key uint64) []uint32 {
-	for e := t.slot(key).first; e != 0; e = t.next[e-1] {
-		if c := t.texts[e-1]; !slices.Contains(dst, c) {
+// appendTexts appends the texts under band b's key to dst, each once.
+func (t *bandIndex) appendTexts(dst []uint32, b int, key uint64) []uint32 {
+	if t.texts == 0 {
+		return dst
+	}
+	want := key >> t.textBits << t.textBits
+	e := t.band(b)
+	i, _ := slices.BinarySearch(e, want)
+	for ; i < len(e) && e[i]>>t.textBits<<t.textBits == want; i++ {
+		if c := uint32(e[i] - want); !slices.Contains(dst, c) {
 			dst = append(dst, c)
 		}
 	}
 	return dst
 }
 
-// Bytes returns the memory the table occupies.
-func (t *bandTable) Bytes() int { return 16*cap(t.slots) + 4*cap(t.next) + 4*cap(t.texts) }
+// Bytes returns the memory the index occupies.
+func (t *bandIndex) Bytes() int { return 8 * cap(t.packed) }
 
 // jaccard returns |a∩b| and |a∪b| of two sorted sets.
 func jaccard(a, b []uint64) (inter, union int) {
@@ -630,7 +680,7 @@ type textIndex struct {
 	refs     []uint32 // entry reference of each text
 	ends     []uint32 // text i's sorted shingles end at ends[i] in shingles
 	shingles []uint64
-	bands    [textBands]*bandTable // by band
+	bands    bandIndex
 	// filter has a bit set for every listed shingle: bit h>>filterShift.
 	filter      []uint64
 	filterShift uint
@@ -653,11 +703,7 @@ func (x *textIndex) mayHave(h uint64) bool {
 
 // Bytes returns the memory the index occupies.
 func (x *textIndex) Bytes() int {
-	n := 4*cap(x.refs) + 4*cap(x.ends) + 8*cap(x.shingles) + 8*cap(x.filter)
-	for _, t := range x.bands {
-		n += t.Bytes()
-	}
-	return n
+	return 4*cap(x.refs) + 4*cap(x.ends) + 8*cap(x.shingles) + 8*cap(x.filter) + x.bands.Bytes()
 }
 
 // textPool collects the listed texts' shingle sets as Compile reads them.
@@ -720,7 +766,7 @@ func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uin
 	}
 	x.texts = len(x.refs)
 
-	keys := make([][textBands]uint64, x.texts)
+	x.bands = newBandIndex(x.texts)
 	workers := min(runtime.GOMAXPROCS(0), max(x.texts/1024, 1))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -731,24 +777,19 @@ func buildTextIndex(p *textPool, skip func(ref uint32) bool, similarity func(uin
 			for i := w; i < x.texts; i += workers {
 				signature(&sig, x.textShingles(uint32(i)))
 				for b := range textBands {
-					keys[i][b] = bandKey(&sig, b)
+					x.bands.set(b, i, bandKey(&sig, b))
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	// A table per band, each filled by one worker: a band's table of
-	// 10,000 texts (512 KiB) stays in a core's cache while it fills.
 	for w := range workers {
 		wg.Add(1)
 		go func() { // owned by buildTextIndex; joined below
 			defer wg.Done()
+			var scratch bandScratch
 			for b := w; b < textBands; b += workers {
-				t := newBandTable(x.texts)
-				for i := range keys {
-					t.add(keys[i][b], uint32(i))
-				}
-				x.bands[b] = t
+				x.bands.sortBand(b, &scratch)
 			}
 		}()
 	}

@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -56,5 +57,73 @@ func TestTextWords(t *testing.T) {
 	b := sh.shingle(&n, []byte("ｆａｒｍｅｒｓ march to the capital"))
 	if !slices.Equal(a, b) {
 		t.Errorf("shingles differ between ASCII and fullwidth spellings: %x, %x", a, b)
+	}
+}
+
+// TestSignature checks signature against the definition of MinHash: for
+// each function i, the least (h^a_i)*b_i over the shingles.
+func TestSignature(t *testing.T) {
+	for _, shingles := range [][]uint64{
+		{1},
+		{0, ^uint64(0)},
+		{0x243F6A8885A308D3, 0x13198A2E03707344, 0xA4093822299F31D0, 0x082EFA98EC4E6C89, 0x452821E638D01377},
+	} {
+		var sig [textHashes]uint64
+		signature(&sig, shingles)
+		for i := range textHashes {
+			want := ^uint64(0)
+			for _, h := range shingles {
+				if v := (h ^ textSeeds[i][0]) * textSeeds[i][1]; v < want {
+					want = v
+				}
+			}
+			if sig[i] != want {
+				t.Fatalf("signature(%x)[%d] = %x, want %x", shingles, i, sig[i], want)
+			}
+		}
+	}
+	var sig [textHashes]uint64
+	signature(&sig, nil)
+	for i, v := range sig {
+		if v != ^uint64(0) {
+			t.Fatalf("signature of no shingles: [%d] = %x, want all ones", i, v)
+		}
+	}
+}
+
+// TestBandIndexSort checks that sortBand sorts every band, whatever the
+// number of texts, and that appendTexts finds each text under its key.
+func TestBandIndexSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 3, 7, 100, 1000, 4097} {
+		x := newBandIndex(n)
+		keys := make([][textBands]uint64, n)
+		for i := range n {
+			for b := range textBands {
+				k := r.Uint64()
+				switch {
+				case i%2 == 1 && b%3 == 0:
+					k = keys[i-1][b] // two texts sharing a band
+				case i < 50 && b == 1:
+					k = 42 // many texts sharing a band: one bucket
+				}
+				keys[i][b] = k
+				x.set(b, i, k)
+			}
+		}
+		var scratch bandScratch
+		for b := range textBands {
+			x.sortBand(b, &scratch)
+			if !slices.IsSorted(x.band(b)) {
+				t.Fatalf("%d texts: band %d not sorted", n, b)
+			}
+		}
+		for i := range n {
+			for b := range textBands {
+				if got := x.appendTexts(nil, b, keys[i][b]); !slices.Contains(got, uint32(i)) {
+					t.Fatalf("%d texts: band %d: appendTexts(key of text %d) = %v", n, b, i, got)
+				}
+			}
+		}
 	}
 }
