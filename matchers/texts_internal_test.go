@@ -127,3 +127,38 @@ func TestBandIndexSort(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIWordStarts checks asciiWordStarts against a byte-at-a-time
+// count at every length and alignment up to 40 bytes.
+func TestASCIIWordStarts(t *testing.T) {
+	want := func(b []byte) int {
+		n, prev := 0, false
+		for _, c := range b {
+			if c >= 0x80 {
+				return -1
+			}
+			a := 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9'
+			if a && !prev {
+				n++
+			}
+			prev = a
+		}
+		return n
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("ab9Z _-.,#@:/\x00\x7f`{[@")
+	for length := 0; length <= 40; length++ {
+		for range 200 {
+			b := make([]byte, length)
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+			if length > 0 && r.IntN(8) == 0 {
+				b[r.IntN(length)] = 0x80 | byte(r.IntN(128))
+			}
+			if got, w := asciiWordStarts(b), want(b); got != w {
+				t.Fatalf("asciiWordStarts(%q) = %d, want %d", b, got, w)
+			}
+		}
+	}
+}
