@@ -20,7 +20,10 @@ tweets to it (1% naming #FarmerGenocide or one of the listed handles, key =
 tweet id), then runs in alternating rounds, each contender in its own
 process with a fresh consumer group: the bare kafka-go consumer group (a
 kafka.Reader that only fetches and commits) and 'flagstream run' itself
-with a generated config.
+with a generated config, each round with state topics of its own
+(bindings, case state and evidence, retro progress), as a fresh
+deployment. Before the rounds the baseline reads the topic once, not
+counted: the first read after producing is the slow one.
 
 The baseline's rate is taken from its second record on; flagstream run's
 from flagstream_tweets_processed_total between its first non-zero reading

@@ -79,6 +79,7 @@ type Result struct {
 	AvgBytes      int      `json:"avg_record_bytes"`
 	Partitions    int      `json:"partitions"`
 	Features      string   `json:"features"`
+	WarmUp        Measure  `json:"warm_up"` // the read before the rounds, not counted
 	Rounds        []Round  `json:"rounds"`
 	Baseline      Summary  `json:"baseline_rate"`
 	Flagstream    Summary  `json:"flagstream_rate"`
@@ -145,6 +146,19 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		opts.Records, size, time.Since(start).Seconds(), featuresLine(opts))
 
 	b := &bencher{opts: opts, broker: addr, dir: dir, listsDir: listsDir}
+	// The first reader after the produce ran at half the rate of those
+	// after it, whichever contender it was (round 1's baseline: 162k-180k
+	// records/s against 275k-343k in the rounds after it, 2026-12-02),
+	// which made the baseline-first rounds' ratios 1.5-1.7. A read of the
+	// whole topic before the rounds, not counted, takes that slow first
+	// read out of every round.
+	var warm Round
+	if err := b.baseline(ctx, -1, &warm); err != nil {
+		return res, fmt.Errorf("warm-up: %w", err)
+	}
+	res.WarmUp = warm.Baseline
+	fmt.Fprintf(out, "warm-up (not counted): bare kafka-go consumer %8.0f records/s (%.2f µs CPU/record)\n",
+		warm.Baseline.Rate, warm.Baseline.CPUPerRecord)
 	for i := range opts.Runs {
 		r := Round{BaselineFirst: i%2 == 0}
 		first, second := b.baseline, b.flagstream

@@ -155,6 +155,12 @@ func TestSetup(t *testing.T) {
 				(cfg.Limits.DemandTasksPerMinute > 0) != f.Breaker {
 				t.Errorf("config %+v does not say what was asked for %+v", cfg, f)
 			}
+			// Each round owns its state topics: none restores another's.
+			for _, topic := range []string{cfg.Accounts.BindingsTopic, cfg.Cases.StateTopic, cfg.Cases.EvidenceTopic, cfg.Retro.ProgressTopic} {
+				if !strings.HasSuffix(topic, "-g1") {
+					t.Errorf("owned topic %q is not the round's own (group g1)", topic)
+				}
+			}
 		})
 	}
 	dir := t.TempDir()

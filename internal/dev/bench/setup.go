@@ -105,11 +105,23 @@ func writeLists(dir string, handles []string, f Features, texts int) error {
 // runConfig returns the configuration of flagstream run against the
 // benchmark's broker: production defaults but for the lists (not
 // watched), the admin listener, quiet logs and the features.
+//
+// Each round is a fresh deployment: its own consumer group, and its own
+// owned topics (bindings, case state and evidence, retro progress), named
+// after the group. With the owned topics shared, every round restored the
+// case states and bindings of all the rounds before it, and its case
+// processor (a fresh group too) applied their evidence again: flagstream's
+// CPU per record rose from round to round (5.6 to 6.5 µs over four rounds
+// of 200,000 records with cases on; flat with them off) and its peak
+// memory with it.
 func runConfig(broker, group, listsDir, listen string, f Features) config.Config {
 	cfg := config.Default()
 	cfg.Kafka.Brokers = []string{broker}
 	cfg.Kafka.ClientID = "flagstream-bench"
 	cfg.Input.Group = group
+	for _, t := range []*string{&cfg.Accounts.BindingsTopic, &cfg.Cases.StateTopic, &cfg.Cases.EvidenceTopic, &cfg.Retro.ProgressTopic} {
+		*t += "-" + group
+	}
 	cfg.Lists.Dir = listsDir
 	cfg.Lists.Reload = "off"
 	cfg.HTTP.Listen = listen
