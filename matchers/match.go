@@ -179,13 +179,21 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 			m.tokens = Extract(m.tokens, t.Text)
 		}
 		if handles || hashtags {
+			// A token whose name is, byte for byte, an entity's already
+			// looked up above would find the same entries and make the
+			// same hits (SameThing), so it is not looked up again: in
+			// posts that carry entities, most tokens are theirs.
 			for _, tok := range m.tokens {
 				name, value := t.Text[tok.Name:tok.NameEnd], t.Text[tok.Start:tok.NameEnd]
 				switch {
 				case tok.Kind == TokenHashtag && hashtags:
-					m.lookupName(s, EntryHashtag, name, Hit{Kind: HitHashtag, In: in, Value: value})
+					if !isEntityHashtag(t, name) {
+						m.lookupName(s, EntryHashtag, name, Hit{Kind: HitHashtag, In: in, Value: value})
+					}
 				case tok.Kind != TokenHashtag && handles:
-					m.lookupName(s, EntryHandle, name, Hit{Kind: HitMention, In: in, Value: value})
+					if !isEntityMention(t, name) {
+						m.lookupName(s, EntryHandle, name, Hit{Kind: HitMention, In: in, Value: value})
+					}
 				}
 			}
 		}
@@ -207,6 +215,27 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 		}
 	}
 	return m.hits
+}
+
+// isEntityHashtag reports whether name is one of t's hashtag entities.
+func isEntityHashtag(t *Tweet, name []byte) bool {
+	for _, tag := range t.Hashtags {
+		if bytes.Equal(tag, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// isEntityMention reports whether name is the handle of one of t's
+// mention entities.
+func isEntityMention(t *Tweet, name []byte) bool {
+	for _, mn := range t.Mentions {
+		if bytes.Equal(mn.Handle, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupName looks up a hashtag or handle name at every tier the

@@ -128,6 +128,18 @@ func TestMatch(t *testing.T) {
 			want: []hit{badUser(HitMention, InTweet, TierExact, "@baduser")},
 		},
 		{
+			// The text's tokens that are the entities, byte for byte, make
+			// no hit of their own; one spelled otherwise does.
+			name: "entities and the same names in the text",
+			post: tweetPost(&Tweet{Text: []byte("#FarmerGenocide @baduser #farmergenocide"),
+				Hashtags: bs("FarmerGenocide"), Mentions: []Mention{{Handle: []byte("baduser")}}}),
+			want: []hit{
+				badUser(HitMention, InTweet, TierExact, "@baduser"),
+				farmerTag(InTweet, TierExact, "#FarmerGenocide"),
+				farmerTag(InTweet, TierExact, "#farmergenocide"),
+			},
+		},
+		{
 			name: "mention in text",
 			post: textPost("thanks @BadUser!"),
 			want: []hit{badUser(HitMention, InTweet, TierExact, "@BadUser")},
