@@ -140,6 +140,7 @@ func newFieldTable() *fieldTableT {
 			i = (i + 1) % fieldSlots
 		}
 		t[i] = fieldSlot{first: first, last: last, n: uint32(len(name)), f: f, name: name}
+		fieldPatterns[f] = newMemberPattern(name)
 	}
 	for f, name := range readNames {
 		if name != "" {
@@ -207,4 +208,44 @@ type memberNames struct {
 	known [4]uint64
 	other *nameSet
 	lvl   int
+	prev  field // the last member's field; fieldOther before the first
+}
+
+// memberPattern is a field's name as compact JSON writes it as a member,
+// `"name":`, for member's guess: its first 16 bytes as two little-endian
+// words with the masks of the bytes it has, and the rest.
+type memberPattern struct {
+	lo, hi, mlo, mhi uint64
+	n                int
+	rest             string
+}
+
+// fieldPatterns holds the pattern of every field of fieldTable; it is
+// written once, with the table, and read-only afterwards.
+var fieldPatterns [int(fieldEnd) + 1]memberPattern
+
+func newMemberPattern(name string) memberPattern {
+	pat := `"` + name + `":`
+	var b [16]byte
+	copy(b[:], pat)
+	p := memberPattern{lo: binary.LittleEndian.Uint64(b[:8]), hi: binary.LittleEndian.Uint64(b[8:]), n: len(pat)}
+	for i := range min(len(pat), 16) {
+		if i < 8 {
+			p.mlo |= 0xFF << (8 * i)
+		} else {
+			p.mhi |= 0xFF << (8 * (i - 8))
+		}
+	}
+	if len(pat) > 16 {
+		p.rest = pat[16:]
+	}
+	return p
+}
+
+// at reports whether b holds the pattern at i, with 16 bytes or more
+// from i.
+func (p *memberPattern) at(b []byte, i int) bool {
+	w := (*[16]byte)(b[i : i+16])
+	return binary.LittleEndian.Uint64(w[:8])&p.mlo == p.lo && binary.LittleEndian.Uint64(w[8:])&p.mhi == p.hi &&
+		(p.n <= 16 || i+p.n <= len(b) && string(b[i+16:i+p.n]) == p.rest)
 }

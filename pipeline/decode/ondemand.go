@@ -41,7 +41,17 @@ type onDemand struct {
 	buf     []byte            // unescaped strings
 
 	users, tweets includedOnDemand // v2 includes
+
+	// guess[l][f] is the field of the member that followed a member of
+	// field f the last time, in an object read at a level of l modulo
+	// guessLevels (objects of different kinds, a user and a tweet, lie at
+	// different levels): guess[l][fieldOther] is an object's first member,
+	// or the one after a name not in fieldTable; fieldOther for none yet.
+	guess [guessLevels][int(fieldEnd) + 1]field
 }
+
+// guessLevels is how many reading levels member's guesses tell apart.
+const guessLevels = 8
 
 // valKind is the kind of a scalar value read on demand.
 type valKind uint8
@@ -189,6 +199,26 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 		d.giveUp()
 		return fieldEnd
 	}
+	// Records of one producer write their members in one order: the name
+	// that followed this object's last member's the last time is guessed,
+	// and taken when the record has it, quotes and colon, byte for byte
+	// (compact JSON; anything else reads on). Then it is exactly that
+	// name, with no escape: the field the lookup below would find.
+	guess := &o.guess[seen.lvl&(guessLevels-1)]
+	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].at(b, i) {
+		word, bit := g>>6, uint64(1)<<(g&63)
+		if seen.known[word]&bit != 0 {
+			d.giveUp()
+			return fieldEnd
+		}
+		seen.known[word] |= bit
+		seen.prev = g
+		if i += fieldPatterns[g].n; i < len(b) && isSpace(b[i]) {
+			i = skipSpace(b, i)
+		}
+		o.pos = i
+		return g
+	}
 	// The name: its end and its words (nameWords) from the same loads. An
 	// escaped name is given up on: the full parse compares names
 	// unescaped.
@@ -254,8 +284,10 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 			return fieldEnd
 		}
 		seen.known[word] |= bit
+		guess[seen.prev], seen.prev = f, f
 		return f
 	}
+	seen.prev = fieldOther
 	if seen.other == nil {
 		seen.other = d.names(seen.lvl)
 	}

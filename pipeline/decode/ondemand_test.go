@@ -286,3 +286,32 @@ func FuzzOnDemand(f *testing.F) {
 		tiny.compare(t, record)
 	})
 }
+
+// TestOnDemandGuessedNames reads, with one reader, records whose member
+// order changes from one to the next, so that the name the reader guesses
+// from the record before is sometimes wrong, a prefix of the right one,
+// repeated, spaced out or escaped: each must read as the full parse reads
+// it, and a repeated name must still be refused.
+func TestOnDemandGuessedNames(t *testing.T) {
+	records := []string{
+		`{"id_str":"1","id":1,"text":"a #x","user":{"id_str":"7","screen_name":"u"},"lang":"en"}`,
+		`{"id_str":"1","id":1,"text":"a #x","user":{"id_str":"7","screen_name":"u"},"lang":"en"}`,
+		`{"id":1,"id_str":"1","lang":"en","text":"b","user":{"screen_name":"u","id_str":"7"}}`,
+		`{"id_str":"1","id":1,"text":"c","user":{"id_str":"7","screen_name":"v","screen_name":"w"},"lang":"en"}`,
+		`{"id_str":"1","id_str":"2","text":"d","user":{"id_str":"7","screen_name":"u"}}`,
+		`{"id_str":"1","id":1,"text" :"e","user":{"id_str" : "7","screen_name":"u"},"lang":"en"}`,
+		`{"id_str":"1","id":1,"text":"f","user":{"id_str":"7","screen_nam":"u","screen_name":"x"},"lang":"en"}`,
+		`{"id_str":"1","id":1,"te\u0078t":"g","user":{"id_str":"7","screen_name":"u"},"lang":"en"}`,
+		`{"id_str":"1","id":1,"text":"h","user":{"id_str":"7","screen_name":"u"},"lang":"en"}`,
+		`{"id_str":"1","id":1,"in_reply_to_screen_name":"r","in_reply_to_screen_name":"s","text":"i"}`,
+	}
+	r := newReaders(decode.Limits{})
+	for _, rec := range records {
+		r.compare(t, []byte(rec))
+	}
+	for _, rec := range []string{records[3], records[4], records[9]} {
+		if _, err := r.both.Decode([]byte(rec)); err == nil || !strings.Contains(err.Error(), "duplicate_key") {
+			t.Errorf("Decode(%q) = %v, want a duplicate_key rejection", rec, err)
+		}
+	}
+}
