@@ -1,6 +1,8 @@
 package matchers
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 
@@ -82,9 +84,21 @@ func containsToken(ts []Token, t Token) bool {
 	return false
 }
 
-// extract scans text once for sigils and tries a token at each.
+// extract scans text once for sigils and tries a token at each. Every
+// ASCII byte but # and @ starts no token, so it passes over them 8 at a
+// time (sigil8).
 func extract(dst []Token, text []byte, evasive bool) []Token {
 	for i := 0; i < len(text); {
+		for i+8 <= len(text) {
+			if m := sigil8(binary.LittleEndian.Uint64(text[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(text) {
+			break
+		}
 		c := text[i]
 		if c < utf8.RuneSelf {
 			switch c {
@@ -122,6 +136,15 @@ func extract(dst []Token, text []byte, evasive bool) []Token {
 		i += size
 	}
 	return dst
+}
+
+// sigil8 returns a mask whose lowest set bit is the high bit of the first
+// of the 8 bytes of x (little-endian) that may start a token: a # or an @,
+// or a byte of a non-ASCII character (the other signs). Bits above the
+// lowest may be set for bytes that are neither.
+func sigil8(x uint64) uint64 {
+	hash, at := x^(ones8*'#'), x^(ones8*'@')
+	return (x | (hash-ones8)&^hash | (at-ones8)&^at) & highs8
 }
 
 // hashtagAt tries a hashtag whose sign of size bytes starts at i:
