@@ -41,6 +41,29 @@ func lateTraffic() *synth.Generator {
 	})
 }
 
+// producePastLate produces 1,200 records to the input topic, every third
+// from lateTraffic, and returns that generator, to go on from, and what
+// its records must lead to once LATE is listed.
+func producePastLate(t *testing.T, k *testkit.Kit) (*synth.Generator, synth.Expectation) {
+	t.Helper()
+	late := lateTraffic()
+	var past synth.Expectation
+	var records [][]byte
+	for i := range 1200 {
+		if i%3 == 2 {
+			v, kind := late.Next(nil)
+			if err := past.Note(v, kind); err != nil {
+				t.Fatal(err)
+			}
+			records = append(records, v)
+			continue
+		}
+		records = append(records, k.Records(1)[0])
+	}
+	testkit.Produce(t, k.Broker.Addr(), testkit.InputTopic, records)
+	return late, past
+}
+
 // retroKit is a broker holding tweets that run processed with lists
 // lacking LATE, and the lists before (Kit.ListsDir) and after LATE came.
 type retroKit struct {
@@ -332,21 +355,7 @@ func TestRetroRefuses(t *testing.T) {
 // matched live, not again by the job.
 func TestRunRetroWindow(t *testing.T) {
 	k := testkit.New(t, devbroker.Config{Partitions: 4}, synth.Config{})
-	late := lateTraffic()
-	var past synth.Expectation
-	var records [][]byte
-	for i := range 1200 {
-		if i%3 == 2 {
-			v, kind := late.Next(nil)
-			if err := past.Note(v, kind); err != nil {
-				t.Fatal(err)
-			}
-			records = append(records, v)
-			continue
-		}
-		records = append(records, k.Records(1)[0])
-	}
-	testkit.Produce(t, k.Broker.Addr(), testkit.InputTopic, records)
+	late, past := producePastLate(t, k)
 	cfg := k.Config("live")
 	cfg.Lists.RetroWindow = time.Hour
 	cfg.Lists.RetroRate = 2000
@@ -423,21 +432,7 @@ func TestRunRetroWindow(t *testing.T) {
 // was lost to it, so nothing was recovered.
 func TestRunRetroWindowRecovers(t *testing.T) {
 	k := testkit.New(t, devbroker.Config{Partitions: 4}, synth.Config{})
-	late := lateTraffic()
-	var past synth.Expectation
-	var records [][]byte
-	for i := range 1200 {
-		if i%3 == 2 {
-			v, kind := late.Next(nil)
-			if err := past.Note(v, kind); err != nil {
-				t.Fatal(err)
-			}
-			records = append(records, v)
-			continue
-		}
-		records = append(records, k.Records(1)[0])
-	}
-	testkit.Produce(t, k.Broker.Addr(), testkit.InputTopic, records)
+	_, past := producePastLate(t, k)
 	cfg := k.Config("live")
 	cfg.Lists.RetroWindow = time.Hour
 	cfg.Lists.RetroRate = 100 // 12 s for the 1200 past records: stopped well before
