@@ -211,6 +211,17 @@ type memberNames struct {
 	prev  field // the last member's field; fieldOther before the first
 }
 
+// repeated notes known field f as read and reports whether the object had
+// already had it.
+func (m *memberNames) repeated(f field) bool {
+	word, bit := f>>6, uint64(1)<<(f&63)
+	if m.known[word]&bit != 0 {
+		return true
+	}
+	m.known[word] |= bit
+	return false
+}
+
 // memberPattern is a field's name as compact JSON writes it as a member,
 // `"name":`, for member's guess: its first 16 bytes as two little-endian
 // words with the masks of the bytes it has, and the rest.

@@ -206,12 +206,10 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 	// name, with no escape: the field the lookup below would find.
 	guess := &o.guess[seen.lvl&(guessLevels-1)]
 	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].at(b, i) {
-		word, bit := g>>6, uint64(1)<<(g&63)
-		if seen.known[word]&bit != 0 {
+		if seen.repeated(g) {
 			d.giveUp()
 			return fieldEnd
 		}
-		seen.known[word] |= bit
 		seen.prev = g
 		if i += fieldPatterns[g].n; i < len(b) && isSpace(b[i]) {
 			i = skipSpace(b, i)
@@ -278,12 +276,10 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 		}
 	}
 	if f != fieldOther {
-		word, bit := f>>6, uint64(1)<<(f&63)
-		if seen.known[word]&bit != 0 {
+		if seen.repeated(f) {
 			d.giveUp()
 			return fieldEnd
 		}
-		seen.known[word] |= bit
 		guess[seen.prev], seen.prev = f, f
 		return f
 	}
