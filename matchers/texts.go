@@ -273,7 +273,7 @@ func asciiWordStarts(text []byte) int {
 // letter or digit, for x of 7-bit bytes (notAlnum8's complement there).
 func alnum7(x uint64) uint64 {
 	digit := (x + ones8*(0x80-'0')) &^ (x + ones8*(0x80-'9'-1))
-	l := x | ones8*0x20
+	l := x | ones8*0x20 // capitals to small letters, and some others elsewhere
 	letter := (l + ones8*(0x80-'a')) &^ (l + ones8*(0x80-'z'-1))
 	return (digit | letter) & highs8
 }
@@ -582,11 +582,11 @@ func bandKey(sig *[textHashes]uint64, b int) uint64 {
 // bandIndex maps band keys to the texts that have them: for each band, a
 // sorted array of the texts' keys with the text's number packed into the
 // low textBits bits: a key stands for every key that agrees with it above
-// them, as bandKey's keys may already stand for several bands' values. An array per
-// band takes an eighth of the memory of a hash table per band, which
-// matters more than the lookup: only a post that passes the filter looks
-// its bands up, and a hash table's fresh pages cost a list of 10,000 texts
-// more in page faults than the sorts do.
+// them, as bandKey's keys may already stand for several bands' values. An
+// array per band takes an eighth of the memory of a hash table per band,
+// which matters more than the lookup: only a post that passes the filter
+// looks its bands up, and a hash table's fresh pages cost a list of 10,000
+// texts more in page faults than the sorts do.
 type bandIndex struct {
 	packed   []uint64 // band b's entries: packed[b*texts : (b+1)*texts]
 	texts    int
@@ -610,9 +610,9 @@ func (t *bandIndex) set(b, i int, key uint64) {
 // sortBand sorts band b's entries, after set. The keys are hashes, spread
 // evenly: a counting sort by their top bits, about one entry to a bucket,
 // then a sort of each bucket, takes time linear in the entries (a
-// comparison sort of each band took most of the index's building). Texts
-// that share a band's values share a bucket, which is then sorted as a
-// whole. s holds the scratch space, reused from band to band.
+// comparison sort of each band took most of the index's building); texts
+// that share a band's values share a bucket. s holds the scratch space,
+// reused from band to band.
 func (t *bandIndex) sortBand(b int, s *bandScratch) {
 	e := t.band(b)
 	if len(e) < 2 {
@@ -637,18 +637,8 @@ func (t *bandIndex) sortBand(b int, s *bandScratch) {
 	copy(e, s.sorted)
 	start := 0
 	for _, end := range s.ends {
-		bucket := e[start:end]
-		switch {
-		case len(bucket) > 8:
-			slices.Sort(bucket)
-		case len(bucket) > 1:
-			for i := 1; i < len(bucket); i++ {
-				v, j := bucket[i], i
-				for ; j > 0 && bucket[j-1] > v; j-- {
-					bucket[j] = bucket[j-1]
-				}
-				bucket[j] = v
-			}
+		if bucket := e[start:end]; len(bucket) > 1 {
+			slices.Sort(bucket) // an insertion sort, for the few a bucket holds
 		}
 		start = int(end)
 	}
@@ -662,9 +652,6 @@ type bandScratch struct {
 
 // appendTexts appends the texts under band b's key to dst, each once.
 func (t *bandIndex) appendTexts(dst []uint32, b int, key uint64) []uint32 {
-	if t.texts == 0 {
-		return dst
-	}
 	want := key >> t.textBits << t.textBits
 	e := t.band(b)
 	i, _ := slices.BinarySearch(e, want)

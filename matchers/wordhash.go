@@ -117,9 +117,5 @@ func asciiWordEnd(b []byte, i int) int {
 // an ASCII letter or digit.
 func notAlnum8(x uint64) uint64 {
 	high := x & highs8 // bytes of 0x80 and above
-	x7 := x &^ highs8
-	digit := (x7 + ones8*(0x80-'0')) &^ (x7 + ones8*(0x80-'9'-1))
-	l := x7 | ones8*0x20 // capitals to small letters, and some others elsewhere
-	letter := (l + ones8*(0x80-'a')) &^ (l + ones8*(0x80-'z'-1))
-	return ^((digit | letter) &^ high) & highs8
+	return ^(alnum7(x&^highs8) &^ high) & highs8
 }
