@@ -2,15 +2,8 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,47 +20,6 @@ import (
 	"flagstream/internal/testkit"
 )
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and returns
-// the broker's TLS config and the path of the certificate, which clients
-// trust as their CA.
-func selfSigned(t *testing.T) (*tls.Config, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "flagstream test broker"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, caFile
-}
-
 // TestRunTLSAndSASL runs the pipeline against a broker that requires TLS
 // and SASL, with each SASL mechanism, the password read from a file.
 func TestRunTLSAndSASL(t *testing.T) {
@@ -77,7 +29,7 @@ func TestRunTLSAndSASL(t *testing.T) {
 		{"scram-sha-512", "SCRAM-SHA-512"},
 	} {
 		t.Run(tc.mechanism, func(t *testing.T) {
-			serverTLS, caFile := selfSigned(t)
+			serverTLS, caFile := testkit.SelfSigned(t)
 			h := testkit.New(t, devbroker.Config{
 				TLS:   serverTLS,
 				Users: []devbroker.User{{Mechanism: tc.kfake, Name: "flagstream", Password: "s3cret-" + tc.mechanism}},
