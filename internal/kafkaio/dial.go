@@ -3,6 +3,9 @@
 // commits offsets only when the pipeline says a batch is written, and Sink,
 // which produces review tasks and dead letters with acks=all, retrying
 // until the broker takes them. Both push their Metrics as events happen.
+// Records are fetched over connections of the package's own, whose fetch
+// responses it reads in place (wireClient, appendRecordBatches); with
+// SASL, through kafka-go.
 package kafkaio
 
 import (

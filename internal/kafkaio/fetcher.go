@@ -14,13 +14,16 @@ import (
 // Fetcher is flagstream's one client of one topic's partitions: what they
 // hold (their offsets at both ends, the offset for a time, the time of a
 // record) and their records from given offsets, read through
-// ReadPartition (in this package, its cursor). GroupSource, RangeSource,
+// ReadPartition (in this package, its cursor). Records are fetched over
+// its own connections (wireClient), or, with SASL and for records of
+// message format v0/v1, through kafka-go's Client.Fetch. GroupSource, RangeSource,
 // ReadPartitions, TopicReader, the case processor's consumers and
 // retro-hunt planning all fetch through one. It joins no group and
 // commits nothing. It is safe for concurrent use.
 type Fetcher struct {
 	client    *kafka.Client
 	transport *kafka.Transport
+	wire      *wireClient // nil: every fetch through client
 	topic     string
 	maxWait   time.Duration
 	maxBytes  int
@@ -43,14 +46,20 @@ func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes i
 		maxBytes = 1 << 20
 	}
 	t := conn.transport()
-	return &Fetcher{client: conn.client(t), transport: t, topic: topic, maxWait: maxWait, maxBytes: maxBytes}
+	client := conn.client(t)
+	return &Fetcher{client: client, transport: t, wire: newWireClient(conn, client, topic), topic: topic, maxWait: maxWait, maxBytes: maxBytes}
 }
 
 // Topic returns the topic the fetcher reads.
 func (f *Fetcher) Topic() string { return f.topic }
 
 // Close closes the fetcher's idle connections.
-func (f *Fetcher) Close() { f.transport.CloseIdleConnections() }
+func (f *Fetcher) Close() {
+	f.transport.CloseIdleConnections()
+	if f.wire != nil {
+		f.wire.closeIdle()
+	}
+}
 
 // ErrNoTopic is returned for a topic that the cluster does not have; the
 // error wraps kafka.UnknownTopicOrPartition too.
@@ -153,9 +162,19 @@ func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o
 	// The broker waits up to maxWait; the response then has 10 s more.
 	ctx, cancel := context.WithTimeout(ctx, o.maxWait+10*time.Second)
 	defer cancel()
+	minBytes := max(f.MinBytes, 1)
+	if f.wire != nil && !f.wire.unsupported.Load() {
+		res, err := f.wire.fetch(ctx, partition, offset, minBytes, o.maxBytes, o.maxWait)
+		if err == nil {
+			c, next, hwm, err = f.wireChunk(res, partition, offset, o)
+		}
+		if !errors.Is(err, errWireUnsupported) && !errors.Is(err, errLegacyRecords) {
+			return c, next, hwm, err
+		}
+	}
 	res, err := f.client.Fetch(ctx, &kafka.FetchRequest{
 		Topic: f.topic, Partition: partition, Offset: offset,
-		MinBytes: int64(max(f.MinBytes, 1)), MaxBytes: int64(o.maxBytes), MaxWait: o.maxWait,
+		MinBytes: int64(minBytes), MaxBytes: int64(o.maxBytes), MaxWait: o.maxWait,
 	})
 	if err != nil {
 		return nil, offset, 0, err
@@ -164,19 +183,47 @@ func (f *Fetcher) fetchChunk(ctx context.Context, partition int, offset int64, o
 		return nil, offset, res.HighWatermark, res.Error
 	}
 	c, next, size, err := newChunk(o.gen, partition, offset, res.HighWatermark, res.Records, o.pool)
+	return f.fetched(c, next, res.HighWatermark, size, err, offset, o)
+}
+
+// wireChunk reads the records of a wire fetch's response into a chunk
+// that holds the response's buffer.
+func (f *Fetcher) wireChunk(res wireResponse, partition int, offset int64, o fetchOptions) (c *chunk, next, hwm int64, err error) {
+	if res.err != nil {
+		f.wire.bufs.Put(res.buf)
+		return nil, offset, res.hwm, res.err
+	}
+	c = newEmptyChunk(o.gen, partition, res.hwm, o.pool)
+	c.buf, c.bufPool = res.buf, &f.wire.bufs
+	next, size, err := appendRecordBatches(c, res.records, offset)
+	if errors.Is(err, errLegacyRecords) && len(c.recs) == 0 {
+		c.release()
+		return nil, offset, res.hwm, err // read through kafka-go
+	}
+	if len(c.recs) == 0 {
+		c.release()
+		c = nil
+	}
+	return f.fetched(c, next, res.hwm, size, err, offset, o)
+}
+
+// fetched is the end of fetchChunk: a chunk with records comes with no
+// error (a broken tail is fetched again from next); without records, the
+// error is returned.
+func (f *Fetcher) fetched(c *chunk, next, hwm, size int64, err error, offset int64, o fetchOptions) (*chunk, int64, int64, error) {
 	if c != nil {
 		if o.fetched != nil {
 			o.fetched(len(c.recs), size)
 		}
-		return c, next, res.HighWatermark, nil // a broken tail is fetched again from next
+		return c, next, hwm, nil
 	}
 	if err != nil {
-		return nil, offset, res.HighWatermark, err
+		return nil, offset, hwm, err
 	}
 	if o.fetched != nil {
 		o.fetched(0, 0)
 	}
-	return nil, next, res.HighWatermark, nil
+	return nil, next, hwm, nil
 }
 
 // listOffsets returns, for each partition, the offset for timestamp: a

@@ -134,12 +134,18 @@ type chunk struct {
 	recs      []chunkRecord
 	next      int        // index of the next record to take
 	pool      *sync.Pool // of *[]chunkRecord, where release puts recs
+	// buf holds the fetch response the records' keys and values lie in,
+	// from bufPool, where release puts it back (nil: the records' bytes
+	// are the garbage collector's). Nothing refers to a record's bytes
+	// once its chunk is released: they are copied out before.
+	buf     *[]byte
+	bufPool *sync.Pool
 }
 
 type chunkRecord struct {
 	offset     int64
 	time       time.Time
-	key, value kafka.Bytes // nil when null; closed once copied
+	key, value []byte // nil when null
 	headers    []kafka.Header
 }
 
@@ -286,22 +292,21 @@ func startName(start int64) string {
 // 8 MiB chunks the consumer used about twice the CPU per record.
 const maxChunkBytes = 1 << 20
 
-// newChunk reads the records at or after offset from a fetch response,
-// skipping control batches. It returns a nil chunk when there are none,
-// the offset after the last record or control record read, and the size
-// of the keys and values.
+// newChunk reads the records at or after offset from kafka-go's reader of
+// a fetch response, skipping control batches: the fetcher's way for
+// connections with SASL and for records of message format v0/v1. It
+// returns a nil chunk when there are none, the offset after the last
+// record or control record read, and the size of the keys and values,
+// which it copies into one buffer of the chunk's own.
 //
 // The chunk's records are kept in a slice from pool (nil: a new one),
 // which release puts back, so that a steady stream of fetches does not
 // grow and clear a slice for each.
 func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordReader, pool *sync.Pool) (c *chunk, next, size int64, err error) {
-	c = &chunk{gen: g, partition: int32(partition), hwm: hwm, pool: pool}
-	if pool != nil {
-		if recs, ok := pool.Get().(*[]chunkRecord); ok {
-			c.recs = (*recs)[:0]
-		}
-	}
+	c = newEmptyChunk(g, partition, hwm, pool)
 	next = offset
+	var data []byte
+	var spans []span // of the records' keys and values in data; -1: null
 	read := func(rr kafka.RecordReader, keep bool) error {
 		for {
 			r, err := rr.ReadRecord()
@@ -319,14 +324,24 @@ func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordRe
 				closeBytes(r.Value)
 				continue
 			}
-			cr := chunkRecord{offset: r.Offset, time: r.Time, key: r.Key, value: r.Value, headers: r.Headers}
+			sp := span{k0: len(data), k1: -1, v1: -1}
+			var kerr, verr error
 			if r.Key != nil {
-				size += int64(r.Key.Len())
+				data, kerr = appendBytes(data, r.Key)
+				sp.k1 = len(data)
 			}
+			sp.v0 = len(data)
 			if r.Value != nil {
-				size += int64(r.Value.Len())
+				data, verr = appendBytes(data, r.Value)
+				sp.v1 = len(data)
 			}
-			c.recs = append(c.recs, cr)
+			if kerr != nil || verr != nil {
+				next = r.Offset // read again from it
+				return errors.Join(kerr, verr)
+			}
+			size += int64(len(data) - sp.k0)
+			c.recs = append(c.recs, chunkRecord{offset: r.Offset, time: r.Time, headers: r.Headers})
+			spans = append(spans, sp)
 		}
 	}
 	if stream, ok := rr.(*protocol.RecordStream); ok {
@@ -339,11 +354,32 @@ func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordRe
 	} else if rr != nil {
 		err = read(rr, true)
 	}
+	for i, sp := range spans {
+		r := &c.recs[i]
+		if sp.k1 >= 0 {
+			r.key = data[sp.k0:sp.k1:sp.k1]
+		}
+		if sp.v1 >= 0 {
+			r.value = data[sp.v0:sp.v1:sp.v1]
+		}
+	}
 	if len(c.recs) == 0 {
 		c.release()
 		return nil, next, 0, err
 	}
 	return c, next, size, err
+}
+
+// newEmptyChunk returns a chunk with no records yet, its records' slice
+// from pool (nil: a new one).
+func newEmptyChunk(g *generation, partition int, hwm int64, pool *sync.Pool) *chunk {
+	c := &chunk{gen: g, partition: int32(partition), hwm: hwm, pool: pool}
+	if pool != nil {
+		if recs, ok := pool.Get().(*[]chunkRecord); ok {
+			c.recs = (*recs)[:0]
+		}
+	}
+	return c
 }
 
 func closeBytes(b kafka.Bytes) {
@@ -352,20 +388,18 @@ func closeBytes(b kafka.Bytes) {
 	}
 }
 
-// release returns the buffers of the records not taken, and the records'
-// slice to the chunk's pool. Taken records are zero already (take), the
-// others are zeroed here: a pooled slice holds no buffer.
+// release puts the chunk's records' slice back in its pool, cleared (a
+// pooled slice refers to no bytes), and its response buffer in its own.
 func (c *chunk) release() {
-	for i := c.next; i < len(c.recs); i++ {
-		closeBytes(c.recs[i].key)
-		closeBytes(c.recs[i].value)
-		c.recs[i] = chunkRecord{}
-	}
 	if c.pool != nil && cap(c.recs) > 0 {
+		clear(c.recs[:cap(c.recs)])
 		recs := c.recs[:0]
 		c.pool.Put(&recs)
 	}
-	c.recs, c.next = nil, 0
+	if c.buf != nil && c.bufPool != nil {
+		c.bufPool.Put(c.buf)
+	}
+	c.recs, c.next, c.buf = nil, 0, nil
 }
 
 // Fetch waits for a fetched chunk, then takes records from it and the
@@ -464,9 +498,9 @@ func takeRecords(b *pipeline.Batch, c *chunk, topic string, maxMessageBytes, lim
 		c.next++
 		var sp span
 		sp.k0 = len(b.Data)
-		b.Data = appendBytes(b.Data, r.key)
+		b.Data = append(b.Data, r.key...)
 		sp.k1, sp.v0 = len(b.Data), len(b.Data)
-		b.Data = appendBytes(b.Data, r.value)
+		b.Data = append(b.Data, r.value...)
 		sp.v1 = len(b.Data)
 		rec := pipeline.Record{Topic: topic, Partition: c.partition, Offset: r.offset, Time: r.time}
 		if len(r.headers) > 0 {
@@ -507,24 +541,24 @@ type sizedReaderAt interface {
 }
 
 // appendBytes appends src's bytes to dst and closes src. A value not read
-// yet is copied with one ReadAt, the one copy from the fetch response's
-// pages to the batch; io.ReadFull would go through Read and ReadAtLeast
-// for each record.
-func appendBytes(dst []byte, src kafka.Bytes) []byte {
-	if src == nil {
-		return dst
-	}
+// yet is copied with one ReadAt; io.ReadFull would go through Read and
+// ReadAtLeast for each record.
+func appendBytes(dst []byte, src kafka.Bytes) ([]byte, error) {
 	n := src.Len()
 	dst = slices.Grow(dst, n)
 	buf := dst[len(dst) : len(dst)+n]
 	var m int
+	var err error
 	if ra, ok := src.(sizedReaderAt); ok && ra.Size() == int64(n) {
-		m, _ = ra.ReadAt(buf, 0)
+		m, err = ra.ReadAt(buf, 0)
+		if m == n {
+			err = nil
+		}
 	} else {
-		m, _ = io.ReadFull(src, buf)
+		m, err = io.ReadFull(src, buf)
 	}
 	src.Close()
-	return dst[:len(dst)+m]
+	return dst[:len(dst)+m], err
 }
 
 // Commit marks, per partition, the offset after the batch's last record

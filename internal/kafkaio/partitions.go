@@ -1,10 +1,10 @@
 package kafkaio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -27,43 +27,22 @@ type Message struct {
 	Headers   []kafka.Header
 }
 
-// messages copies the chunk's records out as Messages and releases it. A
-// key or value that does not read ends them: broken is its offset, -1
-// when every record read.
-func (c *chunk) messages() (msgs []Message, broken int64) {
+// messages copies the chunk's records out as Messages and releases it.
+func (c *chunk) messages() []Message {
 	defer c.release()
-	msgs = make([]Message, 0, len(c.recs)-c.next)
+	msgs := make([]Message, 0, len(c.recs)-c.next)
 	for ; c.next < len(c.recs); c.next++ {
 		r := &c.recs[c.next]
-		key, kerr := readBytes(r.key)
-		value, verr := readBytes(r.value)
-		off := r.offset
-		m := Message{Partition: int(c.partition), Offset: off, Time: r.time, Key: key, Value: value}
+		m := Message{Partition: int(c.partition), Offset: r.offset, Time: r.time, Key: bytes.Clone(r.key), Value: bytes.Clone(r.value)}
 		if len(r.headers) > 0 {
 			m.Headers = make([]kafka.Header, len(r.headers))
 			for i, h := range r.headers {
 				m.Headers[i] = kafka.Header{Key: h.Key, Value: slices.Clone(h.Value)}
 			}
 		}
-		*r = chunkRecord{}
-		if kerr != nil || verr != nil {
-			c.next++
-			return msgs, off
-		}
 		msgs = append(msgs, m)
 	}
-	return msgs, -1
-}
-
-// readBytes copies b and closes it; nil for a null.
-func readBytes(b kafka.Bytes) ([]byte, error) {
-	if b == nil {
-		return nil, nil
-	}
-	defer b.Close()
-	out := make([]byte, b.Len())
-	_, err := io.ReadFull(b, out)
-	return out, err
+	return msgs
 }
 
 // ReadConfig says what ReadPartitions reads.
@@ -368,10 +347,6 @@ func (c *cursor) step(ctx context.Context) (ch *chunk, from, hwm int64, what str
 		for keep > 0 && ch.recs[keep-1].offset >= c.r.Until {
 			keep--
 		}
-		for i := keep; i < len(ch.recs); i++ {
-			closeBytes(ch.recs[i].key)
-			closeBytes(ch.recs[i].value)
-		}
 		if ch.recs = ch.recs[:keep]; keep == 0 {
 			ch.release()
 			ch = nil
@@ -435,10 +410,7 @@ func (f *Fetcher) ReadPartition(ctx context.Context, r PartitionRead, fn func(ms
 	return f.readPartition(ctx, r, fetchOptions{}, func(c *cursor, ch *chunk, _, hwm int64) error {
 		var msgs []Message
 		if ch != nil {
-			var broken int64
-			if msgs, broken = ch.messages(); broken >= 0 {
-				c.offset = broken // fetched again from there
-			}
+			msgs = ch.messages()
 		}
 		return fn(msgs, c.offset, hwm)
 	})

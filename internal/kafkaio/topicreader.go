@@ -107,11 +107,7 @@ func (r *TopicReader) fetch(ctx context.Context, p *cursor) error {
 		return fmt.Errorf("topic %s/%d: fetch at offset %d: %w", r.topic, p.r.Partition, p.offset, err)
 	}
 	if c != nil {
-		msgs, broken := c.messages()
-		if broken >= 0 {
-			p.offset = broken
-		}
-		r.recs = append(r.recs, msgs...)
+		r.recs = append(r.recs, c.messages()...)
 	}
 	if p.offset != before {
 		r.empty = 0

@@ -1,0 +1,296 @@
+package kafkaio
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"flagstream/internal/dev/devbroker"
+	"flagstream/internal/testkit"
+)
+
+// wireRecord is a fetched record as the tests compare them.
+type wireRecord struct {
+	offset     int64
+	time       time.Time
+	key, value []byte
+	headers    []string
+}
+
+func (r wireRecord) String() string {
+	return fmt.Sprintf("%d %v key=%q(nil=%v) value=%d bytes(nil=%v) headers=%q", r.offset, r.time.UnixMilli(),
+		r.key, r.key == nil, len(r.value), r.value == nil, r.headers)
+}
+
+func sameRecord(a, b wireRecord) bool {
+	return a.offset == b.offset && a.time.Equal(b.time) && bytes.Equal(a.key, b.key) && (a.key == nil) == (b.key == nil) &&
+		bytes.Equal(a.value, b.value) && (a.value == nil) == (b.value == nil) && slices.Equal(a.headers, b.headers)
+}
+
+// fetchAll reads partition 0 of f's topic from offset up to end with
+// fetchChunk, and returns its records; wire says which way each chunk
+// must have come (a chunk holding a response buffer came over the wire).
+func fetchAll(t *testing.T, f *Fetcher, from, end int64, wire bool) []wireRecord {
+	t.Helper()
+	ctx := context.Background()
+	var out []wireRecord
+	for offset, fetches := from, 0; offset < end; fetches++ {
+		if fetches > 1000 {
+			t.Fatalf("no progress at offset %d", offset)
+		}
+		c, next, _, err := f.fetchChunk(ctx, 0, offset, fetchOptions{})
+		if err != nil {
+			t.Fatalf("fetch at %d: %v", offset, err)
+		}
+		if next <= offset && c == nil {
+			t.Fatalf("fetch at %d: nothing, next %d", offset, next)
+		}
+		if c != nil {
+			if (c.buf != nil) != wire {
+				t.Fatalf("fetch at %d: chunk over the wire = %v, want %v", offset, c.buf != nil, wire)
+			}
+			for _, r := range c.recs {
+				wr := wireRecord{offset: r.offset, time: r.time, key: bytes.Clone(r.key), value: bytes.Clone(r.value)}
+				for _, h := range r.headers {
+					wr.headers = append(wr.headers, headerString(h.Key, h.Value))
+				}
+				out = append(out, wr)
+			}
+			c.release()
+		}
+		offset = next
+	}
+	return out
+}
+
+// produceVaried produces, with franz-go (a client other than kafka-go),
+// batches of records of every shape to partition 0 of topic with codec:
+// null and empty keys and values, headers (one with a null value),
+// values past the two-byte varint lengths, and two transactions, one
+// aborted (its records stay, read uncommitted) and one committed (each
+// ends with a control batch). It returns the records as produced, with
+// the offsets the broker gave them, and the end offset.
+func produceVaried(t *testing.T, addr, topic string, codec kgo.CompressionCodec) ([]wireRecord, int64) {
+	t.Helper()
+	ctx := context.Background()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerBatchCompression(codec), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("wire-test-"+topic), kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	record := func(i int) *kgo.Record {
+		r := &kgo.Record{Partition: 0, Key: []byte(fmt.Sprintf("k%d", i)), Value: bytes.Repeat([]byte{byte('a' + i%26)}, 1+i%300),
+			Timestamp: time.UnixMilli(1_600_000_000_000 + int64(i)*1_000)}
+		switch {
+		case i%7 == 0:
+			r.Key = nil
+		case i%7 == 1:
+			r.Key = []byte{}
+		}
+		switch {
+		case i%11 == 0:
+			r.Value = nil
+		case i%11 == 1:
+			r.Value = []byte{}
+		case i%50 == 2:
+			r.Value = bytes.Repeat([]byte("0123456789"), 2_000) // 20 KB: a three-byte length
+		}
+		if i%5 == 0 {
+			r.Headers = []kgo.RecordHeader{{Key: "h", Value: []byte(fmt.Sprint(i))}, {Key: "null", Value: nil}}
+		}
+		return r
+	}
+	var produced []wireRecord
+	i := 0
+	for _, size := range []int{1, 40, 3, 120, 2, 60} {
+		for _, tx := range []string{"abort", "commit"} {
+			if err := cl.BeginTransaction(); err != nil {
+				t.Fatal(err)
+			}
+			rs := make([]*kgo.Record, size)
+			for j := range rs {
+				rs[j] = record(i)
+				i++
+			}
+			results := cl.ProduceSync(ctx, rs...)
+			if err := results.FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			for _, res := range results {
+				r := res.Record
+				wr := wireRecord{offset: r.Offset, time: r.Timestamp, key: r.Key, value: r.Value}
+				for _, h := range r.Headers {
+					wr.headers = append(wr.headers, headerString(h.Key, h.Value))
+				}
+				produced = append(produced, wr)
+			}
+			if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(tx == "commit")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f := NewFetcher(Connection{Brokers: []string{addr}}, topic, 0, 0)
+	defer f.Close()
+	end, err := f.End(ctx, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(produced, func(a, b wireRecord) int { return int(a.offset - b.offset) })
+	return produced, end[0]
+}
+
+func headerString(key string, value []byte) string {
+	return fmt.Sprintf("%s=%q(nil=%v)", key, value, value == nil)
+}
+
+// TestWireFetch reads records over the wire (appendRecordBatches) from
+// every fifth offset (some in the middle of a batch, some at a control
+// record), with fetches of 1 MiB and of 9,000 bytes (which cut batches
+// off), for each compression codec: they are the records franz-go
+// produced, in offset order, with their times, keys, values and headers,
+// null or empty as produced. kafka-go's fetch reads the same records, but
+// reads some empty keys and values as null.
+func TestWireFetch(t *testing.T) {
+	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 1,
+		Topics: []string{"wire-none", "wire-gzip", "wire-snappy", "wire-lz4", "wire-zstd"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	conn := Connection{Brokers: []string{broker.Addr()}}
+	for _, tc := range []struct {
+		name  string
+		codec kgo.CompressionCodec
+	}{
+		{"none", kgo.NoCompression()}, {"gzip", kgo.GzipCompression()}, {"snappy", kgo.SnappyCompression()},
+		{"lz4", kgo.Lz4Compression()}, {"zstd", kgo.ZstdCompression()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			topic := "wire-" + tc.name
+			produced, end := produceVaried(t, broker.Addr(), topic, tc.codec)
+			if int64(len(produced)) >= end {
+				t.Fatalf("%d records produced, end offset %d: no control records", len(produced), end)
+			}
+			for _, maxBytes := range []int{1 << 20, 9_000} {
+				wire := NewFetcher(conn, topic, 100*time.Millisecond, maxBytes)
+				defer wire.Close()
+				for from := int64(0); from < end; from += 5 {
+					got := fetchAll(t, wire, from, end, true)
+					want := produced[slices.IndexFunc(produced, func(r wireRecord) bool { return r.offset >= from }):]
+					compareRecords(t, fmt.Sprintf("max bytes %d, from %d, over the wire", maxBytes, from), got, want, sameRecord)
+				}
+				viaKafkaGo := NewFetcher(conn, topic, 100*time.Millisecond, maxBytes)
+				viaKafkaGo.wire = nil
+				compareRecords(t, fmt.Sprintf("max bytes %d, through kafka-go", maxBytes), fetchAll(t, viaKafkaGo, 0, end, false), produced,
+					func(a, b wireRecord) bool {
+						if len(a.key) == 0 && len(b.key) == 0 {
+							a.key, b.key = nil, nil
+						}
+						if len(a.value) == 0 && len(b.value) == 0 {
+							a.value, b.value = nil, nil
+						}
+						return sameRecord(a, b)
+					})
+			}
+		})
+	}
+}
+
+func compareRecords(t *testing.T, what string, got, want []wireRecord, same func(a, b wireRecord) bool) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d records, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if !same(got[i], want[i]) {
+			t.Fatalf("%s: record %d\ngot:  %v\nwant: %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestWireFetchTLS fetches over TLS: the wire fetcher makes its own TLS
+// connections, verifying the broker's certificate against the CA given.
+func TestWireFetchTLS(t *testing.T) {
+	serverTLS, caFile := testkit.SelfSigned(t)
+	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 1, Topics: []string{"tls"}, TLS: serverTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn := Connection{Brokers: []string{broker.Addr()}, TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addr()), kgo.DialTLSConfig(conn.TLS.Clone()), kgo.DefaultProduceTopic("tls"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := range 10 {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Partition: 0, Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := NewFetcher(conn, "tls", 100*time.Millisecond, 0)
+	defer f.Close()
+	got := fetchAll(t, f, 0, 10, true)
+	if len(got) != 10 || string(got[9].value) != "9" {
+		t.Fatalf("read %v", got)
+	}
+
+	// Metadata through kafka-go trusts the CA; the wire's own
+	// connections do not.
+	untrusted := NewFetcher(conn, "tls", 100*time.Millisecond, 0)
+	defer untrusted.Close()
+	untrusted.wire.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, _, err := untrusted.fetchChunk(ctx, 0, 0, fetchOptions{}); err == nil || !strings.Contains(err.Error(), "tls handshake") {
+		t.Fatalf("fetch from a broker whose certificate is not trusted: %v", err)
+	}
+}
+
+// FuzzFetchResponse feeds parseFetchResponse arbitrary bytes: it never
+// panics, and the records it finds lie within the response.
+func FuzzFetchResponse(f *testing.F) {
+	var seed []byte
+	seed = binary.BigEndian.AppendUint32(seed, 0) // throttle
+	seed = binary.BigEndian.AppendUint32(seed, 1)
+	seed = appendString(seed, "t")
+	seed = binary.BigEndian.AppendUint32(seed, 1)
+	seed = binary.BigEndian.AppendUint32(seed, 0) // partition
+	seed = binary.BigEndian.AppendUint16(seed, 0) // error code
+	seed = binary.BigEndian.AppendUint64(seed, 3) // high watermark
+	seed = binary.BigEndian.AppendUint64(seed, 3) // last stable offset
+	seed = binary.BigEndian.AppendUint32(seed, 1) // one aborted transaction
+	seed = append(seed, make([]byte, 16)...)
+	batch := encodeBatch(0, 1000, 0, []testRecord{{value: []byte("v")}})
+	seed = binary.BigEndian.AppendUint32(seed, uint32(len(batch)))
+	seed = append(seed, batch...)
+	f.Add(seed, 0)
+	f.Add(seed, 1)
+	f.Fuzz(func(t *testing.T, data []byte, partition int) {
+		res, err := parseFetchResponse(data, "t", partition)
+		if err != nil {
+			return
+		}
+		if len(res.records) > 0 && !bytes.Contains(data, res.records) {
+			t.Fatalf("records not within the response")
+		}
+	})
+}
