@@ -4,8 +4,7 @@
 // which produces review tasks and dead letters with acks=all, retrying
 // until the broker takes them. Both push their Metrics as events happen.
 // Records are fetched over connections of the package's own, whose fetch
-// responses it reads in place (wireClient, appendRecordBatches); with
-// SASL, through kafka-go.
+// responses it reads in place (wireClient, appendRecordBatches).
 package kafkaio
 
 import (

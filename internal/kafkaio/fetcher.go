@@ -15,15 +15,16 @@ import (
 // hold (their offsets at both ends, the offset for a time, the time of a
 // record) and their records from given offsets, read through
 // ReadPartition (in this package, its cursor). Records are fetched over
-// its own connections (wireClient), or, with SASL and for records of
-// message format v0/v1, through kafka-go's Client.Fetch. GroupSource, RangeSource,
+// its own connections (wireClient), or, from a broker without Fetch v4
+// and for records of message format v0/v1, through kafka-go's
+// Client.Fetch. GroupSource, RangeSource,
 // ReadPartitions, TopicReader, the case processor's consumers and
 // retro-hunt planning all fetch through one. It joins no group and
 // commits nothing. It is safe for concurrent use.
 type Fetcher struct {
 	client    *kafka.Client
 	transport *kafka.Transport
-	wire      *wireClient // nil: every fetch through client
+	wire      *wireClient // nil (tests): every fetch through client
 	topic     string
 	maxWait   time.Duration
 	maxBytes  int

@@ -294,7 +294,7 @@ const maxChunkBytes = 1 << 20
 
 // newChunk reads the records at or after offset from kafka-go's reader of
 // a fetch response, skipping control batches: the fetcher's way for
-// connections with SASL and for records of message format v0/v1. It
+// brokers without Fetch v4 and for records of message format v0/v1. It
 // returns a nil chunk when there are none, the offset after the last
 // record or control record read, and the size of the keys and values,
 // which it copies into one buffer of the chunk's own.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // errWireUnsupported is a broker that does not serve Fetch version 4 (the
@@ -23,10 +24,12 @@ var errWireUnsupported = errors.New("broker does not serve Fetch v4")
 
 // Kafka API keys and the versions the wire fetcher speaks.
 const (
-	apiFetch        = 1
-	apiVersions     = 18
-	fetchVersion    = 4
-	maxResponseSize = 1 << 30 // a larger response size is a broken stream
+	apiFetch            = 1
+	apiSaslHandshake    = 17
+	apiVersionsKey      = 18
+	apiSaslAuthenticate = 36
+	fetchVersion        = 4
+	maxResponseSize     = 1 << 30 // a larger response size is a broken stream
 )
 
 // wireClient fetches a topic's records over connections of its own: it
@@ -37,8 +40,9 @@ const (
 // response through an io.Reader a varint byte at a time and allocates per
 // record (14-17% of flagstream run's CPU in profiles). Metadata and
 // offsets still go through kafka-go. It reaches brokers in plaintext or
-// over TLS; a connection with SASL keeps kafka-go's fetch (newWireClient
-// returns nil). Safe for concurrent use: each fetch takes a connection of
+// over TLS, with or without SASL (kafka-go's mechanisms: PLAIN, SCRAM); a
+// broker without Fetch v4 or SASL's v1 handshake is fetched from through
+// kafka-go. Safe for concurrent use: each fetch takes a connection of
 // its own from the idle ones (or dials one) and puts it back after.
 type wireClient struct {
 	meta     *kafka.Client // partitions' leaders
@@ -46,6 +50,7 @@ type wireClient struct {
 	clientID string
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 	tls      *tls.Config
+	sasl     sasl.Mechanism // nil: none
 
 	// unsupported is set once a broker answers ApiVersions without Fetch
 	// v4: every fetch goes through kafka-go from then on.
@@ -65,12 +70,8 @@ type wireConn struct {
 	req         []byte
 }
 
-// newWireClient returns the wire fetcher of conn's cluster for topic, or
-// nil when conn authenticates with SASL.
+// newWireClient returns the wire fetcher of conn's cluster for topic.
 func newWireClient(conn Connection, meta *kafka.Client, topic string) *wireClient {
-	if conn.SASL != nil {
-		return nil
-	}
 	clientID := conn.ClientID
 	if clientID == "" {
 		clientID = "flagstream"
@@ -79,7 +80,7 @@ func newWireClient(conn Connection, meta *kafka.Client, topic string) *wireClien
 	if d.Timeout <= 0 {
 		d.Timeout = 10 * time.Second
 	}
-	return &wireClient{meta: meta, topic: topic, clientID: clientID, dial: d.DialContext, tls: conn.TLS,
+	return &wireClient{meta: meta, topic: topic, clientID: clientID, dial: d.DialContext, tls: conn.TLS, sasl: conn.SASL,
 		leaders: map[int]string{}, idle: map[string][]*wireConn{}}
 }
 
@@ -196,15 +197,22 @@ func (w *wireClient) conn(ctx context.Context, addr string) (*wireConn, error) {
 		raw = tc
 	}
 	c := &wireConn{Conn: raw}
-	ok, err := c.servesFetch(ctx, w.clientID)
+	versions, err := c.apiVersions(ctx, w.clientID)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("api versions of %s: %w", addr, err)
 	}
-	if !ok {
+	if !serves(versions, apiFetch, fetchVersion) ||
+		w.sasl != nil && !(serves(versions, apiSaslHandshake, 1) && serves(versions, apiSaslAuthenticate, 0)) {
 		c.Close()
 		w.unsupported.Store(true)
 		return nil, fmt.Errorf("%s: %w", addr, errWireUnsupported)
+	}
+	if w.sasl != nil {
+		if err := c.authenticate(ctx, w.clientID, w.sasl, addr); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
 	}
 	return c, nil
 }
@@ -286,33 +294,90 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// servesFetch asks the broker its API versions (ApiVersions v0) and
-// reports whether they include Fetch v4.
-func (c *wireConn) servesFetch(ctx context.Context, clientID string) (bool, error) {
+// apiVersions asks the broker the versions it serves of each API
+// (ApiVersions v0): key → [min, max].
+func (c *wireConn) apiVersions(ctx context.Context, clientID string) (map[int16][2]int16, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c.header(apiVersions, 0, clientID)
+	c.header(apiVersionsKey, 0, clientID)
 	var buf []byte
 	res, err := c.roundTrip(ctx, &buf)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	r := wireReader{b: res}
 	code := r.int16()
 	n := int(r.int32())
+	out := map[int16][2]int16{}
 	for i := 0; i < n && r.err == nil; i++ {
 		key, lo, hi := r.int16(), r.int16(), r.int16()
-		if key == apiFetch {
-			return r.err == nil && code == 0 && lo <= fetchVersion && fetchVersion <= hi, r.err
-		}
+		out[key] = [2]int16{lo, hi}
 	}
 	if r.err != nil {
-		return false, r.err
+		return nil, r.err
 	}
 	if code != 0 {
-		return false, kafka.Error(code)
+		return nil, kafka.Error(code)
 	}
-	return false, nil
+	return out, nil
+}
+
+// serves reports whether versions include version of api.
+func serves(versions map[int16][2]int16, api, version int16) bool {
+	r, ok := versions[api]
+	return ok && r[0] <= version && version <= r[1]
+}
+
+// authenticate runs mechanism's SASL exchange (SaslHandshake v1, then
+// SaslAuthenticate v0 until the mechanism is done), as kafka-go's dialer
+// does.
+func (c *wireConn) authenticate(ctx context.Context, clientID string, mechanism sasl.Mechanism, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c.header(apiSaslHandshake, 1, clientID)
+	c.req = appendString(c.req, mechanism.Name())
+	var buf []byte
+	res, err := c.roundTrip(ctx, &buf)
+	if err != nil {
+		return fmt.Errorf("SASL handshake: %w", err)
+	}
+	r := wireReader{b: res}
+	if code := r.int16(); r.err == nil && code != 0 {
+		return fmt.Errorf("SASL handshake for %s: %w", mechanism.Name(), kafka.Error(code))
+	}
+	if r.err != nil {
+		return fmt.Errorf("SASL handshake: %w", r.err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	portNumber, _ := strconv.Atoi(port)
+	ctx = sasl.WithMetadata(ctx, &sasl.Metadata{Host: host, Port: portNumber})
+	sess, state, err := mechanism.Start(ctx)
+	if err != nil {
+		return fmt.Errorf("SASL %s: %w", mechanism.Name(), err)
+	}
+	for done := false; !done; {
+		c.header(apiSaslAuthenticate, 0, clientID)
+		c.req = binary.BigEndian.AppendUint32(c.req, uint32(len(state)))
+		c.req = append(c.req, state...)
+		res, err := c.roundTrip(ctx, &buf)
+		if err != nil {
+			return fmt.Errorf("SASL authenticate: %w", err)
+		}
+		r := wireReader{b: res}
+		code := r.int16()
+		message := r.bytes16()
+		challenge := r.bytes32()
+		if r.err != nil {
+			return fmt.Errorf("SASL authenticate: %w", r.err)
+		}
+		if code != 0 {
+			return fmt.Errorf("SASL authenticate: %w: %s", kafka.Error(code), message)
+		}
+		if done, state, err = sess.Next(ctx, challenge); err != nil {
+			return fmt.Errorf("SASL %s: %w", mechanism.Name(), err)
+		}
+	}
+	return nil
 }
 
 // fetch sends a Fetch v4 request for one partition and reads its answer
@@ -416,8 +481,15 @@ func (r *wireReader) int64() int64 {
 	return 0
 }
 
-// bytes16 reads a string (int16 length).
-func (r *wireReader) bytes16() []byte { return r.take(int(r.int16())) }
+// bytes16 reads a nullable string (int16 length; -1 is null, read as
+// nil).
+func (r *wireReader) bytes16() []byte {
+	n := r.int16()
+	if n == -1 {
+		return nil
+	}
+	return r.take(int(n))
+}
 
 // bytes32 reads nullable bytes (int32 length; -1 is null, read as nil).
 func (r *wireReader) bytes32() []byte {

@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"flagstream/config"
 
 	"flagstream/internal/dev/devbroker"
 	"flagstream/internal/testkit"
@@ -293,4 +296,53 @@ func FuzzFetchResponse(f *testing.F) {
 			t.Fatalf("records not within the response")
 		}
 	})
+}
+
+// TestWireFetchSASL fetches over connections that authenticate with SASL
+// (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), and is refused with a wrong
+// password.
+func TestWireFetchSASL(t *testing.T) {
+	for _, tc := range []struct{ mechanism, kfake string }{
+		{"plain", "PLAIN"}, {"scram-sha-256", "SCRAM-SHA-256"}, {"scram-sha-512", "SCRAM-SHA-512"},
+	} {
+		t.Run(tc.mechanism, func(t *testing.T) {
+			broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 1, Topics: []string{"sasl"},
+				Users: []devbroker.User{{Mechanism: tc.kfake, Name: "flagstream", Password: "right"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer broker.Close()
+			connWith := func(password string) Connection {
+				m, err := saslMechanism(config.SASL{Mechanism: tc.mechanism, Username: "flagstream", Password: config.NewSecret(password)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return Connection{Brokers: []string{broker.Addr()}, SASL: m}
+			}
+			conn := connWith("right")
+			w := kafka.Writer{Addr: kafka.TCP(broker.Addr()), Topic: "sasl", Transport: conn.transport(), BatchTimeout: time.Millisecond}
+			for i := range 5 {
+				if err := w.WriteMessages(context.Background(), kafka.Message{Value: []byte(fmt.Sprint(i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.Close()
+			f := NewFetcher(conn, "sasl", 100*time.Millisecond, 0)
+			defer f.Close()
+			if got := fetchAll(t, f, 0, 5, true); len(got) != 5 || string(got[4].value) != "4" {
+				t.Fatalf("read %v", got)
+			}
+
+			// Metadata through kafka-go authenticates; the wire's own
+			// connections, with a wrong password, are refused.
+			wrong := NewFetcher(conn, "sasl", 100*time.Millisecond, 0)
+			defer wrong.Close()
+			wrong.wire.sasl = connWith("wrong").SASL
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, _, _, err := wrong.fetchChunk(ctx, 0, 0, fetchOptions{}); err == nil || !strings.Contains(err.Error(), "SASL") {
+				t.Fatalf("fetch with a wrong password: %v", err)
+			}
+		})
+	}
 }
