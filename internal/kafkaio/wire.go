@@ -100,27 +100,35 @@ func (w *wireClient) fetch(ctx context.Context, partition int, offset int64, min
 	if err != nil {
 		return wireResponse{}, err
 	}
-	c, err := w.conn(ctx, addr)
-	if err != nil {
-		w.forget(partition)
-		return wireResponse{}, err
-	}
-	buf := w.buffer()
-	res, err := c.fetch(ctx, buf, w.clientID, w.topic, partition, offset, minBytes, maxBytes, maxWait)
-	if err != nil {
-		c.Close()
-		w.bufs.Put(buf)
-		w.forget(partition)
-		if ctx.Err() != nil {
-			return wireResponse{}, ctx.Err()
+	// An idle connection may have been closed by the broker (Kafka closes
+	// those idle for connections.max.idle.ms): one that fails is followed
+	// by a fresh one, once.
+	for attempt := 0; ; attempt++ {
+		c, reused, err := w.conn(ctx, addr)
+		if err != nil {
+			w.forget(partition)
+			return wireResponse{}, err
 		}
-		return wireResponse{}, fmt.Errorf("fetch %s/%d from %s: %w", w.topic, partition, addr, err)
+		buf := w.buffer()
+		res, err := c.fetch(ctx, buf, w.clientID, w.topic, partition, offset, minBytes, maxBytes, maxWait)
+		if err != nil {
+			c.Close()
+			w.bufs.Put(buf)
+			if ctx.Err() != nil {
+				return wireResponse{}, ctx.Err()
+			}
+			if reused && attempt == 0 {
+				continue
+			}
+			w.forget(partition)
+			return wireResponse{}, fmt.Errorf("fetch %s/%d from %s: %w", w.topic, partition, addr, err)
+		}
+		w.release(addr, c)
+		if res.err != nil && !errors.Is(res.err, kafka.OffsetOutOfRange) {
+			w.forget(partition) // leadership may have moved
+		}
+		return res, nil
 	}
-	w.release(addr, c)
-	if res.err != nil && !errors.Is(res.err, kafka.OffsetOutOfRange) {
-		w.forget(partition) // leadership may have moved
-	}
-	return res, nil
 }
 
 func (w *wireClient) buffer() *[]byte {
@@ -169,17 +177,24 @@ func (w *wireClient) forget(partition int) {
 	w.mu.Unlock()
 }
 
-// conn returns an idle connection to addr or dials one, checking that the
-// broker serves Fetch v4.
-func (w *wireClient) conn(ctx context.Context, addr string) (*wireConn, error) {
+// conn returns an idle connection to addr (reused) or dials one, checking
+// that the broker serves Fetch v4 and authenticating.
+func (w *wireClient) conn(ctx context.Context, addr string) (c *wireConn, reused bool, err error) {
 	w.mu.Lock()
 	if idle := w.idle[addr]; len(idle) > 0 {
 		c := idle[len(idle)-1]
 		w.idle[addr] = idle[:len(idle)-1]
 		w.mu.Unlock()
-		return c, nil
+		return c, true, nil
 	}
 	w.mu.Unlock()
+	c, err = w.dialConn(ctx, addr)
+	return c, false, err
+}
+
+// dialConn dials addr, checks that the broker serves Fetch v4 and
+// authenticates.
+func (w *wireClient) dialConn(ctx context.Context, addr string) (*wireConn, error) {
 	raw, err := w.dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

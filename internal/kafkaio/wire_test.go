@@ -346,3 +346,32 @@ func TestWireFetchSASL(t *testing.T) {
 		})
 	}
 }
+
+// TestWireFetchStaleConnection fetches again after the idle connection
+// broke (as when the broker closes one idle for too long): the fetch
+// succeeds on a fresh connection, without an error.
+func TestWireFetchStaleConnection(t *testing.T) {
+	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 1, Topics: []string{"stale"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	conn := Connection{Brokers: []string{broker.Addr()}}
+	produced, end := produceVaried(t, broker.Addr(), "stale", kgo.NoCompression())
+	f := NewFetcher(conn, "stale", 100*time.Millisecond, 0)
+	defer f.Close()
+	compareRecords(t, "first read", fetchAll(t, f, 0, end, true), produced, sameRecord)
+	f.wire.mu.Lock()
+	var broken int
+	for _, idle := range f.wire.idle {
+		for _, c := range idle {
+			c.Conn.Close()
+			broken++
+		}
+	}
+	f.wire.mu.Unlock()
+	if broken == 0 {
+		t.Fatal("no idle connection after the first read")
+	}
+	compareRecords(t, "after the connection broke", fetchAll(t, f, 0, end, true), produced, sameRecord)
+}
