@@ -441,3 +441,13 @@ func TestOpenInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestTrimLineEnd compares trimLineEnd with bytes.TrimRight(line, "\r\n"),
+// which it replaced.
+func TestTrimLineEnd(t *testing.T) {
+	for _, line := range []string{"", "\n", "\r\n", "\r", "{}", "{}\n", "{}\r\n", "{}\n\r\n", "a\rb\r", " \r\n", "\n\n\n", "x\n "} {
+		if got, want := string(trimLineEnd([]byte(line))), string(bytes.TrimRight([]byte(line), "\r\n")); got != want {
+			t.Errorf("trimLineEnd(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
