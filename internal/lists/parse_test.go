@@ -212,6 +212,16 @@ func TestParseListsErrors(t *testing.T) {
 			want:  []string{"lists/d.yaml:2: ", `jurisdiction "XX" is not an ISO 3166-1 alpha-2 country code`},
 		},
 		{
+			name:  "null jurisdiction",
+			files: map[string]string{"d.yaml": "id: X\njurisdiction:\nhandles: [a]\n"},
+			want:  []string{"lists/d.yaml:2: ", `jurisdiction is empty`},
+		},
+		{
+			name:  "empty jurisdiction list",
+			files: map[string]string{"d.yaml": "id: X\njurisdiction: []\nhandles: [a]\n"},
+			want:  []string{"lists/d.yaml:2: ", `jurisdiction is empty`},
+		},
+		{
 			name:  "lowercase jurisdiction",
 			files: map[string]string{"d.yaml": "id: X\njurisdiction:\n  - IN\n  - in\nhandles: [a]\n"},
 			want:  []string{"lists/d.yaml:4: ", `jurisdiction "in"`, `(write "IN")`},
