@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -374,4 +375,44 @@ func TestWireFetchStaleConnection(t *testing.T) {
 		t.Fatal("no idle connection after the first read")
 	}
 	compareRecords(t, "after the connection broke", fetchAll(t, f, 0, end, true), produced, sameRecord)
+}
+
+// TestWireFetchCancel ends a fetch that waits on the broker (an empty
+// partition, a long wait) as soon as its context is done, as the end of a
+// group generation does, and does not keep its connection for reuse.
+func TestWireFetchCancel(t *testing.T) {
+	broker, err := devbroker.Start(devbroker.Config{Listen: "127.0.0.1:0", Partitions: 1, Topics: []string{"empty"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	f := NewFetcher(Connection{Brokers: []string{broker.Addr()}}, "empty", 20*time.Second, 0)
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, _, _, err := f.fetchChunk(ctx, 0, 0, fetchOptions{})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("fetch ended with %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("fetch still waiting 5 s after its context ended")
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("fetch took %v", elapsed)
+	}
+	f.wire.mu.Lock()
+	defer f.wire.mu.Unlock()
+	for addr, idle := range f.wire.idle {
+		if len(idle) > 0 {
+			t.Errorf("%d connections to %s kept after an interrupted fetch", len(idle), addr)
+		}
+	}
 }
