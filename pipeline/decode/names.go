@@ -208,7 +208,7 @@ type memberNames struct {
 	known [4]uint64
 	other *nameSet
 	lvl   int
-	prev  field // the last member's field; fieldOther before the first
+	prev  field // the last member's field; before the first, the object's kind (member's firstGuess), fieldOther for none
 }
 
 // repeated notes known field f as read and reports whether the object had

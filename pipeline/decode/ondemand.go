@@ -45,9 +45,13 @@ type onDemand struct {
 	// guess[l][f] is the field of the member that followed a member of
 	// field f the last time, in an object read at a level of l modulo
 	// guessLevels (objects of different kinds, a user and a tweet, lie at
-	// different levels): guess[l][fieldOther] is an object's first member,
-	// or the one after a name not in fieldTable; fieldOther for none yet.
-	guess [guessLevels][int(fieldEnd) + 1]field
+	// different levels): guess[l][fieldOther] is the one after a name not
+	// in fieldTable; fieldOther for none yet. firstGuess[l][k] is the
+	// first member of an object of kind k (memberNames.prev as the object
+	// starts: entities, a user, a hashtag...), so that objects of
+	// different kinds at one level, a tweet's entities and its user, do
+	// not take each other's first guess.
+	guess, firstGuess [guessLevels][int(fieldEnd) + 1]field
 }
 
 // guessLevels is how many reading levels member's guesses tell apart.
@@ -158,7 +162,7 @@ func (d *Decoder) enter(c byte) bool {
 // object and when giving up, which it does when the object repeats a
 // name.
 //
-//	seen := memberNames{lvl: lvl}
+//	seen := memberNames{lvl: lvl, prev: kind}
 //	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) { … read or skip the value … }
 //	if d.repeats(&seen) { … }
 func (d *Decoder) member(first bool, seen *memberNames) field {
@@ -205,6 +209,9 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 	// (compact JSON; anything else reads on). Then it is exactly that
 	// name, with no escape: the field the lookup below would find.
 	guess := &o.guess[seen.lvl&(guessLevels-1)]
+	if first {
+		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
+	}
 	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].at(b, i) {
 		if seen.repeated(g) {
 			d.giveUp()
@@ -594,7 +601,7 @@ func (d *Decoder) odLongText(ext *matchers.Tweet, textField field, lvl int) (tex
 	if !d.enter('{') {
 		return nil
 	}
-	seen := memberNames{lvl: lvl}
+	seen := memberNames{lvl: lvl, prev: fieldExtendedTweet}
 	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
 		switch f {
 		case textField:
@@ -618,7 +625,7 @@ func (d *Decoder) odObject(lvl int, fields [3]field, vals *[3]val) bool {
 	if !d.enter('{') {
 		return false
 	}
-	seen := memberNames{lvl: lvl}
+	seen := memberNames{lvl: lvl, prev: fields[0]}
 	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
 		switch f {
 		case fields[0]:
@@ -656,7 +663,7 @@ func (d *Decoder) odEntities(t *matchers.Tweet, v2 bool, lvl int) {
 	if v2 {
 		mentions, tag = fieldMentions, fieldTag
 	}
-	seen := memberNames{lvl: lvl}
+	seen := memberNames{lvl: lvl, prev: fieldEntities}
 	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
 		switch f {
 		case fieldHashtags:
@@ -841,7 +848,7 @@ func (d *Decoder) odIncludes(lvl int) {
 	if !d.enter('{') {
 		return
 	}
-	seen := memberNames{lvl: lvl}
+	seen := memberNames{lvl: lvl, prev: fieldIncludes}
 	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) {
 		switch f {
 		case fieldUsers:
