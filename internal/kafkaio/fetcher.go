@@ -48,7 +48,7 @@ func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes i
 	}
 	t := conn.transport()
 	client := conn.client(t)
-	return &Fetcher{client: client, transport: t, wire: newWireClient(conn, client, topic), topic: topic, maxWait: maxWait, maxBytes: maxBytes}
+	return &Fetcher{client: client, transport: t, wire: newWireClient(conn, topic), topic: topic, maxWait: maxWait, maxBytes: maxBytes}
 }
 
 // Topic returns the topic the fetcher reads.

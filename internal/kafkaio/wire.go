@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"strconv"
 	"sync"
@@ -25,6 +26,7 @@ var errWireUnsupported = errors.New("broker does not serve Fetch v4")
 // Kafka API keys and the versions the wire fetcher speaks.
 const (
 	apiFetch            = 1
+	apiMetadata         = 3
 	apiSaslHandshake    = 17
 	apiVersionsKey      = 18
 	apiSaslAuthenticate = 36
@@ -38,19 +40,19 @@ const (
 // place. It replaces, for the fetches of the consumer and every reader of
 // partitions, kafka-go's Client.Fetch, whose record reader decodes each
 // response through an io.Reader a varint byte at a time and allocates per
-// record (14-17% of flagstream run's CPU in profiles). Metadata and
-// offsets still go through kafka-go. It reaches brokers in plaintext or
+// record (14-17% of flagstream run's CPU in profiles). It asks brokers
+// for partitions' leaders itself; offsets still go through kafka-go. It reaches brokers in plaintext or
 // over TLS, with or without SASL (kafka-go's mechanisms: PLAIN, SCRAM); a
 // broker without Fetch v4 or SASL's v1 handshake is fetched from through
 // kafka-go. Safe for concurrent use: each fetch takes a connection of
 // its own from the idle ones (or dials one) and puts it back after.
 type wireClient struct {
-	meta     *kafka.Client // partitions' leaders
-	topic    string
-	clientID string
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	tls      *tls.Config
-	sasl     sasl.Mechanism // nil: none
+	topic     string
+	bootstrap []string // where to ask for partitions' leaders first
+	clientID  string
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls       *tls.Config
+	sasl      sasl.Mechanism // nil: none
 
 	// unsupported is set once a broker answers ApiVersions without Fetch
 	// v4: every fetch goes through kafka-go from then on.
@@ -71,7 +73,7 @@ type wireConn struct {
 }
 
 // newWireClient returns the wire fetcher of conn's cluster for topic.
-func newWireClient(conn Connection, meta *kafka.Client, topic string) *wireClient {
+func newWireClient(conn Connection, topic string) *wireClient {
 	clientID := conn.ClientID
 	if clientID == "" {
 		clientID = "flagstream"
@@ -80,7 +82,7 @@ func newWireClient(conn Connection, meta *kafka.Client, topic string) *wireClien
 	if d.Timeout <= 0 {
 		d.Timeout = 10 * time.Second
 	}
-	return &wireClient{meta: meta, topic: topic, clientID: clientID, dial: d.DialContext, tls: conn.TLS, sasl: conn.SASL,
+	return &wireClient{bootstrap: conn.Brokers, topic: topic, clientID: clientID, dial: d.DialContext, tls: conn.TLS, sasl: conn.SASL,
 		leaders: map[int]string{}, idle: map[string][]*wireConn{}}
 }
 
@@ -140,7 +142,10 @@ func (w *wireClient) buffer() *[]byte {
 }
 
 // leader returns the address of partition's leader, asking the cluster
-// when it is not known.
+// when it is not known. It asks a broker itself (Metadata v1) rather than
+// kafka-go's client, whose transport answers from a cache that may be
+// seconds old after leadership moved: the fetch that found the old leader
+// was not the leader is followed by one to the new.
 func (w *wireClient) leader(ctx context.Context, partition int) (string, error) {
 	w.mu.Lock()
 	addr, ok := w.leaders[partition]
@@ -148,26 +153,53 @@ func (w *wireClient) leader(ctx context.Context, partition int) (string, error) 
 	if ok {
 		return addr, nil
 	}
-	res, err := w.meta.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{w.topic}})
+	leaders, err := w.lookupLeaders(ctx)
 	if err != nil {
 		return "", fmt.Errorf("metadata of %s: %w", w.topic, err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, t := range res.Topics {
-		if t.Name != w.topic {
-			continue
-		}
-		for _, p := range t.Partitions {
-			if p.Error == nil && p.Leader.Host != "" {
-				w.leaders[p.ID] = net.JoinHostPort(p.Leader.Host, strconv.Itoa(p.Leader.Port))
-			}
-		}
-	}
+	maps.Copy(w.leaders, leaders)
 	if addr, ok = w.leaders[partition]; !ok {
 		return "", fmt.Errorf("metadata of %s: no leader for partition %d: %w", w.topic, partition, kafka.LeaderNotAvailable)
 	}
 	return addr, nil
+}
+
+// lookupLeaders asks a broker the leaders of the topic's partitions: one
+// of those connected to already, else the bootstrap brokers in turn.
+func (w *wireClient) lookupLeaders(ctx context.Context) (map[int]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	w.mu.Lock()
+	addrs := make([]string, 0, len(w.idle)+len(w.bootstrap))
+	for addr, idle := range w.idle {
+		if len(idle) > 0 {
+			addrs = append(addrs, addr)
+		}
+	}
+	w.mu.Unlock()
+	addrs = append(addrs, w.bootstrap...)
+	err := errors.New("no brokers")
+	for _, addr := range addrs {
+		c, _, cerr := w.conn(ctx, addr)
+		if cerr != nil {
+			err = cerr
+			continue
+		}
+		leaders, merr := c.metadata(ctx, w.clientID, w.topic)
+		if merr != nil {
+			c.Close()
+			err = fmt.Errorf("%s: %w", addr, merr)
+			if errors.Is(merr, kafka.UnknownTopicOrPartition) {
+				return nil, err
+			}
+			continue
+		}
+		w.release(addr, c)
+		return leaders, nil
+	}
+	return nil, err
 }
 
 // forget drops partition's leader: the next fetch looks it up again.
@@ -393,6 +425,56 @@ func (c *wireConn) authenticate(ctx context.Context, clientID string, mechanism 
 		}
 	}
 	return nil
+}
+
+// metadata asks the broker the leaders of topic's partitions (Metadata
+// v1): partition → leader address; partitions without a leader are left
+// out.
+func (c *wireConn) metadata(ctx context.Context, clientID, topic string) (map[int]string, error) {
+	c.header(apiMetadata, 1, clientID)
+	c.req = binary.BigEndian.AppendUint32(c.req, 1)
+	c.req = appendString(c.req, topic)
+	var buf []byte
+	res, err := c.roundTrip(ctx, &buf)
+	if err != nil {
+		return nil, err
+	}
+	return parseMetadataResponse(res, topic)
+}
+
+// parseMetadataResponse reads a Metadata v1 response body (after the
+// correlation id): topic's partitions' leaders.
+func parseMetadataResponse(data []byte, topic string) (map[int]string, error) {
+	r := wireReader{b: data}
+	brokers := map[int32]string{}
+	for n := r.int32(); n > 0 && r.err == nil; n-- {
+		id, host, port := r.int32(), r.bytes16(), r.int32()
+		r.bytes16() // rack
+		brokers[id] = net.JoinHostPort(string(host), strconv.Itoa(int(port)))
+	}
+	r.int32() // controller
+	leaders := map[int]string{}
+	for n := r.int32(); n > 0 && r.err == nil; n-- {
+		code, name := r.int16(), r.bytes16()
+		r.skip(1) // internal
+		for parts := r.int32(); parts > 0 && r.err == nil; parts-- {
+			pcode, p, leader := r.int16(), r.int32(), r.int32()
+			r.skip(4 * int(r.int32())) // replicas
+			r.skip(4 * int(r.int32())) // in-sync replicas
+			if pcode == 0 && string(name) == topic {
+				if addr, ok := brokers[leader]; ok {
+					leaders[int(p)] = addr
+				}
+			}
+		}
+		if r.err == nil && string(name) == topic && code != 0 {
+			return nil, kafka.Error(code)
+		}
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("metadata response: %w", r.err)
+	}
+	return leaders, nil
 }
 
 // fetch sends a Fetch v4 request for one partition and reads its answer

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"flagstream/config"
@@ -257,8 +259,7 @@ func TestWireFetchTLS(t *testing.T) {
 		t.Fatalf("read %v", got)
 	}
 
-	// Metadata through kafka-go trusts the CA; the wire's own
-	// connections do not.
+	// The same fetcher, but its own connections do not trust the CA.
 	untrusted := NewFetcher(conn, "tls", 100*time.Millisecond, 0)
 	defer untrusted.Close()
 	untrusted.wire.tls = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -334,8 +335,8 @@ func TestWireFetchSASL(t *testing.T) {
 				t.Fatalf("read %v", got)
 			}
 
-			// Metadata through kafka-go authenticates; the wire's own
-			// connections, with a wrong password, are refused.
+			// The same fetcher, but its own connections authenticate with
+			// a wrong password: they are refused.
 			wrong := NewFetcher(conn, "sasl", 100*time.Millisecond, 0)
 			defer wrong.Close()
 			wrong.wire.sasl = connWith("wrong").SASL
@@ -415,4 +416,123 @@ func TestWireFetchCancel(t *testing.T) {
 			t.Errorf("%d connections to %s kept after an interrupted fetch", len(idle), addr)
 		}
 	}
+}
+
+// TestWireFetchLeaders reads the partitions of a topic led by different
+// brokers of a three-broker cluster, each from its own leader, and goes
+// on reading a partition whose leadership moved: the fetch from the old
+// leader fails (not the leader), the next one asks the cluster again.
+func TestWireFetchLeaders(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "multi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addrs := c.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("multi"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produce := func(partition int32, n int) {
+		for i := range n {
+			if err := cl.ProduceSync(context.Background(), &kgo.Record{Partition: partition, Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	leaders := map[int32]bool{}
+	for p := range int32(3) {
+		produce(p, 10)
+		leaders[c.LeaderFor("multi", p)] = true
+	}
+	f := NewFetcher(Connection{Brokers: addrs[:1]}, "multi", 100*time.Millisecond, 0)
+	defer f.Close()
+	read := func(partition int, want int) {
+		t.Helper()
+		var got int
+		var failed int
+		for offset := int64(0); offset < int64(want); {
+			ch, next, _, err := f.fetchChunk(context.Background(), partition, offset, fetchOptions{})
+			if err != nil {
+				if failed++; failed > 1 {
+					t.Fatalf("partition %d at %d: %v (after one failure already)", partition, offset, err)
+				}
+				continue
+			}
+			if ch != nil {
+				got += len(ch.recs)
+				ch.release()
+			}
+			offset = next
+		}
+		if got != want {
+			t.Fatalf("partition %d: %d records, want %d", partition, got, want)
+		}
+	}
+	for p := range 3 {
+		read(p, 10)
+	}
+	f.wire.mu.Lock()
+	fetchedFrom := map[string]bool{}
+	for p, addr := range f.wire.leaders {
+		fetchedFrom[addr] = true
+		if len(f.wire.idle[addr]) == 0 {
+			t.Errorf("no connection to %s, partition %d's leader", addr, p)
+		}
+	}
+	f.wire.mu.Unlock()
+	if len(fetchedFrom) != len(leaders) {
+		t.Errorf("fetched from %d brokers, the partitions have %d leaders", len(fetchedFrom), len(leaders))
+	}
+
+	old := c.LeaderFor("multi", 0)
+	if err := c.MoveTopicPartition("multi", 0, (old+1)%3); err != nil {
+		t.Fatal(err)
+	}
+	produce(0, 5)
+	read(0, 15)
+}
+
+// FuzzMetadataResponse feeds parseMetadataResponse arbitrary bytes: it
+// never panics, and every leader it finds is a host:port.
+func FuzzMetadataResponse(f *testing.F) {
+	var seed []byte
+	seed = binary.BigEndian.AppendUint32(seed, 2) // brokers
+	for id := range uint32(2) {
+		seed = binary.BigEndian.AppendUint32(seed, id)
+		seed = appendString(seed, "127.0.0.1")
+		seed = binary.BigEndian.AppendUint32(seed, 9092+id)
+		seed = binary.BigEndian.AppendUint16(seed, 0xffff) // no rack
+	}
+	seed = binary.BigEndian.AppendUint32(seed, 0) // controller
+	seed = binary.BigEndian.AppendUint32(seed, 1) // topics
+	seed = binary.BigEndian.AppendUint16(seed, 0)
+	seed = appendString(seed, "t")
+	seed = append(seed, 0)
+	seed = binary.BigEndian.AppendUint32(seed, 2) // partitions
+	for p := range uint32(2) {
+		seed = binary.BigEndian.AppendUint16(seed, 0)
+		seed = binary.BigEndian.AppendUint32(seed, p)
+		seed = binary.BigEndian.AppendUint32(seed, p) // leader
+		seed = binary.BigEndian.AppendUint32(seed, 1) // replicas
+		seed = binary.BigEndian.AppendUint32(seed, p)
+		seed = binary.BigEndian.AppendUint32(seed, 1) // ISR
+		seed = binary.BigEndian.AppendUint32(seed, p)
+	}
+	if leaders, err := parseMetadataResponse(seed, "t"); err != nil || leaders[1] != "127.0.0.1:9093" {
+		f.Fatalf("seed: %v, %v", leaders, err)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		leaders, err := parseMetadataResponse(data, "t")
+		if err != nil {
+			return
+		}
+		for p, addr := range leaders {
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				t.Fatalf("partition %d: leader %q: %v", p, addr, err)
+			}
+		}
+	})
 }
