@@ -94,16 +94,29 @@ func quoteOrBackslash8(b []byte, i int) int {
 // stringEnd returns the index of the quote that closes the string whose
 // contents start at i, or -1 when it is not closed. A backslash escapes the
 // byte after it, so a quote closes the string when an even number of
-// backslashes precede it, as fastjson reads strings.
+// backslashes precede it, as fastjson reads strings. It looks for quotes
+// alone (bytes.IndexByte's vector loop), then counts the run of
+// backslashes before each: in a maximal run, pairs are escaped
+// backslashes, and an odd one escapes the quote.
 func stringEnd(b []byte, i int) int {
+	if uint(i) > uint(len(b)) {
+		return -1
+	}
+	start := i
 	for {
-		if i = quoteOrBackslash(b, i); i >= len(b) {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
 			return -1
 		}
-		if b[i] == '"' {
-			return i
+		q := i + j
+		k := q
+		for k > start && b[k-1] == '\\' {
+			k--
 		}
-		i += 2
+		if (q-k)%2 == 0 {
+			return q
+		}
+		i = q + 1
 	}
 }
 
