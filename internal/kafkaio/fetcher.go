@@ -14,12 +14,12 @@ import (
 // Fetcher is flagstream's one client of one topic's partitions: what they
 // hold (their offsets at both ends, the offset for a time, the time of a
 // record) and their records from given offsets, read through
-// ReadPartition (in this package, its cursor). Records are fetched over
-// its own connections (wireClient), or, from a broker without Fetch v4
-// and for records of message format v0/v1, through kafka-go's
-// Client.Fetch. GroupSource, RangeSource,
+// ReadPartition (in this package, its cursor). GroupSource, RangeSource,
 // ReadPartitions, TopicReader, the case processor's consumers and
-// retro-hunt planning all fetch through one. It joins no group and
+// retro-hunt planning all fetch through one. Records are fetched over its
+// own connections (wireClient); from a broker the wire fetcher cannot
+// speak to, and for records of message format v0/v1, through kafka-go's
+// Client.Fetch. It joins no group and
 // commits nothing. It is safe for concurrent use.
 type Fetcher struct {
 	client    *kafka.Client
@@ -47,8 +47,7 @@ func NewFetcher(conn Connection, topic string, maxWait time.Duration, maxBytes i
 		maxBytes = 1 << 20
 	}
 	t := conn.transport()
-	client := conn.client(t)
-	return &Fetcher{client: client, transport: t, wire: newWireClient(conn, topic), topic: topic, maxWait: maxWait, maxBytes: maxBytes}
+	return &Fetcher{client: conn.client(t), transport: t, wire: newWireClient(conn, topic), topic: topic, maxWait: maxWait, maxBytes: maxBytes}
 }
 
 // Topic returns the topic the fetcher reads.
@@ -197,10 +196,6 @@ func (f *Fetcher) wireChunk(res wireResponse, partition int, offset int64, o fet
 	c = newEmptyChunk(o.gen, partition, res.hwm, o.pool)
 	c.buf, c.bufPool = res.buf, &f.wire.bufs
 	next, size, err := appendRecordBatches(c, res.records, offset)
-	if errors.Is(err, errLegacyRecords) && len(c.recs) == 0 {
-		c.release()
-		return nil, offset, res.hwm, err // read through kafka-go
-	}
 	if len(c.recs) == 0 {
 		c.release()
 		c = nil

@@ -20,8 +20,9 @@ import (
 
 // errWireUnsupported is a broker that does not serve Fetch version 4 (the
 // wire fetcher's one version; Kafka has served it since 0.11 and still
-// does in 4.0): the fetcher fetches through kafka-go instead.
-var errWireUnsupported = errors.New("broker does not serve Fetch v4")
+// does in 4.0) or, with SASL, SaslHandshake v1 and SaslAuthenticate v0:
+// the fetcher fetches through kafka-go instead.
+var errWireUnsupported = errors.New("broker does not serve Fetch v4 (or, with SASL, SaslHandshake v1)")
 
 // Kafka API keys and the versions the wire fetcher speaks.
 const (
@@ -41,10 +42,11 @@ const (
 // partitions, kafka-go's Client.Fetch, whose record reader decodes each
 // response through an io.Reader a varint byte at a time and allocates per
 // record (14-17% of flagstream run's CPU in profiles). It asks brokers
-// for partitions' leaders itself; offsets still go through kafka-go. It reaches brokers in plaintext or
-// over TLS, with or without SASL (kafka-go's mechanisms: PLAIN, SCRAM); a
-// broker without Fetch v4 or SASL's v1 handshake is fetched from through
-// kafka-go. Safe for concurrent use: each fetch takes a connection of
+// for partitions' leaders itself; offsets still go through kafka-go. It
+// reaches brokers in plaintext or over TLS, with or without SASL
+// (kafka-go's mechanisms: PLAIN, SCRAM); a broker without Fetch v4 or
+// SASL's v1 handshake is fetched from through kafka-go
+// (errWireUnsupported). Safe for concurrent use: each fetch takes a connection of
 // its own from the idle ones (or dials one) and puts it back after.
 type wireClient struct {
 	topic     string
@@ -54,8 +56,9 @@ type wireClient struct {
 	tls       *tls.Config
 	sasl      sasl.Mechanism // nil: none
 
-	// unsupported is set once a broker answers ApiVersions without Fetch
-	// v4: every fetch goes through kafka-go from then on.
+	// unsupported is set once a broker answers ApiVersions without what
+	// the wire fetcher needs (errWireUnsupported): every fetch goes
+	// through kafka-go from then on.
 	unsupported atomic.Bool
 	// bufs holds response buffers (*[]byte) of released chunks.
 	bufs sync.Pool
@@ -133,6 +136,7 @@ func (w *wireClient) fetch(ctx context.Context, partition int, offset int64, min
 	}
 }
 
+// buffer returns a response buffer: a released chunk's, or a new one.
 func (w *wireClient) buffer() *[]byte {
 	if b, ok := w.bufs.Get().(*[]byte); ok {
 		return b
