@@ -223,12 +223,13 @@ func (m *memberNames) repeated(f field) bool {
 }
 
 // memberPattern is a field's name as compact JSON writes it as a member,
-// `"name":`, for member's guess: its first 16 bytes as two little-endian
-// words with the masks of the bytes it has, and the rest.
+// `"name":`, for member's guess: its first 32 bytes as four little-endian
+// words with the masks of the bytes it has (zero past its end), and what
+// lies past 32 bytes.
 type memberPattern struct {
-	lo, hi, mlo, mhi uint64
-	n                int
-	rest             string
+	w, m [4]uint64
+	n    int
+	rest string
 }
 
 // fieldPatterns holds the pattern of every field of fieldTable; it is
@@ -237,26 +238,45 @@ var fieldPatterns [int(fieldEnd) + 1]memberPattern
 
 func newMemberPattern(name string) memberPattern {
 	pat := `"` + name + `":`
-	var b [16]byte
+	var b [32]byte
 	copy(b[:], pat)
-	p := memberPattern{lo: binary.LittleEndian.Uint64(b[:8]), hi: binary.LittleEndian.Uint64(b[8:]), n: len(pat)}
-	for i := range min(len(pat), 16) {
-		if i < 8 {
-			p.mlo |= 0xFF << (8 * i)
-		} else {
-			p.mhi |= 0xFF << (8 * (i - 8))
-		}
+	p := memberPattern{n: len(pat)}
+	for k := range p.w {
+		p.w[k] = binary.LittleEndian.Uint64(b[8*k:])
 	}
-	if len(pat) > 16 {
-		p.rest = pat[16:]
+	for k := range min(len(pat), 32) {
+		p.m[k/8] |= 0xFF << (8 * (k % 8))
+	}
+	if len(pat) > 32 {
+		p.rest = pat[32:]
 	}
 	return p
 }
 
-// at reports whether b holds the pattern at i, with 16 bytes or more
-// from i.
-func (p *memberPattern) at(b []byte, i int) bool {
+// headAt reports whether b holds the pattern's first 16 bytes at i, with
+// 16 bytes or more from i. Patterns of up to 16 bytes, most, take its two
+// loads alone; b holds a longer one when longAt reports true as well.
+func (p *memberPattern) headAt(b []byte, i int) bool {
 	w := (*[16]byte)(b[i : i+16])
-	return binary.LittleEndian.Uint64(w[:8])&p.mlo == p.lo && binary.LittleEndian.Uint64(w[8:])&p.mhi == p.hi &&
-		(p.n <= 16 || i+p.n <= len(b) && string(b[i+16:i+p.n]) == p.rest)
+	return binary.LittleEndian.Uint64(w[:8])&p.m[0] == p.w[0] && binary.LittleEndian.Uint64(w[8:])&p.m[1] == p.w[1]
+}
+
+// longAt reports whether b holds the pattern's bytes past the first 16
+// at i.
+func (p *memberPattern) longAt(b []byte, i int) bool {
+	if i+32 > len(b) {
+		return i+p.n <= len(b) && string(b[i+16:i+p.n]) == string(p.bytes()[16:])
+	}
+	w := (*[16]byte)(b[i+16 : i+32])
+	return binary.LittleEndian.Uint64(w[:8])&p.m[2] == p.w[2] && binary.LittleEndian.Uint64(w[8:])&p.m[3] == p.w[3] &&
+		(p.n <= 32 || i+p.n <= len(b) && string(b[i+32:i+p.n]) == p.rest)
+}
+
+// bytes returns the whole pattern.
+func (p *memberPattern) bytes() []byte {
+	var b [32]byte
+	for k, w := range p.w {
+		binary.LittleEndian.PutUint64(b[8*k:], w)
+	}
+	return append(b[:min(p.n, 32)], p.rest...)
 }

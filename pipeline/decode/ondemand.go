@@ -212,7 +212,8 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 	if first {
 		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
 	}
-	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].at(b, i) {
+	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].headAt(b, i) &&
+		(fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, i)) {
 		if seen.repeated(g) {
 			d.giveUp()
 			return fieldEnd

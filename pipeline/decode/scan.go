@@ -31,7 +31,12 @@ import (
 const maxScanLevel = 256
 
 // isSpace reports whether c is JSON whitespace as fastjson skips it.
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+// Most bytes it is asked about follow a colon or a comma in compact JSON,
+// and the first comparison, against a space, settles them.
+func isSpace(c byte) bool { return c <= ' ' && uint64(1)<<c&spaces != 0 }
+
+// spaces has the bits of the JSON whitespace bytes.
+const spaces = 1<<' ' | 1<<'\n' | 1<<'\t' | 1<<'\r'
 
 // skipSpace returns the index of the first byte at or after i that is not
 // whitespace, or len(b).
@@ -44,8 +49,13 @@ func skipSpace(b []byte, i int) int {
 
 // isNumberByte reports whether c may be part of a number as fastjson reads
 // one.
-func isNumberByte(c byte) bool {
-	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+func isNumberByte(c byte) bool { return numberBytes[c] }
+
+// numberBytes holds isNumberByte for every byte: one load instead of six
+// comparisons per digit.
+var numberBytes = [256]bool{
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'-': true, '+': true, '.': true, 'e': true, 'E': true,
 }
 
 // quoteOrBackslash returns the index of the first '"' or '\\' at or after
