@@ -224,12 +224,12 @@ func (m *memberNames) repeated(f field) bool {
 
 // memberPattern is a field's name as compact JSON writes it as a member,
 // `"name":`, for member's guess: its first 32 bytes as four little-endian
-// words with the masks of the bytes it has (zero past its end), and what
-// lies past 32 bytes.
+// words with the masks of the bytes it has (zero past its end), and the
+// whole of it.
 type memberPattern struct {
 	w, m [4]uint64
 	n    int
-	rest string
+	pat  string
 }
 
 // fieldPatterns holds the pattern of every field of fieldTable; it is
@@ -240,15 +240,12 @@ func newMemberPattern(name string) memberPattern {
 	pat := `"` + name + `":`
 	var b [32]byte
 	copy(b[:], pat)
-	p := memberPattern{n: len(pat)}
+	p := memberPattern{n: len(pat), pat: pat}
 	for k := range p.w {
 		p.w[k] = binary.LittleEndian.Uint64(b[8*k:])
 	}
 	for k := range min(len(pat), 32) {
 		p.m[k/8] |= 0xFF << (8 * (k % 8))
-	}
-	if len(pat) > 32 {
-		p.rest = pat[32:]
 	}
 	return p
 }
@@ -265,18 +262,9 @@ func (p *memberPattern) headAt(b []byte, i int) bool {
 // at i.
 func (p *memberPattern) longAt(b []byte, i int) bool {
 	if i+32 > len(b) {
-		return i+p.n <= len(b) && string(b[i+16:i+p.n]) == string(p.bytes()[16:])
+		return i+p.n <= len(b) && string(b[i+16:i+p.n]) == p.pat[16:]
 	}
 	w := (*[16]byte)(b[i+16 : i+32])
 	return binary.LittleEndian.Uint64(w[:8])&p.m[2] == p.w[2] && binary.LittleEndian.Uint64(w[8:])&p.m[3] == p.w[3] &&
-		(p.n <= 32 || i+p.n <= len(b) && string(b[i+32:i+p.n]) == p.rest)
-}
-
-// bytes returns the whole pattern.
-func (p *memberPattern) bytes() []byte {
-	var b [32]byte
-	for k, w := range p.w {
-		binary.LittleEndian.PutUint64(b[8*k:], w)
-	}
-	return append(b[:min(p.n, 32)], p.rest...)
+		(p.n <= 32 || i+p.n <= len(b) && string(b[i+32:i+p.n]) == p.pat[32:])
 }

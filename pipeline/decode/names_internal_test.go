@@ -53,8 +53,8 @@ func TestMemberPatterns(t *testing.T) {
 		if p.n != len(member) {
 			t.Errorf("%q: n = %d, want %d", name, p.n, len(member))
 		}
-		if string(p.bytes()) != member {
-			t.Errorf("%q: bytes = %q", name, p.bytes())
+		if p.pat != member {
+			t.Errorf("%q: pat = %q", name, p.pat)
 		}
 		holds := func(b []byte, i int) bool {
 			return i+16 <= len(b) && p.headAt(b, i) && (p.n <= 16 || p.longAt(b, i))

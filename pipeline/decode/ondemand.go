@@ -110,8 +110,13 @@ func (d *Decoder) giveUp() {
 func (d *Decoder) responseFirst() bool {
 	b := d.od.b
 	i := skipSpace(b, d.od.pos+1)
-	if i >= len(b) || b[i] != '"' {
+	if i+1 >= len(b) || b[i] != '"' {
 		return false
+	}
+	switch b[i+1] {
+	case 'd', 'i', 's', 'm', 'e': // data, includes, statuses, search_metadata, meta, errors
+	default:
+		return false // a tweet's: created_at, id...
 	}
 	e := quoteOrBackslash(b, i+1)
 	if e >= len(b) {
@@ -168,6 +173,35 @@ func (d *Decoder) enter(c byte) bool {
 func (d *Decoder) member(first bool, seen *memberNames) field {
 	o := &d.od
 	b, i := o.b, o.pos
+	// Records of one producer write their members in one order: the name
+	// that followed this object's last member's the last time is guessed,
+	// and taken when the record has it, comma, quotes and colon, byte for
+	// byte (compact JSON; anything else takes the way below). Then it is
+	// exactly that name, with no escape: the field the lookup below would
+	// find.
+	guess := &o.guess[seen.lvl&(guessLevels-1)]
+	if first {
+		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
+	}
+	if g, j := guess[seen.prev], i+1; g != fieldOther && j+16 <= len(b) {
+		if first {
+			j = i
+		} else if b[i] != ',' {
+			j = len(b) // not a comma: no guess
+		}
+		if j+16 <= len(b) && fieldPatterns[g].headAt(b, j) && (fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, j)) {
+			if seen.repeated(g) {
+				d.giveUp()
+				return fieldEnd
+			}
+			seen.prev = g
+			if j += fieldPatterns[g].n; j < len(b) && isSpace(b[j]) {
+				j = skipSpace(b, j)
+			}
+			o.pos = j
+			return g
+		}
+	}
 	if i >= len(b) {
 		d.giveUp()
 		return fieldEnd
@@ -203,15 +237,7 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 		d.giveUp()
 		return fieldEnd
 	}
-	// Records of one producer write their members in one order: the name
-	// that followed this object's last member's the last time is guessed,
-	// and taken when the record has it, quotes and colon, byte for byte
-	// (compact JSON; anything else reads on). Then it is exactly that
-	// name, with no escape: the field the lookup below would find.
-	guess := &o.guess[seen.lvl&(guessLevels-1)]
-	if first {
-		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
-	}
+	// A guess after whitespace.
 	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].headAt(b, i) &&
 		(fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, i)) {
 		if seen.repeated(g) {
@@ -346,8 +372,8 @@ func (d *Decoder) element(first bool) bool {
 	return true
 }
 
-// skip passes over the value at pos. Most are strings or numbers: they
-// are passed over here, without skipValue's stack.
+// skip passes over the value at pos. Most are strings, numbers or
+// literals: they are passed over here, without skipValue's stack.
 func (d *Decoder) skip() {
 	o := &d.od
 	b, i := o.b, o.pos
@@ -360,6 +386,12 @@ func (d *Decoder) skip() {
 			}
 		case '0' <= c && c <= '9':
 			i = numberEnd(b, i)
+		case c == 'n':
+			i = literalEnd(b, i, "null")
+		case c == 'f':
+			i = literalEnd(b, i, "false")
+		case c == 't':
+			i = literalEnd(b, i, "true")
 		default:
 			i = skipValue(b, i, o.level)
 		}
