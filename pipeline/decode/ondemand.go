@@ -171,36 +171,53 @@ func (d *Decoder) enter(c byte) bool {
 //	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) { … read or skip the value … }
 //	if d.repeats(&seen) { … }
 func (d *Decoder) member(first bool, seen *memberNames) field {
-	o := &d.od
-	b, i := o.b, o.pos
 	// Records of one producer write their members in one order: the name
 	// that followed this object's last member's the last time is guessed,
 	// and taken when the record has it, comma, quotes and colon, byte for
-	// byte (compact JSON; anything else takes the way below). Then it is
-	// exactly that name, with no escape: the field the lookup below would
-	// find.
+	// byte (compact JSON; anything else takes memberSlow's way). Then it is
+	// exactly that name, with no escape: the field the lookup would find.
+	// This is the whole of the common case, kept small so that it spills
+	// nothing.
+	o := &d.od
+	b, i := o.b, o.pos
+	var g field
+	if first {
+		g = o.firstGuess[seen.lvl&(guessLevels-1)][seen.prev]
+	} else {
+		g = o.guess[seen.lvl&(guessLevels-1)][seen.prev]
+		if i < len(b) && b[i] == ',' {
+			i++
+		} else {
+			i = len(b) // no comma: no guess
+		}
+	}
+	if g == fieldOther || i+16 > len(b) {
+		return d.memberSlow(first, seen)
+	}
+	p := &fieldPatterns[g]
+	if !p.headAt(b, i) || p.n > 16 && !p.longAt(b, i) {
+		return d.memberSlow(first, seen)
+	}
+	if seen.repeated(g) {
+		d.giveUp()
+		return fieldEnd
+	}
+	seen.prev = g
+	if i += p.n; i < len(b) && isSpace(b[i]) {
+		i = skipSpace(b, i)
+	}
+	o.pos = i
+	return g
+}
+
+// memberSlow is member's reading of a name that is not the guess, or
+// comes after whitespace.
+func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
+	o := &d.od
+	b, i := o.b, o.pos
 	guess := &o.guess[seen.lvl&(guessLevels-1)]
 	if first {
 		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
-	}
-	if g, j := guess[seen.prev], i+1; g != fieldOther && j+16 <= len(b) {
-		if first {
-			j = i
-		} else if b[i] != ',' {
-			j = len(b) // not a comma: no guess
-		}
-		if j+16 <= len(b) && fieldPatterns[g].headAt(b, j) && (fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, j)) {
-			if seen.repeated(g) {
-				d.giveUp()
-				return fieldEnd
-			}
-			seen.prev = g
-			if j += fieldPatterns[g].n; j < len(b) && isSpace(b[j]) {
-				j = skipSpace(b, j)
-			}
-			o.pos = j
-			return g
-		}
 	}
 	if i >= len(b) {
 		d.giveUp()
