@@ -390,7 +390,8 @@ func (d *Decoder) element(first bool) bool {
 }
 
 // skip passes over the value at pos. Most are strings, numbers or
-// literals: they are passed over here, without skipValue's stack.
+// literals, or arrays of numbers (indices): they are passed over without
+// skipValue's stack.
 func (d *Decoder) skip() {
 	o := &d.od
 	b, i := o.b, o.pos
@@ -409,6 +410,8 @@ func (d *Decoder) skip() {
 			i = literalEnd(b, i, "false")
 		case c == 't':
 			i = literalEnd(b, i, "true")
+		case c == '[':
+			i = skipNumbers(b, i, o.level)
 		default:
 			i = skipValue(b, i, o.level)
 		}

@@ -260,6 +260,34 @@ value:
 	}
 }
 
+// skipNumbers returns the index after the array at i (b[i] is '['),
+// checking its syntax as skipValue does, with level containers open
+// around it. An array of numbers in compact JSON, as an entity's indices
+// or an empty array, it reads itself; any other goes to skipValue.
+func skipNumbers(b []byte, i, level int) int {
+	if level >= maxScanLevel {
+		return -1 // as skipValue: one level too deep
+	}
+	j := i + 1
+	if j < len(b) && b[j] == ']' {
+		return j + 1
+	}
+	for j < len(b) && '0' <= b[j] && b[j] <= '9' {
+		if j = numberEnd(b, j); j >= len(b) {
+			break
+		}
+		switch b[j] {
+		case ']':
+			return j + 1
+		case ',':
+			j++
+			continue
+		}
+		break
+	}
+	return skipValue(b, i, level)
+}
+
 // skipKey passes over a member name at i and the colon after it, and
 // returns the index of the value, or -1.
 func skipKey(b []byte, i int) int {

@@ -38,3 +38,45 @@ func TestStringEnd(t *testing.T) {
 	}
 	walk(9)
 }
+
+// TestSkipNumbers compares skipNumbers with skipValue over every array of
+// up to 7 bytes after its bracket from an alphabet of digits, signs,
+// separators and brackets, at levels around the limit.
+func TestSkipNumbers(t *testing.T) {
+	alphabet := []byte("0 9,]-[.e}\"")
+	b := []byte{'['}
+	var walk func(n int)
+	walk = func(n int) {
+		for _, level := range []int{0, maxScanLevel - 2, maxScanLevel - 1, maxScanLevel} {
+			if got, want := skipNumbers(b, 0, level), skipValue(b, 0, level); got != want {
+				t.Fatalf("skipNumbers(%q, 0, %d) = %d, skipValue %d", b, level, got, want)
+			}
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			b = append(b, c)
+			walk(n - 1)
+			b = b[:len(b)-1]
+		}
+	}
+	walk(6)
+}
+
+// FuzzSkipNumbers checks skipNumbers against skipValue on any bytes
+// after a bracket.
+func FuzzSkipNumbers(f *testing.F) {
+	for _, s := range []string{"]", "0,0]", "12,345]", "1,]", "0 ,1]", "[1]]", "1e5,-2]", "0]x"} {
+		f.Add(s, 0)
+	}
+	f.Fuzz(func(t *testing.T, s string, level int) {
+		if level < 0 || level > maxScanLevel {
+			return
+		}
+		b := []byte("[" + s)
+		if got, want := skipNumbers(b, 0, level), skipValue(b, 0, level); got != want {
+			t.Fatalf("skipNumbers(%q, 0, %d) = %d, skipValue %d", b, level, got, want)
+		}
+	})
+}
