@@ -258,6 +258,12 @@ func (p *memberPattern) headAt(b []byte, i int) bool {
 	return binary.LittleEndian.Uint64(w[:8])&p.m[0] == p.w[0] && binary.LittleEndian.Uint64(w[8:])&p.m[1] == p.w[1]
 }
 
+// tailAt reports whether b holds the pattern at i, with fewer than 16
+// bytes from i.
+func (p *memberPattern) tailAt(b []byte, i int) bool {
+	return i+p.n <= len(b) && string(b[i:i+p.n]) == p.pat
+}
+
 // longAt reports whether b holds the pattern's bytes past the first 16
 // at i.
 func (p *memberPattern) longAt(b []byte, i int) bool {

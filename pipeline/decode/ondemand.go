@@ -254,9 +254,10 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 		d.giveUp()
 		return fieldEnd
 	}
-	// A guess after whitespace.
-	if g := guess[seen.prev]; g != fieldOther && i+16 <= len(b) && fieldPatterns[g].headAt(b, i) &&
-		(fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, i)) {
+	// A guess after whitespace, or within 16 bytes of the record's end (a
+	// record's last member).
+	if g := guess[seen.prev]; g != fieldOther && (i+16 <= len(b) && fieldPatterns[g].headAt(b, i) &&
+		(fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, i)) || i+16 > len(b) && fieldPatterns[g].tailAt(b, i)) {
 		if seen.repeated(g) {
 			d.giveUp()
 			return fieldEnd
