@@ -252,7 +252,8 @@ func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h
 	if len(exact) == 0 {
 		return
 	}
-	m.emit(s, s.sets[kind][TierExact].Lookup(exact), h, TierExact)
+	sets := &s.sets[kind]
+	m.lookupIn(s, sets[TierExact], exact, &h, TierExact)
 	tiers := s.tiers[kind]
 	if !tiers.Has(TierLoose) && !tiers.Has(TierLookalike) {
 		return
@@ -265,16 +266,27 @@ func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h
 		return
 	}
 	if tiers.Has(TierLoose) {
-		m.emit(s, s.sets[kind][TierLoose].Lookup(loose), h, TierLoose)
+		m.lookupIn(s, sets[TierLoose], loose, &h, TierLoose)
 		if !bytes.Equal(loose, exact) {
 			// Entries whose loose key equals their exact key are only
 			// in the exact set.
-			m.emit(s, s.sets[kind][TierExact].Lookup(loose), h, TierLoose)
+			m.lookupIn(s, sets[TierExact], loose, &h, TierLoose)
 		}
 	}
-	if tiers.Has(TierLookalike) {
+	if tiers.Has(TierLookalike) && sets[TierLookalike].Len() > 0 {
 		m.look = m.norm.Lookalike(m.look[:0], loose)
-		m.emit(s, s.sets[kind][TierLookalike].Lookup(m.look), h, TierLookalike)
+		m.lookupIn(s, sets[TierLookalike], m.look, &h, TierLookalike)
+	}
+}
+
+// lookupIn emits *h at tier t for the references that set stores under
+// key. Most lookups find nothing; they then cost the lookup alone.
+func (m *Matcher) lookupIn(s *Snapshot, set *Set, key []byte, h *Hit, t Tier) {
+	if set.Len() == 0 {
+		return
+	}
+	if refs := set.Lookup(key); refs.Len() > 0 {
+		m.emit(s, refs, *h, t)
 	}
 }
 
