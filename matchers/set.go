@@ -13,9 +13,12 @@ import (
 
 // Set is an immutable hashed lookup set from normalized keys to entry
 // references. Keys are hashed with xxhash64; the top bits of the hash pick
-// a shard, the low bits a home slot in the shard's open-addressing table,
-// which is probed linearly. A hit is verified against the stored key bytes,
-// so a hash collision can never produce a false match.
+// a shard, the low 32 bits (the key's tag) a home slot in the shard's
+// open-addressing table, which is probed linearly. The table is ordered:
+// its keys sit in the order of their tags, so a lookup stops at the first
+// empty slot or bigger tag, and one that misses probes about as few slots
+// as one that hits. A hit is verified against the stored key bytes, so a
+// hash collision can never produce a false match.
 //
 // The layout is compact and free of pointers, so a set of millions of keys
 // costs the garbage collector nothing to scan: per key, one 8-byte slot in
@@ -32,25 +35,28 @@ type Set struct {
 
 // setShard is one open-addressing table of a Set.
 type setShard struct {
-	// slots holds, per table position, 0 for empty or the upper 32 bits of
-	// the key's hash (forced odd, so never 0) above the key's index in
-	// keys. A key's home position is its hash's low 32 bits scaled to the
-	// table's size, so the table can be sized to its keys exactly.
+	// slots holds, per table position, 0 for empty or the key's tag above
+	// the key's index in keys. A key's home position is its tag scaled to
+	// homes, so the table can be sized to its keys exactly. The invariants
+	// that make a miss cheap:
+	//   - a key sits at its home position or after it, with no empty slot
+	//     between;
+	//   - the tags of the occupied slots do not decrease along the table;
+	//   - probing never wraps: keys pushed past the last home position sit
+	//     in slots after it, and the last slot is always empty.
 	slots []uint64
+	homes uint64 // the number of home positions, at most len(slots)-1
 	keys  []setKey
 	multi []uint32 // for keys with several references: count, then refs
 }
 
-// home returns the home position of hash h in a table of n slots.
-func home(h uint64, n int) int { return int(uint64(uint32(h)) * uint64(n) >> 32) }
+// tagOf returns the tag of hash h: its low 32 bits, forced odd so that a
+// tag is never 0, the empty slot.
+func tagOf(h uint64) uint32 { return uint32(h) | 1 }
 
-// next returns the position after pos in a table of n slots, wrapping.
-func next(pos, n int) int {
-	if pos++; pos == n {
-		return 0
-	}
-	return pos
-}
+// home returns the home position of tag among n home positions. It does
+// not decrease as tag grows, so ordering keys by tag orders them by home.
+func home(tag uint32, n uint64) int { return int(uint64(tag) * n >> 32) }
 
 // setKey locates one distinct key: off is its place in the arena; ref is
 // its only reference, or, with the top bit set, the index in multi of its
@@ -96,13 +102,13 @@ func (s *Set) Lookup(key []byte) Refs {
 	}
 	h := xxhash.Sum64(key)
 	sh := &s.shards[h>>s.shift]
-	tag := h>>32 | 1
-	for pos := home(h, len(sh.slots)); ; pos = next(pos, len(sh.slots)) {
+	tag := tagOf(h)
+	for pos := home(tag, sh.homes); ; pos++ {
 		slot := sh.slots[pos]
-		if slot == 0 {
-			return Refs{}
-		}
-		if slot>>32 != tag {
+		if t := uint32(slot >> 32); t != tag {
+			if t-1 >= tag-1 { // empty (t-1 wraps) or past tag: key is absent
+				return Refs{}
+			}
 			continue
 		}
 		k := sh.keys[uint32(slot)]
@@ -313,8 +319,47 @@ func partition(items []setItem, shardBits int) [][]setItem {
 
 // shardScratch is the reusable working memory of building shards.
 type shardScratch struct {
-	chain []refNode
-	heads []uint32
+	chain  []refNode
+	heads  []uint32
+	starts []uint32  // of order: per home position, where its items go
+	sorted []setItem // of order: the items in order
+}
+
+// order returns items ordered by tag, and among equal tags by offset in the
+// arena, which is the order they were added in. It counts them out by home
+// position among homes (the order of homes is that of tags), then sorts by
+// insertion: only items of one home can be out of order, and they are few.
+// The result is sc's until the next call.
+func (sc *shardScratch) order(items []setItem, homes uint64) []setItem {
+	starts := slices.Grow(sc.starts[:0], int(homes)+1)[:homes+1]
+	clear(starts)
+	for _, it := range items {
+		starts[home(tagOf(it.hash), homes)+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	sorted := slices.Grow(sc.sorted[:0], len(items))[:len(items)]
+	for _, it := range items {
+		h := home(tagOf(it.hash), homes)
+		sorted[starts[h]] = it
+		starts[h]++
+	}
+	for i := 1; i < len(sorted); i++ {
+		for j := i; j > 0 && itemBefore(&sorted[j], &sorted[j-1]); j-- {
+			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+		}
+	}
+	sc.starts, sc.sorted = starts, sorted
+	return sorted
+}
+
+// itemBefore reports whether a comes before b: by tag, then by offset.
+func itemBefore(a, b *setItem) bool {
+	if ta, tb := tagOf(a.hash), tagOf(b.hash); ta != tb {
+		return ta < tb
+	}
+	return a.off < b.off
 }
 
 type refNode struct {
@@ -323,22 +368,24 @@ type refNode struct {
 
 // build fills sh with items and appends the dups it refuses to dups.
 func (sc *shardScratch) build(sh *setShard, items []setItem, arena []byte, sameGroup func(ref, prev uint32) bool, dups []Dup) []Dup {
-	// At most 3/4 full: linear probing stays short.
-	size := max(4*len(items)/3+1, 8)
-	sh.slots = make([]uint64, size)
+	// At most 3/4 full: linear probing stays short. Placed in the order of
+	// their tags, keys keep the table ordered.
+	homes := max(4*len(items)/3+1, 8)
+	sh.homes = uint64(homes)
+	items = sc.order(items, sh.homes)
+	// Keys pushed past the last home position take slots after it; one
+	// more stays empty to end every probe.
+	sh.slots = make([]uint64, homes+1, homes+1+len(items)/64+8)
 	sh.keys = make([]setKey, 0, len(items))
 	sc.chain, sc.heads = sc.chain[:0], sc.heads[:0]
 	multi := false
+	end := 0 // the slot after the last key placed
 	for _, it := range items {
-		tag := it.hash>>32 | 1
-		pos := home(it.hash, size)
+		tag := tagOf(it.hash)
 		found := false
-		for ; sh.slots[pos] != 0; pos = next(pos, size) {
-			slot := sh.slots[pos]
-			if slot>>32 != tag {
-				continue
-			}
-			i := uint32(slot)
+		// A key of the same tag placed before sits just before end.
+		for pos := end - 1; pos >= 0 && uint32(sh.slots[pos]>>32) == tag; pos-- {
+			i := uint32(sh.slots[pos])
 			if !bytes.Equal(keyAt(arena, sh.keys[i].off), keyAt(arena, it.off)) {
 				continue
 			}
@@ -358,8 +405,13 @@ func (sc *shardScratch) build(sh *setShard, items []setItem, arena []byte, sameG
 		if found {
 			continue
 		}
+		pos := max(home(tag, sh.homes), end)
+		for pos+1 >= len(sh.slots) {
+			sh.slots = append(sh.slots, 0)
+		}
+		end = pos + 1
 		i := uint32(len(sh.keys))
-		sh.slots[pos] = tag<<32 | uint64(i)
+		sh.slots[pos] = uint64(tag)<<32 | uint64(i)
 		sh.keys = append(sh.keys, setKey{off: it.off})
 		sc.chain = append(sc.chain, refNode{ref: it.ref})
 		sc.heads = append(sc.heads, uint32(len(sc.chain)))

@@ -206,6 +206,7 @@ func TestSetLarge(t *testing.T) {
 				t.Fatalf("key %q in shard %d, its hash names shard %d", keyAt(s.arena, k.off), i, h>>s.shift)
 			}
 		}
+		checkOrdered(t, i, &sh)
 	}
 	if len(s.shards) < 2 {
 		t.Errorf("%d keys in %d shard(s), want several", n, len(s.shards))
@@ -217,16 +218,44 @@ func TestSetLarge(t *testing.T) {
 	}
 }
 
-// Two keys whose xxhash64 values share the upper 32 bits (once forced odd),
-// so their slot tags are equal, and the top 3 bits of the lower 32, so they
-// have the same home position in a table of 8 slots, the size of a set of
-// two keys. Found by search.
-const collideA, collideB = "user18364", "user161401"
+// checkOrdered checks the invariants of shard i's table that let a lookup
+// stop early: every key at or after its home position with no empty slot
+// between, tags not decreasing, and the last slot empty.
+func checkOrdered(t *testing.T, i int, sh *setShard) {
+	t.Helper()
+	if n := len(sh.slots); n == 0 || sh.slots[n-1] != 0 || sh.homes > uint64(n-1) {
+		t.Fatalf("shard %d: %d slots for %d home positions, want more, the last empty", i, n, sh.homes)
+	}
+	prev := uint32(0)
+	for pos, slot := range sh.slots {
+		if slot == 0 {
+			continue
+		}
+		tag := uint32(slot >> 32)
+		if tag < prev {
+			t.Fatalf("shard %d: tag %08x at %d after tag %08x", i, tag, pos, prev)
+		}
+		prev = tag
+		for p := home(tag, sh.homes); p < pos; p++ {
+			if sh.slots[p] == 0 {
+				t.Fatalf("shard %d: key at %d, home %d, has an empty slot at %d between", i, pos, home(tag, sh.homes), p)
+			}
+		}
+		if h := home(tag, sh.homes); h > pos {
+			t.Fatalf("shard %d: key at %d before its home %d", i, pos, h)
+		}
+	}
+}
+
+// Two keys whose xxhash64 values share the lower 32 bits (once forced
+// odd), so their slot tags, and so their home positions, are equal. Found
+// by search.
+const collideA, collideB = "user14076", "user106210"
 
 func TestSetTagCollision(t *testing.T) {
 	ha, hb := xxhash.Sum64String(collideA), xxhash.Sum64String(collideB)
-	if ha>>32|1 != hb>>32|1 || home(ha, 8) != home(hb, 8) || ha == hb {
-		t.Fatalf("precondition: %q and %q hash to %016x and %016x, want equal tags and home positions", collideA, collideB, ha, hb)
+	if tagOf(ha) != tagOf(hb) || ha == hb {
+		t.Fatalf("precondition: %q and %q hash to %016x and %016x, want equal tags", collideA, collideB, ha, hb)
 	}
 	tests := []struct {
 		name    string
