@@ -152,8 +152,15 @@ func sigil8(x uint64) uint64 {
 //	(^|\uFE0E|\uFE0F|[^&letters_numerals])[#＃](?!\uFE0F|\u20E3)(letters_numerals* letter letters_numerals*)
 //
 // not followed by [#＃] or "://", and not inside a URL.
+//
+// An ASCII byte is a whole character, never invisible, and its own fold,
+// so both readings take it as it is, by tokenClass.
 func hashtagAt(text []byte, i, size int, evasive bool) (Token, bool) {
-	if p, ok := prevRune(text, i, evasive); ok {
+	if i > 0 && text[i-1] < utf8.RuneSelf {
+		if c := text[i-1]; c == '&' || tokenClass[c]&classWord != 0 {
+			return Token{}, false
+		}
+	} else if p, ok := prevRune(text, i, evasive); ok {
 		if !evasive && (p == 0xFE0E || p == 0xFE0F) {
 			// allowed: emoji presentation selectors end a preceding emoji
 		} else if f := fold(p, evasive); f == '&' || isHashtagChar(p) || isHashtagChar(f) {
@@ -162,7 +169,9 @@ func hashtagAt(text []byte, i, size int, evasive bool) (Token, bool) {
 	}
 	name := i + size
 	// The keycap sequence #️⃣ is an emoji, not a hashtag.
-	if r, n := utf8.DecodeRune(text[name:]); r == 0x20E3 {
+	if name >= len(text) || text[name] < utf8.RuneSelf {
+		// neither U+20E3 nor U+FE0F
+	} else if r, n := utf8.DecodeRune(text[name:]); r == 0x20E3 {
 		return Token{}, false
 	} else if r == 0xFE0F {
 		if !evasive {
@@ -174,6 +183,16 @@ func hashtagAt(text []byte, i, size int, evasive bool) (Token, bool) {
 	}
 	end, hasLetter := name, false
 	for j := name; j < len(text); {
+		if c := text[j]; c < utf8.RuneSelf {
+			class := tokenClass[c]
+			if class&classWord == 0 {
+				break
+			}
+			hasLetter = hasLetter || class&classLetter != 0
+			j++
+			end = j
+			continue
+		}
 		r, n := utf8.DecodeRune(text[j:])
 		if evasive && IsInvisible(r) {
 			j += n
@@ -227,6 +246,16 @@ func mentionAt(text []byte, i int, evasive bool) (Token, bool) {
 	name := j
 	end, count := name, 0
 	for k := name; k < len(text) && count < 20; {
+		if c := text[k]; c < utf8.RuneSelf {
+			// As in hashtagAt, an ASCII byte is taken as it is.
+			if tokenClass[c]&classWord == 0 {
+				break
+			}
+			count++
+			k++
+			end = k
+			continue
+		}
 		r, n := utf8.DecodeRune(text[k:])
 		if evasive && IsInvisible(r) {
 			k += n
@@ -351,6 +380,14 @@ func prevRune(text []byte, i int, evasive bool) (rune, bool) {
 }
 
 func prevRuneAt(text []byte, i int, evasive bool) (runeAt, bool) {
+	if i > 0 && text[i-1] < utf8.RuneSelf {
+		return runeAt{rune(text[i-1]), i - 1}, true
+	}
+	return prevRuneSlow(text, i, evasive)
+}
+
+// prevRuneSlow is prevRuneAt past its ASCII fast path.
+func prevRuneSlow(text []byte, i int, evasive bool) (runeAt, bool) {
 	for i > 0 {
 		r, n := utf8.DecodeLastRune(text[:i])
 		i -= n
@@ -365,6 +402,17 @@ func prevRuneAt(text []byte, i int, evasive bool) (runeAt, bool) {
 // nextRune returns the rune at i; in an evasive reading invisible characters
 // are stepped over. At the end of text it returns utf8.RuneError.
 func nextRune(text []byte, i int, evasive bool) (rune, int) {
+	if i >= len(text) {
+		return utf8.RuneError, i
+	}
+	if c := text[i]; c < utf8.RuneSelf {
+		return rune(c), i
+	}
+	return nextRuneSlow(text, i, evasive)
+}
+
+// nextRuneSlow is nextRune past its ASCII fast path.
+func nextRuneSlow(text []byte, i int, evasive bool) (rune, int) {
 	for i < len(text) {
 		r, n := utf8.DecodeRune(text[i:])
 		if evasive && IsInvisible(r) {
@@ -393,6 +441,11 @@ func fold(r rune, evasive bool) rune {
 	if !evasive || r < utf8.RuneSelf {
 		return r
 	}
+	return foldNonASCII(r)
+}
+
+// foldNonASCII is fold of a non-ASCII r in the evasive reading.
+func foldNonASCII(r rune) rune {
 	if 0xFF01 <= r && r <= 0xFF5E { // fullwidth ASCII
 		return r - 0xFEE0
 	}
@@ -428,8 +481,13 @@ func isHashtagLetter(r rune) bool {
 // \p{L}\p{M}\p{Nd} and _ ZWNJ ZWJ ꙾ ־ ׳ ״ ～ 〜 ゛ ゜ ゠ ・ 〃 ་ ༌ ·.
 func isHashtagChar(r rune) bool {
 	if r < utf8.RuneSelf {
-		return isASCIILetter(r) || ('0' <= r && r <= '9') || r == '_'
+		return tokenClass[r]&classWord != 0
 	}
+	return isHashtagCharNonASCII(r)
+}
+
+// isHashtagCharNonASCII is isHashtagChar of a non-ASCII r.
+func isHashtagCharNonASCII(r rune) bool {
 	switch r {
 	case 0x200C, 0x200D, 0xA67E, 0x05BE, 0x05F3, 0x05F4, 0xFF5E, 0x301C,
 		0x309B, 0x309C, 0x30A0, 0x30FB, 0x3003, 0x0F0B, 0x0F0C, 0x00B7:
@@ -441,6 +499,27 @@ func isHashtagChar(r rune) bool {
 func isMentionChar(r rune) bool {
 	return isASCIILetter(r) || ('0' <= r && r <= '9') || r == '_'
 }
+
+// tokenClass classifies the bytes of ASCII characters for the extractor:
+// classLetter for isASCIILetter, classWord for isMentionChar, which for
+// ASCII is isHashtagChar too. Bytes from 0x80 have no class.
+var tokenClass = func() (t [256]uint8) {
+	for c := range rune(utf8.RuneSelf) {
+		if isASCIILetter(c) {
+			t[c] |= classLetter
+		}
+		if isMentionChar(c) {
+			t[c] |= classWord
+		}
+	}
+	return t
+}()
+
+// The bits of tokenClass.
+const (
+	classLetter = 1 << iota
+	classWord
+)
 
 func isASCIILetter(r rune) bool {
 	return ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
@@ -498,6 +577,13 @@ func hasPrefix(b []byte, p string) bool {
 func insideURL(text []byte, i int) bool {
 	start := i
 	for start > 0 {
+		if c := text[start-1]; c < utf8.RuneSelf {
+			if isUnicodeSpace(rune(c)) {
+				break
+			}
+			start--
+			continue
+		}
 		r, n := utf8.DecodeLastRune(text[:start])
 		if isUnicodeSpace(r) {
 			break
