@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"unicode"
@@ -45,12 +46,13 @@ type Token struct {
 // in text order; a token both readings find appears once.
 func Extract(dst []Token, text []byte) []Token {
 	start := len(dst)
-	dst = extract(dst, text, false)
-	if isASCII(text) {
+	ascii := isASCII(text)
+	dst = extractText(dst, text, false, ascii)
+	if ascii {
 		return dst
 	}
 	standard := len(dst)
-	dst = extract(dst, text, true)
+	dst = extractText(dst, text, true, false)
 	// Drop evasive tokens that the standard reading found too, then merge
 	// the two sorted runs in place by insertion (tokens are few).
 	out := standard
@@ -84,17 +86,34 @@ func containsToken(ts []Token, t Token) bool {
 	return false
 }
 
-// extract scans text once for sigils and tries a token at each. Every
-// ASCII byte but # and @ starts no token, so it passes over them 8 at a
-// time (sigil8).
+// extract scans text once for sigils and tries a token at each.
 func extract(dst []Token, text []byte, evasive bool) []Token {
+	return extractText(dst, text, evasive, isASCII(text))
+}
+
+// extractText is extract of text that is all ASCII when ascii is set.
+// Every ASCII byte but # and @ starts no token: in ASCII text it finds
+// the next of each with bytes.IndexByte, elsewhere it passes over ASCII
+// bytes 8 at a time (sigil8).
+func extractText(dst []Token, text []byte, evasive, ascii bool) []Token {
+	nextHash, nextAt := -1, -1 // in ASCII text, the next # and @ from i, or len(text)
 	for i := 0; i < len(text); {
-		for i+8 <= len(text) {
-			if m := sigil8(binary.LittleEndian.Uint64(text[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
+		if ascii {
+			if nextHash < i {
+				nextHash = indexByteFrom(text, i, '#')
 			}
-			i += 8
+			if nextAt < i {
+				nextAt = indexByteFrom(text, i, '@')
+			}
+			i = min(nextHash, nextAt)
+		} else {
+			for i+8 <= len(text) {
+				if m := sigil8(binary.LittleEndian.Uint64(text[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					break
+				}
+				i += 8
+			}
 		}
 		if i >= len(text) {
 			break
@@ -136,6 +155,15 @@ func extract(dst []Token, text []byte, evasive bool) []Token {
 		i += size
 	}
 	return dst
+}
+
+// indexByteFrom returns the index of the first c in text at or after i,
+// or len(text) when there is none.
+func indexByteFrom(text []byte, i int, c byte) int {
+	if k := bytes.IndexByte(text[i:], c); k >= 0 {
+		return i + k
+	}
+	return len(text)
 }
 
 // sigil8 returns a mask whose lowest set bit is the high bit of the first
