@@ -239,8 +239,14 @@ func isEntityMention(t *Tweet, name []byte) bool {
 }
 
 // lookupName looks up a hashtag or handle name at every tier the
-// snapshot's demands use.
+// snapshot's demands use. An ASCII name's exact and loose keys are made
+// in one pass.
 func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h Hit) {
+	if tiers := s.tiers[kind]; (tiers.Has(TierLoose) || tiers.Has(TierLookalike)) && isASCII(name) {
+		m.exact, m.loose = appendExactLooseASCII(m.exact[:0], m.loose[:0], name)
+		m.lookupKeys(s, kind, m.exact, m.loose, h)
+		return
+	}
 	m.exact = m.norm.Exact(m.exact[:0], name)
 	m.lookupKeys(s, kind, m.exact, nil, h)
 }

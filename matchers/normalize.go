@@ -245,6 +245,23 @@ func appendLowerASCII(dst, src []byte) []byte {
 	return dst
 }
 
+// appendExactLooseASCII appends the exact key of the ASCII src to exact and
+// its loose key to loose, in one pass: what Exact and Loose make of it.
+func appendExactLooseASCII(exact, loose, src []byte) ([]byte, []byte) {
+	e, l := len(exact), len(loose)
+	exact = slices.Grow(exact, len(src))[:e+len(src)]
+	loose = slices.Grow(loose, len(src))[:l+len(src)]
+	outE, outL, n := exact[e:], loose[l:], 0
+	outE = outE[:len(src)] // no bounds check in the loop
+	for i, c := range src {
+		lower := c + asciiLowerDelta[c]
+		outE[i] = lower
+		outL[n] = lower
+		n += int(asciiKept[c]) // a separator has no case
+	}
+	return exact, loose[:l+n]
+}
+
 // asciiLowerDelta[c] is what turns the ASCII byte c into lower case: 'a'-'A' for
 // a capital, 0 otherwise. asciiKept[c] is 0 for the separators the loose
 // tier drops (isASCIISeparator), 1 for every other byte.

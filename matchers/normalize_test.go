@@ -426,3 +426,41 @@ func BenchmarkLoose(b *testing.B) {
 		})
 	}
 }
+
+// TestExactLooseASCII checks that the one-pass keys of ASCII names are
+// Exact's and Loose's.
+func TestExactLooseASCII(t *testing.T) {
+	var n Normalizer
+	check := func(src []byte) {
+		t.Helper()
+		wantE := n.Exact(nil, src)
+		wantL := n.Loose(nil, wantE)
+		gotE, gotL := appendExactLooseASCII([]byte("x"), []byte("y"), src)
+		if string(gotE) != "x"+string(wantE) || string(gotL) != "y"+string(wantL) {
+			t.Fatalf("appendExactLooseASCII(%q) = %q, %q, want %q, %q", src, gotE[1:], gotL[1:], wantE, wantL)
+		}
+	}
+	for c := range utf8.RuneSelf {
+		check([]byte{byte(c)})
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 10000 {
+		src := make([]byte, r.IntN(24))
+		for i := range src {
+			src[i] = byte(r.IntN(utf8.RuneSelf))
+		}
+		check(src)
+	}
+}
+
+// BenchmarkExactLooseASCII measures the keys of a handle as lookupName
+// makes them.
+func BenchmarkExactLooseASCII(b *testing.B) {
+	in := []byte("Fict_User_0007")
+	var e, l []byte
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		e, l = appendExactLooseASCII(e[:0], l[:0], in)
+	}
+}
