@@ -139,7 +139,7 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 	for _, part := range p.Parts {
 		t, in := part.Tweet, part.In
 		if handles && len(t.AuthorHandle) > 0 {
-			m.lookupName(s, EntryHandle, t.AuthorHandle, Hit{Kind: HitAuthor, In: in, Sigil: '@', Value: t.AuthorHandle})
+			m.lookupName(s, EntryHandle, t.AuthorHandle, &Hit{Kind: HitAuthor, In: in, Sigil: '@', Value: t.AuthorHandle})
 		}
 		if ids && len(t.AuthorID) > 0 {
 			m.lookupID(s, t.AuthorID, Hit{Kind: HitAuthorID, In: in, Value: t.AuthorID})
@@ -153,7 +153,7 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 		}
 		for _, mn := range t.Mentions {
 			if handles && len(mn.Handle) > 0 {
-				m.lookupName(s, EntryHandle, mn.Handle, Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle})
+				m.lookupName(s, EntryHandle, mn.Handle, &Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle})
 			}
 			if (ids || bound) && len(mn.ID) > 0 {
 				h := Hit{Kind: HitMention, In: in, Sigil: '@', Value: mn.Handle}
@@ -171,7 +171,7 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 		}
 		if hashtags {
 			for _, tag := range t.Hashtags {
-				m.lookupName(s, EntryHashtag, tag, Hit{Kind: HitHashtag, In: in, Sigil: '#', Value: tag})
+				m.lookupName(s, EntryHashtag, tag, &Hit{Kind: HitHashtag, In: in, Sigil: '#', Value: tag})
 			}
 		}
 		m.tokens = m.tokens[:0]
@@ -188,11 +188,11 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 				switch {
 				case tok.Kind == TokenHashtag && hashtags:
 					if !isEntityHashtag(t, name) {
-						m.lookupName(s, EntryHashtag, name, Hit{Kind: HitHashtag, In: in, Value: value})
+						m.lookupName(s, EntryHashtag, name, &Hit{Kind: HitHashtag, In: in, Value: value})
 					}
 				case tok.Kind != TokenHashtag && handles:
 					if !isEntityMention(t, name) {
-						m.lookupName(s, EntryHandle, name, Hit{Kind: HitMention, In: in, Value: value})
+						m.lookupName(s, EntryHandle, name, &Hit{Kind: HitMention, In: in, Value: value})
 					}
 				}
 			}
@@ -241,7 +241,7 @@ func isEntityMention(t *Tweet, name []byte) bool {
 // lookupName looks up a hashtag or handle name at every tier the
 // snapshot's demands use. An ASCII name's exact and loose keys are made
 // in one pass.
-func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h Hit) {
+func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h *Hit) {
 	if tiers := s.tiers[kind]; (tiers.Has(TierLoose) || tiers.Has(TierLookalike)) && isASCII(name) {
 		m.exact, m.loose = appendExactLooseASCII(m.exact[:0], m.loose[:0], name)
 		m.lookupKeys(s, kind, m.exact, m.loose, h)
@@ -254,12 +254,12 @@ func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h Hit) {
 // lookupKeys looks up an exact key, and the loose and lookalike keys
 // derived from it where demands use those tiers. loose may be given when
 // the caller has it, else it is computed.
-func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h Hit) {
+func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h *Hit) {
 	if len(exact) == 0 {
 		return
 	}
 	sets := &s.sets[kind]
-	m.lookupIn(s, sets[TierExact], exact, &h, TierExact)
+	m.lookupIn(s, sets[TierExact], exact, h, TierExact)
 	tiers := s.tiers[kind]
 	if !tiers.Has(TierLoose) && !tiers.Has(TierLookalike) {
 		return
@@ -272,16 +272,16 @@ func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h
 		return
 	}
 	if tiers.Has(TierLoose) {
-		m.lookupIn(s, sets[TierLoose], loose, &h, TierLoose)
+		m.lookupIn(s, sets[TierLoose], loose, h, TierLoose)
 		if !bytes.Equal(loose, exact) {
 			// Entries whose loose key equals their exact key are only
 			// in the exact set.
-			m.lookupIn(s, sets[TierExact], loose, &h, TierLoose)
+			m.lookupIn(s, sets[TierExact], loose, h, TierLoose)
 		}
 	}
 	if tiers.Has(TierLookalike) && sets[TierLookalike].Len() > 0 {
 		m.look = m.norm.Lookalike(m.look[:0], loose)
-		m.lookupIn(s, sets[TierLookalike], m.look, &h, TierLookalike)
+		m.lookupIn(s, sets[TierLookalike], m.look, h, TierLookalike)
 	}
 }
 
@@ -419,7 +419,7 @@ func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where, tags bool) {
 			a, b := w.Span(i, j)
 			h := Hit{Kind: HitPhrase, In: in, Value: text[a:b]}
 			loose := w.Loose(i, j)
-			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, h)
+			m.lookupKeys(s, EntryPhrase, w.Exact(i, j), loose, &h)
 			if tags && w.InHashtag(i, j) {
 				// Inside a hashtag there are no spaces: loose is the
 				// words run together.
