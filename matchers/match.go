@@ -239,12 +239,17 @@ func isEntityMention(t *Tweet, name []byte) bool {
 }
 
 // lookupName looks up a hashtag or handle name at every tier the
-// snapshot's demands use. An ASCII name's exact and loose keys are made
-// in one pass.
+// snapshot's demands use. An ASCII name without separators is its own
+// loose key (in lower case), which is then not computed.
 func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h *Hit) {
-	if tiers := s.tiers[kind]; (tiers.Has(TierLoose) || tiers.Has(TierLookalike)) && isASCII(name) {
-		m.exact, m.loose = appendExactLooseASCII(m.exact[:0], m.loose[:0], name)
-		m.lookupKeys(s, kind, m.exact, m.loose, h)
+	if isASCII(name) {
+		var separators bool
+		m.exact, separators = appendExactASCII(m.exact[:0], name)
+		loose := m.exact
+		if separators {
+			loose = nil // lookupKeys computes it, if demands use it
+		}
+		m.lookupKeys(s, kind, m.exact, loose, h)
 		return
 	}
 	m.exact = m.norm.Exact(m.exact[:0], name)

@@ -245,21 +245,20 @@ func appendLowerASCII(dst, src []byte) []byte {
 	return dst
 }
 
-// appendExactLooseASCII appends the exact key of the ASCII src to exact and
-// its loose key to loose, in one pass: what Exact and Loose make of it.
-func appendExactLooseASCII(exact, loose, src []byte) ([]byte, []byte) {
-	e, l := len(exact), len(loose)
-	exact = slices.Grow(exact, len(src))[:e+len(src)]
-	loose = slices.Grow(loose, len(src))[:l+len(src)]
-	outE, outL, n := exact[e:], loose[l:], 0
-	outE = outE[:len(src)] // no bounds check in the loop
+// appendExactASCII appends the exact key of the ASCII src to dst, as Exact
+// does, and reports whether src has separators: whether its loose key
+// differs.
+func appendExactASCII(dst, src []byte) ([]byte, bool) {
+	n := len(dst)
+	dst = slices.Grow(dst, len(src))[:n+len(src)]
+	out := dst[n:]
+	out = out[:len(src)] // no bounds check in the loop
+	dropped := byte(0)
 	for i, c := range src {
-		lower := c + asciiLowerDelta[c]
-		outE[i] = lower
-		outL[n] = lower
-		n += int(asciiKept[c]) // a separator has no case
+		out[i] = c + asciiLowerDelta[c]
+		dropped |= asciiKept[c] ^ 1
 	}
-	return exact, loose[:l+n]
+	return dst, dropped != 0
 }
 
 // asciiLowerDelta[c] is what turns the ASCII byte c into lower case: 'a'-'A' for
