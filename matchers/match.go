@@ -129,13 +129,9 @@ func (m *Matcher) Match(s *Snapshot, p *Post, bindings Bindings) []Hit {
 	if s == nil || s.Entries() == 0 {
 		return m.hits
 	}
-	handles := s.sets[EntryHandle][TierExact].Len() > 0
-	bound := handles && (bindings != nil || s.pinnedIDs.Len() > 0)
-	ids := s.sets[EntryUserID][TierExact].Len() > 0
-	hashtags := s.sets[EntryHashtag][TierExact].Len() > 0
-	domains := s.sets[EntryDomain][TierExact].Len() > 0
-	phrases := s.sets[EntryPhrase][TierExact].Len() > 0
-	phraseTags := phrases && (s.phraseTags[TierLoose].Len() > 0 || s.phraseTags[TierLookalike].Len() > 0)
+	u := &s.use
+	handles, ids, hashtags, domains, phrases, phraseTags := u.handles, u.ids, u.hashtags, u.domains, u.phrases, u.phraseTags
+	bound := handles && (bindings != nil || u.pinned)
 	for _, part := range p.Parts {
 		t, in := part.Tweet, part.In
 		if handles && len(t.AuthorHandle) > 0 {

@@ -90,6 +90,32 @@ type compiled struct {
 
 	// exempt holds the exemptions; nil when there are none.
 	exempt *exemptions
+
+	// use is what Match looks up, derived from the sets once they are
+	// built.
+	use matchUse
+}
+
+// matchUse says which parts of a post Match looks up: those that entries
+// in the sets can match.
+type matchUse struct {
+	handles, ids, hashtags, domains, phrases bool
+	phraseTags                               bool // phrases run together in hashtags
+	pinned                                   bool // pinnedIDs has user ids
+}
+
+// uses returns what Match looks up in c's sets.
+func (c *compiled) uses() matchUse {
+	phrases := c.sets[EntryPhrase][TierExact].Len() > 0
+	return matchUse{
+		handles:    c.sets[EntryHandle][TierExact].Len() > 0,
+		ids:        c.sets[EntryUserID][TierExact].Len() > 0,
+		hashtags:   c.sets[EntryHashtag][TierExact].Len() > 0,
+		domains:    c.sets[EntryDomain][TierExact].Len() > 0,
+		phrases:    phrases,
+		phraseTags: phrases && (c.phraseTags[TierLoose].Len() > 0 || c.phraseTags[TierLookalike].Len() > 0),
+		pinned:     c.pinnedIDs.Len() > 0,
+	}
 }
 
 // CheckIDs reports every demand whose id an earlier one already uses, as a
@@ -337,6 +363,7 @@ func CompileLists(l Lists, at time.Time) (*Snapshot, []Warning, error) {
 	if c.exempt, err = compileExemptions(l.Exemptions, ds); err != nil {
 		return nil, nil, err
 	}
+	c.use = c.uses()
 	return c.at(at), warnings, nil
 }
 
