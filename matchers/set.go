@@ -17,8 +17,9 @@ import (
 // open-addressing table, which is probed linearly. The table is ordered:
 // its keys sit in the order of their tags, so a lookup stops at the first
 // empty slot or bigger tag, and one that misses probes about as few slots
-// as one that hits. A hit is verified against the stored key bytes, so a
-// hash collision can never produce a false match.
+// as one that hits; one of a length that no key has is not even hashed. A
+// hit is verified against the stored key bytes, so a hash collision can
+// never produce a false match.
 //
 // The layout is compact and free of pointers, so a set of millions of keys
 // costs the garbage collector nothing to scan: per key, one 8-byte slot in
@@ -31,7 +32,15 @@ type Set struct {
 	shift  uint   // a hash's shard is hash >> shift
 	arena  []byte // per key: uvarint length, then the key bytes
 	keys   int
+	// lens has bit lenBit(len(k)) set for every key k (and perhaps for
+	// lengths of keys left out), so a lookup of a length no key has
+	// misses without hashing.
+	lens uint64
 }
+
+// lenBit returns the bit of Set.lens for keys of n bytes: lengths from 63
+// share the top bit.
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
 
 // setShard is one open-addressing table of a Set.
 type setShard struct {
@@ -97,7 +106,7 @@ func (s *Set) Len() int {
 // Lookup returns the references stored under key; Len is 0 when there are
 // none.
 func (s *Set) Lookup(key []byte) Refs {
-	if s == nil || s.keys == 0 {
+	if s == nil || s.lens&lenBit(len(key)) == 0 {
 		return Refs{}
 	}
 	h := xxhash.Sum64(key)
@@ -154,6 +163,7 @@ type SetBuilder struct {
 	// already partitioned by shard.
 	buckets   [][]setItem
 	shardBits int
+	lens      uint64 // as Set.lens
 }
 
 // setItem is one Add: the key's hash, its place in the arena, its
@@ -210,6 +220,7 @@ func (b *SetBuilder) Add(key []byte, ref uint32) error {
 		return fmt.Errorf("lookup set is full")
 	}
 	off := uint32(len(b.arena))
+	b.lens |= lenBit(len(key))
 	b.arena = binary.AppendUvarint(b.arena, uint64(len(key)))
 	b.arena = append(b.arena, key...)
 	it := setItem{hash: xxhash.Sum64(key), off: off, ref: ref}
@@ -241,7 +252,7 @@ func (b *SetBuilder) Build() *Set {
 // returned as a Dup; when skip is not nil, references it reports are left
 // out. Dups come sorted by Ref. The builder is empty afterwards.
 func (b *SetBuilder) BuildGrouped(sameGroup func(ref, prev uint32) bool, skip func(ref uint32) bool) (*Set, []Dup) {
-	arena := b.arena
+	arena, lens := b.arena, b.lens
 	buckets, shardBits := b.buckets, b.shardBits
 	if buckets == nil {
 		shardBits = shardBitsFor(len(b.items))
@@ -285,6 +296,9 @@ func (b *SetBuilder) BuildGrouped(sameGroup func(ref, prev uint32) bool, skip fu
 	slices.SortFunc(all, func(a, b Dup) int { return int(a.Ref) - int(b.Ref) })
 	for i := range s.shards {
 		s.keys += len(s.shards[i].keys)
+	}
+	if s.keys > 0 {
+		s.lens = lens
 	}
 	return s, all
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
@@ -310,5 +311,24 @@ func BenchmarkSetLookup(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestSetLengths checks that the lengths a set's keys have let lookups of
+// other lengths miss, and that keys of 63 bytes and more, which share one
+// length bit, are all found.
+func TestSetLengths(t *testing.T) {
+	long := strings.Repeat("x", 63)
+	s := buildSet(t, setAdd{"abc", 1}, setAdd{long, 2}, setAdd{long + "yz", 3})
+	if s.lens != lenBit(3)|lenBit(63) {
+		t.Errorf("lens = %b, want bits 3 and 63", s.lens)
+	}
+	for key, want := range map[string][]uint32{"abc": {1}, "abd": {}, "ab": {}, "": {}, long: {2}, long + "yz": {3}, long + "y": {}} {
+		if got := refsOf(s.Lookup([]byte(key))); !slices.Equal(got, want) {
+			t.Errorf("Lookup(%q) = %v, want %v", key, got, want)
+		}
+	}
+	if s := buildSet(t); s.lens != 0 {
+		t.Errorf("empty set: lens = %b, want 0", s.lens)
 	}
 }
