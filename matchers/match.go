@@ -238,14 +238,14 @@ func isEntityMention(t *Tweet, name []byte) bool {
 // snapshot's demands use. An ASCII name without separators is its own
 // loose key (in lower case), which is then not computed.
 func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h *Hit) {
-	if isASCII(name) {
-		var separators bool
-		m.exact, separators = appendExactASCII(m.exact[:0], name)
-		loose := m.exact
+	key, separators, ascii := appendExactASCII(m.exact[:0], name)
+	m.exact = key // empty but grown when name is not ASCII
+	if ascii {
+		loose := key
 		if separators {
 			loose = nil // lookupKeys computes it, if demands use it
 		}
-		m.lookupKeys(s, kind, m.exact, loose, h)
+		m.lookupKeys(s, kind, key, loose, h)
 		return
 	}
 	m.exact = m.norm.Exact(m.exact[:0], name)

@@ -245,21 +245,48 @@ func appendLowerASCII(dst, src []byte) []byte {
 	return dst
 }
 
-// appendExactASCII appends the exact key of the ASCII src to dst, as Exact
-// does, and reports whether src has separators: whether its loose key
-// differs.
-func appendExactASCII(dst, src []byte) ([]byte, bool) {
+// appendExactASCII appends the exact key of src to dst, as Exact does,
+// when src is all ASCII, and reports whether src has separators: whether
+// its loose key differs. When src is not all ASCII it returns dst at its
+// length as it was (with room for src grown) and ascii false.
+func appendExactASCII(dst, src []byte) (key []byte, separators, ascii bool) {
 	n := len(dst)
 	dst = slices.Grow(dst, len(src))[:n+len(src)]
 	out := dst[n:]
 	out = out[:len(src)] // no bounds check in the loop
-	dropped := byte(0)
+	var flags uint16
 	for i, c := range src {
-		out[i] = c + asciiLowerDelta[c]
-		dropped |= asciiKept[c] ^ 1
+		k := asciiKeyClass[c]
+		out[i] = c + byte(k)
+		flags |= k
 	}
-	return dst, dropped != 0
+	if flags&keyNonASCII != 0 {
+		return dst[:n], false, false
+	}
+	return dst, flags&keySeparator != 0, true
 }
+
+// asciiKeyClass[c] is, for the byte c, asciiLowerDelta[c] in the low byte,
+// and above it keyNonASCII for a byte of a non-ASCII character and
+// keySeparator for a separator the loose tier drops.
+var asciiKeyClass = func() (t [256]uint16) {
+	for c := range 256 {
+		t[c] = uint16(asciiLowerDelta[c])
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] |= keyNonASCII
+		case asciiKept[c] == 0:
+			t[c] |= keySeparator
+		}
+	}
+	return t
+}()
+
+// The flags of asciiKeyClass.
+const (
+	keyNonASCII  = 1 << 8
+	keySeparator = 1 << 9
+)
 
 // asciiLowerDelta[c] is what turns the ASCII byte c into lower case: 'a'-'A' for
 // a capital, 0 otherwise. asciiKept[c] is 0 for the separators the loose

@@ -428,20 +428,28 @@ func BenchmarkLoose(b *testing.B) {
 }
 
 // TestExactASCII checks that the exact key of an ASCII name is Exact's,
-// and that it reports separators when Loose drops some.
+// that it reports separators when Loose drops some, and that it refuses
+// names that are not ASCII.
 func TestExactASCII(t *testing.T) {
 	var n Normalizer
 	check := func(src []byte) {
 		t.Helper()
+		got, separators, ascii := appendExactASCII([]byte("x"), src)
+		if !isASCII(src) {
+			if string(got) != "x" || separators || ascii {
+				t.Fatalf("appendExactASCII(%q) = %q, %t, %t, want \"x\", false, false", src, got, separators, ascii)
+			}
+			return
+		}
 		want := n.Exact(nil, src)
 		wantSeparators := len(n.Loose(nil, want)) != len(want)
-		got, separators := appendExactASCII([]byte("x"), src)
-		if string(got) != "x"+string(want) || separators != wantSeparators {
-			t.Fatalf("appendExactASCII(%q) = %q, %t, want %q, %t", src, got[1:], separators, want, wantSeparators)
+		if string(got) != "x"+string(want) || separators != wantSeparators || !ascii {
+			t.Fatalf("appendExactASCII(%q) = %q, %t, %t, want %q, %t, true", src, got[1:], separators, ascii, want, wantSeparators)
 		}
 	}
-	for c := range utf8.RuneSelf {
+	for c := range 256 {
 		check([]byte{byte(c)})
+		check([]byte{'a', byte(c), '_'})
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 10000 {
@@ -461,6 +469,6 @@ func BenchmarkExactASCII(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		dst, _ = appendExactASCII(dst[:0], in)
+		dst, _, _ = appendExactASCII(dst[:0], in)
 	}
 }
