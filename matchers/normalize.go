@@ -217,20 +217,23 @@ func foldCherokee(b []byte) {
 	}
 }
 
-// isASCII reports whether b is all ASCII, looking at eight bytes at a time.
+// isASCII reports whether b is all ASCII. From 8 bytes on, it ORs b
+// together 8 bytes at a time, the last 8 overlapping the ones before, and
+// tests the high bits once.
 func isASCII(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
-			return false
+	if len(b) < 8 {
+		for _, c := range b {
+			if c >= utf8.RuneSelf {
+				return false
+			}
 		}
-		b = b[8:]
+		return true
 	}
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
+	acc := binary.LittleEndian.Uint64(b[len(b)-8:])
+	for ; len(b) >= 8; b = b[8:] {
+		acc |= binary.LittleEndian.Uint64(b)
 	}
-	return true
+	return acc&0x8080808080808080 == 0
 }
 
 // appendLowerASCII appends the ASCII src to dst in lower case.

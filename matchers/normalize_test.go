@@ -472,3 +472,21 @@ func BenchmarkExactASCII(b *testing.B) {
 		dst, _, _ = appendExactASCII(dst[:0], in)
 	}
 }
+
+// TestIsASCII checks isASCII on every length to 40 with one non-ASCII
+// byte at each place, and with none.
+func TestIsASCII(t *testing.T) {
+	for n := range 41 {
+		b := bytes.Repeat([]byte{'a'}, n)
+		if !isASCII(b) {
+			t.Fatalf("isASCII(%q) = false, want true", b)
+		}
+		for i := range n {
+			b[i] = 0x80
+			if isASCII(b) {
+				t.Fatalf("isASCII(%q) = true, want false", b)
+			}
+			b[i] = 'a'
+		}
+	}
+}
