@@ -254,13 +254,15 @@ func (m *Matcher) lookupName(s *Snapshot, kind EntryKind, name []byte, h *Hit) {
 
 // lookupKeys looks up an exact key, and the loose and lookalike keys
 // derived from it where demands use those tiers. loose may be given when
-// the caller has it, else it is computed.
+// the caller has it, else it is computed. A key looked up in two sets is
+// hashed once.
 func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h *Hit) {
 	if len(exact) == 0 {
 		return
 	}
 	sets := &s.sets[kind]
-	m.lookupIn(s, sets[TierExact], exact, h, TierExact)
+	var exactHash uint64 // 0 until computed
+	m.lookupIn(s, sets[TierExact], exact, &exactHash, h, TierExact)
 	tiers := s.tiers[kind]
 	if !tiers.Has(TierLoose) && !tiers.Has(TierLookalike) {
 		return
@@ -273,26 +275,37 @@ func (m *Matcher) lookupKeys(s *Snapshot, kind EntryKind, exact, loose []byte, h
 		return
 	}
 	if tiers.Has(TierLoose) {
-		m.lookupIn(s, sets[TierLoose], loose, h, TierLoose)
-		if !bytes.Equal(loose, exact) {
+		same := bytes.Equal(loose, exact)
+		var looseHash uint64
+		if same {
+			looseHash = exactHash
+		}
+		m.lookupIn(s, sets[TierLoose], loose, &looseHash, h, TierLoose)
+		if !same {
 			// Entries whose loose key equals their exact key are only
 			// in the exact set.
-			m.lookupIn(s, sets[TierExact], loose, h, TierLoose)
+			m.lookupIn(s, sets[TierExact], loose, &looseHash, h, TierLoose)
 		}
 	}
 	if tiers.Has(TierLookalike) && sets[TierLookalike].Len() > 0 {
 		m.look = m.norm.Lookalike(m.look[:0], loose)
-		m.lookupIn(s, sets[TierLookalike], m.look, h, TierLookalike)
+		var lookHash uint64
+		m.lookupIn(s, sets[TierLookalike], m.look, &lookHash, h, TierLookalike)
 	}
 }
 
 // lookupIn emits *h at tier t for the references that set stores under
-// key. Most lookups find nothing; they then cost the lookup alone.
-func (m *Matcher) lookupIn(s *Snapshot, set *Set, key []byte, h *Hit, t Tier) {
-	if set.Len() == 0 {
+// key. *hash is key's keyHash, or 0 for not yet computed: then lookupIn
+// computes it there, if set may hold the key at all. Most lookups find
+// nothing; they then cost the lookup alone.
+func (m *Matcher) lookupIn(s *Snapshot, set *Set, key []byte, hash *uint64, h *Hit, t Tier) {
+	if !set.mayHold(len(key)) {
 		return
 	}
-	if refs := set.Lookup(key); refs.Len() > 0 {
+	if *hash == 0 {
+		*hash = keyHash(key)
+	}
+	if refs := set.lookupHashed(key, *hash); refs.Len() > 0 {
 		m.emit(s, refs, *h, t)
 	}
 }

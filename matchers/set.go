@@ -103,13 +103,26 @@ func (s *Set) Len() int {
 	return s.keys
 }
 
+// keyHash returns the hash of key by which Sets place and find it.
+func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
+
+// mayHold reports whether s may hold a key of n bytes: false when no key
+// has that length.
+func (s *Set) mayHold(n int) bool { return s != nil && s.lens&lenBit(n) != 0 }
+
 // Lookup returns the references stored under key; Len is 0 when there are
 // none.
 func (s *Set) Lookup(key []byte) Refs {
-	if s == nil || s.lens&lenBit(len(key)) == 0 {
+	if !s.mayHold(len(key)) {
 		return Refs{}
 	}
-	h := xxhash.Sum64(key)
+	return s.lookupHashed(key, keyHash(key))
+}
+
+// lookupHashed is Lookup of key whose keyHash is h, in a set that may hold
+// keys of its length (mayHold): a caller that looks up one key in several
+// sets hashes it once.
+func (s *Set) lookupHashed(key []byte, h uint64) Refs {
 	sh := &s.shards[h>>s.shift]
 	tag := tagOf(h)
 	for pos := home(tag, sh.homes); ; pos++ {
@@ -223,7 +236,7 @@ func (b *SetBuilder) Add(key []byte, ref uint32) error {
 	b.lens |= lenBit(len(key))
 	b.arena = binary.AppendUvarint(b.arena, uint64(len(key)))
 	b.arena = append(b.arena, key...)
-	it := setItem{hash: xxhash.Sum64(key), off: off, ref: ref}
+	it := setItem{hash: keyHash(key), off: off, ref: ref}
 	if b.buckets != nil {
 		sh := it.hash >> (64 - b.shardBits)
 		b.buckets[sh] = append(b.buckets[sh], it)
