@@ -209,6 +209,13 @@ type memberNames struct {
 	other *nameSet
 	lvl   int
 	prev  field // the last member's field; before the first, the object's kind (member's firstGuess), fieldOther for none
+	kind  field // prev before the first member
+
+	// seq is the sequence of the object's kind that member follows, and k
+	// how many of its members the object has had, -1 once it has left it:
+	// known holds those only from then on.
+	seq *memberSeq
+	k   int
 }
 
 // repeated notes known field f as read and reports whether the object had

@@ -42,6 +42,7 @@ type onDemand struct {
 
 	users, tweets includedOnDemand // v2 includes
 
+	// memberSlow's guesses, for objects off their sequences (seqs):
 	// guess[l][f] is the field of the member that followed a member of
 	// field f the last time, in an object read at a level of l modulo
 	// guessLevels (objects of different kinds, a user and a tweet, lie at
@@ -52,10 +53,34 @@ type onDemand struct {
 	// different kinds at one level, a tweet's entities and its user, do
 	// not take each other's first guess.
 	guess, firstGuess [guessLevels][int(fieldEnd) + 1]field
+
+	// seqs[l][k] is the names, in order, of the last object of kind k
+	// read whole at level l (below seqLevels), which member follows in
+	// the next one; trails[l] is the names of the object being read at
+	// level l since it left its sequence. Two objects open at once lie at
+	// different levels, so an object's sequence changes only once it is
+	// read, for the objects after it.
+	seqs   [seqLevels][int(fieldEnd) + 1]*memberSeq
+	trails [seqLevels]memberSeq
 }
 
 // guessLevels is how many reading levels member's guesses tell apart.
 const guessLevels = 8
+
+// seqLevels is how many reading levels, from the record's, have member
+// sequences: those of tweets, users, entities and embedded tweets.
+const seqLevels = 8
+
+// memberSeq is the member names of an object as read: their fields in
+// order, all distinct and known (none fieldOther); n of them, or, for a
+// trail, -1 once it is not one (a name not known, more than maxSeq).
+type memberSeq struct {
+	n int
+	f [maxSeq]field
+}
+
+// maxSeq is the most members a sequence holds.
+const maxSeq = 64
 
 // valKind is the kind of a scalar value read on demand.
 type valKind uint8
@@ -165,44 +190,47 @@ func (d *Decoder) enter(c byte) bool {
 // at its value; first says whether it is the object's first. It returns
 // the name's field, noting it in seen, and fieldEnd at the end of the
 // object and when giving up, which it does when the object repeats a
-// name.
+// name. lvl must be the object's nesting level, so that two objects open
+// at once have different levels (their member sequences depend on it).
 //
 //	seen := memberNames{lvl: lvl, prev: kind}
 //	for f := d.member(true, &seen); f != fieldEnd; f = d.member(false, &seen) { … read or skip the value … }
 //	if d.repeats(&seen) { … }
 func (d *Decoder) member(first bool, seen *memberNames) field {
-	// Records of one producer write their members in one order: the name
-	// that followed this object's last member's the last time is guessed,
-	// and taken when the record has it, comma, quotes and colon, byte for
-	// byte (compact JSON; anything else takes memberSlow's way). Then it is
-	// exactly that name, with no escape: the field the lookup would find.
-	// This is the whole of the common case, kept small so that it spills
-	// nothing.
+	// Records of one producer write their members in one order: the
+	// object of this kind before this one read whole had its members in
+	// seen.seq, and the next of them is taken when the record has it,
+	// comma, quotes and colon, byte for byte (compact JSON; anything else
+	// takes memberSlow's way). Then it is exactly that name, with no
+	// escape: the field the lookup would find; and, the sequence's names
+	// being distinct, one the object has not had before. This is the
+	// whole of the common case, kept small so that it spills nothing.
 	o := &d.od
 	b, i := o.b, o.pos
-	var g field
 	if first {
-		g = o.firstGuess[seen.lvl&(guessLevels-1)][seen.prev]
-	} else {
-		g = o.guess[seen.lvl&(guessLevels-1)][seen.prev]
-		if i < len(b) && b[i] == ',' {
-			i++
-		} else {
-			i = len(b) // no comma: no guess
+		seen.kind, seen.k = seen.prev, 0
+		if seen.lvl < seqLevels {
+			seen.seq = o.seqs[seen.lvl][seen.prev]
 		}
-	}
-	if g == fieldOther || i+16 > len(b) {
+	} else if i < len(b) && b[i] == ',' {
+		i++
+	} else if i < len(b) && b[i] == '}' && seen.seq != nil && seen.k == seen.seq.n {
+		// The end of an object that had its sequence's members, all.
+		o.pos, o.level = i+1, o.level-1
+		return fieldEnd
+	} else {
 		return d.memberSlow(first, seen)
 	}
+	q, k := seen.seq, seen.k
+	if q == nil || uint(k) >= uint(q.n) || i+16 > len(b) {
+		return d.memberSlow(first, seen)
+	}
+	g := q.f[k]
 	p := &fieldPatterns[g]
 	if !p.headAt(b, i) || p.n > 16 && !p.longAt(b, i) {
 		return d.memberSlow(first, seen)
 	}
-	if seen.repeated(g) {
-		d.giveUp()
-		return fieldEnd
-	}
-	seen.prev = g
+	seen.k = k + 1
 	if i += p.n; i < len(b) && isSpace(b[i]) {
 		i = skipSpace(b, i)
 	}
@@ -215,6 +243,25 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 	o := &d.od
 	b, i := o.b, o.pos
+	// The next member along the sequence within 16 bytes of the record's
+	// end (a record's last member), compared as a string.
+	if q, k := seen.seq, seen.k; q != nil && uint(k) < uint(q.n) {
+		j := i
+		if !first {
+			if j >= len(b) || b[j] != ',' {
+				j = len(b)
+			}
+			j++
+		}
+		if g := q.f[k]; j+16 > len(b) && fieldPatterns[g].tailAt(b, j) {
+			seen.k = k + 1
+			if j += fieldPatterns[g].n; j < len(b) && isSpace(b[j]) {
+				j = skipSpace(b, j)
+			}
+			o.pos = j
+			return g
+		}
+	}
 	guess := &o.guess[seen.lvl&(guessLevels-1)]
 	if first {
 		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
@@ -234,7 +281,11 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 	}
 	if c == '}' {
 		o.pos, o.level = i+1, o.level-1
+		d.learnSeq(seen)
 		return fieldEnd
+	}
+	if seen.k >= 0 {
+		d.leaveSeq(seen)
 	}
 	if !first {
 		if c != ',' {
@@ -267,6 +318,7 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 			i = skipSpace(b, i)
 		}
 		o.pos = i
+		d.trail(seen, g)
 		return g
 	}
 	// The name: its end and its words (nameWords) from the same loads. An
@@ -333,8 +385,10 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 			return fieldEnd
 		}
 		guess[seen.prev], seen.prev = f, f
+		d.trail(seen, f)
 		return f
 	}
+	d.trail(seen, fieldOther)
 	seen.prev = fieldOther
 	if seen.other == nil {
 		seen.other = d.names(seen.lvl)
@@ -344,6 +398,69 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 		return fieldEnd
 	}
 	return fieldOther
+}
+
+// leaveSeq turns the members the object has had along its sequence into
+// seen's names and its level's trail, for memberSlow to read on; the
+// object is then off its sequence.
+func (d *Decoder) leaveSeq(seen *memberNames) {
+	read := seen.k
+	seen.k = -1
+	if seen.lvl >= seqLevels {
+		return
+	}
+	t := &d.od.trails[seen.lvl]
+	t.n = read
+	if read == 0 {
+		return
+	}
+	copy(t.f[:read], seen.seq.f[:read])
+	for _, f := range t.f[:read] {
+		seen.repeated(f) // distinct: notes each
+	}
+	seen.prev = t.f[read-1]
+}
+
+// trail adds a member that memberSlow read to its level's trail.
+func (d *Decoder) trail(seen *memberNames, f field) {
+	if seen.lvl >= seqLevels {
+		return
+	}
+	t := &d.od.trails[seen.lvl]
+	switch {
+	case t.n < 0:
+	case f == fieldOther || t.n == maxSeq:
+		t.n = -1
+	default:
+		t.f[t.n] = f
+		t.n++
+	}
+}
+
+// learnSeq makes the members of the object read whole the sequence of
+// its kind at its level, when it left the one it had.
+func (d *Decoder) learnSeq(seen *memberNames) {
+	if seen.lvl >= seqLevels {
+		return
+	}
+	if seen.k >= 0 {
+		// Along its sequence to the end, or to an end before it: then that
+		// part of it is the sequence. (seen.seq is the one kept for its
+		// kind: only objects at its level, read before it, change that.)
+		if seen.k > 0 && seen.k < seen.seq.n {
+			seen.seq.n = seen.k
+		}
+		return
+	}
+	t := &d.od.trails[seen.lvl]
+	if t.n <= 0 {
+		return
+	}
+	q := &d.od.seqs[seen.lvl][seen.kind]
+	if *q == nil {
+		*q = new(memberSeq)
+	}
+	**q = *t
 }
 
 // repeats reports whether the object just read repeats a member name

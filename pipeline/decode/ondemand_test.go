@@ -315,3 +315,58 @@ func TestOnDemandGuessedNames(t *testing.T) {
 		}
 	}
 }
+
+// TestOnDemandSequences reads, with one reader, records that follow the
+// member sequences it learns (a tweet's, its user's, its hashtags'),
+// then records that leave them: by a member more after the whole
+// sequence, by another member in the middle, by ending early, and by
+// repeating a name along or after the sequence, near the record's end
+// too. Each must read as the full parse reads it, and every repeat must
+// be refused, however far along its sequence the object was.
+func TestOnDemandSequences(t *testing.T) {
+	const learn = `{"id_str":"1","id":1,"text":"a #x","entities":{"hashtags":[{"text":"x","indices":[2,4]}]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en"}`
+	records := []struct {
+		record string
+		dup    bool
+	}{
+		{learn, false},
+		{learn, false},
+		// A member more after the whole sequence: new, or a repeat.
+		{`{"id_str":"1","id":1,"text":"b","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en","source":"s"}`, false},
+		{learn, false},
+		{`{"id_str":"1","id":1,"text":"c","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en","id":2}`, true},
+		{learn, false},
+		{`{"id_str":"1","id":1,"text":"d","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en","id_str":"2"}`, true},
+		{learn, false},
+		{`{"id_str":"1","id":1,"text":"e","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n","screen_name":"v"},"lang":"en"}`, true},
+		{learn, false},
+		// Another member in the middle, then a repeat of one before it.
+		{`{"id_str":"1","id":1,"text":"f","id":3,"entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en"}`, true},
+		{learn, false},
+		{`{"id_str":"1","id":1,"truncated":false,"text":"g","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en","text":"h"}`, true},
+		{learn, false},
+		// Ending early, then the shorter sequence followed and repeated.
+		{`{"id_str":"1","id":1,"text":"i","entities":{"hashtags":[{"text":"y","indices":[0,2]},{"text":"z"}]},"user":{"id_str":"7","screen_name":"u"}}`, false},
+		{`{"id_str":"1","id":1,"text":"j","entities":{"hashtags":[{"text":"y","indices":[0,2]}]},"user":{"id_str":"7","screen_name":"u","id_str":"8"}}`, true},
+		{`{"id_str":"1","id":1,"text":"k","entities":{"hashtags":[{"text":"y","text":"w"}]},"user":{"id_str":"7","screen_name":"u"}}`, true},
+		{`{"id_str":"1","id":1,"text":"l","entities":{"hashtags":[{"text":"y","indices":[0,2],"text":"w"}]},"user":{"id_str":"7","screen_name":"u"}}`, true},
+		// Along the sequence to its last member, then one repeated.
+		{`{"id_str":"1","id":1,"text":"m","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n"},"lang":"en","lang":"fr"}`, true},
+		{learn, false},
+		// A name the reader does not know ends sequences.
+		{`{"id_str":"1","id":1,"text":"n","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n","zz_unknown":1},"lang":"en"}`, false},
+		{`{"id_str":"1","id":1,"text":"o","entities":{"hashtags":[]},"user":{"id_str":"7","screen_name":"u","name":"n","zz_unknown":1,"zz_unknown":2},"lang":"en"}`, true},
+		{learn, false},
+		{learn, false},
+	}
+	r := newReaders(decode.Limits{})
+	for _, tc := range records {
+		if read := r.compare(t, []byte(tc.record)); read == tc.dup {
+			t.Errorf("on demand (%q): read %v, want %v", tc.record, read, !tc.dup)
+		}
+		_, err := r.both.Decode([]byte(tc.record))
+		if got := err != nil && strings.Contains(err.Error(), "duplicate_key"); got != tc.dup {
+			t.Errorf("Decode(%q) = %v; want a duplicate_key rejection: %v", tc.record, err, tc.dup)
+		}
+	}
+}
