@@ -456,3 +456,29 @@ func TestRunPrintConfig(t *testing.T) {
 		t.Errorf("--print-config shows the password:\n%s", r.stdout)
 	}
 }
+
+// TestScanCPUProfile writes a CPU profile of a scan, which pprof's
+// format starts with gzip's magic bytes, and the same tasks as without
+// it; a profile that cannot be created fails the scan with exit 1.
+func TestScanCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scan.pprof")
+	with := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, "--cpuprofile", path, scanInput)
+	without := runMain(t, nil, "scan", "--lists", "testdata/lists", "--at", scanAt, scanInput)
+	if with.code != ExitOK {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", with.code, with.stderr)
+	}
+	if got, want := strings.Count(with.stdout, "\n"), strings.Count(without.stdout, "\n"); got != want || got == 0 {
+		t.Errorf("%d tasks with --cpuprofile, %d without", got, want)
+	}
+	profile, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(profile, []byte{0x1f, 0x8b}) {
+		t.Errorf("the profile does not start as gzip does: % x", profile[:min(len(profile), 8)])
+	}
+	bad := runMain(t, nil, "scan", "--lists", "testdata/lists", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "p"), scanInput)
+	if bad.code != ExitIO || !strings.Contains(bad.stderr, "cpuprofile") {
+		t.Errorf("unwritable profile: exit %d, stderr:\n%s", bad.code, bad.stderr)
+	}
+}

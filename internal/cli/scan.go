@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -91,6 +92,7 @@ const maxReportedRejects = 100
 // scanOptions are scan's flags.
 type scanOptions struct {
 	lists, rejects, at, progress string
+	cpuProfile                   string
 	demands                      []string
 	cases, shadow, escalation    string
 	noCases                      bool
@@ -124,12 +126,14 @@ func newScanCommand(env *Env) *cobra.Command {
 	fs.IntVar(&o.maxRecord, "max-record-bytes", 4<<20, "longest line accepted; longer lines are rejected without being held in memory")
 	fs.IntVar(&o.maxTweets, "max-tweets-per-record", decode.DefaultLimits.MaxTweets, "most tweets one line (search response or v2 page) may carry")
 	fs.IntVar(&o.maxText, "max-text-bytes", decode.DefaultLimits.MaxTextBytes, "longest tweet text accepted")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to `FILE`, for go tool pprof")
 	progressFlag(cmd, &o.progress)
 	cmd.MarkFlagDirname("lists")
 	cmd.MarkFlagFilename("rejects")
 	cmd.MarkFlagFilename("cases")
 	cmd.MarkFlagFilename("shadow")
 	cmd.MarkFlagFilename("escalation")
+	cmd.MarkFlagFilename("cpuprofile")
 	cmd.MarkFlagsMutuallyExclusive("cases", "no-cases")
 	return cmd
 }
@@ -220,6 +224,13 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 			Limits:  decode.Limits{MaxTweets: o.maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: o.maxText},
 		},
 	})
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		defer stop()
+	}
 	total, sized := inputSize(inputs, env.Stdin)
 	start := time.Now()
 	stopProgress := startProgress(status, func(elapsed time.Duration) string {
@@ -313,4 +324,21 @@ func inputSize(names []string, stdin io.Reader) (int64, bool) {
 		total += info.Size()
 	}
 	return total, true
+}
+
+// startCPUProfile starts writing a CPU profile to path and returns the
+// function that ends it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
