@@ -238,8 +238,10 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 	return g
 }
 
-// memberSlow is member's reading of a name that is not the guess, or
-// comes after whitespace.
+// memberSlow is member's reading of every name that is not the next of
+// the object's sequence in compact JSON (after whitespace, off the
+// sequence, past its end, near the record's end), and of the object's
+// end: by the guesses, else by fieldTable.
 func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 	o := &d.od
 	b, i := o.b, o.pos
