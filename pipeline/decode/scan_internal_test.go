@@ -18,50 +18,38 @@ func TestStringEnd(t *testing.T) {
 		}
 		return -1
 	}
-	alphabet := []byte{'a', '\\', '"'}
-	var b []byte
-	var walk func(n int)
-	walk = func(n int) {
+	eachString([]byte{'a', '\\', '"'}, nil, 9, func(b []byte) {
 		for i := 0; i <= len(b); i++ {
 			if got, want := stringEnd(b, i), byByte(b, i); got != want {
 				t.Fatalf("stringEnd(%q, %d) = %d, want %d", b, i, got, want)
 			}
 		}
-		if n == 0 {
-			return
-		}
-		for _, c := range alphabet {
-			b = append(b, c)
-			walk(n - 1)
-			b = b[:len(b)-1]
-		}
-	}
-	walk(9)
+	})
 }
 
 // TestSkipNumbers compares skipNumbers with skipValue over every array of
-// up to 7 bytes after its bracket from an alphabet of digits, signs,
+// up to 6 bytes after its bracket from an alphabet of digits, signs,
 // separators and brackets, at levels around the limit.
 func TestSkipNumbers(t *testing.T) {
-	alphabet := []byte("0 9,]-[.e}\"")
-	b := []byte{'['}
-	var walk func(n int)
-	walk = func(n int) {
+	eachString([]byte("0 9,]-[.e}\""), []byte{'['}, 6, func(b []byte) {
 		for _, level := range []int{0, maxScanLevel - 2, maxScanLevel - 1, maxScanLevel} {
 			if got, want := skipNumbers(b, 0, level), skipValue(b, 0, level); got != want {
 				t.Fatalf("skipNumbers(%q, 0, %d) = %d, skipValue %d", b, level, got, want)
 			}
 		}
-		if n == 0 {
-			return
-		}
-		for _, c := range alphabet {
-			b = append(b, c)
-			walk(n - 1)
-			b = b[:len(b)-1]
-		}
+	})
+}
+
+// eachString calls f with prefix followed by every string of up to n
+// bytes of alphabet; f must not keep its argument.
+func eachString(alphabet, prefix []byte, n int, f func([]byte)) {
+	f(prefix)
+	if n == 0 {
+		return
 	}
-	walk(6)
+	for _, c := range alphabet {
+		eachString(alphabet, append(prefix, c), n-1, f)
+	}
 }
 
 // FuzzSkipNumbers checks skipNumbers against skipValue on any bytes
