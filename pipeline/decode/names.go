@@ -265,10 +265,13 @@ func (p *memberPattern) headAt(b []byte, i int) bool {
 	return binary.LittleEndian.Uint64(w[:8])&p.m[0] == p.w[0] && binary.LittleEndian.Uint64(w[8:])&p.m[1] == p.w[1]
 }
 
-// tailAt reports whether b holds the pattern at i, with fewer than 16
-// bytes from i.
-func (p *memberPattern) tailAt(b []byte, i int) bool {
-	return i+p.n <= len(b) && string(b[i:i+p.n]) == p.pat
+// at reports whether b holds the pattern at i, however close to b's end:
+// by words with 16 bytes or more from i, else as a string.
+func (p *memberPattern) at(b []byte, i int) bool {
+	if i+16 > len(b) {
+		return i+p.n <= len(b) && string(b[i:i+p.n]) == p.pat
+	}
+	return p.headAt(b, i) && (p.n <= 16 || p.longAt(b, i))
 }
 
 // longAt reports whether b holds the pattern's bytes past the first 16

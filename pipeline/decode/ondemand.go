@@ -245,25 +245,6 @@ func (d *Decoder) member(first bool, seen *memberNames) field {
 func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 	o := &d.od
 	b, i := o.b, o.pos
-	// The next member along the sequence within 16 bytes of the record's
-	// end (a record's last member), compared as a string.
-	if q, k := seen.seq, seen.k; q != nil && uint(k) < uint(q.n) {
-		j := i
-		if !first {
-			if j >= len(b) || b[j] != ',' {
-				j = len(b)
-			}
-			j++
-		}
-		if g := q.f[k]; j+16 > len(b) && fieldPatterns[g].tailAt(b, j) {
-			seen.k = k + 1
-			if j += fieldPatterns[g].n; j < len(b) && isSpace(b[j]) {
-				j = skipSpace(b, j)
-			}
-			o.pos = j
-			return g
-		}
-	}
 	guess := &o.guess[seen.lvl&(guessLevels-1)]
 	if first {
 		guess = &o.firstGuess[seen.lvl&(guessLevels-1)]
@@ -286,9 +267,6 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 		d.learnSeq(seen)
 		return fieldEnd
 	}
-	if seen.k >= 0 {
-		d.leaveSeq(seen)
-	}
 	if !first {
 		if c != ',' {
 			d.giveUp()
@@ -307,10 +285,22 @@ func (d *Decoder) memberSlow(first bool, seen *memberNames) field {
 		d.giveUp()
 		return fieldEnd
 	}
-	// A guess after whitespace, or within 16 bytes of the record's end (a
-	// record's last member).
-	if g := guess[seen.prev]; g != fieldOther && (i+16 <= len(b) && fieldPatterns[g].headAt(b, i) &&
-		(fieldPatterns[g].n <= 16 || fieldPatterns[g].longAt(b, i)) || i+16 > len(b) && fieldPatterns[g].tailAt(b, i)) {
+	// The next member of the sequence after whitespace, or within 16
+	// bytes of the record's end (a record's last member).
+	if q, k := seen.seq, seen.k; q != nil && uint(k) < uint(q.n) && fieldPatterns[q.f[k]].at(b, i) {
+		g := q.f[k]
+		seen.k = k + 1
+		if i += fieldPatterns[g].n; i < len(b) && isSpace(b[i]) {
+			i = skipSpace(b, i)
+		}
+		o.pos = i
+		return g
+	}
+	if seen.k >= 0 {
+		d.leaveSeq(seen)
+	}
+	// A guess, likewise.
+	if g := guess[seen.prev]; g != fieldOther && fieldPatterns[g].at(b, i) {
 		if seen.repeated(g) {
 			d.giveUp()
 			return fieldEnd
