@@ -305,7 +305,7 @@ const maxChunkBytes = 1 << 20
 func newChunk(g *generation, partition int, offset, hwm int64, rr kafka.RecordReader, pool *sync.Pool) (c *chunk, next, size int64, err error) {
 	c = newEmptyChunk(g, partition, hwm, pool)
 	next = offset
-	var data []byte
+	data := []byte{} // not nil: an empty key or value stays empty, not null
 	var spans []span // of the records' keys and values in data; -1: null
 	read := func(rr kafka.RecordReader, keep bool) error {
 		for {
