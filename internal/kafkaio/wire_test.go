@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -224,13 +222,11 @@ func TestWireFetchTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	pem, err := os.ReadFile(caFile)
+	clientTLS, err := tlsConfig(config.TLS{CAFile: caFile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	conn := Connection{Brokers: []string{broker.Addr()}, TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	conn := Connection{Brokers: []string{broker.Addr()}, TLS: clientTLS}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addr()), kgo.DialTLSConfig(conn.TLS.Clone()), kgo.DefaultProduceTopic("tls"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
