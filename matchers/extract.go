@@ -74,7 +74,7 @@ func Extract(dst []Token, text []byte) []Token {
 // ExtractStandard appends to dst the hashtags, mentions and lists that
 // twitter-text's extractor finds in text (hashtags inside URLs excluded).
 func ExtractStandard(dst []Token, text []byte) []Token {
-	return extract(dst, text, false)
+	return extractText(dst, text, false, isASCII(text))
 }
 
 func containsToken(ts []Token, t Token) bool {
@@ -86,13 +86,8 @@ func containsToken(ts []Token, t Token) bool {
 	return false
 }
 
-// extract scans text once for sigils and tries a token at each.
-func extract(dst []Token, text []byte, evasive bool) []Token {
-	return extractText(dst, text, evasive, isASCII(text))
-}
-
-// extractText is extract of text that is all ASCII when ascii is set.
-// Every ASCII byte but # and @ starts no token: in ASCII text it finds
+// extractText scans text, all ASCII when ascii is set, once for sigils
+// and tries a token at each. Every ASCII byte but # and @ starts no token: in ASCII text it finds
 // the next of each with bytes.IndexByte, elsewhere it passes over ASCII
 // bytes 8 at a time (sigil8).
 func extractText(dst []Token, text []byte, evasive, ascii bool) []Token {
@@ -411,11 +406,6 @@ func prevRuneAt(text []byte, i int, evasive bool) (runeAt, bool) {
 	if i > 0 && text[i-1] < utf8.RuneSelf {
 		return runeAt{rune(text[i-1]), i - 1}, true
 	}
-	return prevRuneSlow(text, i, evasive)
-}
-
-// prevRuneSlow is prevRuneAt past its ASCII fast path.
-func prevRuneSlow(text []byte, i int, evasive bool) (runeAt, bool) {
 	for i > 0 {
 		r, n := utf8.DecodeLastRune(text[:i])
 		i -= n
@@ -430,17 +420,9 @@ func prevRuneSlow(text []byte, i int, evasive bool) (runeAt, bool) {
 // nextRune returns the rune at i; in an evasive reading invisible characters
 // are stepped over. At the end of text it returns utf8.RuneError.
 func nextRune(text []byte, i int, evasive bool) (rune, int) {
-	if i >= len(text) {
-		return utf8.RuneError, i
+	if i < len(text) && text[i] < utf8.RuneSelf {
+		return rune(text[i]), i
 	}
-	if c := text[i]; c < utf8.RuneSelf {
-		return rune(c), i
-	}
-	return nextRuneSlow(text, i, evasive)
-}
-
-// nextRuneSlow is nextRune past its ASCII fast path.
-func nextRuneSlow(text []byte, i int, evasive bool) (rune, int) {
 	for i < len(text) {
 		r, n := utf8.DecodeRune(text[i:])
 		if evasive && IsInvisible(r) {

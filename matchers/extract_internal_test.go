@@ -53,8 +53,8 @@ func extractByteByByte(dst []Token, text []byte, evasive bool) []Token {
 func checkExtractSkip(t *testing.T, text []byte) {
 	t.Helper()
 	for _, evasive := range []bool{false, true} {
-		if got, want := extract(nil, text, evasive), extractByteByByte(nil, text, evasive); !slices.Equal(got, want) {
-			t.Fatalf("extract(%q, evasive %t) = %+v, want %+v", text, evasive, got, want)
+		if got, want := extractText(nil, text, evasive, isASCII(text)), extractByteByByte(nil, text, evasive); !slices.Equal(got, want) {
+			t.Fatalf("extractText(%q, evasive %t) = %+v, want %+v", text, evasive, got, want)
 		}
 	}
 }

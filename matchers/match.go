@@ -438,7 +438,7 @@ func (m *Matcher) matchPhrases(s *Snapshot, text []byte, in Where, tags bool) {
 				// Inside a hashtag there are no spaces: loose is the
 				// words run together.
 				m.emit(s, s.phraseTags[TierLoose].Lookup(loose), h, TierLoose)
-				if lookalike {
+				if lookalike && s.phraseTags[TierLookalike].Len() > 0 {
 					m.look = m.norm.Lookalike(m.look[:0], loose)
 					m.emit(s, s.phraseTags[TierLookalike].Lookup(m.look), h, TierLookalike)
 				}
