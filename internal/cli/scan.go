@@ -174,11 +174,12 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 	}
 	fmt.Fprintf(env.Stderr, "scan: lists %s: %s\n", o.lists, snap.Summary())
 
-	var casesOut, shadowOut, escalationOut io.Writer
+	var casesOut, shadowOut, escalationOut, profileOut io.Writer
 	for _, out := range []struct {
 		flag, path string
 		w          *io.Writer
-	}{{"cases", o.cases, &casesOut}, {"shadow", o.shadow, &shadowOut}, {"escalation", o.escalation, &escalationOut}} {
+	}{{"cases", o.cases, &casesOut}, {"shadow", o.shadow, &shadowOut}, {"escalation", o.escalation, &escalationOut},
+		{"cpuprofile", o.cpuProfile, &profileOut}} {
 		if out.path == "" {
 			continue
 		}
@@ -224,12 +225,11 @@ func scan(ctx context.Context, env *Env, o *scanOptions, inputs []string) error 
 			Limits:  decode.Limits{MaxTweets: o.maxTweets, MaxEmbedDepth: decode.DefaultLimits.MaxEmbedDepth, MaxTextBytes: o.maxText},
 		},
 	})
-	if o.cpuProfile != "" {
-		stop, err := startCPUProfile(o.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("scan: %w", err)
+	if profileOut != nil {
+		if err := pprof.StartCPUProfile(profileOut); err != nil {
+			return fmt.Errorf("scan: cpuprofile: %w", err)
 		}
-		defer stop()
+		defer pprof.StopCPUProfile() // before the file is closed
 	}
 	total, sized := inputSize(inputs, env.Stdin)
 	start := time.Now()
@@ -324,21 +324,4 @@ func inputSize(names []string, stdin io.Reader) (int64, bool) {
 		total += info.Size()
 	}
 	return total, true
-}
-
-// startCPUProfile starts writing a CPU profile to path and returns the
-// function that ends it and closes the file.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpuprofile %s: %w", path, err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
 }
