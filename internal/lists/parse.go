@@ -370,8 +370,9 @@ var demandFields = map[string]func(p *demandParser, v *yaml.Node){
 	"legal_basis": textField(func(d *matchers.Demand) *string { return &d.LegalBasis }),
 	"reference":   textField(func(d *matchers.Demand) *string { return &d.Reference }),
 	"jurisdiction": func(p *demandParser, v *yaml.Node) {
+		reported := len(p.errs)
 		codes := p.stringList(v, "jurisdiction")
-		if len(codes) == 0 && (v.Kind == yaml.SequenceNode && len(v.Content) == 0 || v.Kind == yaml.ScalarNode) {
+		if len(codes) == 0 && len(p.errs) == reported { // null or [], which stringList takes silently
 			p.errorf(v.Line, "jurisdiction is empty: name the ISO 3166-1 alpha-2 code of at least one country (jurisdiction: IN)")
 		}
 		for _, n := range codes {
