@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"net"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -407,7 +406,23 @@ func describeType(t reflect.Type) string {
 	return t.String()
 }
 
-var topicPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+// validTopic reports whether name is a Kafka topic name: 1 to 249 of
+// A-Z a-z 0-9 . _ -. It is a loop, not the regular expression
+// ^[A-Za-z0-9._-]{1,249}$: compiling that repetition took about 7 million
+// instructions at every start of every command, a fifth of the start-up.
+func validTopic(name string) bool {
+	if len(name) < 1 || len(name) > 249 {
+		return false
+	}
+	for i := range len(name) {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Validate reports every problem of the configuration, joined.
 func (c *Config) Validate() error {
@@ -545,7 +560,7 @@ func (c *Config) validateTopics(bad func(key, format string, args ...any)) {
 		if t.name == "" && t.optional {
 			continue
 		}
-		if !topicPattern.MatchString(t.name) {
+		if !validTopic(t.name) {
 			bad(t.key, "%q is not a topic name (1-249 of A-Z a-z 0-9 . _ -)", t.name)
 			continue
 		}
