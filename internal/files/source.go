@@ -102,6 +102,16 @@ func (s *LineSource) Fetch(ctx context.Context, b *pipeline.Batch) error {
 	if s.MaxRecordBytes <= 0 {
 		s.MaxRecordBytes = 4 << 20
 	}
+	// A batch met for the first time gets the arena and the records a
+	// full batch needs, at once: grown step by step, every slot's arena
+	// was zeroed and copied about twice over on the way up, which was most
+	// of the page faults of scanning a file of 100,000 tweets.
+	if cap(b.Data) == 0 {
+		b.Data = make([]byte, 0, s.BatchBytes)
+	}
+	if cap(b.Records) == 0 {
+		b.Records = make([]pipeline.Record, 0, s.BatchRecords)
+	}
 	base, first := len(b.Data), len(b.Records)
 	b.Data = append(b.Data, s.carry...)
 	s.carry = s.carry[:0]
