@@ -50,7 +50,7 @@ func encodeBatch(base, firstTime int64, attrs uint16, recs []testRecord) []byte 
 	b = binary.BigEndian.AppendUint32(b, uint32(len(recs)))
 	b = append(b, records...)
 	binary.BigEndian.PutUint32(b[8:], uint32(len(b)-batchPrefix))
-	binary.BigEndian.PutUint32(b[batchPrefix+5:], crc32.Checksum(b[batchPrefix+crcStart:], castagnoli))
+	binary.BigEndian.PutUint32(b[batchPrefix+5:], crc32.Checksum(b[batchPrefix+crcStart:], castagnoli()))
 	return b
 }
 
@@ -86,7 +86,7 @@ func TestAppendRecordBatches(t *testing.T) {
 	// A record whose length runs past its batch (the checksum made right).
 	badRecord := append([]byte(nil), b3...)
 	badRecord[batchPrefix+batchHeader] = 0x7e // the first record's length: 63
-	binary.BigEndian.PutUint32(badRecord[batchPrefix+5:], crc32.Checksum(badRecord[batchPrefix+crcStart:], castagnoli))
+	binary.BigEndian.PutUint32(badRecord[batchPrefix+5:], crc32.Checksum(badRecord[batchPrefix+crcStart:], castagnoli()))
 	cat := func(bs ...[]byte) []byte {
 		var out []byte
 		for _, b := range bs {
@@ -178,7 +178,7 @@ func FuzzRecordBatches(f *testing.F) {
 				if n < batchHeader || n > len(b)-batchPrefix {
 					break
 				}
-				binary.BigEndian.PutUint32(b[batchPrefix+5:], crc32.Checksum(b[batchPrefix+crcStart:batchPrefix+n], castagnoli))
+				binary.BigEndian.PutUint32(b[batchPrefix+5:], crc32.Checksum(b[batchPrefix+crcStart:batchPrefix+n], castagnoli()))
 				b = b[batchPrefix+n:]
 			}
 		}

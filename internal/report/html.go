@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // report.html.tmpl is the page: one self-contained file, styles inline,
@@ -16,18 +17,22 @@ import (
 //go:embed report.html.tmpl
 var pageSource string
 
-var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"num": func(n any) string {
-		switch n := n.(type) {
-		case int64:
-			return groupDigits(n)
-		case *int64:
-			return groupDigits(*n)
-		}
-		return "?"
-	},
-	"inc": func(n int) int { return n + 1 },
-}).Parse(pageSource))
+// pageTemplate is the report page's template, parsed on first use rather
+// than at the start of every command.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"num": func(n any) string {
+			switch n := n.(type) {
+			case int64:
+				return groupDigits(n)
+			case *int64:
+				return groupDigits(*n)
+			}
+			return "?"
+		},
+		"inc": func(n int) int { return n + 1 },
+	}).Parse(pageSource))
+})
 
 // page is what the template shows.
 type page struct {
@@ -80,7 +85,7 @@ func writeHTML(w io.Writer, r *Report) error {
 	for i := range r.Demands {
 		p.Sections = append(p.Sections, demandTable(i, &r.Demands[i], r.Totals.kinds()))
 	}
-	return pageTemplate.Execute(w, p)
+	return pageTemplate().Execute(w, p)
 }
 
 // visible returns a copy of r whose texts from data have their control
