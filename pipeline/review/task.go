@@ -6,13 +6,14 @@
 package review
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,13 +266,180 @@ func normalizeTime(b []byte) string {
 }
 
 // Append appends the task as one line of JSON (with a trailing newline) to
-// dst.
+// dst and returns the extended slice. The bytes are exactly those that
+// encoding/json writes of the task with HTML escaping off, which is how
+// Append wrote them before it was written by hand (the format is a
+// contract): members in the order the structs declare their fields, an
+// omitempty field left out when it is empty (nil, false, 0 or ""), a nil
+// slice as null and an empty one as [], strings escaped as appendString
+// says, numbers as appendFloat and strconv write them, and a nil task as
+// null. It uses no reflection and allocates nothing but dst's growth.
+//
+// Its one error is encoding/json's: a similarity that is NaN or infinite
+// has no JSON, and Append returns an *json.UnsupportedValueError (wrapped)
+// for it, with dst as it was, nothing written beyond its length either.
 func (t *Task) Append(dst []byte) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(t); err != nil {
-		return dst, fmt.Errorf("encode review task: %w", err)
+	if t == nil {
+		return append(dst, "null\n"...), nil
 	}
-	return buf.Bytes(), nil
+	for i := range t.Matches {
+		if f := t.Matches[i].Similarity; f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+			return dst, fmt.Errorf("encode review task: %w",
+				&json.UnsupportedValueError{Value: reflect.ValueOf(*f), Str: strconv.FormatFloat(*f, 'g', -1, 64)})
+		}
+	}
+	b := append(dst, `{"schema":`...)
+	b = appendString(b, t.Schema)
+	b = append(b, `,"task_id":`...)
+	b = appendString(b, t.TaskID)
+	b = append(b, `,"created_at":`...)
+	b = appendString(b, t.CreatedAt)
+	b = append(b, `,"priority":`...)
+	b = appendString(b, t.Priority)
+	b = append(b, `,"action":`...)
+	b = appendString(b, t.Action)
+	b = append(b, `,"jurisdictions":`...)
+	b = appendStrings(b, t.Jurisdictions)
+	b = append(b, `,"lists_version":`...)
+	b = appendString(b, t.ListsVersion)
+	b = append(b, `,"tweet":`...)
+	b = t.Tweet.append(b)
+	b = append(b, `,"matches":`...)
+	if t.Matches == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range t.Matches {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = t.Matches[i].append(b)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"source":`...)
+	b = t.Source.append(b)
+	if e := t.Exemption; e != nil {
+		b = append(b, `,"exemption":{"id":`...)
+		b = appendString(b, e.ID)
+		b = append(b, `,"category":`...)
+		b = appendString(b, e.Category)
+		b = append(b, `,"reason":`...)
+		b = appendString(b, e.Reason)
+		b = append(b, '}')
+	}
+	if t.Shadow {
+		b = append(b, `,"shadow":true`...)
+	}
+	if t.Tripped {
+		b = append(b, `,"tripped":true`...)
+	}
+	if r := t.Retro; r != nil {
+		b = append(b, `,"retro":{"job":`...)
+		b = appendString(b, r.Job)
+		b = append(b, `,"since":`...)
+		b = appendString(b, r.Since)
+		b = append(b, `,"until":`...)
+		b = appendString(b, r.Until)
+		b = append(b, '}')
+	}
+	return append(b, "}\n"...), nil
+}
+
+// append appends the tweet as a JSON object, as Task.Append says.
+func (tw *Tweet) append(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, tw.ID)
+	b = append(b, `,"created_at":`...)
+	b = appendString(b, tw.CreatedAt)
+	b = append(b, `,"lang":`...)
+	b = appendString(b, tw.Lang)
+	b = append(b, `,"text":`...)
+	b = appendString(b, tw.Text)
+	b = append(b, `,"author":{"id":`...)
+	b = appendString(b, tw.Author.ID)
+	b = append(b, `,"handle":`...)
+	b = appendString(b, tw.Author.Handle)
+	b = append(b, `},"url":`...)
+	b = appendString(b, tw.URL)
+	return append(b, '}')
+}
+
+// append appends the match as a JSON object, as Task.Append says; its
+// similarity, if any, must be finite.
+func (m *Match) append(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = appendString(b, m.Kind)
+	b = append(b, `,"in":`...)
+	b = appendString(b, m.In)
+	b = append(b, `,"value":`...)
+	b = appendString(b, m.Value)
+	b = append(b, `,"entry":`...)
+	b = appendString(b, m.Entry)
+	b = append(b, `,"tier":`...)
+	b = appendString(b, m.Tier)
+	if m.Similarity != nil {
+		b = append(b, `,"similarity":`...)
+		b = appendFloat(b, *m.Similarity)
+	}
+	if m.Via != "" {
+		b = append(b, `,"via":`...)
+		b = appendString(b, m.Via)
+	}
+	b = append(b, `,"demand_id":`...)
+	b = appendString(b, m.DemandID)
+	b = append(b, `,"jurisdiction":`...)
+	b = appendString(b, m.Jurisdiction)
+	b = append(b, `,"jurisdictions":`...)
+	b = appendStrings(b, m.Jurisdictions)
+	b = append(b, `,"authority":`...)
+	b = appendString(b, m.Authority)
+	b = append(b, `,"legal_basis":`...)
+	b = appendString(b, m.LegalBasis)
+	if m.Reference != "" {
+		b = append(b, `,"reference":`...)
+		b = appendString(b, m.Reference)
+	}
+	b = append(b, `,"action":`...)
+	b = appendString(b, m.Action)
+	b = append(b, `,"scope":`...)
+	b = appendString(b, m.Scope)
+	b = append(b, `,"priority":`...)
+	b = appendString(b, m.Priority)
+	return append(b, '}')
+}
+
+// append appends the source as a JSON object, as Task.Append says: each of
+// its fields is omitempty, so {} when none is set.
+func (src *Source) append(b []byte) []byte {
+	b = append(b, '{')
+	sep := false
+	key := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, name...)
+	}
+	if src.Topic != "" {
+		key(`"topic":`)
+		b = appendString(b, src.Topic)
+	}
+	if src.Partition != nil {
+		key(`"partition":`)
+		b = strconv.AppendInt(b, int64(*src.Partition), 10)
+	}
+	if src.Offset != nil {
+		key(`"offset":`)
+		b = strconv.AppendInt(b, *src.Offset, 10)
+	}
+	if src.File != "" {
+		key(`"file":`)
+		b = appendString(b, src.File)
+	}
+	if src.Line != 0 {
+		key(`"line":`)
+		b = strconv.AppendInt(b, src.Line, 10)
+	}
+	return append(b, '}')
 }
