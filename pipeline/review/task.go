@@ -6,13 +6,14 @@
 package review
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,9 +171,11 @@ func Build(s *matchers.Snapshot, p *matchers.Post, hits []matchers.Hit, src Sour
 	for i := range hits {
 		h := &hits[i]
 		d := &demands[s.Demand(h.Entry)]
-		value := string(h.Value)
+		var value string
 		if h.Sigil != 0 {
-			value = string(h.Sigil) + value
+			value = string(h.Sigil) + string(h.Value)
+		} else {
+			value = string(h.Value)
 		}
 		var similarity *float64
 		if h.Kind == matchers.HitText {
@@ -226,17 +229,24 @@ func compareMatches(a, b Match) int {
 }
 
 // taskID hashes the tweet id and the matches (sorted), each field ended by a
-// NUL so that no two different inputs run together.
+// NUL so that no two different inputs run together. The bytes hashed are
+// gathered in one buffer, on the stack when they fit, and hashed at once:
+// the same hash as writing them field by field, without a hash.Hash's
+// allocations.
 func taskID(tweetID string, matches []Match) string {
-	h := sha256.New()
-	h.Write([]byte(SchemaID + "\x00" + tweetID + "\x00"))
-	for _, m := range matches {
+	var buf [512]byte
+	b := append(buf[:0], SchemaID+"\x00"...)
+	b = append(b, tweetID...)
+	b = append(b, 0)
+	for i := range matches {
+		m := &matches[i]
 		for _, f := range [...]string{m.Kind, m.In, m.Value, m.Entry, m.DemandID} {
-			h.Write([]byte(f))
-			h.Write([]byte{0})
+			b = append(b, f...)
+			b = append(b, 0)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // tweetURL is the tweet's permalink.
@@ -252,11 +262,22 @@ func tweetURL(t *matchers.Tweet) string {
 const v1CreatedAt = "Mon Jan 02 15:04:05 -0700 2006"
 
 // normalizeTime writes a tweet's creation time as RFC 3339 in UTC; a time
-// in neither API format is kept as written.
+// in neither API format is kept as written. The result is always the one
+// time.Parse gives, of the v1.1 format first, then of RFC 3339:
+// parseV1Time reads a v1.1 time written as the API writes it, without
+// time.Parse's generality, and leaves every other input to time.Parse.
 func normalizeTime(b []byte) string {
+	if t, ok := parseV1Time(b); ok {
+		return t.Format(time.RFC3339)
+	}
 	s := string(b)
-	if t, err := time.Parse(v1CreatedAt, s); err == nil {
-		return t.UTC().Format(time.RFC3339)
+	// time.Parse(v1CreatedAt, s) fails unless s starts with a day name, in
+	// any case, so with a letter: a v2 time skips the try (and the error
+	// it allocates).
+	if s != "" && ('A' <= s[0] && s[0] <= 'Z' || 'a' <= s[0] && s[0] <= 'z') {
+		if t, err := time.Parse(v1CreatedAt, s); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC().Format(time.RFC3339Nano)
@@ -264,14 +285,244 @@ func normalizeTime(b []byte) string {
 	return s
 }
 
-// Append appends the task as one line of JSON (with a trailing newline) to
-// dst.
-func (t *Task) Append(dst []byte) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(t); err != nil {
-		return dst, fmt.Errorf("encode review task: %w", err)
+var (
+	v1Days   = [...]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+	v1Months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	// v1MonthDays are the days of each month of a common year.
+	v1MonthDays = [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+)
+
+// parseV1Time returns the time in b, in UTC, if b is a v1.1 time exactly
+// as the API writes it, "Thu Feb 04 09:00:00 +0000 2021": a day and a
+// month name capitalized so, single spaces, two digits for the day, hour,
+// minute and second, a sign and four digits for the offset, four for the
+// year, and each number in the range that time.Parse(v1CreatedAt, …)
+// allows (an offset of up to 24 hours and 60 minutes, as it does). It
+// returns the instant that time.Parse returns for such a b. For anything
+// else it returns false, though time.Parse may read it: another case, a
+// one-digit hour, more spaces, a fraction of a second.
+func parseV1Time(b []byte) (time.Time, bool) {
+	if len(b) != len(v1CreatedAt) || b[3] != ' ' || b[7] != ' ' || b[10] != ' ' || b[13] != ':' ||
+		b[16] != ':' || b[19] != ' ' || b[25] != ' ' {
+		return time.Time{}, false
 	}
-	return buf.Bytes(), nil
+	if !slices.ContainsFunc(v1Days[:], func(d string) bool { return d == string(b[0:3]) }) {
+		return time.Time{}, false
+	}
+	month := slices.IndexFunc(v1Months[:], func(m string) bool { return m == string(b[4:7]) }) + 1
+	day, ok1 := twoDigits(b[8:])
+	hour, ok2 := twoDigits(b[11:])
+	minute, ok3 := twoDigits(b[14:])
+	sec, ok4 := twoDigits(b[17:])
+	zoneHour, ok5 := twoDigits(b[21:])
+	zoneMinute, ok6 := twoDigits(b[23:])
+	century, ok7 := twoDigits(b[26:])
+	yy, ok8 := twoDigits(b[28:])
+	if month == 0 || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8) ||
+		hour > 23 || minute > 59 || sec > 59 || zoneHour > 24 || zoneMinute > 60 {
+		return time.Time{}, false
+	}
+	year := century*100 + yy
+	days := v1MonthDays[month-1]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	if day < 1 || day > days {
+		return time.Time{}, false
+	}
+	offset := time.Duration(zoneHour*60+zoneMinute) * time.Minute
+	switch b[20] {
+	case '+':
+	case '-':
+		offset = -offset
+	default:
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC).Add(-offset), true
+}
+
+// twoDigits returns the number that the first two bytes of b write in
+// decimal, if both are digits; b has at least two bytes.
+func twoDigits(b []byte) (int, bool) {
+	hi, lo := b[0]-'0', b[1]-'0'
+	return int(hi)*10 + int(lo), hi <= 9 && lo <= 9
+}
+
+// Append appends the task as one line of JSON (with a trailing newline) to
+// dst and returns the extended slice. The bytes are exactly those that
+// encoding/json writes of the task with HTML escaping off, which is how
+// Append wrote them before it was written by hand (the format is a
+// contract): members in the order the structs declare their fields, an
+// omitempty field left out when it is empty (nil, false, 0 or ""), a nil
+// slice as null and an empty one as [], strings escaped as appendString
+// says, numbers as appendFloat and strconv write them, and a nil task as
+// null. It uses no reflection and allocates nothing but dst's growth.
+//
+// Its one error is encoding/json's: a similarity that is NaN or infinite
+// has no JSON, and Append returns an *json.UnsupportedValueError (wrapped)
+// for it, with dst as it was, nothing written beyond its length either.
+func (t *Task) Append(dst []byte) ([]byte, error) {
+	if t == nil {
+		return append(dst, "null\n"...), nil
+	}
+	for i := range t.Matches {
+		if f := t.Matches[i].Similarity; f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+			return dst, fmt.Errorf("encode review task: %w",
+				&json.UnsupportedValueError{Value: reflect.ValueOf(*f), Str: strconv.FormatFloat(*f, 'g', -1, 64)})
+		}
+	}
+	b := append(dst, `{"schema":`...)
+	b = appendString(b, t.Schema)
+	b = append(b, `,"task_id":`...)
+	b = appendString(b, t.TaskID)
+	b = append(b, `,"created_at":`...)
+	b = appendString(b, t.CreatedAt)
+	b = append(b, `,"priority":`...)
+	b = appendString(b, t.Priority)
+	b = append(b, `,"action":`...)
+	b = appendString(b, t.Action)
+	b = append(b, `,"jurisdictions":`...)
+	b = appendStrings(b, t.Jurisdictions)
+	b = append(b, `,"lists_version":`...)
+	b = appendString(b, t.ListsVersion)
+	b = append(b, `,"tweet":`...)
+	b = t.Tweet.append(b)
+	b = append(b, `,"matches":`...)
+	if t.Matches == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range t.Matches {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = t.Matches[i].append(b)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"source":`...)
+	b = t.Source.append(b)
+	if e := t.Exemption; e != nil {
+		b = append(b, `,"exemption":{"id":`...)
+		b = appendString(b, e.ID)
+		b = append(b, `,"category":`...)
+		b = appendString(b, e.Category)
+		b = append(b, `,"reason":`...)
+		b = appendString(b, e.Reason)
+		b = append(b, '}')
+	}
+	if t.Shadow {
+		b = append(b, `,"shadow":true`...)
+	}
+	if t.Tripped {
+		b = append(b, `,"tripped":true`...)
+	}
+	if r := t.Retro; r != nil {
+		b = append(b, `,"retro":{"job":`...)
+		b = appendString(b, r.Job)
+		b = append(b, `,"since":`...)
+		b = appendString(b, r.Since)
+		b = append(b, `,"until":`...)
+		b = appendString(b, r.Until)
+		b = append(b, '}')
+	}
+	return append(b, "}\n"...), nil
+}
+
+// append appends the tweet as a JSON object, as Task.Append says.
+func (tw *Tweet) append(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, tw.ID)
+	b = append(b, `,"created_at":`...)
+	b = appendString(b, tw.CreatedAt)
+	b = append(b, `,"lang":`...)
+	b = appendString(b, tw.Lang)
+	b = append(b, `,"text":`...)
+	b = appendString(b, tw.Text)
+	b = append(b, `,"author":{"id":`...)
+	b = appendString(b, tw.Author.ID)
+	b = append(b, `,"handle":`...)
+	b = appendString(b, tw.Author.Handle)
+	b = append(b, `},"url":`...)
+	b = appendString(b, tw.URL)
+	return append(b, '}')
+}
+
+// append appends the match as a JSON object, as Task.Append says; its
+// similarity, if any, must be finite.
+func (m *Match) append(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = appendString(b, m.Kind)
+	b = append(b, `,"in":`...)
+	b = appendString(b, m.In)
+	b = append(b, `,"value":`...)
+	b = appendString(b, m.Value)
+	b = append(b, `,"entry":`...)
+	b = appendString(b, m.Entry)
+	b = append(b, `,"tier":`...)
+	b = appendString(b, m.Tier)
+	if m.Similarity != nil {
+		b = append(b, `,"similarity":`...)
+		b = appendFloat(b, *m.Similarity)
+	}
+	if m.Via != "" {
+		b = append(b, `,"via":`...)
+		b = appendString(b, m.Via)
+	}
+	b = append(b, `,"demand_id":`...)
+	b = appendString(b, m.DemandID)
+	b = append(b, `,"jurisdiction":`...)
+	b = appendString(b, m.Jurisdiction)
+	b = append(b, `,"jurisdictions":`...)
+	b = appendStrings(b, m.Jurisdictions)
+	b = append(b, `,"authority":`...)
+	b = appendString(b, m.Authority)
+	b = append(b, `,"legal_basis":`...)
+	b = appendString(b, m.LegalBasis)
+	if m.Reference != "" {
+		b = append(b, `,"reference":`...)
+		b = appendString(b, m.Reference)
+	}
+	b = append(b, `,"action":`...)
+	b = appendString(b, m.Action)
+	b = append(b, `,"scope":`...)
+	b = appendString(b, m.Scope)
+	b = append(b, `,"priority":`...)
+	b = appendString(b, m.Priority)
+	return append(b, '}')
+}
+
+// append appends the source as a JSON object, as Task.Append says: each of
+// its fields is omitempty, so {} when none is set.
+func (src *Source) append(b []byte) []byte {
+	b = append(b, '{')
+	sep := false
+	key := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, name...)
+	}
+	if src.Topic != "" {
+		key(`"topic":`)
+		b = appendString(b, src.Topic)
+	}
+	if src.Partition != nil {
+		key(`"partition":`)
+		b = strconv.AppendInt(b, int64(*src.Partition), 10)
+	}
+	if src.Offset != nil {
+		key(`"offset":`)
+		b = strconv.AppendInt(b, *src.Offset, 10)
+	}
+	if src.File != "" {
+		key(`"file":`)
+		b = appendString(b, src.File)
+	}
+	if src.Line != 0 {
+		key(`"line":`)
+		b = strconv.AppendInt(b, src.Line, 10)
+	}
+	return append(b, '}')
 }
