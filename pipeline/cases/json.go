@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"flagstream/pipeline/jsontext"
 )
 
 // jsonWriter appends JSON to a byte slice, as encoding/json would write it
@@ -22,7 +24,7 @@ type jsonWriter struct {
 // raw appends s as it is: punctuation and keys known to need no escaping.
 func (w *jsonWriter) raw(s string) { w.b = append(w.b, s...) }
 
-func (w *jsonWriter) str(s string) { w.b = appendString(w.b, s) }
+func (w *jsonWriter) str(s string) { w.b = jsontext.AppendString(w.b, s) }
 
 func (w *jsonWriter) strs(ss []string) {
 	w.b = append(w.b, '[')
@@ -30,7 +32,7 @@ func (w *jsonWriter) strs(ss []string) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = appendString(w.b, s)
+		w.b = jsontext.AppendString(w.b, s)
 	}
 	w.b = append(w.b, ']')
 }
@@ -51,64 +53,6 @@ func (w *jsonWriter) time(t time.Time) {
 	w.b = append(w.b, '"')
 	w.b = t.AppendFormat(w.b, time.RFC3339Nano)
 	w.b = append(w.b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped exactly as encoding/json
-// escapes it with SetEscapeHTML(false): quote, backslash and control
-// characters escaped, invalid UTF-8 as \ufffd, U+2028 and U+2029 as \u
-// escapes (JavaScript reads them as line ends).
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // objectReader reads one JSON object strictly, member by member: every

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"flagstream/matchers"
+	"flagstream/pipeline/jsontext"
 )
 
 // SchemaID names the format of a review task.
@@ -354,8 +355,8 @@ func twoDigits(b []byte) (int, bool) {
 // Append wrote them before it was written by hand (the format is a
 // contract): members in the order the structs declare their fields, an
 // omitempty field left out when it is empty (nil, false, 0 or ""), a nil
-// slice as null and an empty one as [], strings escaped as appendString
-// says, numbers as appendFloat and strconv write them, and a nil task as
+// slice as null and an empty one as [], strings escaped as jsontext.AppendString
+// says, numbers as jsontext.AppendFloat and strconv write them, and a nil task as
 // null. It uses no reflection and allocates nothing but dst's growth.
 //
 // Its one error is encoding/json's: a similarity that is NaN or infinite
@@ -372,19 +373,19 @@ func (t *Task) Append(dst []byte) ([]byte, error) {
 		}
 	}
 	b := append(dst, `{"schema":`...)
-	b = appendString(b, t.Schema)
+	b = jsontext.AppendString(b, t.Schema)
 	b = append(b, `,"task_id":`...)
-	b = appendString(b, t.TaskID)
+	b = jsontext.AppendString(b, t.TaskID)
 	b = append(b, `,"created_at":`...)
-	b = appendString(b, t.CreatedAt)
+	b = jsontext.AppendString(b, t.CreatedAt)
 	b = append(b, `,"priority":`...)
-	b = appendString(b, t.Priority)
+	b = jsontext.AppendString(b, t.Priority)
 	b = append(b, `,"action":`...)
-	b = appendString(b, t.Action)
+	b = jsontext.AppendString(b, t.Action)
 	b = append(b, `,"jurisdictions":`...)
-	b = appendStrings(b, t.Jurisdictions)
+	b = jsontext.AppendStrings(b, t.Jurisdictions)
 	b = append(b, `,"lists_version":`...)
-	b = appendString(b, t.ListsVersion)
+	b = jsontext.AppendString(b, t.ListsVersion)
 	b = append(b, `,"tweet":`...)
 	b = t.Tweet.append(b)
 	b = append(b, `,"matches":`...)
@@ -404,11 +405,11 @@ func (t *Task) Append(dst []byte) ([]byte, error) {
 	b = t.Source.append(b)
 	if e := t.Exemption; e != nil {
 		b = append(b, `,"exemption":{"id":`...)
-		b = appendString(b, e.ID)
+		b = jsontext.AppendString(b, e.ID)
 		b = append(b, `,"category":`...)
-		b = appendString(b, e.Category)
+		b = jsontext.AppendString(b, e.Category)
 		b = append(b, `,"reason":`...)
-		b = appendString(b, e.Reason)
+		b = jsontext.AppendString(b, e.Reason)
 		b = append(b, '}')
 	}
 	if t.Shadow {
@@ -419,11 +420,11 @@ func (t *Task) Append(dst []byte) ([]byte, error) {
 	}
 	if r := t.Retro; r != nil {
 		b = append(b, `,"retro":{"job":`...)
-		b = appendString(b, r.Job)
+		b = jsontext.AppendString(b, r.Job)
 		b = append(b, `,"since":`...)
-		b = appendString(b, r.Since)
+		b = jsontext.AppendString(b, r.Since)
 		b = append(b, `,"until":`...)
-		b = appendString(b, r.Until)
+		b = jsontext.AppendString(b, r.Until)
 		b = append(b, '}')
 	}
 	return append(b, "}\n"...), nil
@@ -432,19 +433,19 @@ func (t *Task) Append(dst []byte) ([]byte, error) {
 // append appends the tweet as a JSON object, as Task.Append says.
 func (tw *Tweet) append(b []byte) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, tw.ID)
+	b = jsontext.AppendString(b, tw.ID)
 	b = append(b, `,"created_at":`...)
-	b = appendString(b, tw.CreatedAt)
+	b = jsontext.AppendString(b, tw.CreatedAt)
 	b = append(b, `,"lang":`...)
-	b = appendString(b, tw.Lang)
+	b = jsontext.AppendString(b, tw.Lang)
 	b = append(b, `,"text":`...)
-	b = appendString(b, tw.Text)
+	b = jsontext.AppendString(b, tw.Text)
 	b = append(b, `,"author":{"id":`...)
-	b = appendString(b, tw.Author.ID)
+	b = jsontext.AppendString(b, tw.Author.ID)
 	b = append(b, `,"handle":`...)
-	b = appendString(b, tw.Author.Handle)
+	b = jsontext.AppendString(b, tw.Author.Handle)
 	b = append(b, `},"url":`...)
-	b = appendString(b, tw.URL)
+	b = jsontext.AppendString(b, tw.URL)
 	return append(b, '}')
 }
 
@@ -452,43 +453,43 @@ func (tw *Tweet) append(b []byte) []byte {
 // similarity, if any, must be finite.
 func (m *Match) append(b []byte) []byte {
 	b = append(b, `{"kind":`...)
-	b = appendString(b, m.Kind)
+	b = jsontext.AppendString(b, m.Kind)
 	b = append(b, `,"in":`...)
-	b = appendString(b, m.In)
+	b = jsontext.AppendString(b, m.In)
 	b = append(b, `,"value":`...)
-	b = appendString(b, m.Value)
+	b = jsontext.AppendString(b, m.Value)
 	b = append(b, `,"entry":`...)
-	b = appendString(b, m.Entry)
+	b = jsontext.AppendString(b, m.Entry)
 	b = append(b, `,"tier":`...)
-	b = appendString(b, m.Tier)
+	b = jsontext.AppendString(b, m.Tier)
 	if m.Similarity != nil {
 		b = append(b, `,"similarity":`...)
-		b = appendFloat(b, *m.Similarity)
+		b = jsontext.AppendFloat(b, *m.Similarity)
 	}
 	if m.Via != "" {
 		b = append(b, `,"via":`...)
-		b = appendString(b, m.Via)
+		b = jsontext.AppendString(b, m.Via)
 	}
 	b = append(b, `,"demand_id":`...)
-	b = appendString(b, m.DemandID)
+	b = jsontext.AppendString(b, m.DemandID)
 	b = append(b, `,"jurisdiction":`...)
-	b = appendString(b, m.Jurisdiction)
+	b = jsontext.AppendString(b, m.Jurisdiction)
 	b = append(b, `,"jurisdictions":`...)
-	b = appendStrings(b, m.Jurisdictions)
+	b = jsontext.AppendStrings(b, m.Jurisdictions)
 	b = append(b, `,"authority":`...)
-	b = appendString(b, m.Authority)
+	b = jsontext.AppendString(b, m.Authority)
 	b = append(b, `,"legal_basis":`...)
-	b = appendString(b, m.LegalBasis)
+	b = jsontext.AppendString(b, m.LegalBasis)
 	if m.Reference != "" {
 		b = append(b, `,"reference":`...)
-		b = appendString(b, m.Reference)
+		b = jsontext.AppendString(b, m.Reference)
 	}
 	b = append(b, `,"action":`...)
-	b = appendString(b, m.Action)
+	b = jsontext.AppendString(b, m.Action)
 	b = append(b, `,"scope":`...)
-	b = appendString(b, m.Scope)
+	b = jsontext.AppendString(b, m.Scope)
 	b = append(b, `,"priority":`...)
-	b = appendString(b, m.Priority)
+	b = jsontext.AppendString(b, m.Priority)
 	return append(b, '}')
 }
 
@@ -506,7 +507,7 @@ func (src *Source) append(b []byte) []byte {
 	}
 	if src.Topic != "" {
 		key(`"topic":`)
-		b = appendString(b, src.Topic)
+		b = jsontext.AppendString(b, src.Topic)
 	}
 	if src.Partition != nil {
 		key(`"partition":`)
@@ -518,7 +519,7 @@ func (src *Source) append(b []byte) []byte {
 	}
 	if src.File != "" {
 		key(`"file":`)
-		b = appendString(b, src.File)
+		b = jsontext.AppendString(b, src.File)
 	}
 	if src.Line != 0 {
 		key(`"line":`)

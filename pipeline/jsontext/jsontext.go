@@ -1,4 +1,10 @@
-package review
+// Package jsontext writes JSON values exactly as encoding/json writes them
+// with HTML escaping off (Encoder.SetEscapeHTML(false)), without
+// reflection and without allocating beyond the destination's growth. The
+// review tasks, cases and decisions are contracts whose bytes predate
+// their hand-written encoders; the tests compare these writers with
+// encoding/json byte for byte.
+package jsontext
 
 import (
 	"math"
@@ -6,20 +12,15 @@ import (
 	"unicode/utf8"
 )
 
-// This file writes JSON values exactly as encoding/json writes them with
-// HTML escaping off (Encoder.SetEscapeHTML(false)), without reflection:
-// the review task's bytes are a contract that predates the hand-written
-// encoder, and the tests compare the two byte for byte.
-
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string, escaped as encoding/json's
+// AppendString appends s as a JSON string, escaped as encoding/json's
 // appendString escapes it with escapeHTML false: '"' and '\\' with a
 // backslash; \b, \f, \n, \r and \t by those short escapes; every other
 // byte below 0x20 as \u00xx (lowercase hex); each byte of invalid UTF-8
 // as \ufffd; U+2028 and U+2029 as \u2028 and \u2029 (JavaScript reads them
 // as line ends); everything else, '<', '>', '&' and 0x7f included, as it is.
-func appendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -71,9 +72,9 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendStrings appends ss as a JSON array of strings; a nil ss as null, as
+// AppendStrings appends ss as a JSON array of strings; a nil ss as null, as
 // encoding/json writes a nil slice, and an empty one as [].
-func appendStrings(dst []byte, ss []string) []byte {
+func AppendStrings(dst []byte, ss []string) []byte {
 	if ss == nil {
 		return append(dst, "null"...)
 	}
@@ -82,18 +83,18 @@ func appendStrings(dst []byte, ss []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, s)
+		dst = AppendString(dst, s)
 	}
 	return append(dst, ']')
 }
 
-// appendFloat appends f, which must be finite (encoding/json refuses NaN
+// AppendFloat appends f, which must be finite (encoding/json refuses NaN
 // and infinities), as encoding/json's float64 encoder writes it: the
 // shortest decimal that reads back as f, in strconv's 'f' format, or in
 // its 'e' format when f is nonzero and |f| < 1e-6 or |f| >= 1e21, with a
 // one-digit negative exponent unpadded (1e-7, not 1e-07), as ES6 writes
 // numbers.
-func appendFloat(dst []byte, f float64) []byte {
+func AppendFloat(dst []byte, f float64) []byte {
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
