@@ -109,19 +109,37 @@ func (w *Words) Span(i, j int) (start, end int) {
 	return w.spans[i].start, w.spans[j-1].end
 }
 
-// Split replaces w's contents with the words of text.
+// Split replaces w's contents with the words of text. ASCII bytes take a
+// path of their own, without decoding a rune or looking in Unicode's
+// tables: none of them is a mark, invisible or of an unspaced script, and
+// they are word characters when letters or digits.
 func (w *Words) Split(n *Normalizer, text []byte) {
 	w.exact, w.loose, w.spans = w.exact[:0], w.loose[:0], w.spans[:0]
 	last := 0 // end of the last word added
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRune(text[i:])
-		if !isWordChar(r) || unicode.IsMark(r) {
-			i += size
-			continue
+		start, end, single := i, i+1, false
+		if c := text[i]; c < utf8.RuneSelf {
+			if !isASCIIWordByte(c) {
+				i++
+				continue
+			}
+		} else {
+			r, size := utf8.DecodeRune(text[i:])
+			if !isWordChar(r) || unicode.IsMark(r) {
+				i += size
+				continue
+			}
+			end, single = i+size, isUnspacedScript(r)
 		}
-		start, end := i, i+size
-		single := isUnspacedScript(r)
 		for j := end; j < len(text); {
+			if c := text[j]; c < utf8.RuneSelf {
+				if single || !isASCIIWordByte(c) {
+					break // end of word
+				}
+				j++
+				end = j
+				continue
+			}
 			r, size := utf8.DecodeRune(text[j:])
 			switch {
 			case IsInvisible(r):
@@ -140,6 +158,11 @@ func (w *Words) Split(n *Normalizer, text []byte) {
 		}
 		i = end
 	}
+}
+
+// isASCIIWordByte is isWordChar of an ASCII byte: a letter or a digit.
+func isASCIIWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // add appends the word text[start:end], which a space separates from the
