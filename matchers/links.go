@@ -25,10 +25,18 @@ func ExtractLinks(dst []Link, text []byte) []Link {
 	// hostAfterUser and the link at userLinkStart.
 	hostAfterUser, userLinkStart := -1, 0
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRune(text[i:])
-		if !isHostChar(r) || isDot(r) {
-			i += size
-			continue
+		size := 1
+		if c := text[i]; c < utf8.RuneSelf {
+			if !isASCIIHostByte(c) {
+				i++
+				continue
+			}
+		} else {
+			var r rune
+			if r, size = utf8.DecodeRune(text[i:]); !isHostChar(r) || isDot(r) {
+				i += size
+				continue
+			}
 		}
 		start := i
 		end, dots, lastDot := hostRun(text, i)
@@ -81,6 +89,27 @@ func hostRun(text []byte, i int) (end, dots, lastDot int) {
 	end = i
 	pendingDot := -1
 	for j := i; j < len(text); {
+		if c := text[j]; c < utf8.RuneSelf {
+			// No ASCII byte is invisible; '.' is its one dot.
+			switch {
+			case c == '.':
+				if pendingDot >= 0 {
+					return end, dots, lastDot
+				}
+				pendingDot = j + 1
+			case isASCIIHostByte(c):
+				if pendingDot >= 0 {
+					dots++
+					lastDot = pendingDot
+					pendingDot = -1
+				}
+				end = j + 1
+			default:
+				return end, dots, lastDot
+			}
+			j++
+			continue
+		}
 		r, size := utf8.DecodeRune(text[j:])
 		switch {
 		case IsInvisible(r):
@@ -155,6 +184,12 @@ func isHostChar(r rune) bool {
 	}
 	f := fold(r, true)
 	return f != r && (f < utf8.RuneSelf && (isASCIILetter(f) || ('0' <= f && f <= '9') || f == '-'))
+}
+
+// isASCIIHostByte is isHostChar of an ASCII byte other than '.': a
+// letter, a digit or '-'.
+func isASCIIHostByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
 }
 
 // isDot reports whether r separates host labels: . and the full stops that
