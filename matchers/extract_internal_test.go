@@ -66,11 +66,7 @@ func TestExtractSkip(t *testing.T) {
 		"https://x.org/#a", "&#", "@u/list", "##x", "#1", ":", "_"}
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 5000 {
-		var text []byte
-		for range r.IntN(24) {
-			text = append(text, pieces[r.IntN(len(pieces))]...)
-		}
-		checkExtractSkip(t, text)
+		checkExtractSkip(t, randomText(r, pieces, 24))
 	}
 }
 

@@ -1,14 +1,10 @@
 package matchers
 
 import (
-	"bytes"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 	"unicode/utf8"
-
-	"flagstream/internal/testkit"
 )
 
 // extractLinksOracle is ExtractLinks as it was before its ASCII path:
@@ -118,26 +114,10 @@ func TestExtractLinksMatchesOracle(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
-		var b []byte
-		for range rng.IntN(16) {
-			b = append(b, alphabet[rng.IntN(len(alphabet))]...)
-		}
-		checkLinks(t, b)
+		checkLinks(t, randomText(rng, alphabet, 16))
 	}
-	n := 0
-	for _, name := range []string{"conformance/twitter-text/extract.yml", "conformance/twitter-text/validate.yml",
-		"corpora/twarc-csv_withheld_v2.jsonl", "corpora/simdjson_twitter_v1.1_search.json"} {
-		data, err := os.ReadFile(testkit.SharedPath(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for line := range bytes.SplitSeq(data, []byte("\n")) {
-			checkLinks(t, line)
-			n++
-		}
-	}
-	if n < 1000 {
-		t.Fatalf("only %d lines in the corpora", n)
+	for _, line := range sharedLines(t) {
+		checkLinks(t, line)
 	}
 }
 
