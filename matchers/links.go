@@ -97,13 +97,17 @@ func hostRun(text []byte, i int) (end, dots, lastDot int) {
 					return end, dots, lastDot
 				}
 				pendingDot = j + 1
-			case isASCIIHostByte(c):
+			case asciiHostBytes[c]:
 				if pendingDot >= 0 {
 					dots++
 					lastDot = pendingDot
 					pendingDot = -1
 				}
-				end = j + 1
+				// The rest of the label's ASCII run at once.
+				for j++; j < len(text) && asciiHostBytes[text[j]]; j++ {
+				}
+				end = j
+				continue
 			default:
 				return end, dots, lastDot
 			}
@@ -191,6 +195,15 @@ func isHostChar(r rune) bool {
 func isASCIIHostByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
 }
+
+// asciiHostBytes holds isASCIIHostByte for every byte (false from 0x80):
+// one load a byte in hostRun's runs of them.
+var asciiHostBytes = func() (t [256]bool) {
+	for c := range 128 {
+		t[c] = isASCIIHostByte(byte(c))
+	}
+	return t
+}()
 
 // isDot reports whether r separates host labels: . and the full stops that
 // IDNA maps to it (U+3002, U+FF0E, U+FF61).
