@@ -81,6 +81,12 @@ func parseCase(v *fastjson.Value) (caseEvent, error) {
 	if e.Jurisdictions, err = countriesField(v, "jurisdictions"); err != nil {
 		return e, err
 	}
+	if len(e.Jurisdictions) == 0 {
+		// flagstream writes a demand's jurisdictions into every event of
+		// its cases (a demand has at least one); without them a withheld
+		// case would count in no country.
+		return e, errors.New("jurisdictions: missing or empty")
+	}
 	if e.at, err = parseTime("updated_at", updatedAt); err != nil {
 		return e, err
 	}

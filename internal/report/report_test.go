@@ -435,3 +435,24 @@ func TestMixedStream(t *testing.T) {
 		t.Errorf("a decision among tasks: %+v", r.Inputs)
 	}
 }
+
+// TestCaseWithoutJurisdictions refuses a case event that names no
+// jurisdiction (flagstream writes its demand's into every one): withheld,
+// it would count in no country. FuzzBuild found one, decided withhold with
+// no countries, for a demand no other input named.
+func TestCaseWithoutJurisdictions(t *testing.T) {
+	for _, juris := range []string{``, `"jurisdictions":null,`, `"jurisdictions":[],`} {
+		cases := `{"schema":"flagstream.review_case/v1","case_id":"c1","event":"decided","demand_id":"D",` + juris +
+			`"updated_at":"2021-02-05T10:00:00Z","decision":{"decision":"withhold"}}`
+		r, err := Build(context.Background(), Input{Cases: NDJSON("cases.ndjson", strings.NewReader(cases))}, Options{Now: fixtureNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Problem{{"cases.ndjson", 1, "jurisdictions: missing or empty"}}
+		if !reflect.DeepEqual(r.Inputs.Problems, want) || r.Inputs.Cases.Bad != 1 || r.Totals.Live.Accounts.Withheld != 0 {
+			t.Errorf("%s: problems %+v, cases %+v, withheld %d; want %+v, one bad, none withheld",
+				juris, r.Inputs.Problems, r.Inputs.Cases, r.Totals.Live.Accounts.Withheld, want)
+		}
+		checkInvariants(t, r)
+	}
+}
