@@ -27,7 +27,7 @@ func ExtractLinks(dst []Link, text []byte) []Link {
 	for i := 0; i < len(text); {
 		size := 1
 		if c := text[i]; c < utf8.RuneSelf {
-			if !isASCIIHostByte(c) {
+			if !asciiHostBytes[c] {
 				i++
 				continue
 			}
@@ -178,7 +178,7 @@ func isTLD(label []byte) bool {
 // digits, hyphens and dots, in plain or compatibility forms.
 func isHostChar(r rune) bool {
 	if r < utf8.RuneSelf {
-		return isASCIILetter(r) || ('0' <= r && r <= '9') || r == '-' || r == '.'
+		return isASCIIHostByte(byte(r)) || r == '.'
 	}
 	if isDot(r) {
 		return true
@@ -187,7 +187,7 @@ func isHostChar(r rune) bool {
 		return true
 	}
 	f := fold(r, true)
-	return f != r && (f < utf8.RuneSelf && (isASCIILetter(f) || ('0' <= f && f <= '9') || f == '-'))
+	return f != r && f < utf8.RuneSelf && isASCIIHostByte(byte(f))
 }
 
 // isASCIIHostByte is isHostChar of an ASCII byte other than '.': a
@@ -197,7 +197,7 @@ func isASCIIHostByte(c byte) bool {
 }
 
 // asciiHostBytes holds isASCIIHostByte for every byte (false from 0x80):
-// one load a byte in hostRun's runs of them.
+// one load a byte where ExtractLinks and hostRun read ASCII.
 var asciiHostBytes = func() (t [256]bool) {
 	for c := range 128 {
 		t[c] = isASCIIHostByte(byte(c))

@@ -213,7 +213,7 @@ func hasSpace(b []byte) bool {
 // mark or digit.
 func isWordChar(r rune) bool {
 	if r < utf8.RuneSelf {
-		return isASCIILetter(r) || ('0' <= r && r <= '9')
+		return isASCIIWordByte(byte(r))
 	}
 	if unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) {
 		return true
