@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	log.Info("flagstream running", "brokers", cfg.Kafka.Brokers, "input", cfg.Input.Topic, "group", cfg.Input.Group,
 		"output", cfg.Output.Topic, "dead_letters", cfg.Output.DeadLetterTopic, "admin", adminAddr,
-		"lists_version", coordinator.Snapshot().Version(), "workers", workers(cfg))
+		"lists_version", coordinator.Snapshot().Version(), "workers", EngineOf(cfg).workers())
 	if opts.Started != nil {
 		opts.Started(adminAddr)
 	}
@@ -276,13 +276,6 @@ type usageError struct{ error }
 func (e *usageError) Unwrap() error { return e.error }
 
 func usage(err error) error { return &usageError{err} }
-
-func workers(cfg config.Config) int {
-	if cfg.Pipeline.Workers > 0 {
-		return cfg.Pipeline.Workers
-	}
-	return runtime.GOMAXPROCS(0)
-}
 
 // ReserveProcs raises GOMAXPROCS to twice the CPUs the process may use,
 // unless the GOMAXPROCS environment variable (read with getenv) sets it,

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"flagstream/config"
@@ -41,6 +42,15 @@ type Engine struct {
 	// DrainTimeout bounds the wait for batches in flight at shutdown.
 	DrainTimeout time.Duration
 	Limits       decode.Limits
+}
+
+// workers returns the number of matching goroutines: Workers, or one per
+// CPU (GOMAXPROCS) when it is 0, as the pipeline reads it.
+func (e Engine) workers() int {
+	if e.Workers > 0 {
+		return e.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // EngineOf returns the engine settings of a run configuration.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
 
 	"flagstream/internal/files"
@@ -134,11 +133,7 @@ func (s *Scan) Run(ctx context.Context) (ScanCounts, error) {
 	// batches a worker keep the workers busy; the pipeline's default of
 	// four was arenas to fault in, for nothing: 200,000 tweets took 6%
 	// less CPU with four slots than with eight, 1,000,000 the same.
-	workers := engine.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	engine.Writers, engine.Slots = 0, 2*workers
+	engine.Writers, engine.Slots = 0, 2*engine.workers()
 	lists := s.opts.Lists
 	pc := engine.Pipeline(s.src, sink, func() *matchers.Snapshot { return lists }, nil)
 	fuse := scanBreaker(lists, s.opts.DemandTasksPerMinute)
